@@ -1,0 +1,52 @@
+//! Object stores for slipstream artifacts, chosen by URL: `file:///abs/path` (the embedded
+//! default) and `s3://bucket/prefix`.
+//!
+//! [`ObjectStore`] is the small trait every backend implements; [`artifacts`] builds the
+//! artifact protocol (payload first, manifest last, checksum verified on read) on top of it.
+
+pub mod artifacts;
+mod error;
+mod local;
+mod registry;
+mod s3;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use error::{Result, StoreError};
+pub use local::LocalStore;
+pub use registry::open;
+pub use s3::{S3Store, S3Tuning};
+
+/// A flat namespace of immutable-until-replaced objects addressed by `/`-separated paths.
+///
+/// Every backend guarantees that `put` is atomic: a reader sees the previous object or the
+/// new one, never a partial write.
+#[async_trait]
+pub trait ObjectStore: Send + Sync + std::fmt::Debug {
+    /// Writes `data` at `path`, replacing any previous object atomically.
+    async fn put(&self, path: &str, data: Bytes) -> Result<()>;
+    /// Reads the whole object; [`StoreError::NotFound`] if absent.
+    async fn get(&self, path: &str) -> Result<Bytes>;
+    /// Size of the object, or `None` if absent.
+    async fn head(&self, path: &str) -> Result<Option<u64>>;
+    /// Deletes the object; deleting an absent object is not an error.
+    async fn delete(&self, path: &str) -> Result<()>;
+    /// Paths of every object under `prefix` (recursively), sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    /// The URL this store was opened with.
+    fn url(&self) -> &str;
+}
+
+/// Refuses paths that could escape the store's root or address nothing.
+pub(crate) fn check_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        return Err(StoreError::InvalidPath {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}

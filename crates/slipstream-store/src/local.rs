@@ -1,0 +1,154 @@
+//! The embedded default store: a folder on the local filesystem.
+
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::{ObjectStore, Result, StoreError, check_path};
+
+/// Objects as files under a root folder. Writes go to a temporary file in the target folder
+/// that is renamed over the final name, so readers never see a partial file.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+    url: String,
+}
+
+impl LocalStore {
+    /// A store rooted at `root`, which is created if missing.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let url = format!("file://{}", root.display());
+        std::fs::create_dir_all(&root).map_err(|source| StoreError::Io {
+            op: "create",
+            path: String::new(),
+            root: url.clone(),
+            source,
+        })?;
+        Ok(Self { root, url })
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn full(&self, path: &str) -> Result<PathBuf> {
+        check_path(path)?;
+        Ok(self.root.join(path))
+    }
+
+    fn io(&self, op: &'static str, path: &str, source: std::io::Error) -> StoreError {
+        if source.kind() == ErrorKind::NotFound && op != "write" {
+            return StoreError::NotFound {
+                path: path.to_owned(),
+            };
+        }
+        StoreError::Io {
+            op,
+            path: path.to_owned(),
+            root: self.url.clone(),
+            source,
+        }
+    }
+
+    fn write_atomic(target: &Path, data: &[u8]) -> std::io::Result<()> {
+        let dir = target.parent().expect("object paths have a parent folder");
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)?;
+        tmp.write_all(data)?;
+        // Durable before visible: a crash after the rename must not leave an empty file.
+        tmp.as_file().sync_data()?;
+        tmp.persist(target).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Runs blocking filesystem work off the async worker threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("filesystem task panicked")
+}
+
+#[async_trait]
+impl ObjectStore for LocalStore {
+    async fn put(&self, path: &str, data: Bytes) -> Result<()> {
+        let target = self.full(path)?;
+        blocking(move || Self::write_atomic(&target, &data))
+            .await
+            .map_err(|e| self.io("write", path, e))
+    }
+
+    async fn get(&self, path: &str) -> Result<Bytes> {
+        let target = self.full(path)?;
+        blocking(move || std::fs::read(target))
+            .await
+            .map(Bytes::from)
+            .map_err(|e| self.io("read", path, e))
+    }
+
+    async fn head(&self, path: &str) -> Result<Option<u64>> {
+        let target = self.full(path)?;
+        match blocking(move || std::fs::metadata(target)).await {
+            Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io("stat", path, e)),
+        }
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        let target = self.full(path)?;
+        match blocking(move || std::fs::remove_file(target)).await {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(self.io("delete", path, e)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let root = self.root.clone();
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let start = if prefix.is_empty() {
+            root.clone()
+        } else {
+            self.full(&prefix)?
+        };
+        let found = blocking(move || {
+            let mut out = Vec::new();
+            let mut stack = vec![start];
+            while let Some(dir) = stack.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for entry in entries {
+                    let entry = entry?;
+                    let name = entry.file_name();
+                    if name.to_string_lossy().starts_with(".tmp-") {
+                        continue; // an in-flight write, not an object
+                    }
+                    let path = entry.path();
+                    if entry.file_type()?.is_dir() {
+                        stack.push(path);
+                    } else if let Ok(rel) = path.strip_prefix(&root) {
+                        out.push(rel.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await;
+        found.map_err(|e| self.io("list", &prefix, e))
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+}

@@ -1,0 +1,478 @@
+//! S3 and S3-compatible servers through aws-sdk-s3.
+//!
+//! Configuration follows the standard AWS environment (credential chain, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`, profiles). With an explicit endpoint (MinIO, moto, Ceph…)
+//! path-style addressing is used. Throttling and 5xx answers are retried by the SDK's
+//! standard retry strategy with exponential backoff.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::{ObjectStore, Result, StoreError, check_path};
+
+/// Transfer settings; the defaults suit payloads from kilobytes to tens of gigabytes.
+#[derive(Debug, Clone)]
+pub struct S3Tuning {
+    /// Size of multipart upload parts and of ranged download chunks (S3's minimum is 5 MiB).
+    pub part_size: usize,
+    /// Parts or ranges in flight at once.
+    pub concurrency: usize,
+    /// Attempts per request, counting the first (throttling and 5xx are retried).
+    pub max_attempts: u32,
+}
+
+impl Default for S3Tuning {
+    fn default() -> Self {
+        Self {
+            part_size: 16 * 1024 * 1024,
+            concurrency: 8,
+            max_attempts: 6,
+        }
+    }
+}
+
+impl S3Tuning {
+    /// Defaults, overridden by `SLIPSTREAM_S3_PART_SIZE_MB`, `SLIPSTREAM_S3_CONCURRENCY` and
+    /// `SLIPSTREAM_S3_MAX_ATTEMPTS` when set.
+    pub fn from_env() -> Result<Self> {
+        let mut tuning = Self::default();
+        let read = |name: &str| -> Result<Option<usize>> {
+            match std::env::var(name) {
+                Ok(v) => v.trim().parse().map(Some).map_err(|_| StoreError::InvalidUrl {
+                    url: format!("{name}={v}"),
+                    reason: "expected a positive whole number".into(),
+                }),
+                Err(_) => Ok(None),
+            }
+        };
+        if let Some(mb) = read("SLIPSTREAM_S3_PART_SIZE_MB")? {
+            tuning.part_size = mb.max(5) * 1024 * 1024;
+        }
+        if let Some(n) = read("SLIPSTREAM_S3_CONCURRENCY")? {
+            tuning.concurrency = n.max(1);
+        }
+        if let Some(n) = read("SLIPSTREAM_S3_MAX_ATTEMPTS")? {
+            tuning.max_attempts = n.max(1) as u32;
+        }
+        Ok(tuning)
+    }
+}
+
+/// A bucket, or a prefix inside one.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    url: String,
+    tuning: S3Tuning,
+}
+
+impl S3Store {
+    /// Opens `s3://bucket[/prefix]` with the standard AWS configuration chain.
+    pub async fn open(url: &str, tuning: S3Tuning) -> Result<Self> {
+        let invalid = |reason: &str| StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| invalid("expected s3://bucket/prefix"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(invalid("the bucket name is missing (s3://bucket/prefix)"));
+        }
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty() {
+            check_path(prefix).map_err(|_| invalid("the prefix has empty, '.' or '..' parts"))?;
+        }
+
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let retry = RetryConfig::standard()
+            .with_max_attempts(tuning.max_attempts)
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(10));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build();
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        let mut config = aws_sdk_s3::config::Builder::from(&shared)
+            // slipstream verifies its own checksum of every payload; skipping the SDK's
+            // per-request CRC keeps S3-compatible servers that lack it working.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if shared.endpoint_url().is_some() {
+            config = config.force_path_style(true);
+        }
+        if shared.region().is_none() {
+            config = config.region(Region::from_static("us-east-1"));
+        }
+        Ok(Self {
+            client: Client::from_conf(config.build()),
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            url: url.trim_end_matches('/').to_owned(),
+            tuning,
+        })
+    }
+
+    /// The SDK client, for callers that need an operation this trait does not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bucket name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn key(&self, path: &str) -> Result<String> {
+        check_path(path)?;
+        Ok(if self.prefix.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{}/{path}", self.prefix)
+        })
+    }
+
+    fn error<E, R>(&self, op: &'static str, path: &str, err: SdkError<E, R>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = err.code().unwrap_or_default().to_owned();
+        let hint = match (&err, code.as_str()) {
+            (_, "NoSuchBucket") => format!(
+                " (bucket {:?} does not exist: create it, or fix the store URL)",
+                self.bucket
+            ),
+            (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied" | "Forbidden") => {
+                " (the credentials were refused: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY \
+                 or AWS_PROFILE, and that they may access this bucket)"
+                    .to_owned()
+            }
+            (SdkError::ConstructionFailure(_), _) => " (no usable AWS credentials were found: set \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
+                .to_owned(),
+            (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => {
+                " (the S3 endpoint could not be reached: check AWS_ENDPOINT_URL and the network)"
+                    .to_owned()
+            }
+            _ => String::new(),
+        };
+        StoreError::S3 {
+            op,
+            path: path.to_owned(),
+            url: self.url.clone(),
+            message: DisplayErrorContext(&err).to_string(),
+            hint,
+        }
+    }
+
+    async fn put_multipart(&self, path: &str, key: &str, data: Bytes) -> Result<()> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| self.error("create multipart upload", path, e))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+
+        let part_size = self.part_size_for(data.len());
+        let parts = (0..data.len().div_ceil(part_size)).map(|i| {
+            let chunk = data.slice(i * part_size..((i + 1) * part_size).min(data.len()));
+            let number = i as i32 + 1;
+            let upload_id = upload_id.clone();
+            async move {
+                let done = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(chunk))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("upload part", path, e))?;
+                Ok::<_, StoreError>(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(done.e_tag().map(str::to_owned))
+                        .build(),
+                )
+            }
+        });
+        let uploaded: Result<Vec<CompletedPart>> = stream::iter(parts)
+            .buffered(self.tuning.concurrency)
+            .try_collect()
+            .await;
+        let completed = match uploaded {
+            Ok(parts) => self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| self.error("complete multipart upload", path, e)),
+            Err(e) => Err(e),
+        };
+        if completed.is_err() {
+            // Best effort: an abandoned upload only costs storage until a lifecycle rule runs.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        completed
+    }
+
+    /// S3 allows at most 10,000 parts: grow parts for very large payloads.
+    fn part_size_for(&self, len: usize) -> usize {
+        self.tuning.part_size.max(len.div_ceil(10_000))
+    }
+
+    async fn get_ranged(
+        &self,
+        path: &str,
+        key: &str,
+        size: usize,
+        etag: Option<String>,
+    ) -> Result<Bytes> {
+        let mut buf = vec![0u8; size];
+        let chunk = self.tuning.part_size;
+        let fetches: Vec<_> = buf
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(i, slot)| self.fetch_range(path, key, i * chunk, slot, etag.clone()))
+            .collect();
+        stream::iter(fetches)
+            .buffer_unordered(self.tuning.concurrency)
+            .try_for_each(|()| async { Ok(()) })
+            .await?;
+        Ok(Bytes::from(buf))
+    }
+
+    /// Downloads `slot.len()` bytes from `start` straight into `slot`.
+    async fn fetch_range(
+        &self,
+        path: &str,
+        key: &str,
+        start: usize,
+        slot: &mut [u8],
+        etag: Option<String>,
+    ) -> Result<()> {
+        let end = start + slot.len() - 1;
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{end}"))
+            // Every range must come from the same object, even if it is replaced meanwhile.
+            .set_if_match(etag)
+            .send()
+            .await
+            .map_err(|e| self.error("get", path, e))?;
+        let mut body = resp.body;
+        let mut filled = 0;
+        while let Some(bytes) = body
+            .try_next()
+            .await
+            .map_err(|e| self.stream_error(path, e.to_string()))?
+        {
+            let to = filled + bytes.len();
+            if to > slot.len() {
+                return Err(self.stream_error(path, "the server sent more bytes than asked".into()));
+            }
+            slot[filled..to].copy_from_slice(&bytes);
+            filled = to;
+        }
+        if filled != slot.len() {
+            return Err(self.stream_error(path, format!("range {start}-{end} ended early")));
+        }
+        Ok(())
+    }
+
+    fn stream_error(&self, path: &str, message: String) -> StoreError {
+        StoreError::S3 {
+            op: "get",
+            path: path.to_owned(),
+            url: self.url.clone(),
+            message,
+            hint: " (the download was interrupted; it is safe to retry)".to_owned(),
+        }
+    }
+}
+
+fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool
+where
+    R: HasStatus,
+{
+    matches!(err.code(), Some("NoSuchKey" | "NotFound"))
+        || err.raw_response().is_some_and(|r| r.status_code() == 404)
+}
+
+/// The HTTP status of a raw response, whatever the SDK's response type.
+trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    async fn put(&self, path: &str, data: Bytes) -> Result<()> {
+        let key = self.key(path)?;
+        if data.len() > self.tuning.part_size {
+            return self.put_multipart(path, &key, data).await;
+        }
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(ByteStream::from(data))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error("put", path, e))
+    }
+
+    async fn get(&self, path: &str) -> Result<Bytes> {
+        let key = self.key(path)?;
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await;
+        let head = match head {
+            Ok(head) => head,
+            Err(e) if is_not_found(&e) => return Err(StoreError::NotFound { path: path.to_owned() }),
+            Err(e) => return Err(self.error("head", path, e)),
+        };
+        let size = head.content_length().unwrap_or(0).max(0) as usize;
+        if size > self.tuning.part_size {
+            return self
+                .get_ranged(path, &key, size, head.e_tag().map(str::to_owned))
+                .await;
+        }
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(resp) => resp,
+            Err(e) if is_not_found(&e) => return Err(StoreError::NotFound { path: path.to_owned() }),
+            Err(e) => return Err(self.error("get", path, e)),
+        };
+        let body = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.stream_error(path, e.to_string()))?;
+        Ok(body.into_bytes())
+    }
+
+    async fn head(&self, path: &str) -> Result<Option<u64>> {
+        let key = self.key(path)?;
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(self.error("head", path, e)),
+        }
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        let key = self.key(path)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error("delete", path, e))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let full_prefix = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
+            (true, p) if p.is_empty() => String::new(),
+            (true, p) => format!("{p}/"),
+            (false, p) if p.is_empty() => format!("{}/", self.prefix),
+            (false, p) => format!("{}/{p}/", self.prefix),
+        };
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full_prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("list", prefix, e))?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    out.push(key[strip..].to_owned());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+}

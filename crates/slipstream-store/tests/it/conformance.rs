@@ -1,0 +1,159 @@
+//! Behaviour every [`ObjectStore`] must have, and the artifact protocol on top of it.
+
+use bytes::Bytes;
+use slipstream_core::{ArtifactKey, MANIFEST_FORMAT, Manifest, TypeTag};
+use slipstream_store::{ObjectStore, StoreError, artifacts};
+
+/// Runs every check against `store`. `large` is a payload size that forces the backend's
+/// large-object path (multipart upload and ranged reads on S3).
+pub async fn run_all(store: &dyn ObjectStore, large: usize) {
+    put_get_head_delete(store).await;
+    missing_objects(store).await;
+    overwrite_is_whole(store).await;
+    list_is_recursive_and_sorted(store).await;
+    refuses_escaping_paths(store).await;
+    large_payload_round_trips(store, large).await;
+    empty_payload_round_trips(store).await;
+    artifact_protocol(store).await;
+    corrupted_payload_is_detected(store).await;
+    retry_replaces_the_payload(store).await;
+}
+
+async fn put_get_head_delete(store: &dyn ObjectStore) {
+    store.put("a/b/c.bin", Bytes::from_static(b"hello")).await.unwrap();
+    assert_eq!(store.get("a/b/c.bin").await.unwrap(), Bytes::from_static(b"hello"));
+    assert_eq!(store.head("a/b/c.bin").await.unwrap(), Some(5));
+    store.delete("a/b/c.bin").await.unwrap();
+    assert_eq!(store.head("a/b/c.bin").await.unwrap(), None);
+    store.delete("a/b/c.bin").await.expect("deleting twice is fine");
+}
+
+async fn missing_objects(store: &dyn ObjectStore) {
+    match store.get("nope/missing.bin").await {
+        Err(StoreError::NotFound { path }) => assert_eq!(path, "nope/missing.bin"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert_eq!(store.head("nope/missing.bin").await.unwrap(), None);
+}
+
+async fn overwrite_is_whole(store: &dyn ObjectStore) {
+    store.put("ow/x", Bytes::from(vec![1u8; 1000])).await.unwrap();
+    store.put("ow/x", Bytes::from(vec![2u8; 10])).await.unwrap();
+    assert_eq!(store.get("ow/x").await.unwrap(), Bytes::from(vec![2u8; 10]));
+}
+
+async fn list_is_recursive_and_sorted(store: &dyn ObjectStore) {
+    for p in ["ls/b/2", "ls/a/1", "ls/a/deeper/3", "lsx/not-included"] {
+        store.put(p, Bytes::from_static(b"x")).await.unwrap();
+    }
+    let listed = store.list("ls").await.unwrap();
+    assert_eq!(listed, vec!["ls/a/1", "ls/a/deeper/3", "ls/b/2"]);
+    assert!(store.list("ls/none").await.unwrap().is_empty());
+}
+
+async fn refuses_escaping_paths(store: &dyn ObjectStore) {
+    for bad in ["../x", "a/../../x", "/abs", "a//b", ""] {
+        assert!(
+            matches!(store.put(bad, Bytes::new()).await, Err(StoreError::InvalidPath { .. })),
+            "{bad:?} must be refused"
+        );
+    }
+}
+
+async fn large_payload_round_trips(store: &dyn ObjectStore, large: usize) {
+    let data: Vec<u8> = (0..large).map(|i| (i * 7 % 251) as u8).collect();
+    store.put("big/blob", Bytes::from(data.clone())).await.unwrap();
+    assert_eq!(store.head("big/blob").await.unwrap(), Some(large as u64));
+    let back = store.get("big/blob").await.unwrap();
+    assert!(back == data, "large payload differs after the round trip");
+}
+
+async fn empty_payload_round_trips(store: &dyn ObjectStore) {
+    store.put("empty/x", Bytes::new()).await.unwrap();
+    assert_eq!(store.get("empty/x").await.unwrap().len(), 0);
+    assert_eq!(store.head("empty/x").await.unwrap(), Some(0));
+}
+
+pub fn manifest_for(key: &ArtifactKey) -> Manifest {
+    Manifest {
+        format: MANIFEST_FORMAT,
+        op_prefix: key.op_prefix.as_str().into(),
+        run_id: key.run_id.as_str().into(),
+        output: key.output.as_str().into(),
+        type_tag: TypeTag::Bytes,
+        codec: "bincode".into(),
+        flavor: "builtins".into(),
+        python_type: "bytes".into(),
+        payload: String::new(),
+        bytes: 0,
+        checksum: String::new(),
+        rows: None,
+        schema: None,
+        shape: None,
+        dtype: None,
+        image: None,
+        pickle: None,
+        try_number: 1,
+        libraries: Default::default(),
+        encode_seconds: 0.0,
+        write_seconds: 0.0,
+        written_at: String::new(),
+        extra: Default::default(),
+    }
+}
+
+async fn artifact_protocol(store: &dyn ObjectStore) {
+    let key = ArtifactKey::new("9a1f", "manual__2026-11-23T18:50:11.286216+00:00", "out").unwrap();
+    assert!(!artifacts::exists(store, &key).await.unwrap());
+    let written = artifacts::write(store, &key, Bytes::from_static(b"payload"), "bin", manifest_for(&key))
+        .await
+        .unwrap();
+    assert!(artifacts::exists(store, &key).await.unwrap());
+    assert_eq!(written.bytes, 7);
+    assert!(written.checksum.starts_with("crc32c:"));
+    let (manifest, payload) = artifacts::read(store, &key).await.unwrap();
+    assert_eq!(manifest, written);
+    assert_eq!(payload, Bytes::from_static(b"payload"));
+    // Everything lives under the contract layout.
+    let listed = store.list(&key.run_dir()).await.unwrap();
+    assert_eq!(listed, vec![key.manifest_path(), key.payload_path(&written.payload)]);
+}
+
+async fn corrupted_payload_is_detected(store: &dyn ObjectStore) {
+    let key = ArtifactKey::new("corrupt", "run-1", "out").unwrap();
+    let m = artifacts::write(store, &key, Bytes::from(vec![42u8; 4096]), "bin", manifest_for(&key))
+        .await
+        .unwrap();
+    let path = key.payload_path(&m.payload);
+    let mut bytes = store.get(&path).await.unwrap().to_vec();
+    bytes[100] ^= 0xff;
+    store.put(&path, Bytes::from(bytes)).await.unwrap();
+    match artifacts::read(store, &key).await {
+        Err(StoreError::Corrupt { reason, .. }) => assert!(reason.contains("checksum"), "{reason}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // A missing payload is corruption too, not "not found".
+    store.delete(&path).await.unwrap();
+    assert!(matches!(artifacts::read(store, &key).await, Err(StoreError::Corrupt { .. })));
+    // So is an unparseable manifest.
+    store.put(&key.manifest_path(), Bytes::from_static(b"{not json")).await.unwrap();
+    assert!(matches!(artifacts::read(store, &key).await, Err(StoreError::Corrupt { .. })));
+}
+
+async fn retry_replaces_the_payload(store: &dyn ObjectStore) {
+    let key = ArtifactKey::new("retry", "run-1", "out").unwrap();
+    let first = artifacts::write(store, &key, Bytes::from_static(b"try one"), "bin", manifest_for(&key))
+        .await
+        .unwrap();
+    let mut second_manifest = manifest_for(&key);
+    second_manifest.try_number = 2;
+    let second = artifacts::write(store, &key, Bytes::from_static(b"try two!"), "bin", second_manifest)
+        .await
+        .unwrap();
+    assert_ne!(first.payload, second.payload);
+    let (manifest, payload) = artifacts::read(store, &key).await.unwrap();
+    assert_eq!(manifest.try_number, 2);
+    assert_eq!(payload, Bytes::from_static(b"try two!"));
+    let listed = store.list(&key.run_dir()).await.unwrap();
+    assert_eq!(listed.len(), 2, "the first try's payload is cleaned up: {listed:?}");
+}
