@@ -1,0 +1,62 @@
+# slipstream: `make demo` runs the example, `make test` runs every test, `make bench` the benchmarks.
+# Both install what they need: a Python venv (kept under ~/.cache, rebuilt when the pinned
+# requirements change) and the project itself, built from this checkout.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CACHE ?= $(HOME)/.cache/slipstream
+VENV ?= $(CACHE)/venv
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+PY := $(VENV)/bin/python
+REQS_HASH := $(shell sha256sum requirements/dev.txt | cut -c1-16)
+VENV_STAMP := $(VENV)/.requirements-$(REQS_HASH)
+# Tests find moto_server and the other tools of the venv first.
+export PATH := $(VENV)/bin:$(PATH)
+
+.PHONY: help venv develop develop-release demo test test-rust test-python lint bench clean
+
+help:
+	@echo "make demo    round-trip every supported type through the embedded store"
+	@echo "make test    run every test (Rust and Python, local folder and S3)"
+	@echo "make bench   run the benchmarks against the alternatives"
+
+$(VENV_STAMP): requirements/dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	rm -f $(VENV)/.requirements-*
+	touch $@
+
+venv: $(VENV_STAMP)
+
+develop: venv
+	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet
+
+develop-release: venv
+	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet --release
+
+demo: develop
+	$(PY) examples/roundtrip.py
+
+test-rust: venv
+	SLIPSTREAM_REQUIRE_S3=1 cargo test --workspace --quiet
+
+test-python: develop
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check python tests bench examples
+	$(VENV)/bin/ruff format --check python tests bench examples
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest slipstream._native --ignore-missing-stub
+
+test: test-rust test-python lint
+
+bench: develop-release
+	$(PY) bench/handoff.py
+
+clean:
+	cargo clean
+	rm -rf $(VENV)

@@ -1,0 +1,190 @@
+//! Python values in and out of the codecs. `encode` picks the codec from the value's type
+//! (the type table in DESIGN.md); `decode` rebuilds the same Python type from a manifest.
+
+mod array;
+mod blob;
+mod frame;
+mod image;
+mod tree;
+
+use std::time::Instant;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes};
+use slipstream_core::{ArtifactKey, MANIFEST_FORMAT, Manifest, TypeTag};
+
+use crate::errors::error;
+
+/// A value encoded for storage: the payload and everything the manifest says about it.
+pub struct Encoded {
+    pub payload: Vec<u8>,
+    pub extension: &'static str,
+    pub manifest: Manifest,
+}
+
+/// What the type-specific encoders fill in; the rest of the manifest is common.
+pub struct Described {
+    pub payload: Vec<u8>,
+    pub extension: &'static str,
+    pub type_tag: TypeTag,
+    pub codec: &'static str,
+    pub flavor: String,
+    pub fill: Box<dyn FnOnce(&mut Manifest) + Send>,
+}
+
+impl Described {
+    pub fn new(payload: Vec<u8>, extension: &'static str, type_tag: TypeTag, codec: &'static str, flavor: impl Into<String>) -> Self {
+        Self { payload, extension, type_tag, codec, flavor: flavor.into(), fill: Box::new(|_| {}) }
+    }
+
+    pub fn with(mut self, fill: impl FnOnce(&mut Manifest) + Send + 'static) -> Self {
+        self.fill = Box::new(fill);
+        self
+    }
+}
+
+/// `module.QualName` of a value's type, as shown to users and recorded in manifests.
+pub fn type_name(value: &Bound<'_, PyAny>) -> String {
+    let ty = value.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.qualname().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    if module.is_empty() || module == "builtins" { name } else { format!("{module}.{name}") }
+}
+
+fn root_module(value: &Bound<'_, PyAny>) -> String {
+    let module = value.get_type().module().map(|m| m.to_string()).unwrap_or_default();
+    module.split('.').next().unwrap_or_default().to_owned()
+}
+
+/// Encodes `value` for `key` with the codec its type calls for.
+pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>, allow_pickle: bool, try_number: u32) -> PyResult<Encoded> {
+    let started = Instant::now();
+    let python_type = type_name(value);
+    let described = if value.is_exact_instance_of::<PyBytes>() || value.is_exact_instance_of::<PyByteArray>() {
+        blob::encode_bytes(py, value)?
+    } else if let Some(tree) = tree::encode(py, key, value)? {
+        tree
+    } else {
+        match root_module(value).as_str() {
+            "numpy" if value.hasattr("dtype")? => array::encode(py, key, value)?,
+            "PIL" if image::is_image(py, value)? => image::encode(py, key, value)?,
+            _ if value.hasattr("__arrow_c_stream__")? || value.hasattr("__arrow_c_array__")? => {
+                frame::encode(py, value)?
+            }
+            _ if allow_pickle => blob::encode_pickle(py, value)?,
+            _ => return Err(unsupported(py, key, &python_type, "")),
+        }
+    };
+    let mut manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        op_prefix: key.op_prefix.as_str().to_owned(),
+        run_id: key.run_id.as_str().to_owned(),
+        output: key.output.as_str().to_owned(),
+        type_tag: described.type_tag,
+        codec: described.codec.to_owned(),
+        flavor: described.flavor.clone(),
+        python_type,
+        payload: String::new(),
+        bytes: 0,
+        checksum: String::new(),
+        rows: None,
+        schema: None,
+        shape: None,
+        dtype: None,
+        image: None,
+        pickle: None,
+        try_number,
+        libraries: libraries(py, &described.flavor)?,
+        encode_seconds: 0.0,
+        write_seconds: 0.0,
+        written_at: String::new(),
+        extra: Default::default(),
+    };
+    (described.fill)(&mut manifest);
+    manifest.encode_seconds = started.elapsed().as_secs_f64();
+    Ok(Encoded { payload: described.payload, extension: described.extension, manifest })
+}
+
+/// Rebuilds the Python value of a verified payload.
+pub fn decode<'py>(py: Python<'py>, key: &ArtifactKey, manifest: &Manifest, payload: bytes::Bytes, allow_pickle: bool) -> PyResult<Bound<'py, PyAny>> {
+    let decoded = match manifest.type_tag {
+        TypeTag::Frame => frame::decode(py, manifest, payload),
+        TypeTag::Image => image::decode(py, manifest, &payload),
+        TypeTag::Ndarray => array::decode(py, &payload),
+        TypeTag::Bytes => blob::decode_bytes(py, manifest, &payload),
+        TypeTag::Value => tree::decode(py, &payload),
+        TypeTag::Pickle => {
+            if !allow_pickle {
+                return Err(error(
+                    py,
+                    "PickleNotAllowed",
+                    format!(
+                        "artifact {key} was stored with pickle ({} from Python {}); unpickling runs \
+                         code from the store, so pass allow_pickle=True to read it if you trust its writer",
+                        manifest.python_type,
+                        manifest.pickle.as_ref().map_or("?", |p| p.python.as_str())
+                    ),
+                ));
+            }
+            blob::decode_pickle(py, &payload)
+        }
+    };
+    decoded.map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyImportError>(py) {
+            return e; // a missing library is the user's to install, not corruption
+        }
+        let corrupt = error(
+            py,
+            "CorruptArtifact",
+            format!(
+                "artifact {key} cannot be decoded as {} ({}): {e}; re-run the op that produces it",
+                manifest.flavor, manifest.codec
+            ),
+        );
+        corrupt.set_cause(py, Some(e));
+        corrupt
+    })
+}
+
+/// The error for a value no codec takes. `detail` says where in a nested value it was.
+pub fn unsupported(py: Python<'_>, key: &ArtifactKey, python_type: &str, detail: &str) -> PyErr {
+    error(
+            py,
+            "UnsupportedType",
+            format!(
+                "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
+                 slipstream stores data frames (pandas, polars, pyarrow), PIL images, numpy arrays, \
+                 bytes, and trees of None/bool/int/float/str/bytes/list/tuple/dict; convert the value \
+                 to one of these, or pass allow_pickle=True to store it with pickle",
+                key.output.as_str(),
+                key.op_prefix.as_str(),
+                key.run_id.as_str()
+            ),
+        )
+}
+
+/// Python, slipstream and the flavor's library versions, as recorded in manifests.
+fn libraries(py: Python<'_>, flavor: &str) -> PyResult<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    out.insert("slipstream".to_owned(), env!("CARGO_PKG_VERSION").to_owned());
+    let sys = py.import("sys")?;
+    let version = sys.getattr("version")?.to_string();
+    out.insert("python".to_owned(), version.split_whitespace().next().unwrap_or_default().to_owned());
+    let modules = sys.getattr("modules")?;
+    let root = flavor.split('.').next().unwrap_or_default();
+    let mut wanted = vec![root];
+    if matches!(root, "pandas" | "pyarrow") {
+        wanted.push("pyarrow");
+    }
+    for name in wanted {
+        if name == "builtins" || out.contains_key(name) {
+            continue;
+        }
+        if let Ok(module) = modules.get_item(name) {
+            if let Ok(version) = module.getattr("__version__") {
+                out.insert(name.to_lowercase(), version.to_string());
+            }
+        }
+    }
+    Ok(out)
+}

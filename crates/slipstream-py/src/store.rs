@@ -1,0 +1,136 @@
+//! `slipstream.Store`: artifacts in and out of a local folder or S3.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use slipstream_core::Manifest;
+use slipstream_store::{ObjectStore, artifacts};
+
+use crate::codec;
+use crate::errors::store_error;
+use crate::key::PyArtifactKey;
+use crate::runtime::wait;
+
+/// A store of artifacts at a URL: `file:///abs/path` or `s3://bucket/prefix`.
+#[pyclass(name = "Store", module = "slipstream", frozen)]
+pub struct PyStore {
+    url: String,
+    /// The backend, per process: a forked child must not reuse the parent's connections.
+    backend: Mutex<Option<(u32, Arc<dyn ObjectStore>)>>,
+}
+
+impl PyStore {
+    fn backend(&self, py: Python<'_>) -> PyResult<Arc<dyn ObjectStore>> {
+        let pid = std::process::id();
+        if let Some((owner, store)) = self.backend.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if *owner == pid {
+                return Ok(store.clone());
+            }
+        }
+        let url = self.url.clone();
+        let store = wait(py, async move { slipstream_store::open(&url).await })?
+            .map_err(|e| store_error(py, &self.url, e))?;
+        *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = Some((pid, store.clone()));
+        Ok(store)
+    }
+}
+
+fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'py, PyDict>> {
+    let json = PyBytes::new(py, &manifest.to_json());
+    Ok(py.import("json")?.call_method1("loads", (json,))?.cast_into::<PyDict>()?)
+}
+
+#[pymethods]
+impl PyStore {
+    #[new]
+    fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
+        let store = Self { url: url.trim_end_matches('/').to_owned(), backend: Mutex::new(None) };
+        store.backend(py)?; // fail now on a bad URL, not at the first put
+        Ok(store)
+    }
+
+    /// The URL the store was opened with.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stores `value` under `key` and returns its manifest.
+    #[pyo3(signature = (key, value, *, allow_pickle = false, try_number = 1, extra = None))]
+    fn put<'py>(
+        &self,
+        py: Python<'py>,
+        key: &PyArtifactKey,
+        value: &Bound<'py, PyAny>,
+        allow_pickle: bool,
+        try_number: u32,
+        extra: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let key = &key.0;
+        let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
+        if let Some(extra) = extra {
+            let text: String = py.import("json")?.call_method1("dumps", (extra,))?.extract()?;
+            encoded.manifest.extra = serde_json::from_str(&text)
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("extra: {e}")))?;
+        }
+        let store = self.backend(py)?;
+        let payload = Bytes::from(encoded.payload);
+        let written = wait(py, async {
+            artifacts::write(store.as_ref(), key, payload, encoded.extension, encoded.manifest).await
+        })?
+        .map_err(|e| store_error(py, &key.to_string(), e))?;
+        manifest_dict(py, &written)
+    }
+
+    /// Reads the value stored under `key`, as the same Python type that was stored.
+    #[pyo3(signature = (key, *, allow_pickle = false))]
+    fn get<'py>(&self, py: Python<'py>, key: &PyArtifactKey, allow_pickle: bool) -> PyResult<Bound<'py, PyAny>> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        let (manifest, payload) = wait(py, async { artifacts::read(store.as_ref(), key).await })?
+            .map_err(|e| store_error(py, &key.to_string(), e))?;
+        codec::decode(py, key, &manifest, payload, allow_pickle)
+    }
+
+    /// The manifest of the artifact under `key`.
+    fn manifest<'py>(&self, py: Python<'py>, key: &PyArtifactKey) -> PyResult<Bound<'py, PyDict>> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        let manifest = wait(py, async { artifacts::read_manifest(store.as_ref(), key).await })?
+            .map_err(|e| store_error(py, &key.to_string(), e))?;
+        manifest_dict(py, &manifest)
+    }
+
+    /// Whether a complete artifact exists under `key`.
+    fn exists(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<bool> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        wait(py, async { artifacts::exists(store.as_ref(), key).await })?.map_err(|e| store_error(py, &key.to_string(), e))
+    }
+
+    /// Writes raw bytes at a path relative to the store root (records, specs).
+    fn put_object(&self, py: Python<'_>, path: &str, data: Vec<u8>) -> PyResult<()> {
+        let store = self.backend(py)?;
+        wait(py, async { store.put(path, Bytes::from(data)).await })?.map_err(|e| store_error(py, path, e))
+    }
+
+    /// Reads the raw bytes at a path relative to the store root.
+    fn get_object<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let store = self.backend(py)?;
+        let data = wait(py, async { store.get(path).await })?.map_err(|e| store_error(py, path, e))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// Paths of every object under `prefix`, sorted.
+    #[pyo3(signature = (prefix = ""))]
+    fn list(&self, py: Python<'_>, prefix: &str) -> PyResult<Vec<String>> {
+        let store = self.backend(py)?;
+        wait(py, async { store.list(prefix).await })?.map_err(|e| store_error(py, prefix, e))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Store({:?})", self.url)
+    }
+}

@@ -1,0 +1,29 @@
+"""Hands a decoded Arrow table back to the library a frame came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def restore(table: Any, flavor: str) -> Any:
+    """Converts `table` (any object with `__arrow_c_stream__`) to the type named by `flavor`."""
+    if flavor == "polars.DataFrame":
+        import polars as pl
+
+        return pl.DataFrame(table)
+
+    import pyarrow as pa
+
+    if flavor == "pyarrow.RecordBatchReader":
+        return pa.RecordBatchReader.from_stream(table)
+    arrow_table = pa.table(table)
+    if flavor == "pandas.DataFrame":
+        # The table is ours alone: let pyarrow free its buffers while it builds the frame.
+        return arrow_table.to_pandas(self_destruct=True, split_blocks=True)
+    if flavor == "pyarrow.RecordBatch":
+        combined = arrow_table.combine_chunks()
+        batches = combined.to_batches()
+        if batches:
+            return batches[0]
+        return pa.RecordBatch.from_pylist([], schema=combined.schema)
+    return arrow_table

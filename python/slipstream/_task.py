@@ -1,0 +1,223 @@
+"""`run_op`: one attempt of one op, as a task runs it, leaving a record behind.
+
+Inputs are read from the store, the function is called with its stdout and stderr
+captured (C-level writes included, still echoed to the real streams), outputs are stored,
+and a record of the attempt is written to `ops/<op prefix>/<run id>/try-<n>/record.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal, TypedDict
+
+from slipstream import _memory
+from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class ErrorRecord(TypedDict):
+    """Why an attempt failed."""
+
+    type: str
+    message: str
+    phase: Literal["inputs", "call", "outputs"]
+    traceback: str
+    frames: list[dict[str, Any]]
+
+
+class TaskRecord(TypedDict):
+    """What one attempt of one op did; stored as JSON next to its outputs."""
+
+    format: int
+    op_prefix: str
+    run_id: str
+    try_number: int
+    function: str
+    status: Literal["success", "failed"]
+    started_at: str
+    ended_at: str
+    duration_seconds: float
+    peak_rss_bytes: int
+    inputs: dict[str, dict[str, str]]
+    outputs: dict[str, dict[str, Any]]
+    stdout: str
+    stderr: str
+    stdout_dropped_bytes: int
+    stderr_dropped_bytes: int
+    error: ErrorRecord | None
+    host: str
+    pid: int
+    record_path: str
+
+
+def run_op(
+    fn: Callable[..., Any],
+    *,
+    store: Store | str,
+    op_prefix: str,
+    run_id: str,
+    try_number: int = 1,
+    inputs: Mapping[str, ArtifactKey] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] = ("out",),
+    allow_pickle: bool = False,
+) -> TaskRecord:
+    """Runs one attempt of `fn` and returns its record (also written to the store).
+
+    `inputs` maps parameter names to the artifacts to pass; `constants` maps parameter
+    names to plain values. With several `outputs`, `fn` must return a tuple with one value
+    per output. A failure of `fn` (or of reading inputs / storing outputs) is recorded and
+    returned with `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded
+    and then re-raised.
+    """
+    if isinstance(store, str):
+        store = Store(store)
+    outputs = list(outputs)
+    if not outputs:
+        raise ValueError("an op needs at least one output name")
+    path = record_path(op_prefix, run_id, try_number)
+    keys = {name: ArtifactKey(op_prefix, run_id, name) for name in outputs}
+    inputs = dict(inputs or {})
+
+    _memory.reset_peak()
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    manifests: dict[str, dict[str, Any]] = {}
+    error: ErrorRecord | None = None
+    interrupt: BaseException | None = None
+    phase: Literal["inputs", "call", "outputs"] = "inputs"
+    capture = OutputCapture()
+    with _python_streams_on_descriptors():
+        capture.start()
+        try:
+            kwargs = {name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()}
+            kwargs.update(constants or {})
+            phase = "call"
+            result = fn(**kwargs)
+            phase = "outputs"
+            for name, value in _split_outputs(fn, result, outputs).items():
+                manifests[name] = store.put(
+                    keys[name],
+                    value,
+                    allow_pickle=allow_pickle,
+                    try_number=try_number,
+                    extra={"producer": _qualified_name(fn)},
+                )
+        except Exception as exc:
+            error = _error_record(exc, phase)
+        except BaseException as exc:  # timeouts and Ctrl-C: record, then let them through
+            error = _error_record(exc, phase)
+            interrupt = exc
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err, out_dropped, err_dropped = capture.stop()
+
+    ended_at = datetime.now(UTC)
+    record: TaskRecord = {
+        "format": 1,
+        "op_prefix": op_prefix,
+        "run_id": run_id,
+        "try_number": try_number,
+        "function": _qualified_name(fn),
+        "status": "failed" if error else "success",
+        "started_at": started_at.isoformat(),
+        "ended_at": ended_at.isoformat(),
+        "duration_seconds": time.perf_counter() - clock,
+        "peak_rss_bytes": _memory.peak_rss_bytes(),
+        "inputs": {
+            name: {"op_prefix": k.op_prefix, "run_id": k.run_id, "output": k.output}
+            for name, k in inputs.items()
+        },
+        "outputs": manifests,
+        "stdout": out.decode("utf-8", errors="replace"),
+        "stderr": err.decode("utf-8", errors="replace"),
+        "stdout_dropped_bytes": out_dropped,
+        "stderr_dropped_bytes": err_dropped,
+        "error": error,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "record_path": path,
+    }
+    store.put_object(path, json.dumps(record, indent=1, default=str).encode())
+    if interrupt is not None:
+        raise interrupt
+    return record
+
+
+def _split_outputs(fn: Callable[..., Any], result: Any, outputs: list[str]) -> dict[str, Any]:
+    if len(outputs) == 1:
+        return {outputs[0]: result}
+    if not isinstance(result, tuple) or len(result) != len(outputs):
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise TypeError(
+            f"{_qualified_name(fn)} declares {len(outputs)} outputs {tuple(outputs)} and must "
+            f"return a tuple of {len(outputs)} values, but returned {got}"
+        )
+    return dict(zip(outputs, result, strict=True))
+
+
+def _qualified_name(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None) or "?"
+    return f"{module}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _error_record(exc: BaseException, phase: Literal["inputs", "call", "outputs"]) -> ErrorRecord:
+    """The exception with a stack trace of the user's frames only (slipstream's are noise)."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(exc), exc)
+    return {
+        "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        "message": str(exc),
+        "phase": phase,
+        "traceback": "".join(lines),
+        "frames": [
+            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
+            for f in frames
+        ],
+    }
+
+
+@contextlib.contextmanager
+def _python_streams_on_descriptors() -> Iterator[None]:
+    """Points `sys.stdout`/`sys.stderr` at descriptors 1 and 2 for the duration, so that
+    Python-level prints reach the descriptor capture even when a host (pytest, Airflow 2's
+    log redirection) replaced the stream objects."""
+    saved = sys.stdout, sys.stderr
+    for stream in saved:
+        with contextlib.suppress(Exception):
+            stream.flush()
+    replaced: list[io.TextIOWrapper] = []
+
+    def on_fd(stream: Any, fd: int) -> Any:
+        try:
+            if stream.fileno() == fd:
+                return stream
+        except (AttributeError, OSError, ValueError):
+            pass
+        wrapper = open(fd, "w", closefd=False, buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        replaced.append(wrapper)
+        return wrapper
+
+    sys.stdout, sys.stderr = on_fd(saved[0], 1), on_fd(saved[1], 2)
+    try:
+        yield
+    finally:
+        for wrapper in replaced:
+            wrapper.flush()
+        sys.stdout, sys.stderr = saved
