@@ -18,8 +18,12 @@ def restore(table: Any, flavor: str) -> Any:
         return pa.RecordBatchReader.from_stream(table)
     arrow_table = pa.table(table)
     if flavor == "pandas.DataFrame":
+        ordered = _ordered_categoricals(arrow_table)
         # The table is ours alone: let pyarrow free its buffers while it builds the frame.
-        return arrow_table.to_pandas(self_destruct=True, split_blocks=True)
+        frame = arrow_table.to_pandas(self_destruct=True, split_blocks=True)
+        for column in ordered:
+            frame[column] = frame[column].cat.as_ordered()
+        return frame
     if flavor == "pyarrow.RecordBatch":
         combined = arrow_table.combine_chunks()
         batches = combined.to_batches()
@@ -27,3 +31,19 @@ def restore(table: Any, flavor: str) -> Any:
             return batches[0]
         return pa.RecordBatch.from_pylist([], schema=combined.schema)
     return arrow_table
+
+
+def _ordered_categoricals(table: Any) -> list[str]:
+    """Columns pandas recorded as ordered categoricals. Arrow-rs keeps no `ordered` flag on
+    dictionaries, but the pandas metadata stored with the schema does."""
+    import json
+
+    raw = (table.schema.metadata or {}).get(b"pandas")
+    if not raw:
+        return []
+    columns = json.loads(raw).get("columns", [])
+    return [
+        c["name"]
+        for c in columns
+        if c.get("pandas_type") == "categorical" and (c.get("metadata") or {}).get("ordered")
+    ]

@@ -12,7 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use crate::Result;
+use crate::{Result, dictionary};
 
 /// Rows per Parquet row group; also the unit of parallel decoding.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -39,6 +39,8 @@ pub fn schema_summary(schema: &Schema) -> serde_json::Value {
 /// Encodes batches sharing `schema` into one Parquet file.
 pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let (schema, batches) = dictionary::prepare(&schema, batches)?;
+    let batches = &batches[..];
     let schema = if schema.fields().is_empty() {
         let mut metadata = schema.metadata().clone();
         metadata.insert(ZERO_COLUMN_ROWS.to_owned(), rows.to_string());
@@ -84,7 +86,7 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let groups = builder.metadata().num_row_groups();
     if groups <= 1 {
         let batches = builder.with_batch_size(ROW_GROUP_ROWS).build()?.collect::<Result<Vec<_>, _>>()?;
-        return Ok((schema, batches));
+        return dictionary::restore(&schema, batches);
     }
     // Row groups decode independently: spread them over the cores, keep their order.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups);
@@ -121,7 +123,7 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         ordered.extend(part?);
     }
     ordered.sort_by_key(|(g, _)| *g);
-    Ok((schema, ordered.into_iter().map(|(_, b)| b).collect()))
+    dictionary::restore(&schema, ordered.into_iter().map(|(_, b)| b).collect())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Encoders and decoders for every type slipstream stores, independent of Python: the
 //! binding turns Python objects into these inputs and back.
 
+mod dictionary;
 mod error;
 pub mod frame;
 pub mod image;

@@ -1,0 +1,172 @@
+//! Keeps string dictionaries (pandas categoricals, polars categoricals, Arrow dictionary
+//! columns) exactly as they were: Parquet re-encodes a dictionary from the values in order of
+//! appearance, which reorders categories and drops unused ones. The writer records each
+//! top-level string dictionary in the field's metadata; the reader remaps keys onto it.
+//!
+//! Dictionaries of `Utf8View` values (polars) are written as `Utf8`, which the Parquet
+//! reader supports, and turned back into `Utf8View` on the way out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow_data::ArrayData;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+
+use crate::{CodecError, Result};
+
+const VALUES_KEY: &str = "slipstream:dictionary";
+const VALUE_TYPE_KEY: &str = "slipstream:dictionary_value_type";
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Schema and batches ready for Parquet: string dictionaries recorded, views turned into Utf8.
+pub fn prepare(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut columns: Vec<Vec<ArrayRef>> = batches.iter().map(|b| b.columns().to_vec()).collect();
+    let mut changed = false;
+    for (i, field) in schema.fields().iter().enumerate() {
+        let DataType::Dictionary(key, value) = field.data_type() else { continue };
+        if !is_string(value) {
+            continue;
+        }
+        changed = true;
+        // Union of every batch's dictionary in first-seen order (usually one shared dictionary).
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut values: Vec<Option<String>> = Vec::new();
+        for batch in batches {
+            let dict = batch.column(i).as_any_dictionary();
+            let strings = arrow_cast::cast(dict.values(), &DataType::Utf8)?;
+            for v in strings.as_string::<i32>() {
+                match v {
+                    Some(s) if seen.insert(s.to_owned(), ()).is_none() => values.push(Some(s.to_owned())),
+                    Some(_) => {}
+                    None => values.push(None),
+                }
+            }
+        }
+        let mut metadata = field.metadata().clone();
+        metadata.insert(VALUES_KEY.into(), serde_json::to_string(&values).expect("strings serialize"));
+        if **value == DataType::Utf8View {
+            metadata.insert(VALUE_TYPE_KEY.into(), "Utf8View".into());
+            let stored = DataType::Dictionary(key.clone(), Box::new(DataType::Utf8));
+            for batch_columns in columns.iter_mut() {
+                batch_columns[i] = arrow_cast::cast(&batch_columns[i], &stored)?;
+            }
+            fields[i] = field.as_ref().clone().with_data_type(stored);
+        }
+        fields[i] = fields[i].clone().with_metadata(metadata);
+    }
+    if !changed {
+        return Ok((schema.clone(), batches.to_vec()));
+    }
+    let prepared = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let batches = columns
+        .into_iter()
+        .map(|c| RecordBatch::try_new(prepared.clone(), c))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((prepared, batches))
+}
+
+/// Undoes [`prepare`] on decoded batches.
+pub fn restore(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    if !schema.fields().iter().any(|f| f.metadata().contains_key(VALUES_KEY)) {
+        return Ok((schema.clone(), batches));
+    }
+    let mut fields: Vec<Field> = Vec::with_capacity(schema.fields().len());
+    let mut plans: Vec<Option<(DataType, ArrayRef)>> = Vec::new();
+    for field in schema.fields() {
+        let mut metadata = field.metadata().clone();
+        let recorded = metadata.remove(VALUES_KEY);
+        let view = metadata.remove(VALUE_TYPE_KEY).is_some();
+        let (DataType::Dictionary(key, value), Some(recorded)) = (field.data_type(), recorded) else {
+            fields.push(field.as_ref().clone());
+            plans.push(None);
+            continue;
+        };
+        let values: Vec<Option<String>> = serde_json::from_str(&recorded)
+            .map_err(|e| CodecError::Invalid(format!("dictionary of column {:?}: {e}", field.name())))?;
+        let value_type = if view { DataType::Utf8View } else { value.as_ref().clone() };
+        let dictionary = arrow_cast::cast(&(Arc::new(StringArray::from(values)) as ArrayRef), &value_type)?;
+        let data_type = DataType::Dictionary(key.clone(), Box::new(value_type));
+        fields.push(field.as_ref().clone().with_data_type(data_type.clone()).with_metadata(metadata));
+        plans.push(Some((data_type, dictionary)));
+    }
+    let restored = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    if batches.is_empty() {
+        // No rows, but the categories still belong to the frame: carry them in an empty batch.
+        let columns = restored
+            .fields()
+            .iter()
+            .zip(&plans)
+            .map(|(field, plan)| match plan {
+                Some((data_type, dictionary)) => with_dictionary(data_type, &arrow_array::new_empty_array(key_type(data_type)), dictionary),
+                None => Ok(arrow_array::new_empty_array(field.data_type())),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok((restored.clone(), vec![RecordBatch::try_new(restored, columns)?]));
+    }
+    let batches = batches
+        .into_iter()
+        .map(|batch| {
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(&plans)
+                .map(|(column, plan)| match plan {
+                    Some((data_type, dictionary)) => remap(column, data_type, dictionary),
+                    None => Ok(column.clone()),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(RecordBatch::try_new(restored.clone(), columns)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((restored, batches))
+}
+
+/// Re-expresses a dictionary column's keys against `dictionary`.
+fn remap(column: &ArrayRef, data_type: &DataType, dictionary: &ArrayRef) -> Result<ArrayRef> {
+    let old = column.as_any_dictionary();
+    let target = arrow_cast::cast(dictionary, &DataType::Utf8)?;
+    let target = target.as_string::<i32>();
+    let index: HashMap<Option<&str>, u64> = target.iter().enumerate().map(|(i, v)| (v, i as u64)).collect();
+    let old_values = arrow_cast::cast(old.values(), &DataType::Utf8)?;
+    let mapping: Vec<u64> = old_values
+        .as_string::<i32>()
+        .iter()
+        .map(|v| {
+            index.get(&v).copied().ok_or_else(|| {
+                CodecError::Invalid(format!("dictionary value {v:?} is missing from the recorded dictionary"))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let keys: UInt64Array = old
+        .normalized_keys()
+        .iter()
+        .zip(0..old.len())
+        .map(|(k, i)| (!old.keys().is_null(i)).then(|| mapping[*k]))
+        .collect();
+    let keys = arrow_cast::cast(&(Arc::new(keys) as ArrayRef), key_type(data_type))?;
+    with_dictionary(data_type, &keys, dictionary)
+}
+
+fn key_type(data_type: &DataType) -> &DataType {
+    match data_type {
+        DataType::Dictionary(key, _) => key,
+        _ => unreachable!("only dictionary columns are planned"),
+    }
+}
+
+/// A dictionary array of `data_type` from its keys and values.
+fn with_dictionary(data_type: &DataType, keys: &ArrayRef, dictionary: &ArrayRef) -> Result<ArrayRef> {
+    let data = ArrayData::builder(data_type.clone())
+        .len(keys.len())
+        .nulls(keys.nulls().cloned())
+        .add_buffer(keys.to_data().buffers()[0].clone())
+        .add_child_data(dictionary.to_data())
+        .build()?;
+    Ok(arrow_array::make_array(data))
+}

@@ -1,0 +1,152 @@
+"""Loopback servers the tests start themselves: moto (a real S3-compatible server), a
+deliberately slow server, and a fault-injecting proxy."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto S3 server on a free loopback port; yields its endpoint URL."""
+    binary = shutil.which("moto_server")
+    if binary is None:
+        raise RuntimeError("moto_server is not installed: run the tests through `make test`")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def slow_server(delay: float) -> Iterator[str]:
+    """Answers every request only after `delay` seconds: a transfer that hangs."""
+
+    class Slow(_Quiet):
+        def _slow(self) -> None:
+            time.sleep(delay)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_PUT = do_HEAD = do_POST = _slow
+
+    with _serve(Slow) as url:
+        yield url
+
+
+class FaultProxy:
+    """Forwards to an upstream S3 server, but answers the first `failures` requests with an
+    error (503 SlowDown or 500) to exercise the client's retries."""
+
+    def __init__(self, upstream: str, failures: int, status: int = 503) -> None:
+        self.upstream = upstream.removeprefix("http://")
+        self.failures_left = failures
+        self.status = status
+        self.failed = 0
+        self.forwarded = 0
+        self._lock = threading.Lock()
+
+    def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(_Quiet):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with proxy._lock:
+                    fail = proxy.failures_left > 0
+                    if fail:
+                        proxy.failures_left -= 1
+                        proxy.failed += 1
+                    else:
+                        proxy.forwarded += 1
+                if fail:
+                    code = "SlowDown" if proxy.status == 503 else "InternalError"
+                    payload = (
+                        f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                        f"<Message>injected</Message></Error>"
+                    ).encode()
+                    self.send_response(proxy.status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _handle
+
+        return Handler
+
+
+@contextmanager
+def fault_proxy(upstream: str, failures: int, status: int = 503) -> Iterator[tuple[str, FaultProxy]]:
+    proxy = FaultProxy(upstream, failures, status)
+    with _serve(proxy.handler()) as url:
+        yield url, proxy
+
+
+@contextmanager
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
