@@ -46,7 +46,14 @@ fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'p
 impl PyStore {
     #[new]
     fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
-        let store = Self { url: url.trim_end_matches('/').to_owned(), backend: Mutex::new(None) };
+        // `s3://bucket/prefix/` and `s3://bucket/prefix` are the same store; `s3://` stays invalid.
+        let url = match url.split_once("://") {
+            Some((scheme, rest)) if !rest.trim_end_matches('/').is_empty() => {
+                format!("{scheme}://{}", rest.trim_end_matches('/'))
+            }
+            _ => url.to_owned(),
+        };
+        let store = Self { url, backend: Mutex::new(None) };
         store.backend(py)?; // fail now on a bad URL, not at the first put
         Ok(store)
     }

@@ -1,0 +1,168 @@
+"""Bad input gets a clear error naming the key and what to do, and nothing half-written is
+ever read as data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import slipstream as ss
+from slipstream.errors import (
+    ArtifactNotFound,
+    CorruptArtifact,
+    SlipstreamError,
+    StorageError,
+    UnsupportedType,
+)
+
+
+def test_hierarchy_matches_the_documented_contract() -> None:
+    assert issubclass(ArtifactNotFound, SlipstreamError) and issubclass(ArtifactNotFound, FileNotFoundError)
+    assert issubclass(UnsupportedType, SlipstreamError) and issubclass(UnsupportedType, TypeError)
+    assert issubclass(CorruptArtifact, SlipstreamError)
+    assert issubclass(StorageError, SlipstreamError)
+
+
+def test_missing_artifact_names_the_key(store: ss.Store) -> None:
+    key = ss.ArtifactKey("abc", "manual__2026-11-23T18:50:11+00:00", "preds")
+    assert not store.exists(key)
+    with pytest.raises(ArtifactNotFound) as info:
+        store.get(key)
+    message = str(info.value)
+    assert "abc/manual__2026-11-23T18:50:11+00:00/preds" in message and "task record" in message
+    with pytest.raises(FileNotFoundError):
+        store.manifest(key)
+
+
+def flip_one_byte(store: ss.Store, key: ss.ArtifactKey) -> None:
+    manifest = store.manifest(key)
+    path = f"{key.run_dir}/outputs/{key.output}/{manifest['payload']}"
+    data = bytearray(store.get_object(path))
+    data[len(data) // 2] ^= 0x01
+    store.put_object(path, bytes(data))
+
+
+@pytest.mark.parametrize("value", [{"a": [1, 2, 3]}, b"x" * 1000], ids=["value", "bytes"])
+def test_one_flipped_byte_is_caught(store: ss.Store, value: object) -> None:
+    key = ss.ArtifactKey("corrupt", "r1")
+    store.put(key, value)
+    flip_one_byte(store, key)
+    with pytest.raises(CorruptArtifact, match="checksum") as info:
+        store.get(key)
+    assert "corrupt/r1/out" in str(info.value) and "re-run" in str(info.value)
+
+
+def test_flipped_byte_in_a_frame_is_caught_before_decoding(local_store: ss.Store) -> None:
+    pa = pytest.importorskip("pyarrow")
+    key = ss.ArtifactKey("corrupt", "r2")
+    local_store.put(key, pa.table({"x": list(range(1000))}))
+    flip_one_byte(local_store, key)
+    with pytest.raises(CorruptArtifact, match="checksum"):
+        local_store.get(key)
+
+
+def test_payload_without_manifest_is_not_data(local_store: ss.Store, tmp_path: Path) -> None:
+    """A crash between payload and manifest leaves an unreferenced payload: not an artifact."""
+    key = ss.ArtifactKey("crash", "r1")
+    local_store.put_object(f"{key.run_dir}/outputs/out/payload-00000000.bin", b"partial")
+    assert not local_store.exists(key)
+    with pytest.raises(ArtifactNotFound):
+        local_store.get(key)
+
+
+def test_unparseable_manifest_is_corrupt(local_store: ss.Store) -> None:
+    key = ss.ArtifactKey("crash", "r2")
+    local_store.put(key, 1)
+    local_store.put_object(key.manifest_path, b'{"format": 1, "trunc')
+    with pytest.raises(CorruptArtifact, match="manifest"):
+        local_store.get(key)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("relative/path", "expected file:///absolute/path"),
+        ("ftp://host/x", "unknown scheme"),
+        ("s3://", "bucket name is missing"),
+        ("file://host/x", "local path"),
+    ],
+)
+def test_bad_urls(url: str, fragment: str) -> None:
+    with pytest.raises(StorageError, match=fragment):
+        ss.Store(url)
+
+
+@pytest.mark.parametrize(
+    ("parts", "fragment"),
+    [
+        (("p", "", "out"), "must not be empty"),
+        (("../p", "r", "out"), "op prefix"),
+        (("p", "r", "a/b"), "output name"),
+        (("p", "a\nb", "out"), "control characters"),
+    ],
+)
+def test_bad_key_parts(parts: tuple[str, str, str], fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        ss.ArtifactKey(*parts)
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        "manual__2026-11-23T18:50:11.286216+00:00",
+        "scheduled__2026-11-23T00:00:00+00:00",
+        "a/b",
+        "../x",
+        "..",
+        "運行-🚀-ünï",
+        "x" * 250,
+    ],
+)
+def test_odd_run_ids_stay_inside_their_op(local_store: ss.Store, run_id: str) -> None:
+    key = ss.ArtifactKey("op1", run_id)
+    local_store.put(key, run_id)
+    assert local_store.get(key) == run_id
+    assert local_store.manifest(key)["run_id"] == run_id
+    paths = local_store.list("ops/op1")
+    assert paths and all(p.count("/") == 5 for p in paths), paths
+    assert all(p.startswith(key.run_dir + "/") for p in paths)
+    local_store.put_object(f"{key.run_dir}/probe", b"")  # the folder is a real path
+
+
+def test_missing_bucket_says_so(s3_endpoint: str) -> None:
+    store = ss.Store("s3://no-such-bucket-here/x")
+    with pytest.raises(StorageError, match="does not exist: create it"):
+        store.put(ss.ArtifactKey("p", "r"), 1)
+
+
+def test_no_credentials_is_explained(s3_endpoint: str, tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_ENDPOINT_URL"
+    }
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_REGION="us-east-1",
+    )
+    code = "import slipstream as ss; ss.Store('s3://b/x').put(ss.ArtifactKey('p','r'), 1)"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "StorageError" in proc.stderr and "credentials" in proc.stderr, proc.stderr
+
+
+def test_unwritable_local_store(tmp_path: Path) -> None:
+    root = tmp_path / "ro"
+    store = ss.Store(f"file://{root}")
+    root.chmod(0o500)
+    try:
+        if os.access(root, os.W_OK):
+            return  # running as a user that ignores permissions (root): nothing to observe
+        with pytest.raises(StorageError, match="ops/p/r"):
+            store.put(ss.ArtifactKey("p", "r"), 1)
+    finally:
+        root.chmod(0o700)
