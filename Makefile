@@ -34,8 +34,9 @@ venv: $(VENV_STAMP)
 develop: venv
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet
 
+# Release builds keep their own target dir so they never wait on the debug build's lock.
 develop-release: venv
-	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet --release
+	CARGO_TARGET_DIR=$(CACHE)/target-release VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet --release
 
 demo: develop
 	$(PY) examples/roundtrip.py

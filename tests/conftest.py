@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-
 import slipstream as ss
+
 from tests.support.servers import moto_server
 
 S3_ENV = {

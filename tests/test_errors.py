@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import slipstream as ss
 from slipstream.errors import (
     ArtifactNotFound,
@@ -21,7 +20,9 @@ from slipstream.errors import (
 
 
 def test_hierarchy_matches_the_documented_contract() -> None:
-    assert issubclass(ArtifactNotFound, SlipstreamError) and issubclass(ArtifactNotFound, FileNotFoundError)
+    assert issubclass(ArtifactNotFound, SlipstreamError) and issubclass(
+        ArtifactNotFound, FileNotFoundError
+    )
     assert issubclass(UnsupportedType, SlipstreamError) and issubclass(UnsupportedType, TypeError)
     assert issubclass(CorruptArtifact, SlipstreamError)
     assert issubclass(StorageError, SlipstreamError)
@@ -150,7 +151,9 @@ def test_no_credentials_is_explained(s3_endpoint: str, tmp_path: Path) -> None:
         AWS_REGION="us-east-1",
     )
     code = "import slipstream as ss; ss.Store('s3://b/x').put(ss.ArtifactKey('p','r'), 1)"
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode != 0
     assert "StorageError" in proc.stderr and "credentials" in proc.stderr, proc.stderr
 

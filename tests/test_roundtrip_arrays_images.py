@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import slipstream as ss
+from PIL import Image
 from slipstream.errors import UnsupportedType
 
 DTYPES = [

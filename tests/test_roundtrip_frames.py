@@ -11,7 +11,6 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-
 import slipstream as ss
 
 
@@ -106,9 +105,9 @@ def nested_arrow() -> pa.Table:
             "id": pa.array([1, 2, 3], pa.int32()),
             "tags": [["a", "b"], [], None],
             "point": [{"x": 1.0, "y": 2.0}, None, {"x": -1.0, "y": None}],
-            "kind": pa.array(["u", "v", "u"]).dictionary_encode().cast(
-                pa.dictionary(pa.int16(), pa.string())
-            ),
+            "kind": pa.array(["u", "v", "u"])
+            .dictionary_encode()
+            .cast(pa.dictionary(pa.int16(), pa.string())),
             "at": pa.array([0, 10**18, None], pa.timestamp("ns", tz="Asia/Kolkata")),
             "day": [dt.date(2026, 11, 23), None, dt.date(1970, 1, 1)],
             "amount": pa.array([Decimal("1.25"), Decimal("-2.00"), None], pa.decimal128(10, 2)),

@@ -8,7 +8,6 @@ import math
 import sys
 
 import pytest
-
 import slipstream as ss
 from slipstream.errors import PickleNotAllowed, UnsupportedType
 
@@ -50,7 +49,8 @@ def same(a: object, b: object) -> bool:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
     if isinstance(a, dict):
         return list(a) == list(b) and all(  # type: ignore[call-overload]
-            same(ka, kb) and same(a[ka], b[kb]) for ka, kb in zip(a, b, strict=True)  # type: ignore[index]
+            same(ka, kb) and same(a[ka], b[kb])
+            for ka, kb in zip(a, b, strict=True)  # type: ignore[index]
         )
     return a == b
 

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
 import slipstream as ss
+
 from tests.conftest import make_bucket
 from tests.support.servers import fault_proxy, slow_server
 

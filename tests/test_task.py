@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 import pytest
-
 import slipstream as ss
 from slipstream.errors import ArtifactNotFound
 
@@ -63,7 +62,9 @@ def test_wrong_number_of_returned_values_is_explained(local_store: ss.Store) -> 
     )  # fmt: skip
     assert record["status"] == "failed"
     assert record["error"]["phase"] == "outputs"
-    assert "must return a tuple of 3 values, but returned a tuple of 2" in record["error"]["message"]
+    assert (
+        "must return a tuple of 3 values, but returned a tuple of 2" in record["error"]["message"]
+    )
 
 
 def parse_row(row: str) -> int:
@@ -134,7 +135,9 @@ def test_captured_output_still_reaches_the_real_streams(tmp_path: object) -> Non
         print("record ok")
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "C says hi" in proc.stdout and "python says hi" in proc.stdout
     assert "record ok" in proc.stdout and "stderr says hi" in proc.stderr

@@ -100,7 +100,9 @@ def run_op(
     with _python_streams_on_descriptors():
         capture.start()
         try:
-            kwargs = {name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()}
+            kwargs = {
+                name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
+            }
             kwargs.update(constants or {})
             phase = "call"
             result = fn(**kwargs)
@@ -210,7 +212,10 @@ def _python_streams_on_descriptors() -> Iterator[None]:
                 return stream
         except (AttributeError, OSError, ValueError):
             pass
-        wrapper = open(fd, "w", closefd=False, buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        # Closed (flushed) in the finally below; the descriptor itself stays open.
+        wrapper = open(  # noqa: SIM115
+            fd, "w", closefd=False, buffering=1, encoding="utf-8", errors="backslashreplace"
+        )
         replaced.append(wrapper)
         return wrapper
 
@@ -218,6 +223,6 @@ def _python_streams_on_descriptors() -> Iterator[None]:
     try:
         yield
     finally:
-        for wrapper in replaced:
-            wrapper.flush()
         sys.stdout, sys.stderr = saved
+        for wrapper in replaced:
+            wrapper.close()

@@ -133,7 +133,9 @@ class FaultProxy:
 
 
 @contextmanager
-def fault_proxy(upstream: str, failures: int, status: int = 503) -> Iterator[tuple[str, FaultProxy]]:
+def fault_proxy(
+    upstream: str, failures: int, status: int = 503
+) -> Iterator[tuple[str, FaultProxy]]:
     proxy = FaultProxy(upstream, failures, status)
     with _serve(proxy.handler()) as url:
         yield url, proxy

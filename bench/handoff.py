@@ -1,0 +1,204 @@
+"""Handoff benchmark: put a 2,000,000-row pandas frame and get it back, through the local
+store and through S3 on loopback, with slipstream and with what a user would hand-write
+(pyarrow.parquet + boto3, pickle + boto3), on the same data and server, in one run.
+
+Each approach runs in a fresh process so that its peak RSS is its own. Run `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ROWS = 2_000_000
+APPROACHES = ["slipstream", "pyarrow+boto3", "pickle+boto3"]
+REPEATS = 2
+
+
+def make_frame(rows: int) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(42)
+    words = np.array(["late", "refund", "upgrade", "churn", "happy", "ticket", "call", "email"])
+    picks = rng.integers(0, len(words), size=(rows, 3))
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows, dtype="int64"),
+            "amount": rng.normal(100, 25, rows),
+            "segment": pd.Categorical.from_codes(
+                rng.integers(0, 12, rows), [f"segment-{i}" for i in range(12)]
+            ),
+            "note": [f"{a} {b} {c} #{i}" for i, (a, b, c) in enumerate(words[picks].tolist())],
+            "at": pd.date_range("2026-01-01", periods=rows, freq="s", tz="America/Chicago"),
+        }
+    )
+
+
+def peak_reset() -> None:
+    from slipstream import _memory
+
+    _memory.reset_peak()
+
+
+def rss_now() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None) -> dict[str, Any]:
+    """Runs in a child process: build the frame, then time put and get `REPEATS` times."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import slipstream as ss
+    from slipstream import _memory
+
+    df = make_frame(ROWS)
+    frame_bytes = int(df.memory_usage(deep=True).sum())
+    workdir = Path(tempfile.mkdtemp(prefix="slipstream-bench-"))
+    s3 = None
+    if target == "s3":
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+
+    def put_get(i: int) -> tuple[float, float, int, Any]:
+        name = f"{approach}-{i}"
+        t0 = time.perf_counter()
+        if approach == "slipstream":
+            url = f"s3://{bucket}/bench" if target == "s3" else f"file://{workdir}"
+            store = ss.Store(url)
+            key = ss.ArtifactKey("bench", name)
+            stored = store.put(key, df)["bytes"]
+            t1 = time.perf_counter()
+            back = store.get(key)
+        elif approach == "pyarrow+boto3":
+            table = pa.Table.from_pandas(df)
+            if s3:
+                buf = io.BytesIO()
+                pq.write_table(table, buf)
+                stored = buf.tell()
+                s3.put_object(Bucket=bucket, Key=name, Body=buf.getvalue())
+                del buf, table
+                t1 = time.perf_counter()
+                body = s3.get_object(Bucket=bucket, Key=name)["Body"].read()
+                back = pq.read_table(pa.BufferReader(body)).to_pandas()
+            else:
+                path = workdir / f"{name}.parquet"
+                pq.write_table(table, path)
+                stored = path.stat().st_size
+                del table
+                t1 = time.perf_counter()
+                back = pq.read_table(path).to_pandas()
+        else:
+            data = pickle.dumps(df, protocol=5)
+            stored = len(data)
+            if s3:
+                s3.put_object(Bucket=bucket, Key=name, Body=data)
+                del data
+                t1 = time.perf_counter()
+                back = pickle.loads(s3.get_object(Bucket=bucket, Key=name)["Body"].read())
+            else:
+                path = workdir / f"{name}.pickle"
+                path.write_bytes(data)
+                del data
+                t1 = time.perf_counter()
+                back = pickle.loads(path.read_bytes())
+        t2 = time.perf_counter()
+        return t1 - t0, t2 - t1, stored, back
+
+    baseline = rss_now()
+    _memory.reset_peak()
+    runs = []
+    for i in range(REPEATS):
+        put_s, get_s, stored, back = put_get(i)
+        runs.append((put_s + get_s, put_s, get_s, stored))
+        assert back.shape == df.shape and back["id"].iloc[-1] == ROWS - 1
+        del back
+    peak = _memory.peak_rss_bytes()
+    total, put_s, get_s, stored = min(runs)
+    return {
+        "approach": approach,
+        "target": target,
+        "put_s": put_s,
+        "get_s": get_s,
+        "total_s": total,
+        "stored_bytes": stored,
+        "frame_bytes": frame_bytes,
+        "peak_extra_rss_bytes": max(0, peak - baseline),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--target", default="local")
+    parser.add_argument("--endpoint")
+    parser.add_argument("--bucket")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.target, args.endpoint, args.bucket)))
+        return
+
+    import boto3
+
+    from tests.support.servers import moto_server
+
+    results = []
+    with moto_server() as endpoint:
+        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench",
+                   AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1")  # fmt: skip
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                     aws_access_key_id="bench", aws_secret_access_key="bench").create_bucket(Bucket="bench")  # fmt: skip
+        for target in ["local", "s3"]:
+            for approach in APPROACHES:
+                cmd = [sys.executable, __file__, "--one", approach, "--target", target,
+                       "--endpoint", endpoint, "--bucket", "bench"]  # fmt: skip
+                out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+                results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                r = results[-1]
+                print(f"  measured {target:5} {approach:14} {r['total_s']:.2f} s", file=sys.stderr)
+    report(results)
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "handoff.json").write_text(json.dumps(results, indent=2))
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    mb = 1024 * 1024
+    frame = results[0]["frame_bytes"]
+    print(f"\nhandoff: {ROWS:,} rows, pandas frame of {frame / mb:.0f} MiB in memory; "
+          f"put + get, best of {REPEATS}; S3 is moto on loopback\n")  # fmt: skip
+    header = (f"{'target':6} {'approach':14} {'put s':>7} {'get s':>7} {'total s':>8} "
+              f"{'MiB/s':>7} {'stored MiB':>10} {'peak+ MiB':>9} {'RSS/frame':>9} {'time vs pyarrow':>15}")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        base = next(
+            x for x in results if x["target"] == r["target"] and x["approach"] == "pyarrow+boto3"
+        )
+        print(
+            f"{r['target']:6} {r['approach']:14} {r['put_s']:7.2f} {r['get_s']:7.2f} {r['total_s']:8.2f} "
+            f"{2 * frame / mb / r['total_s']:7.0f} {r['stored_bytes'] / mb:10.1f} "
+            f"{r['peak_extra_rss_bytes'] / mb:9.0f} {r['peak_extra_rss_bytes'] / frame:9.2f} "
+            f"{r['total_s'] / base['total_s']:14.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
