@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ArtifactKey;
 use crate::error::Result;
 
 /// Version of the manifest format; bumped on incompatible changes.
@@ -91,6 +92,36 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest for `key` with what the encoder knows; payload fields, timings and the
+    /// timestamp are filled in when the artifact is written.
+    pub fn new(key: &ArtifactKey, type_tag: TypeTag, codec: &str, flavor: &str, python_type: &str) -> Self {
+        Self {
+            format: MANIFEST_FORMAT,
+            op_prefix: key.op_prefix.as_str().to_owned(),
+            run_id: key.run_id.as_str().to_owned(),
+            output: key.output.as_str().to_owned(),
+            type_tag,
+            codec: codec.to_owned(),
+            flavor: flavor.to_owned(),
+            python_type: python_type.to_owned(),
+            payload: String::new(),
+            bytes: 0,
+            checksum: String::new(),
+            rows: None,
+            schema: None,
+            shape: None,
+            dtype: None,
+            image: None,
+            pickle: None,
+            try_number: 1,
+            libraries: BTreeMap::new(),
+            encode_seconds: 0.0,
+            write_seconds: 0.0,
+            written_at: String::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// Pretty JSON, as stored.
     pub fn to_json(&self) -> Vec<u8> {
         // A Manifest holds only strings, numbers, maps and JSON values: serializing cannot fail.

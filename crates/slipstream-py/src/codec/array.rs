@@ -6,11 +6,7 @@ use pyo3::types::{IntoPyDict, PyByteArray, PyBytes};
 use slipstream_codec::ndarray::ArrayEnvelope;
 use slipstream_core::{ArtifactKey, TypeTag};
 
-use super::{Described, type_name, unsupported};
-
-fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(e.to_string())
-}
+use super::{Described, codec_error, type_name, unsupported};
 
 pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<Described> {
     let numpy = py.import("numpy")?;

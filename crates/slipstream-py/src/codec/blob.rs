@@ -5,14 +5,10 @@ use pyo3::types::{PyByteArray, PyBytes};
 use slipstream_codec::value::{decode_bytes as unwrap, encode_bytes as wrap};
 use slipstream_core::{Manifest, PickleInfo, TypeTag};
 
-use super::Described;
+use super::{Described, codec_error};
 
 /// Pickle protocol 5: out-of-band buffers, supported by every Python slipstream runs on.
 const PICKLE_PROTOCOL: u32 = 5;
-
-fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(e.to_string())
-}
 
 /// `bytes` or `bytearray`, kept byte for byte.
 pub fn encode_bytes(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Described> {

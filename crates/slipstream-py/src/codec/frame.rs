@@ -10,11 +10,7 @@ use pyo3_arrow::input::AnyRecordBatch;
 use slipstream_codec::frame;
 use slipstream_core::{Manifest, TypeTag};
 
-use super::{Described, type_name};
-
-fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(e.to_string())
-}
+use super::{Described, codec_error, type_name};
 
 /// The library a frame belongs to, which decides the type handed back on reads.
 fn flavor(value: &Bound<'_, PyAny>) -> String {

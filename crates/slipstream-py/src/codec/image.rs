@@ -6,11 +6,7 @@ use pyo3::types::{IntoPyDict, PyBytes};
 use slipstream_codec::image::{decode_png, encode_png, is_supported_mode};
 use slipstream_core::{ArtifactKey, ImageInfo, Manifest, TypeTag};
 
-use super::{Described, type_name, unsupported};
-
-fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(e.to_string())
-}
+use super::{Described, codec_error, type_name, unsupported};
 
 pub fn is_image(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
     value.is_instance(&py.import("PIL.Image")?.getattr("Image")?)

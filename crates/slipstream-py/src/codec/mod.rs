@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
-use slipstream_core::{ArtifactKey, MANIFEST_FORMAT, Manifest, TypeTag};
+use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 
 use crate::errors::error;
 
@@ -41,6 +41,11 @@ impl Described {
         self.fill = Box::new(fill);
         self
     }
+}
+
+/// A codec failure on the Python side: the value or payload is not what the codec takes.
+pub fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(e.to_string())
 }
 
 /// `module.QualName` of a value's type, as shown to users and recorded in manifests.
@@ -75,31 +80,9 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>, allow
             _ => return Err(unsupported(py, key, &python_type, "")),
         }
     };
-    let mut manifest = Manifest {
-        format: MANIFEST_FORMAT,
-        op_prefix: key.op_prefix.as_str().to_owned(),
-        run_id: key.run_id.as_str().to_owned(),
-        output: key.output.as_str().to_owned(),
-        type_tag: described.type_tag,
-        codec: described.codec.to_owned(),
-        flavor: described.flavor.clone(),
-        python_type,
-        payload: String::new(),
-        bytes: 0,
-        checksum: String::new(),
-        rows: None,
-        schema: None,
-        shape: None,
-        dtype: None,
-        image: None,
-        pickle: None,
-        try_number,
-        libraries: libraries(py, &described.flavor)?,
-        encode_seconds: 0.0,
-        write_seconds: 0.0,
-        written_at: String::new(),
-        extra: Default::default(),
-    };
+    let mut manifest = Manifest::new(key, described.type_tag, described.codec, &described.flavor, &python_type);
+    manifest.try_number = try_number;
+    manifest.libraries = libraries(py, &described.flavor)?;
     (described.fill)(&mut manifest);
     manifest.encode_seconds = started.elapsed().as_secs_f64();
     Ok(Encoded { payload: described.payload, extension: described.extension, manifest })

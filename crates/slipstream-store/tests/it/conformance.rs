@@ -1,7 +1,7 @@
 //! Behaviour every [`ObjectStore`] must have, and the artifact protocol on top of it.
 
 use bytes::Bytes;
-use slipstream_core::{ArtifactKey, MANIFEST_FORMAT, Manifest, TypeTag};
+use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
 /// Runs every check against `store`. `large` is a payload size that forces the backend's
@@ -75,31 +75,7 @@ async fn empty_payload_round_trips(store: &dyn ObjectStore) {
 }
 
 pub fn manifest_for(key: &ArtifactKey) -> Manifest {
-    Manifest {
-        format: MANIFEST_FORMAT,
-        op_prefix: key.op_prefix.as_str().into(),
-        run_id: key.run_id.as_str().into(),
-        output: key.output.as_str().into(),
-        type_tag: TypeTag::Bytes,
-        codec: "bincode".into(),
-        flavor: "builtins".into(),
-        python_type: "bytes".into(),
-        payload: String::new(),
-        bytes: 0,
-        checksum: String::new(),
-        rows: None,
-        schema: None,
-        shape: None,
-        dtype: None,
-        image: None,
-        pickle: None,
-        try_number: 1,
-        libraries: Default::default(),
-        encode_seconds: 0.0,
-        write_seconds: 0.0,
-        written_at: String::new(),
-        extra: Default::default(),
-    }
+    Manifest::new(key, TypeTag::Bytes, "bincode", "builtins", "bytes")
 }
 
 async fn artifact_protocol(store: &dyn ObjectStore) {
