@@ -1,0 +1,23 @@
+"""The handoff benchmark keeps working: a small run prints a full table. (Timings are
+reported by `make bench`, never asserted.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_handoff_benchmark_runs_end_to_end() -> None:
+    env = dict(os.environ, SLIPSTREAM_BENCH_ROWS="5000")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "handoff.py")],
+        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("local ", "s3 "))]
+    assert len(rows) == 6, proc.stdout
+    assert all(line.rstrip().endswith("x") for line in rows)
