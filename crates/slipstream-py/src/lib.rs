@@ -8,8 +8,6 @@ mod key;
 mod runtime;
 mod store;
 
-use pyo3::prelude::*;
-
 #[pymodule]
 mod _native {
     use pyo3::prelude::*;
@@ -43,6 +41,3 @@ mod _native {
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
-
-#[allow(unused_imports)]
-use _native as _;
