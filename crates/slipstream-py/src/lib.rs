@@ -8,6 +8,8 @@ mod key;
 mod runtime;
 mod store;
 
+use pyo3::prelude::*;
+
 #[pymodule]
 mod _native {
     use pyo3::prelude::*;
