@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--target", default="local")
     parser.add_argument("--endpoint")
     parser.add_argument("--bucket")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "handoff.json")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.target, args.endpoint, args.bucket)))
@@ -175,9 +176,8 @@ def main() -> None:
                 r = results[-1]
                 print(f"  measured {target:5} {approach:14} {r['total_s']:.2f} s", file=sys.stderr)
     report(results)
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "handoff.json").write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
 
 
 def report(results: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@ reported by `make bench`, never asserted.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,13 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_handoff_benchmark_runs_end_to_end() -> None:
+def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     env = dict(os.environ, SLIPSTREAM_BENCH_ROWS="5000")
+    out = tmp_path / "handoff.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "handoff.py")],
+        [sys.executable, str(ROOT / "bench" / "handoff.py"), "--out", str(out)],
         env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith(("local ", "s3 "))]
     assert len(rows) == 6, proc.stdout
     assert all(line.rstrip().endswith("x") for line in rows)
+    assert len(json.loads(out.read_text())) == 6

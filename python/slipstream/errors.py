@@ -7,7 +7,10 @@ SlipstreamError
 ├── CorruptArtifact
 ├── UnsupportedType    (also TypeError)
 │   └── PickleNotAllowed
-└── StorageError
+├── StorageError
+├── FlowDefinitionError  (also TypeError): a flow wired wrongly, found when it is defined
+├── CodeUnavailable      an op's code cannot be imported or rebuilt where it runs
+└── CheckFailed          an `error` check found its artifact wanting
 ```
 """
 
@@ -15,7 +18,10 @@ from __future__ import annotations
 
 __all__ = [
     "ArtifactNotFound",
+    "CheckFailed",
+    "CodeUnavailable",
     "CorruptArtifact",
+    "FlowDefinitionError",
     "PickleNotAllowed",
     "SlipstreamError",
     "StorageError",
@@ -46,3 +52,19 @@ class PickleNotAllowed(UnsupportedType):
 
 class StorageError(SlipstreamError):
     """The store could not be reached or refused the request (URL, credentials, network)."""
+
+
+class FlowDefinitionError(SlipstreamError, TypeError):
+    """A flow is wired wrongly: wrong arguments to an op, a metric or check result passed
+    on as data, two ops of one name, a constant that cannot be written into the spec.
+    Raised where the flow is defined, naming the op and the line."""
+
+
+class CodeUnavailable(SlipstreamError):
+    """An op's code cannot be loaded where it runs: its module is not importable there, or
+    the source captured from a script no longer runs."""
+
+
+class CheckFailed(SlipstreamError):
+    """A check of severity `error` returned false: the ops that consume the checked
+    artifacts do not run. Its result is stored like any output."""

@@ -95,7 +95,7 @@ impl fmt::Display for RunId {
 }
 
 /// Checks a name made of ASCII letters, digits, `_` and `-`, as op prefixes and outputs are.
-fn check_name(what: &'static str, value: &str, max: usize) -> Result<()> {
+pub(crate) fn check_name(what: &'static str, value: &str, max: usize) -> Result<()> {
     let reason = if value.is_empty() {
         Some("it must not be empty".to_owned())
     } else if value.len() > max {

@@ -5,10 +5,14 @@
 
 mod checksum;
 mod error;
+mod flow_layout;
 mod key;
 mod manifest;
 
 pub use checksum::Checksum;
 pub use error::{CoreError, Result};
+pub use flow_layout::{
+    FlowName, VersionId, flow_run_path, runs_dir, version_spec_path, versions_dir,
+};
 pub use key::{ArtifactKey, OpPrefix, OutputName, RunId, TryNumber, record_path, run_dir};
 pub use manifest::{ImageInfo, Manifest, PickleInfo, TypeTag, MANIFEST_FORMAT};

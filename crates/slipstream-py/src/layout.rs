@@ -1,0 +1,52 @@
+//! Paths of the key layout, computed by `slipstream-core` so that Python and Rust readers
+//! never disagree on where something lives.
+
+use pyo3::prelude::*;
+use slipstream_core::{FlowName, OpPrefix, RunId, TryNumber, VersionId};
+
+use crate::errors::key_error;
+
+/// `ops/<op prefix>/<escaped run id>/try-<n>/record.json`: the record of one task attempt.
+#[pyfunction]
+pub fn record_path(op_prefix: &str, run_id: &str, try_number: u32) -> PyResult<String> {
+    let op = OpPrefix::new(op_prefix).map_err(key_error)?;
+    let run = RunId::new(run_id).map_err(key_error)?;
+    let attempt = TryNumber::new(try_number).map_err(key_error)?;
+    Ok(slipstream_core::record_path(&op, &run, attempt))
+}
+
+/// `ops/<op prefix>/<escaped run id>`: everything one op wrote in one run.
+#[pyfunction]
+pub fn run_dir(op_prefix: &str, run_id: &str) -> PyResult<String> {
+    let op = OpPrefix::new(op_prefix).map_err(key_error)?;
+    let run = RunId::new(run_id).map_err(key_error)?;
+    Ok(slipstream_core::run_dir(&op, &run))
+}
+
+/// `flows/<flow>/versions`: every published version of a flow.
+#[pyfunction]
+pub fn versions_dir(flow: &str) -> PyResult<String> {
+    Ok(slipstream_core::versions_dir(&FlowName::new(flow).map_err(key_error)?))
+}
+
+/// `flows/<flow>/versions/<version>/spec.json`: a flow version's spec.
+#[pyfunction]
+pub fn version_spec_path(flow: &str, version: &str) -> PyResult<String> {
+    let flow = FlowName::new(flow).map_err(key_error)?;
+    let version = VersionId::new(version).map_err(key_error)?;
+    Ok(slipstream_core::version_spec_path(&flow, &version))
+}
+
+/// `flows/<flow>/runs`: the record of every run of a flow.
+#[pyfunction]
+pub fn runs_dir(flow: &str) -> PyResult<String> {
+    Ok(slipstream_core::runs_dir(&FlowName::new(flow).map_err(key_error)?))
+}
+
+/// `flows/<flow>/runs/<escaped run id>/run.json`: the record of one run.
+#[pyfunction]
+pub fn flow_run_path(flow: &str, run_id: &str) -> PyResult<String> {
+    let flow = FlowName::new(flow).map_err(key_error)?;
+    let run = RunId::new(run_id).map_err(key_error)?;
+    Ok(slipstream_core::flow_run_path(&flow, &run))
+}

@@ -1,0 +1,218 @@
+"""Where an op's code comes from, and how a task gets it back.
+
+An op defined in an importable module is referenced by module path and imported where it
+runs. An op defined in a script run as `__main__` (or in a notebook) cannot be imported
+elsewhere, so its source is captured into the flow version as a small module: the function
+itself, the helpers and classes of the script it uses, the imports and plain constants it
+refers to. Either way the exact source of every op is stored for people to read, and its
+hash is part of the version id.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dis
+import hashlib
+import importlib
+import inspect
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from slipstream.errors import CodeUnavailable, FlowDefinitionError
+
+
+def describe(fn: Callable[..., Any], op_name: str) -> dict[str, Any]:
+    """The `function` entry of an op in the flow spec."""
+    module = fn.__module__
+    qualname = fn.__qualname__
+    importable = _importable(module, qualname)
+    source = _source(fn)
+    code = _Capture(fn, strict=not importable, op_name=op_name).module_source()
+    entry: dict[str, Any] = {
+        "module": module,
+        "qualname": qualname,
+        "file": inspect.getsourcefile(fn) or "?",
+        "line": fn.__code__.co_firstlineno,
+        "importable": importable,
+        "source": source,
+        # The hash covers the op and the helpers of its module it uses.
+        "code_hash": "sha256:" + hashlib.sha256(code.encode()).hexdigest(),
+    }
+    if not importable:
+        entry["module_source"] = code
+    return entry
+
+
+def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
+    """The callable an op spec's `function` entry describes."""
+    if function["importable"]:
+        try:
+            obj: Any = importlib.import_module(function["module"])
+            for part in function["qualname"].split("."):
+                obj = getattr(obj, part)
+        except Exception as exc:
+            raise CodeUnavailable(
+                f"op {op_name!r}: cannot import {function['qualname']} from module "
+                f"{function['module']!r} ({type(exc).__name__}: {exc}); install the code of "
+                "the flow where its tasks run, or define the op in a script so its source "
+                "is captured into the flow version"
+            ) from exc
+        return getattr(obj, "fn", obj)  # the plain function behind a decorated op
+    name = f"slipstream_captured_{op_name}_{function['code_hash'][7:19]}"
+    module = types.ModuleType(name)
+    module.__file__ = f"<captured from {function['file']}>"
+    sys.modules[name] = module  # pickling, dataclasses and typing look modules up here
+    try:
+        exec(compile(function["module_source"], module.__file__, "exec"), module.__dict__)
+        return getattr(module, function["qualname"])  # type: ignore[no-any-return]
+    except Exception as exc:
+        raise CodeUnavailable(
+            f"op {op_name!r}: the source captured from {function['file']} does not run here "
+            f"({type(exc).__name__}: {exc}); its imports must be installed where tasks run"
+        ) from exc
+
+
+def _importable(module: str, qualname: str) -> bool:
+    if module == "__main__" or module.startswith("slipstream_captured_"):
+        return False
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return False
+    loaded = sys.modules.get(module)
+    return loaded is not None and getattr(loaded, "__spec__", None) is not None
+
+
+def _source(obj: Any) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError) as exc:
+        raise FlowDefinitionError(
+            f"cannot read the source of {obj!r} ({exc}); slipstream stores the code of every "
+            "op, so ops must be defined in a file or a notebook cell"
+        ) from None
+
+
+def _strip_decorators(source: str) -> str:
+    """The definition without its decorators: `@ss.op(...)` is not needed to run it."""
+    tree = ast.parse(source)
+    node = tree.body[0]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.decorator_list:
+        first_line = node.lineno  # the `def` line, after the decorators
+        return "\n".join(source.splitlines()[first_line - 1 :]) + "\n"
+    return source
+
+
+class _Capture:
+    """Builds a module source that recreates `fn` and what it refers to in its module."""
+
+    def __init__(self, fn: Callable[..., Any], *, strict: bool, op_name: str) -> None:
+        self.fn = fn
+        self.strict = strict
+        self.op_name = op_name
+        self.module_name = fn.__module__
+        self.imports: dict[str, str] = {}
+        self.constants: dict[str, str] = {}
+        self.definitions: dict[str, str] = {}  # name -> source, dependencies first
+
+    def module_source(self) -> str:
+        self._refuse_closures(self.fn)
+        self._define(self.fn.__name__, self.fn, strip=True)
+        parts = ["from __future__ import annotations\n"]
+        parts += [f"{line}\n" for line in sorted(self.imports.values())]
+        parts += [f"{name} = {text}\n" for name, text in self.constants.items()]
+        parts += [f"\n\n{source}" for source in self.definitions.values()]
+        return "".join(parts)
+
+    def _define(self, name: str, obj: Any, *, strip: bool) -> None:
+        if name in self.definitions:
+            return
+        self.definitions[name] = ""  # a placeholder against cycles; filled below
+        source = _source(obj)
+        for dependency in self._names_used(obj, source):
+            self._resolve(dependency, obj)
+        self.definitions.pop(name)
+        self.definitions[name] = _strip_decorators(source) if strip else source
+
+    def _names_used(self, obj: Any, source: str) -> Iterator[str]:
+        """Global names `obj` reads: those its code loads when it runs, and those its
+        definition evaluates (decorators, defaults, base classes, class attributes)."""
+        node = ast.parse(source).body[0]
+        evaluated: list[ast.AST] = list(getattr(node, "decorator_list", []))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            evaluated += [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+        elif isinstance(node, ast.ClassDef):
+            evaluated += [*node.bases, *node.keywords]
+            evaluated += [s for s in node.body if not isinstance(s, ast.FunctionDef)]
+        names = [n.id for e in evaluated for n in ast.walk(e) if isinstance(n, ast.Name)]
+        codes = [obj.__code__] if hasattr(obj, "__code__") else []
+        for member in vars(obj).values() if isinstance(obj, type) else ():
+            member = getattr(member, "__func__", member)
+            member = getattr(member, "fget", member)  # properties
+            if hasattr(member, "__code__"):
+                codes.append(member.__code__)
+        while codes:
+            code = codes.pop()
+            for ins in dis.get_instructions(code):
+                if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(ins.argval, str):
+                    names.append(ins.argval)
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        yield from dict.fromkeys(names)
+
+    def _resolve(self, name: str, user: Any) -> None:
+        namespace = getattr(self.fn, "__globals__", {})
+        if name not in namespace:
+            return  # a builtin, a local variable, or an attribute
+        if name in self.imports or name in self.constants or name in self.definitions:
+            return
+        value = namespace[name]
+        if hasattr(builtins, name) and getattr(builtins, name) is value:
+            return
+        if isinstance(value, types.ModuleType):
+            module = value.__name__
+            self.imports[name] = (
+                f"import {module}" if module == name else f"import {module} as {name}"
+            )
+            return
+        inner = getattr(value, "fn", None)  # another decorated op, used as a plain function
+        target = inner if callable(inner) and hasattr(value, "kind") else value
+        if isinstance(target, types.FunctionType | type):
+            home = target.__module__
+            if home == self.module_name:
+                if isinstance(target, types.FunctionType):
+                    self._refuse_closures(target)
+                self._define(name, target, strip=target is not value)
+                return
+            if _importable(home, target.__qualname__) and "." not in target.__qualname__:
+                alias = "" if target.__qualname__ == name else f" as {name}"
+                self.imports[name] = f"from {home} import {target.__qualname__}{alias}"
+                return
+        if _is_literal(value):
+            self.constants[name] = repr(value)
+            return
+        if self.strict:
+            raise FlowDefinitionError(
+                f"op {self.op_name!r}: {getattr(user, '__qualname__', user)} uses the global "
+                f"{name!r}, a {type(value).__module__}.{type(value).__qualname__} defined in "
+                f"{self.module_name}; ops defined in a script can use modules, functions, "
+                "classes and plain constants of the script. Create the value inside the op, "
+                "pass it as an op output, or move the op into an importable module"
+            )
+
+    def _refuse_closures(self, fn: Any) -> None:
+        if self.strict and getattr(fn, "__closure__", None):
+            free = ", ".join(fn.__code__.co_freevars)
+            raise FlowDefinitionError(
+                f"op {self.op_name!r}: {fn.__qualname__} refers to variables of an enclosing "
+                f"function ({free}); define ops and their helpers at module level so their "
+                "source can be captured"
+            )
+
+
+def _is_literal(value: Any) -> bool:
+    try:
+        return bool(ast.literal_eval(repr(value)) == value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
