@@ -131,16 +131,16 @@ class _Capture:
             return
         self.definitions[name] = ""  # a placeholder against cycles; filled below
         source = _source(obj)
-        for dependency in self._names_used(obj, source):
+        for dependency in self._names_used(obj, source, decorated=not strip):
             self._resolve(dependency, obj)
         self.definitions.pop(name)
         self.definitions[name] = _strip_decorators(source) if strip else source
 
-    def _names_used(self, obj: Any, source: str) -> Iterator[str]:
+    def _names_used(self, obj: Any, source: str, *, decorated: bool) -> Iterator[str]:
         """Global names `obj` reads: those its code loads when it runs, and those its
         definition evaluates (decorators, defaults, base classes, class attributes)."""
         node = ast.parse(source).body[0]
-        evaluated: list[ast.AST] = list(getattr(node, "decorator_list", []))
+        evaluated: list[ast.AST] = list(getattr(node, "decorator_list", [])) if decorated else []
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             evaluated += [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
         elif isinstance(node, ast.ClassDef):

@@ -69,12 +69,14 @@ class Flow:
         self.schedule = schedule
         self.description = description
         self.outputs = list(outputs)
-        self.nodes = _collect(self.outputs)
+        found = _collect(self.outputs)
+        self.gates = {id(node): _gates(node, found) for node in found}
+        self.nodes = _ordered(found, self.gates)
         self.params = _params(name, self.nodes)
 
     def spec(self) -> dict[str, Any]:
         """The flow as plain JSON, with its version id and op prefixes."""
-        ops = [_op_spec(node, self._gates(node)) for node in self.nodes]
+        ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
         spec: dict[str, Any] = {
             "format": SPEC_FORMAT,
             "flow": self.name,
@@ -123,21 +125,6 @@ class Flow:
         version = self.publish(store)
         return run_version(store, self.name, version, params=params, run_id=run_id)
 
-    def _gates(self, node: Node) -> list[str]:
-        """`error` checks that must pass before `node` runs: those checking an artifact it
-        consumes, unless the check itself depends on `node` (it then runs after it)."""
-        if node.kind == "check":
-            return []
-        consumed = {(id(a.node), a.output) for a in node.inputs.values()}
-        gates = []
-        for check in self.nodes:
-            if check.kind != "check" or check.definition.severity != "error":
-                continue
-            checked = {(id(a.node), a.output) for a in check.inputs.values()}
-            if consumed & checked and node not in _ancestors(check):
-                gates.append(check.name)
-        return gates
-
     def __repr__(self) -> str:
         return f"<Flow {self.name}: {len(self.nodes)} ops>"
 
@@ -165,8 +152,7 @@ def _open(store: Store | str | None) -> Store:
 
 
 def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
-    """Nodes reachable from the outputs, then the metrics and checks observing them, in
-    dependency order (ties in the order they were defined)."""
+    """Nodes reachable from the outputs, then the metrics and checks observing them."""
     found: dict[int, Node] = {}
     for item in outputs:
         for node in _ancestors(item.node) | {item.node}:
@@ -175,17 +161,9 @@ def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
         for observer in node.observers:
             if all(id(up) in found for up in observer.upstream()):
                 found[id(observer)] = observer
-    ordered: list[Node] = []
-    placed: set[int] = set()
-    pending = sorted(found.values(), key=lambda n: n.seq)
-    while pending:  # a node is always defined after its inputs, so this terminates
-        for node in pending:
-            if all(id(up) in placed for up in node.upstream()):
-                ordered.append(node)
-                placed.add(id(node))
-        pending = [n for n in pending if id(n) not in placed]
+    nodes = sorted(found.values(), key=lambda n: n.seq)
     names: dict[str, Node] = {}
-    for node in ordered:
+    for node in nodes:
         if node.name in names:
             other = names[node.name]
             raise FlowDefinitionError(
@@ -194,6 +172,41 @@ def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
                 f"{node.name}.named('{node.name}_2')(...)"
             )
         names[node.name] = node
+    return nodes
+
+
+def _gates(node: Node, nodes: list[Node]) -> list[Node]:
+    """`error` checks that must pass before `node` runs: those checking an artifact it
+    consumes, unless the check itself depends on `node` (it then runs after it)."""
+    if node.kind == "check":
+        return []
+    consumed = {(id(a.node), a.output) for a in node.inputs.values()}
+    gates = []
+    for check in nodes:
+        if check.kind != "check" or check.definition.severity != "error":
+            continue
+        checked = {(id(a.node), a.output) for a in check.inputs.values()}
+        if consumed & checked and node not in _ancestors(check):
+            gates.append(check)
+    return gates
+
+
+def _ordered(nodes: list[Node], gates: Mapping[int, list[Node]]) -> list[Node]:
+    """Nodes in dependency order (data edges and check gates), ties in definition order."""
+    ordered: list[Node] = []
+    placed: set[int] = set()
+    pending = nodes
+    while pending:
+        ready = [
+            n
+            for n in pending
+            if all(id(up) in placed for up in [*n.upstream(), *gates[id(n)]])
+        ]
+        # Gates never point at descendants and inputs are defined first: always progress.
+        assert ready, "the flow graph has a cycle"
+        ordered += ready
+        placed |= {id(n) for n in ready}
+        pending = [n for n in pending if id(n) not in placed]
     return ordered
 
 
@@ -222,7 +235,7 @@ def _params(flow: str, nodes: list[Node]) -> dict[str, Param]:
     return params
 
 
-def _op_spec(node: Node, gates: list[str]) -> dict[str, Any]:
+def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
     d = node.definition
     upstream = [n.name for n in node.upstream()]
     return {
@@ -236,7 +249,7 @@ def _op_spec(node: Node, gates: list[str]) -> dict[str, Any]:
         "constants": {arg: _constants.encode(v, arg) for arg, v in node.constants.items()},
         "convert": {arg: flavor for arg, flavor in d.convert.items() if arg in node.inputs},
         "outputs": list(d.outputs),
-        "upstream": sorted(set(upstream) | set(gates)),
+        "upstream": sorted(set(upstream) | {g.name for g in gates}),
         "allow_pickle": d.allow_pickle,
         "retries": d.retries,
         "resources": d.resources,

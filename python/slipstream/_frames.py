@@ -1,4 +1,5 @@
-"""Hands a decoded Arrow table back to the library a frame came from."""
+"""Hands a decoded Arrow table back to the library a frame came from, or to the library an
+op's type hint asks for."""
 
 from __future__ import annotations
 
@@ -31,6 +32,27 @@ def restore(table: Any, flavor: str) -> Any:
             return batches[0]
         return pa.RecordBatch.from_pylist([], schema=combined.schema)
     return arrow_table
+
+
+_HINTED = {
+    "pandas": "pandas.DataFrame",
+    "polars": "polars.DataFrame",
+    "pyarrow": "pyarrow.Table",
+}
+
+
+def to_flavor(value: Any, library: str) -> Any:
+    """`value` as a frame of `library` (`pandas`, `polars`, `pyarrow`) when it is a frame of
+    another library; anything else is returned as it is."""
+    flavor = _HINTED[library]
+    kind = type(value)
+    if f"{kind.__module__.split('.')[0]}.{kind.__name__}" == flavor:
+        return value
+    if not hasattr(value, "__arrow_c_stream__"):
+        return value
+    import pyarrow as pa
+
+    return restore(pa.table(value), flavor)
 
 
 def _ordered_categoricals(table: Any) -> list[str]:

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
-from slipstream import _memory
+from slipstream import _memory, _outcomes as outcomes
+from slipstream._frames import to_flavor
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -30,9 +31,18 @@ class ErrorRecord(TypedDict):
 
     type: str
     message: str
-    phase: Literal["inputs", "call", "outputs"]
+    phase: Literal["inputs", "call", "outputs", "check"]
     traceback: str
     frames: list[dict[str, Any]]
+
+
+class CheckResult(TypedDict):
+    """What a check found: `failed` of `total` elements were false (1 of 1 for a bool)."""
+
+    passed: bool
+    severity: Literal["error", "warning"]
+    failed: int
+    total: int
 
 
 class TaskRecord(TypedDict):
@@ -55,6 +65,9 @@ class TaskRecord(TypedDict):
     stdout_dropped_bytes: int
     stderr_dropped_bytes: int
     error: ErrorRecord | None
+    kind: Literal["op", "metric", "check"]
+    metric: float | int | None
+    check: CheckResult | None
     host: str
     pid: int
     record_path: str
@@ -71,14 +84,24 @@ def run_op(
     constants: Mapping[str, Any] | None = None,
     outputs: Sequence[str] = ("out",),
     allow_pickle: bool = False,
+    kind: Literal["op", "metric", "check"] = "op",
+    severity: Literal["error", "warning"] = "error",
+    convert: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> TaskRecord:
     """Runs one attempt of `fn` and returns its record (also written to the store).
 
     `inputs` maps parameter names to the artifacts to pass; `constants` maps parameter
     names to plain values. With several `outputs`, `fn` must return a tuple with one value
-    per output. A failure of `fn` (or of reading inputs / storing outputs) is recorded and
-    returned with `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded
-    and then re-raised.
+    per output. `convert` maps parameter names to a frame library (`pandas`, `polars`,
+    `pyarrow`) that a frame input is converted to. A `metric` must return a number, a
+    `check` a bool or boolean series/array; both are stored as the output and recorded, and
+    a failing check of severity `error` fails the attempt (`CheckFailed`). `extra` is added
+    to every output manifest.
+
+    A failure of `fn` (or of reading inputs / storing outputs) is recorded and returned with
+    `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
+    re-raised.
     """
     if isinstance(store, str):
         store = Store(store)
@@ -95,7 +118,10 @@ def run_op(
     manifests: dict[str, dict[str, Any]] = {}
     error: ErrorRecord | None = None
     interrupt: BaseException | None = None
-    phase: Literal["inputs", "call", "outputs"] = "inputs"
+    phase: Literal["inputs", "call", "outputs", "check"] = "inputs"
+    metric_value: float | int | None = None
+    check_result: CheckResult | None = None
+    extra = {"producer": _qualified_name(fn), **(extra or {})}
     capture = OutputCapture()
     with _python_streams_on_descriptors():
         capture.start()
@@ -103,18 +129,25 @@ def run_op(
             kwargs = {
                 name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
             }
+            for name, flavor in (convert or {}).items():
+                if name in kwargs:
+                    kwargs[name] = to_flavor(kwargs[name], flavor)
             kwargs.update(constants or {})
             phase = "call"
             result = fn(**kwargs)
             phase = "outputs"
+            if kind == "metric":
+                result = metric_value = outcomes.metric_value(fn, result)
+            elif kind == "check":
+                result = check_result = outcomes.check_result(fn, result, severity)
             for name, value in _split_outputs(fn, result, outputs).items():
                 manifests[name] = store.put(
-                    keys[name],
-                    value,
-                    allow_pickle=allow_pickle,
-                    try_number=try_number,
-                    extra={"producer": _qualified_name(fn)},
-                )
+                    keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
+                    extra=extra,
+                )  # fmt: skip
+            if check_result is not None and not check_result["passed"] and severity == "error":
+                phase = "check"
+                raise outcomes.failed_check(fn, check_result)
         except Exception as exc:
             error = _error_record(exc, phase)
         except BaseException as exc:  # timeouts and Ctrl-C: record, then let them through
@@ -147,6 +180,9 @@ def run_op(
         "stdout_dropped_bytes": out_dropped,
         "stderr_dropped_bytes": err_dropped,
         "error": error,
+        "kind": kind,
+        "metric": metric_value,
+        "check": check_result,
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "record_path": path,
@@ -174,7 +210,9 @@ def _qualified_name(fn: Callable[..., Any]) -> str:
     return f"{module}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _error_record(exc: BaseException, phase: Literal["inputs", "call", "outputs"]) -> ErrorRecord:
+def _error_record(
+    exc: BaseException, phase: Literal["inputs", "call", "outputs", "check"]
+) -> ErrorRecord:
     """The exception with a stack trace of the user's frames only (slipstream's are noise)."""
     frames = [
         f

@@ -1,0 +1,208 @@
+"""Reading what a store holds: flows, their versions and runs, and every stored artifact.
+
+>>> history = ss.open("file:///tmp/slip")
+>>> history.flows()
+['churn']
+>>> run = history.runs("churn")[0]          # newest first
+>>> run.status, run.metrics, run.ops["predict"].logs
+>>> run["predict"]                            # the stored value of an op's output
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Any
+
+from slipstream import _constants
+from slipstream._graph import Artifact, Outcome
+from slipstream._native import (
+    ArtifactKey,
+    Store,
+    flow_run_path,
+    record_path,
+    runs_dir,
+    version_spec_path,
+    versions_dir,
+)
+from slipstream._task import ErrorRecord, TaskRecord
+from slipstream.errors import ArtifactNotFound
+
+
+def open(store: Store | str) -> History:  # noqa: A001 - `ss.open(url)` reads naturally
+    """What the store at `store` (a URL or a `Store`) holds."""
+    return History(store if isinstance(store, Store) else Store(store))
+
+
+def load_spec(store: Store, flow: str, version: str) -> dict[str, Any]:
+    path = version_spec_path(flow, version)
+    try:
+        return _json(store, path)
+    except ArtifactNotFound:
+        raise ArtifactNotFound(
+            f"flow {flow!r} has no published version {version!r} in {store.url} "
+            f"(no {path}); publish it with flow.publish(...)"
+        ) from None
+
+
+class History:
+    """Flows, versions and runs in one store, newest first."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def flows(self) -> list[str]:
+        """Names of the flows with at least one published version."""
+        names = {p.split("/")[1] for p in self.store.list("flows/") if p.endswith("/spec.json")}
+        return sorted(names)
+
+    def versions(self, flow: str) -> list[Version]:
+        """Every published version of `flow`, newest first."""
+        paths = [p for p in self.store.list(versions_dir(flow) + "/") if p.endswith("/spec.json")]
+        found = [Version(_json(self.store, p)) for p in paths]
+        return sorted(found, key=lambda v: v.published_at, reverse=True)
+
+    def version(self, flow: str, version: str) -> Version:
+        return Version(load_spec(self.store, flow, version))
+
+    def runs(self, flow: str) -> list[Run]:
+        """Every recorded run of `flow`, newest first."""
+        paths = [p for p in self.store.list(runs_dir(flow) + "/") if p.endswith("/run.json")]
+        records = [_json(self.store, p) for p in paths]
+        records.sort(key=lambda r: r["started_at"], reverse=True)
+        specs: dict[str, dict[str, Any]] = {}
+        runs = []
+        for r in records:
+            if r["version"] not in specs:
+                specs[r["version"]] = load_spec(self.store, flow, r["version"])
+            runs.append(Run(self.store, r, specs[r["version"]]))
+        return runs
+
+    def run(self, flow: str, run_id: str) -> Run:
+        try:
+            record = _json(self.store, flow_run_path(flow, run_id))
+        except ArtifactNotFound:
+            raise ArtifactNotFound(
+                f"flow {flow!r} has no run {run_id!r} in {self.store.url}"
+            ) from None
+        return Run(self.store, record, load_spec(self.store, flow, record["version"]))
+
+    def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
+        """`(run id, value)` of a metric in every run that recorded it, oldest first."""
+        return [
+            (r.run_id, r.metrics[metric]) for r in reversed(self.runs(flow)) if metric in r.metrics
+        ]
+
+
+class Version:
+    """A published flow version: its spec, as plain JSON, and its ops' code."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.id: str = spec["version"]
+        self.flow: str = spec["flow"]
+        self.published_at: str = spec.get("published_at", "")
+
+    @property
+    def ops(self) -> dict[str, dict[str, Any]]:
+        return {op["name"]: op for op in self.spec["ops"]}
+
+    def code(self, op: str) -> str:
+        """The source of an op as it was in this version."""
+        return str(self.ops[op]["function"]["source"])
+
+    def __repr__(self) -> str:
+        return f"<Version {self.flow}@{self.id} published {self.published_at}>"
+
+
+class Run:
+    """One run of a flow: its state, the version it ran, and access to what it stored."""
+
+    def __init__(self, store: Store, record: dict[str, Any], spec: dict[str, Any]) -> None:
+        self.store = store
+        self.record = record
+        self.version = Version(spec)
+        self.flow: str = record["flow"]
+        self.run_id: str = record["run_id"]
+        self.status: str = record["status"]
+        self.started_at: str = record["started_at"]
+        self.ended_at: str | None = record["ended_at"]
+        self.params = {k: _constants.decode(v) for k, v in record["params"].items()}
+        self.metrics: dict[str, float | int] = dict(record["metrics"])
+        self.checks: dict[str, dict[str, Any]] = dict(record["checks"])
+        self.ops = {
+            name: OpRun(self, name, state) for name, state in record["ops"].items()
+        }
+
+    def key(self, target: Artifact | Outcome | str, output: str | None = None) -> ArtifactKey:
+        """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
+        output `out`), by `"op.output"`, or by op name and output."""
+        name, out = self._locate(target, output)
+        return ArtifactKey(self.ops[name].prefix, self.run_id, out)
+
+    def __getitem__(self, target: Artifact | Outcome | str) -> Any:
+        """The stored value of an output of this run."""
+        name, out = self._locate(target, None)
+        allow_pickle = bool(self.version.ops[name]["allow_pickle"])
+        return self.store.get(ArtifactKey(self.ops[name].prefix, self.run_id, out), allow_pickle=allow_pickle)
+
+    def _locate(self, target: Artifact | Outcome | str, output: str | None) -> tuple[str, str]:
+        if isinstance(target, Artifact | Outcome):
+            name, out = target.node.name, target.output
+        else:
+            name, _, out = target.partition(".")
+            out = output or out or "out"
+        if name not in self.ops:
+            raise KeyError(
+                f"flow {self.flow!r} version {self.version.id} has no op {name!r} "
+                f"(its ops: {', '.join(self.ops)})"
+            )
+        return name, out
+
+    def __repr__(self) -> str:
+        return f"<Run {self.flow} {self.run_id}: {self.status}>"
+
+
+class OpRun:
+    """One op in one run: its state, and the records of its tries."""
+
+    def __init__(self, run: Run, name: str, state: Mapping[str, Any]) -> None:
+        self.run = run
+        self.name = name
+        self.state = state
+        self.status: str = state["status"]
+        self.prefix: str = state["prefix"]
+
+    @cached_property
+    def tries(self) -> list[TaskRecord]:
+        """The record of every try, first to last."""
+        return list(self._records())
+
+    def _records(self) -> Iterator[TaskRecord]:
+        for n in range(1, int(self.state.get("tries", 0)) + 1):
+            yield _json(self.run.store, record_path(self.prefix, self.run.run_id, n))  # type: ignore[misc]
+
+    @property
+    def record(self) -> TaskRecord | None:
+        """The record of the last try (None if the op never ran)."""
+        return self.tries[-1] if self.tries else None
+
+    @property
+    def logs(self) -> str:
+        """What the last try printed: stdout, then stderr."""
+        record = self.record
+        return "" if record is None else record["stdout"] + record["stderr"]
+
+    @property
+    def error(self) -> ErrorRecord | None:
+        """Why the last try failed: type, message, and the stack trace of the user's code."""
+        record = self.record
+        return None if record is None else record["error"]
+
+    def __repr__(self) -> str:
+        return f"<OpRun {self.name}: {self.status}>"
+
+
+def _json(store: Store, path: str) -> Any:
+    return json.loads(store.get_object(path))
