@@ -68,7 +68,8 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
     sys.modules[name] = module  # pickling, dataclasses and typing look modules up here
     try:
         exec(compile(function["module_source"], module.__file__, "exec"), module.__dict__)
-        return getattr(module, function["qualname"])  # type: ignore[no-any-return]
+        # A function captured from inside another one is defined at module level here.
+        return getattr(module, function["qualname"].rsplit(".", 1)[-1])  # type: ignore[no-any-return]
     except Exception as exc:
         raise CodeUnavailable(
             f"op {op_name!r}: the source captured from {function['file']} does not run here "

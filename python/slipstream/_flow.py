@@ -100,8 +100,8 @@ class Flow:
     def publish(self, store: Store | str | None = None) -> str:
         """Writes the spec under `flows/<flow>/versions/<version>/` (once: a version is
         immutable) and returns the version id."""
+        spec = self.spec()  # first: a flow that cannot be described leaves no trace
         store = _open(store)
-        spec = self.spec()
         path = version_spec_path(self.name, spec["version"])
         try:
             store.get_object(path)
