@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
-from PIL import Image
-
 import slipstream as ss
+from PIL import Image
 
 
 @ss.op

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
 import slipstream as ss
 from slipstream import _constants
 from slipstream.errors import FlowDefinitionError
+
 from tests import sample_flows
 
 
@@ -93,7 +93,9 @@ def test_spec_describes_code_params_and_environment() -> None:
     assert ops["render"]["params"] == {"scale": "scale"}
     assert spec["params"] == {"scale": {"description": "", "required": False, "default": 2.0}}
     assert ops["as_pandas"]["convert"] == {"table": "pandas"}
-    assert ops["as_pandas"]["description"] == "Receives a pyarrow table, converted by its type hint."
+    assert (
+        ops["as_pandas"]["description"] == "Receives a pyarrow table, converted by its type hint."
+    )
     assert spec["environment"]["python"] and "pyarrow" in spec["environment"]["libraries"]
     # an error check gates every consumer of the artifact it checks; a warning check does not
     assert "ids_unique" in ops["to_polars"]["upstream"]
@@ -159,7 +161,10 @@ def test_duplicate_op_names_are_refused_with_both_call_sites() -> None:
     ],
 )
 def test_unsupported_constants_are_refused(value: Any, what: str) -> None:
-    with pytest.raises(FlowDefinitionError, match=rf"argument 'amount' is a {re.escape(what)}.*produce data with an op"):
+    with pytest.raises(
+        FlowDefinitionError,
+        match=rf"argument 'amount' is a {re.escape(what)}.*produce data with an op",
+    ):
         add(load(), value)
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from PIL import Image
-
 import slipstream as ss
+from PIL import Image
 from slipstream.errors import ArtifactNotFound
+
 from tests import sample_flows
 
 
@@ -35,7 +35,8 @@ def test_multi_branch_flow_hands_every_type_between_ops(url: str) -> None:
     assert isinstance(run["render.picture"], Image.Image)
     described = run["describe"]
     assert described == {
-        "shape": (50, 2), "dtype": "float64", "mode": "L", "size": (8, 8), "stats_type": "DataFrame",
+        "shape": (50, 2), "dtype": "float64", "mode": "L", "size": (8, 8),
+        "stats_type": "DataFrame",
     }  # fmt: skip
     # keys are exactly those an Airflow task would write
     op = run.version.ops["customers"]
@@ -47,7 +48,12 @@ def test_metrics_and_checks_are_recorded(url: str) -> None:
     run = sample_flows.build().run(url)
     customers = run["customers"]
     assert run.metrics == {"mean_spend": pytest.approx(customers["spend"].mean())}
-    assert run.checks["ids_unique"] == {"passed": True, "severity": "error", "failed": 0, "total": 1}
+    assert run.checks["ids_unique"] == {
+        "passed": True,
+        "severity": "error",
+        "failed": 0,
+        "total": 1,
+    }
     warning = run.checks["spend_positive"]
     assert warning["passed"] is False and warning["severity"] == "warning"
     assert warning["failed"] == int((customers["spend"] <= 100).sum()) and warning["total"] == 50

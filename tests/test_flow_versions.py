@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import slipstream as ss
 from slipstream import _local
 from slipstream.errors import FlowDefinitionError
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SCRIPT = '''
+SCRIPT = """
 import json
 import sys
 
@@ -78,7 +77,7 @@ if __name__ == "__main__":
     else:
         run = flow.run(url, run_id=sys.argv[3])
         print(json.dumps({"version": run.version.id, "status": run.status}))
-'''
+"""
 
 
 def run_script(path: Path, url: str, *args: str) -> dict[str, Any]:
@@ -119,7 +118,7 @@ def test_publish_is_idempotent_and_every_change_makes_a_new_version(
         ("code edit", 'frame["score"] * SCALE', 'frame["score"] * SCALE + 1'),
         ("helper edit", "int(value > 0.5)", "int(value >= 0.5)"),
         ("constant edit", "SCALE = 3", "SCALE = 4"),
-        ("param default", 'default=0.5', 'default=0.7'),
+        ("param default", "default=0.5", "default=0.7"),
         ("new edge", "rows(labelled)", "rows(load.named('again')(5))"),
     ]
     for what, old, new in changes:
@@ -142,8 +141,16 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
     assert spec["module"] == "__main__" and spec["importable"] is False
     assert 'print("labelling"' in spec["source"] and "@ss.op" in spec["source"]
     module_source = spec["module_source"]
-    for needed in ("def bucket(value)", "LABELS = ('low', 'high')", "SCALE = 3", "import numpy as np"):
-        assert needed in module_source or needed in run.version.ops["load"]["function"]["module_source"]
+    for needed in (
+        "def bucket(value)",
+        "LABELS = ('low', 'high')",
+        "SCALE = 3",
+        "import numpy as np",
+    ):
+        assert (
+            needed in module_source
+            or needed in run.version.ops["load"]["function"]["module_source"]
+        )
     assert "class Summary" in run.version.ops["rows"]["function"]["module_source"]
     assert run["label"]["label"].isin(["low", "high"]).all()
     assert run.metrics == {"rows": 20}
@@ -168,7 +175,8 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
 
 def test_script_ops_using_unsupported_globals_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad_flow.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import slipstream as ss
         import threading
 
@@ -182,7 +190,8 @@ def test_script_ops_using_unsupported_globals_are_refused(tmp_path: Path) -> Non
         if __name__ == "__main__":
             import sys
             ss.Flow("bad", outputs=[guarded()]).publish(sys.argv[1])
-    """))
+    """)
+    )
     store = tmp_path / "never-written"
     proc = subprocess.run(
         [sys.executable, str(path), store.as_uri()], capture_output=True, text=True, timeout=60

@@ -61,7 +61,8 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
                 "the flow where its tasks run, or define the op in a script so its source "
                 "is captured into the flow version"
             ) from exc
-        return getattr(obj, "fn", obj)  # the plain function behind a decorated op
+        plain: Callable[..., Any] = getattr(obj, "fn", obj)  # behind a decorated op
+        return plain
     name = f"slipstream_captured_{op_name}_{function['code_hash'][7:19]}"
     module = types.ModuleType(name)
     module.__file__ = f"<captured from {function['file']}>"
@@ -100,7 +101,10 @@ def _strip_decorators(source: str) -> str:
     """The definition without its decorators: `@ss.op(...)` is not needed to run it."""
     tree = ast.parse(source)
     node = tree.body[0]
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.decorator_list:
+    if (
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and node.decorator_list
+    ):
         first_line = node.lineno  # the `def` line, after the decorators
         return "\n".join(source.splitlines()[first_line - 1 :]) + "\n"
     return source

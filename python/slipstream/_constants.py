@@ -75,4 +75,3 @@ def decode(data: Any) -> Any:
         if tag == "$dict":
             return {decode(k): decode(v) for k, v in inner}
     return {k: decode(v) for k, v in data.items()}
-

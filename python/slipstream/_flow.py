@@ -37,9 +37,9 @@ _LIBRARIES = ("slipstream", "pyarrow", "pandas", "polars", "numpy", "pillow")
 
 def default_store() -> str:
     """`$SLIPSTREAM_STORE`, else the embedded default `file://~/.slipstream/store`."""
-    return os.environ.get("SLIPSTREAM_STORE") or Path.home().joinpath(
-        ".slipstream", "store"
-    ).as_uri()
+    return (
+        os.environ.get("SLIPSTREAM_STORE") or Path.home().joinpath(".slipstream", "store").as_uri()
+    )
 
 
 class Flow:
@@ -88,7 +88,9 @@ class Flow:
         }
         version = version_id(spec)
         for entry in ops:
-            entry["prefix"] = str(uuid.uuid5(_PREFIX_NAMESPACE, f"{self.name}/{version}/{entry['name']}"))
+            entry["prefix"] = str(
+                uuid.uuid5(_PREFIX_NAMESPACE, f"{self.name}/{version}/{entry['name']}")
+            )
         spec["version"] = version
         spec["environment"] = _environment()
         return spec
@@ -198,9 +200,7 @@ def _ordered(nodes: list[Node], gates: Mapping[int, list[Node]]) -> list[Node]:
     pending = nodes
     while pending:
         ready = [
-            n
-            for n in pending
-            if all(id(up) in placed for up in [*n.upstream(), *gates[id(n)]])
+            n for n in pending if all(id(up) in placed for up in [*n.upstream(), *gates[id(n)]])
         ]
         # Gates never point at descendants and inputs are defined first: always progress.
         assert ready, "the flow graph has a cycle"

@@ -61,7 +61,9 @@ class Param:
     def spec(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"description": self.description, "required": self.required}
         if not self.required:
-            entry["default"] = _constants.encode(self.default, f"the default of param {self.name!r}")
+            entry["default"] = _constants.encode(
+                self.default, f"the default of param {self.name!r}"
+            )
         return entry
 
     def __repr__(self) -> str:
@@ -423,8 +425,6 @@ def check(
     recorded and the run goes on."""
 
     def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
-        return OpDefinition(
-            f, kind="check", name=name, description=description, severity=severity
-        )
+        return OpDefinition(f, kind="check", name=name, description=description, severity=severity)
 
     return wrap(fn) if fn is not None else wrap

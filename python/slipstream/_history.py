@@ -30,7 +30,7 @@ from slipstream._task import ErrorRecord, TaskRecord
 from slipstream.errors import ArtifactNotFound
 
 
-def open(store: Store | str) -> History:  # noqa: A001 - `ss.open(url)` reads naturally
+def open(store: Store | str) -> History:
     """What the store at `store` (a URL or a `Store`) holds."""
     return History(store if isinstance(store, Store) else Store(store))
 
@@ -38,12 +38,13 @@ def open(store: Store | str) -> History:  # noqa: A001 - `ss.open(url)` reads na
 def load_spec(store: Store, flow: str, version: str) -> dict[str, Any]:
     path = version_spec_path(flow, version)
     try:
-        return _json(store, path)
+        spec: dict[str, Any] = _json(store, path)
     except ArtifactNotFound:
         raise ArtifactNotFound(
             f"flow {flow!r} has no published version {version!r} in {store.url} "
             f"(no {path}); publish it with flow.publish(...)"
         ) from None
+    return spec
 
 
 class History:
@@ -131,9 +132,7 @@ class Run:
         self.params = {k: _constants.decode(v) for k, v in record["params"].items()}
         self.metrics: dict[str, float | int] = dict(record["metrics"])
         self.checks: dict[str, dict[str, Any]] = dict(record["checks"])
-        self.ops = {
-            name: OpRun(self, name, state) for name, state in record["ops"].items()
-        }
+        self.ops = {name: OpRun(self, name, state) for name, state in record["ops"].items()}
 
     def key(self, target: Artifact | Outcome | str, output: str | None = None) -> ArtifactKey:
         """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
@@ -145,7 +144,9 @@ class Run:
         """The stored value of an output of this run."""
         name, out = self._locate(target, None)
         allow_pickle = bool(self.version.ops[name]["allow_pickle"])
-        return self.store.get(ArtifactKey(self.ops[name].prefix, self.run_id, out), allow_pickle=allow_pickle)
+        return self.store.get(
+            ArtifactKey(self.ops[name].prefix, self.run_id, out), allow_pickle=allow_pickle
+        )
 
     def _locate(self, target: Artifact | Outcome | str, output: str | None) -> tuple[str, str]:
         if isinstance(target, Artifact | Outcome):
@@ -181,7 +182,7 @@ class OpRun:
 
     def _records(self) -> Iterator[TaskRecord]:
         for n in range(1, int(self.state.get("tries", 0)) + 1):
-            yield _json(self.run.store, record_path(self.prefix, self.run.run_id, n))  # type: ignore[misc]
+            yield _json(self.run.store, record_path(self.prefix, self.run.run_id, n))
 
     @property
     def record(self) -> TaskRecord | None:

@@ -137,7 +137,9 @@ def _run_op(
         )
         state["tries"] = try_number
         state.setdefault("started_at", result["started_at"])
-        if result["status"] == "success" or result["error"] and result["error"]["phase"] == "check":
+        if result["status"] == "success" or (
+            result["error"] and result["error"]["phase"] == "check"
+        ):
             break  # a failed check would fail again: its verdict is not a flaky error
     assert result is not None
     state.update(

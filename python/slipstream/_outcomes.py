@@ -41,8 +41,10 @@ def check_result(
 
 
 def failed_check(fn: Callable[..., Any], result: CheckResult) -> CheckFailed:
-    what = "returned False" if result["total"] == 1 else (
-        f"found {result['failed']:,} of {result['total']:,} elements false or missing"
+    what = (
+        "returned False"
+        if result["total"] == 1
+        else (f"found {result['failed']:,} of {result['total']:,} elements false or missing")
     )
     return CheckFailed(
         f"check {fn.__qualname__} {what}; the ops that consume the artifacts it checks do not "

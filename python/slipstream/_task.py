@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
-from slipstream import _memory, _outcomes as outcomes
+from slipstream import _memory
+from slipstream import _outcomes as outcomes
 from slipstream._frames import to_flavor
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 
