@@ -18,7 +18,7 @@ export PATH := $(VENV)/bin:$(PATH)
 .PHONY: help venv develop develop-release demo test test-rust test-python lint bench clean
 
 help:
-	@echo "make demo    round-trip every supported type through the embedded store"
+	@echo "make demo    round-trip every type, then run the quickstart flow on the embedded store"
 	@echo "make test    run every test (Rust and Python, local folder and S3)"
 	@echo "make bench   run the benchmarks against the alternatives"
 
@@ -40,6 +40,7 @@ develop-release: venv
 
 demo: develop
 	$(PY) examples/roundtrip.py
+	$(PY) examples/quickstart.py
 
 test-rust: venv
 	SLIPSTREAM_REQUIRE_S3=1 cargo test --workspace --quiet
