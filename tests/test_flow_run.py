@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pytest
 import slipstream as ss
@@ -206,3 +207,60 @@ def test_run_record_is_plain_json_in_the_contract_layout(url: str, tmp_path: Pat
     assert record["ops"]["total"]["status"] == "success"
     spec = tmp_path / "store" / "flows" / "layout" / "versions" / run.version.id / "spec.json"
     assert json.loads(spec.read_text())["ops"][0]["name"] == "numbers"
+
+
+@ss.op
+def pandas_rows() -> pd.DataFrame:
+    return pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", None]})
+
+
+@ss.op
+def as_arrow(table: pa.Table) -> str:
+    return f"{type(table).__module__}.{type(table).__name__}:{table.num_rows}"
+
+
+@ss.op
+def as_polars(frame: pl.DataFrame) -> str:
+    return f"{type(frame).__module__.split('.')[0]}:{frame['b'].null_count()}"
+
+
+@ss.op
+def untouched(frame: pd.DataFrame, value: int) -> str:
+    return f"{type(frame).__name__}:{value}"
+
+
+def test_type_hints_convert_frames_on_the_way_in(url: str) -> None:
+    rows = pandas_rows()
+    flow = ss.Flow("hints", outputs=[as_arrow(rows), as_polars(rows), untouched(rows, 3)])
+    run = flow.run(url)
+    assert run["as_arrow"] == "pyarrow.lib.Table:3"
+    assert run["as_polars"] == "polars:1"
+    assert run["untouched"] == "DataFrame:3"
+
+
+@ss.op
+def first() -> int:
+    return 1
+
+
+@ss.op
+def interrupted(value: int) -> int:
+    raise KeyboardInterrupt
+
+
+@ss.op
+def never(value: int) -> int:
+    return value
+
+
+def test_an_interrupt_is_recorded_and_the_rest_is_skipped(url: str) -> None:
+    flow = ss.Flow("interrupted", outputs=[never(interrupted(first()))])
+    with pytest.raises(KeyboardInterrupt):
+        flow.run(url, run_id="stopped")
+    run = ss.open(url).run("interrupted", "stopped")
+    assert run.status == "failed"
+    assert [run.ops[n].status for n in ("first", "interrupted", "never")] == [
+        "success", "failed", "skipped",
+    ]  # fmt: skip
+    error = run.ops["interrupted"].error
+    assert error is not None and error["type"] == "KeyboardInterrupt"

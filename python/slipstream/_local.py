@@ -120,26 +120,14 @@ def _run_op(
     inputs, constants = op_arguments(op, ops, run_id, params)
     result: TaskRecord | None = None
     for try_number in range(1, op["retries"] + 2):
-        result = run_op(
-            fn,
-            store=store,
-            op_prefix=op["prefix"],
-            run_id=run_id,
-            try_number=try_number,
-            inputs=inputs,
-            constants=constants,
-            outputs=op["outputs"],
-            allow_pickle=op["allow_pickle"],
-            kind=op["kind"],
-            severity=op["severity"] or "error",
-            convert=op["convert"],
-            extra={"flow": record["flow"], "version": record["version"], "op": op["name"]},
-        )
         state["tries"] = try_number
+        try:
+            result = _attempt(fn, op, inputs, constants, run_id, try_number, store, record)
+        except BaseException as exc:  # an interrupt: recorded by run_op, then let through
+            state.update(status="failed", error={"type": type(exc).__name__, "message": str(exc)})
+            raise
         state.setdefault("started_at", result["started_at"])
-        if result["status"] == "success" or (
-            result["error"] and result["error"]["phase"] == "check"
-        ):
+        if result["status"] == "success" or result["error"] and result["error"]["phase"] == "check":
             break  # a failed check would fail again: its verdict is not a flaky error
     assert result is not None
     state.update(
@@ -155,6 +143,33 @@ def _run_op(
         record["metrics"][op["name"]] = state["metric"] = result["metric"]
     if result["check"] is not None:
         record["checks"][op["name"]] = state["check"] = result["check"]
+
+
+def _attempt(
+    fn: Callable[..., Any],
+    op: Mapping[str, Any],
+    inputs: Mapping[str, ArtifactKey],
+    constants: Mapping[str, Any],
+    run_id: str,
+    try_number: int,
+    store: Store,
+    record: Mapping[str, Any],
+) -> TaskRecord:
+    return run_op(
+        fn,
+        store=store,
+        op_prefix=op["prefix"],
+        run_id=run_id,
+        try_number=try_number,
+        inputs=inputs,
+        constants=constants,
+        outputs=op["outputs"],
+        allow_pickle=op["allow_pickle"],
+        kind=op["kind"],
+        severity=op["severity"] or "error",
+        convert=op["convert"],
+        extra={"flow": record["flow"], "version": record["version"], "op": op["name"]},
+    )
 
 
 def _loaded(op: Mapping[str, Any]) -> Callable[..., Any]:
