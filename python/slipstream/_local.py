@@ -127,7 +127,8 @@ def _run_op(
             state.update(status="failed", error={"type": type(exc).__name__, "message": str(exc)})
             raise
         state.setdefault("started_at", result["started_at"])
-        if result["status"] == "success" or result["error"] and result["error"]["phase"] == "check":
+        error = result["error"]
+        if result["status"] == "success" or (error and error["phase"] == "check"):
             break  # a failed check would fail again: its verdict is not a flaky error
     assert result is not None
     state.update(
