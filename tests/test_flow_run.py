@@ -264,3 +264,19 @@ def test_an_interrupt_is_recorded_and_the_rest_is_skipped(url: str) -> None:
     ]  # fmt: skip
     error = run.ops["interrupted"].error
     assert error is not None and error["type"] == "KeyboardInterrupt"
+
+
+@ss.op
+def window(bounds: dict[str, object]) -> str:
+    return f"{bounds['from']}..{bounds['to']} by {bounds['step']}"
+
+
+def test_params_inside_constants_are_filled_in_per_run(url: str) -> None:
+    start = ss.param("start", default="2026-01-01")
+    flow = ss.Flow(
+        "nested", outputs=[window({"from": start, "to": "2026-12-31", "step": (1, start)})]
+    )
+    constants = flow.spec()["ops"][0]["constants"]
+    assert constants["bounds"]["from"] == {"$param": "start"}
+    assert flow.run(url)["window"] == "2026-01-01..2026-12-31 by (1, '2026-01-01')"
+    assert flow.run(url, params={"start": "2026-06-01"})["window"].startswith("2026-06-01..")

@@ -224,7 +224,7 @@ def _ancestors(node: Node) -> set[Node]:
 def _params(flow: str, nodes: list[Node]) -> dict[str, Param]:
     params: dict[str, Param] = {}
     for node in nodes:
-        for p in node.params.values():
+        for p in [*node.params.values(), *node.nested_params]:
             known = params.setdefault(p.name, p)
             if known is not p and known.spec() != p.spec():
                 raise FlowDefinitionError(
@@ -246,7 +246,9 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         "function": _code.describe(d.fn, node.name),
         "inputs": {arg: {"op": a.node.name, "output": a.output} for arg, a in node.inputs.items()},
         "params": {arg: p.name for arg, p in node.params.items()},
-        "constants": {arg: _constants.encode(v, arg) for arg, v in node.constants.items()},
+        "constants": {
+            arg: _constants.encode(v, arg, ref=_param_name) for arg, v in node.constants.items()
+        },
         "convert": {arg: flavor for arg, flavor in d.convert.items() if arg in node.inputs},
         "outputs": list(d.outputs),
         "upstream": sorted(set(upstream) | {g.name for g in gates}),
@@ -255,6 +257,10 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         "resources": d.resources,
         "defined_at": node.where,
     }
+
+
+def _param_name(value: Any) -> str | None:
+    return value.name if isinstance(value, Param) else None
 
 
 def _environment() -> dict[str, Any]:

@@ -127,6 +127,8 @@ class Node:
     params: dict[str, Param]
     constants: dict[str, Any]
     where: str
+    # Params inside constants (`params=[ss.param("day")]`), filled in per run.
+    nested_params: list[Param] = field(default_factory=list)
     seq: int = field(default_factory=lambda: next(_sequence))
     # Metrics and checks that consume this node's outputs, so that a flow can pick them up.
     observers: list[Node] = field(default_factory=list)
@@ -216,6 +218,7 @@ class OpDefinition(Generic[P, R]):
             ) from None
         inputs: dict[str, Artifact] = {}
         params: dict[str, Param] = {}
+        nested: list[Param] = []
         constants: dict[str, Any] = {}
         for arg, value in bound.arguments.items():
             if isinstance(value, Artifact):
@@ -234,8 +237,8 @@ class OpDefinition(Generic[P, R]):
                     f"its artifact: {value.name}(...)"
                 )
             else:
-                constants[arg] = _checked_constant(what, arg, value)
-        node = Node(self, self.name, inputs, params, constants, where)
+                constants[arg] = _checked_constant(what, arg, value, nested)
+        node = Node(self, self.name, inputs, params, constants, where, nested_params=nested)
         if self.kind != "op":
             for upstream in node.upstream():
                 upstream.observers.append(node)
@@ -266,16 +269,19 @@ class OpDefinition(Generic[P, R]):
         return f"<{self.kind} {self.name} ({_defined_at(self.fn)})>"
 
 
-def _checked_constant(what: str, arg: str, value: Any) -> Any:
+def _checked_constant(what: str, arg: str, value: Any, nested: list[Param]) -> Any:
+    def ref(item: Any) -> str | None:
+        if isinstance(item, Param):
+            nested.append(item)
+            return item.name
+        return None
+
     try:
-        _constants.encode(value, arg)
+        _constants.encode(value, arg, ref=ref)
     except _constants.UnsupportedConstant as exc:
         inner = exc.value
-        if isinstance(inner, Artifact | Param | Outcome):
-            hint = (
-                f"{inner!r} sits inside a container; pass each artifact or param as its own "
-                "argument"
-            )
+        if isinstance(inner, Artifact | Outcome):
+            hint = f"{inner!r} sits inside a container; pass each artifact as its own argument"
         else:
             hint = (
                 "constants are written into the flow spec, so they must be None, bool, int, "

@@ -101,7 +101,7 @@ def op_arguments(
         arg: ArtifactKey(ops[src["op"]]["prefix"], run_id, src["output"])
         for arg, src in op["inputs"].items()
     }
-    constants = {arg: _constants.decode(v) for arg, v in op["constants"].items()}
+    constants = {arg: _constants.decode(v, params) for arg, v in op["constants"].items()}
     constants.update({arg: params[name] for arg, name in op["params"].items()})
     return inputs, constants
 
