@@ -15,7 +15,9 @@ VENV_STAMP := $(VENV)/.requirements-$(REQS_HASH)
 # Tests find moto_server and the other tools of the venv first.
 export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: help venv develop develop-release demo test test-rust test-python lint bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help venv develop develop-release postgres demo test test-rust test-python lint bench clean
 
 help:
 	@echo "make demo    round-trip every type, then run the quickstart flow on the embedded store"
@@ -31,6 +33,14 @@ $(VENV_STAMP): requirements/dev.txt
 
 venv: $(VENV_STAMP)
 
+# PostgreSQL for the warehouse tests and the extract benchmark; the tests start their own
+# server in a temporary folder, so only the binaries are needed.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing PostgreSQL (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
 develop: venv
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet
 
@@ -45,8 +55,8 @@ demo: develop
 test-rust: venv
 	SLIPSTREAM_REQUIRE_S3=1 cargo test --workspace --quiet
 
-test-python: develop
-	$(PY) -m pytest
+test-python: develop postgres
+	SLIPSTREAM_REQUIRE_POSTGRES=1 $(PY) -m pytest
 
 lint: venv
 	$(VENV)/bin/ruff check python tests bench examples

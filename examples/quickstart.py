@@ -1,19 +1,23 @@
-"""Quickstart: a small churn model as a slipstream flow, run here on the embedded store.
+"""Quickstart: the canonical ML pipeline as a slipstream flow, run here on the embedded
+store: extract customers from a warehouse, featurize, train, predict, a metric and two
+checks, publish the predictions back to the warehouse.
 
-python examples/quickstart.py            # or: make demo
+    python examples/quickstart.py            # or: make demo
+
+The warehouse is an embedded SQLite file that this script seeds; point
+$SLIPSTREAM_WAREHOUSE at `postgresql://user@host/db` to use a server instead.
 """
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import slipstream as ss
 
-
-@ss.op
-def customers(rows: int) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    tenure = rng.integers(1, 72, rows)
-    churned = rng.random(rows) < 1 / (1 + np.exp((tenure - 12) / 6))
-    return pd.DataFrame({"tenure": tenure, "spend": rng.normal(70, 30, rows), "churned": churned})
+WAREHOUSE = os.environ.get("SLIPSTREAM_WAREHOUSE") or (
+    f"sqlite:///{Path.home() / '.slipstream' / 'warehouse.db'}"
+)
 
 
 @ss.op
@@ -33,7 +37,7 @@ def predict(x: np.ndarray, weights: np.ndarray, df: pd.DataFrame, cut: float) ->
 
 @ss.metric
 def accuracy(preds: pd.DataFrame) -> float:
-    return float((preds["predicted"] == preds["churned"]).mean())
+    return float((preds["predicted"] == preds["churned"].astype(bool)).mean())
 
 
 @ss.check
@@ -46,16 +50,41 @@ def churn_rate_plausible(preds: pd.DataFrame) -> bool:
     return bool(0.02 < preds["predicted"].mean() < 0.5)
 
 
-df = customers(5_000)
-x = featurize(df)
+customers = ss.sql(
+    WAREHOUSE, "SELECT id, tenure, spend, churned FROM customers WHERE region = ?",
+    name="customers", params=[ss.param("region", default="emea")], flavor="pandas",
+)  # fmt: skip
+x = featurize(customers)
 features_finite(x)
-preds = predict(x, train(x, df), df, ss.param("cut", default=0.3))
+preds = predict(x, train(x, customers), customers, ss.param("cut", default=0.3))
 accuracy(preds)
 churn_rate_plausible(preds)
-flow = ss.Flow("churn", outputs=[preds], schedule="@daily", description="Who will churn?")
+published = ss.save(preds, WAREHOUSE, table="churn_predictions", mode="replace")
+flow = ss.Flow("churn", outputs=[published], schedule="@daily", description="Who will churn?")
+
+
+def seed_warehouse(uri: str, rows: int = 5_000) -> None:
+    """Creates the `customers` table the flow extracts from."""
+    import adbc_driver_sqlite.dbapi as sqlite
+    import pyarrow as pa
+
+    path = Path(uri.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    tenure = rng.integers(1, 72, rows)
+    churned = rng.random(rows) < 1 / (1 + np.exp((tenure - 12) / 6))
+    table = pa.table({
+        "id": np.arange(rows), "region": rng.choice(["emea", "amer", "apac"], rows),
+        "tenure": tenure, "spend": rng.normal(70, 30, rows).round(2), "churned": churned,
+    })  # fmt: skip
+    with sqlite.connect(str(path)) as conn, conn.cursor() as cursor:
+        cursor.adbc_ingest("customers", table, mode="replace")
+        conn.commit()
 
 
 if __name__ == "__main__":
+    if WAREHOUSE.startswith("sqlite:///"):
+        seed_warehouse(WAREHOUSE)
     store = ss.default_store()
     run = flow.run(store, params={"cut": 0.25})
     print(f"run {run.run_id} of churn@{run.version.id}: {run.status}")
@@ -63,6 +92,7 @@ if __name__ == "__main__":
         print(f"  {name:22} {op.status}")
     print("metrics:", run.metrics)
     print("checks: ", {name: c["passed"] for name, c in run.checks.items()})
+    print("published:", run[published])
     print(run[preds].head(3))
 
     history = ss.open(store)

@@ -1,5 +1,5 @@
-"""Fixtures: stores on both backends. The S3 backend is a real moto server on loopback,
-started once per test session."""
+"""Fixtures: stores on both backends, and a warehouse. The S3 backend is a real moto server
+on loopback and the warehouse a real PostgreSQL server, each started once per session."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import boto3
 import pytest
 import slipstream as ss
 
+from tests.support.postgres import PASSWORD, Postgres, postgres_bin, postgres_server
 from tests.support.servers import moto_server
 
 S3_ENV = {
@@ -57,3 +58,23 @@ def store(request: pytest.FixtureRequest) -> ss.Store:
     """The same test against the embedded folder store and against S3."""
     name = "local_store" if request.param == "local" else "s3_store"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server on loopback, with PGPASSWORD set for the session.
+    `make test` installs PostgreSQL and requires it (SLIPSTREAM_REQUIRE_POSTGRES=1)."""
+    if postgres_bin() is None:
+        if os.environ.get("SLIPSTREAM_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required but not installed")
+        pytest.skip("PostgreSQL is not installed (make test installs it)")
+    with postgres_server() as server:
+        saved = os.environ.get("PGPASSWORD")
+        os.environ["PGPASSWORD"] = PASSWORD
+        try:
+            yield server
+        finally:
+            if saved is None:
+                os.environ.pop("PGPASSWORD", None)
+            else:
+                os.environ["PGPASSWORD"] = saved

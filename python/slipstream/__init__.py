@@ -23,6 +23,7 @@ from slipstream._flow import Flow, default_store
 from slipstream._graph import Artifact, OpDefinition, Outcome, Param, check, metric, op, param
 from slipstream._history import History, OpRun, Run, Version, open
 from slipstream._native import ArtifactKey, Store, __version__, record_path, run_dir
+from slipstream._sql import save, sql
 from slipstream._task import TaskRecord, run_op
 
 __all__ = [
@@ -49,4 +50,6 @@ __all__ = [
     "record_path",
     "run_dir",
     "run_op",
+    "save",
+    "sql",
 ]

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import sys
+import sysconfig
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from slipstream._frames import to_flavor
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
 
 
 class ErrorRecord(TypedDict):
@@ -220,6 +222,10 @@ def _error_record(
         for f in traceback.extract_tb(exc.__traceback__)
         if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
     ]
+    # Standard-library frames entered from slipstream itself (before any frame of the user's)
+    # are noise too; those the user's code calls stay.
+    while frames and os.path.abspath(frames[0].filename).startswith(_STDLIB_DIR + os.sep):
+        frames.pop(0)
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(exc), exc)
     return {

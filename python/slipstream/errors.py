@@ -10,7 +10,8 @@ SlipstreamError
 ├── StorageError
 ├── FlowDefinitionError  (also TypeError): a flow wired wrongly, found when it is defined
 ├── CodeUnavailable      an op's code cannot be imported or rebuilt where it runs
-└── CheckFailed          an `error` check found its artifact wanting
+├── CheckFailed          an `error` check found its artifact wanting
+└── SqlError             a warehouse refused a connection, a query or a write
 ```
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "FlowDefinitionError",
     "PickleNotAllowed",
     "SlipstreamError",
+    "SqlError",
     "StorageError",
     "UnsupportedType",
 ]
@@ -68,3 +70,9 @@ class CodeUnavailable(SlipstreamError):
 class CheckFailed(SlipstreamError):
     """A check of severity `error` returned false: the ops that consume the checked
     artifacts do not run. Its result is stored like any output."""
+
+
+class SqlError(SlipstreamError):
+    """A warehouse could not be reached, refused the credentials, a query or a write. The
+    message names the connection (never its password) and, for a query, points at the
+    position of the error."""
