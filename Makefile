@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo    round-trip every type, then run the quickstart flow on the embedded store"
 	@echo "make test    run every test (Rust and Python, local folder and S3)"
-	@echo "make bench   run the benchmarks against the alternatives"
+	@echo "make bench   run the benchmarks (handoff, extract) against the alternatives"
 
 $(VENV_STAMP): requirements/dev.txt
 	python3 -m venv $(VENV)
@@ -66,8 +66,9 @@ lint: venv
 
 test: test-rust test-python lint
 
-bench: develop-release
+bench: develop-release postgres
 	$(PY) bench/handoff.py
+	$(PY) bench/extract.py
 
 clean:
 	cargo clean

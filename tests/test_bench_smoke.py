@@ -1,5 +1,5 @@
-"""The handoff benchmark keeps working: a small run prints a full table. (Timings are
-reported by `make bench`, never asserted.)"""
+"""The benchmarks keep working: small runs print full tables. (Timings are reported by
+`make bench`, never asserted.)"""
 
 from __future__ import annotations
 
@@ -24,3 +24,15 @@ def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert len(rows) == 6, proc.stdout
     assert all(line.rstrip().endswith("x") for line in rows)
     assert len(json.loads(out.read_text())) == 6
+
+
+def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> None:
+    env = dict(os.environ, SLIPSTREAM_BENCH_ROWS="2000")
+    out = tmp_path / "extract.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "extract.py"), "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas.read_sql + psycopg" in proc.stdout and "1.00x" in proc.stdout
+    assert len(json.loads(out.read_text())["results"]) == 4
