@@ -10,7 +10,7 @@ CACHE ?= $(HOME)/.cache/slipstream
 VENV ?= $(CACHE)/venv
 export CARGO_TARGET_DIR ?= $(CACHE)/target
 PY := $(VENV)/bin/python
-REQS_HASH := $(shell sha256sum requirements/dev.txt | cut -c1-16)
+REQS_HASH := $(shell cat requirements/*.txt | sha256sum | cut -c1-16)
 VENV_STAMP := $(VENV)/.requirements-$(REQS_HASH)
 # Tests find moto_server and the other tools of the venv first.
 export PATH := $(VENV)/bin:$(PATH)
@@ -24,10 +24,11 @@ help:
 	@echo "make test    run every test (Rust and Python, local folder and S3)"
 	@echo "make bench   run the benchmarks (handoff, extract) against the alternatives"
 
-$(VENV_STAMP): requirements/dev.txt
+$(VENV_STAMP): $(wildcard requirements/*.txt)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet -r requirements/airflow.txt -c requirements/airflow-constraints.txt
 	rm -f $(VENV)/.requirements-*
 	touch $@
 

@@ -171,7 +171,9 @@ def main() -> None:
             for approach in APPROACHES:
                 cmd = [sys.executable, __file__, "--one", approach, "--target", target,
                        "--endpoint", endpoint, "--bucket", "bench"]  # fmt: skip
-                out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                if out.returncode != 0:
+                    sys.exit(f"{target} {approach} failed:\n{out.stderr}")
                 results.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 r = results[-1]
                 print(f"  measured {target:5} {approach:14} {r['total_s']:.2f} s", file=sys.stderr)

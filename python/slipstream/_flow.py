@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from slipstream import _code, _constants
 from slipstream._graph import Artifact, Node, Outcome, Param
@@ -126,6 +126,33 @@ class Flow:
         store = _open(store)
         version = self.publish(store)
         return run_version(store, self.name, version, params=params, run_id=run_id)
+
+    def to_airflow(
+        self,
+        dags_folder: str | Path,
+        *,
+        store: Store | str | None = None,
+        mode: Literal["python", "kubernetes"] = "python",
+        schedule: str | None = None,
+        retries: int | None = None,
+        default_args: Mapping[str, Any] | None = None,
+        image: str | None = None,
+        secret: str = "slipstream-store",
+    ) -> Path:
+        """Publishes this flow to `store` and writes `<flow>.py` into `dags_folder`: an
+        Airflow DAG whose tasks run the ops of the published version (`mode="python"`:
+        `PythonOperator`s calling the installed slipstream; `mode="kubernetes"`:
+        `KubernetesPodOperator`s running `image`, store credentials from the Kubernetes
+        secret `secret`). Returns the path of the DAG file."""
+        from slipstream._compile import write_dag
+        from slipstream._history import load_spec
+
+        store = _open(store)
+        spec = load_spec(store, self.name, self.publish(store))
+        return write_dag(
+            spec, dags_folder, store=store.url, mode=mode, schedule=schedule, retries=retries,
+            default_args=default_args, image=image, secret=secret,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return f"<Flow {self.name}: {len(self.nodes)} ops>"
@@ -255,6 +282,7 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         "allow_pickle": d.allow_pickle,
         "retries": d.retries,
         "resources": d.resources,
+        "image": d.image,
         "defined_at": node.where,
     }
 

@@ -161,6 +161,7 @@ class OpDefinition(Generic[P, R]):
         description: str | None = None,
         resources: Mapping[str, Any] | None = None,
         severity: Severity = "error",
+        image: str | None = None,
     ) -> None:
         if not callable(fn) or isinstance(fn, OpDefinition):
             raise FlowDefinitionError(f"@{kind} decorates a plain function, not {fn!r}")
@@ -173,6 +174,7 @@ class OpDefinition(Generic[P, R]):
         self.description = description if description is not None else _doc_summary(fn)
         self.resources = dict(resources or {})
         self.severity: Severity = severity
+        self.image = image
         self.signature = inspect.signature(fn)
         self.convert = _frame_conversions(fn)
         self._validate()
@@ -263,6 +265,7 @@ class OpDefinition(Generic[P, R]):
             description=self.description,
             resources=self.resources,
             severity=self.severity,
+            image=self.image,
         )
 
     def __repr__(self) -> str:
@@ -355,6 +358,7 @@ def op(
     retries: int = 0,
     description: str | None = None,
     resources: Mapping[str, Any] | None = None,
+    image: str | None = None,
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def op(
     fn: Callable[..., Any] | None = None,
@@ -366,12 +370,14 @@ def op(
     retries: int = 0,
     description: str | None = None,
     resources: Mapping[str, Any] | None = None,
+    image: str | None = None,
 ) -> Any:
     """Marks a function as an op: a step of a flow whose return values are stored.
 
     `outputs` names several return values (the function then returns a tuple);
-    `allow_pickle` lets values without a codec be pickled; `retries` and `resources`
-    (`{"cpu": "1", "memory": "2Gi"}`) are used by the Airflow targets.
+    `allow_pickle` lets values without a codec be pickled; `retries`, `resources`
+    (`{"cpu": "1", "memory": "2Gi"}`) and `image` (the container image of its pod) are used
+    by the Airflow targets.
     """
 
     def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
@@ -384,6 +390,7 @@ def op(
             retries=retries,
             description=description,
             resources=resources,
+            image=image,
         )
 
     return wrap(fn) if fn is not None else wrap

@@ -26,6 +26,7 @@ from slipstream._native import (
     version_spec_path,
     versions_dir,
 )
+from slipstream._runs import merged
 from slipstream._task import ErrorRecord, TaskRecord
 from slipstream.errors import ArtifactNotFound
 
@@ -77,7 +78,8 @@ class History:
         for r in records:
             if r["version"] not in specs:
                 specs[r["version"]] = load_spec(self.store, flow, r["version"])
-            runs.append(Run(self.store, r, specs[r["version"]]))
+            spec = specs[r["version"]]
+            runs.append(Run(self.store, merged(self.store, r, spec), spec))
         return runs
 
     def run(self, flow: str, run_id: str) -> Run:
@@ -87,7 +89,8 @@ class History:
             raise ArtifactNotFound(
                 f"flow {flow!r} has no run {run_id!r} in {self.store.url}"
             ) from None
-        return Run(self.store, record, load_spec(self.store, flow, record["version"]))
+        spec = load_spec(self.store, flow, record["version"])
+        return Run(self.store, merged(self.store, record, spec), spec)
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""

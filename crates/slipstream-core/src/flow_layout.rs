@@ -3,6 +3,7 @@
 //! ```text
 //! flows/<flow>/versions/<version>/spec.json     the flow as published (content-addressed)
 //! flows/<flow>/runs/<escaped run id>/run.json   one run: version, params, per-op states
+//! flows/<flow>/runs/<escaped run id>/ops/<op>.json   one op's state, written by its task
 //! ```
 //!
 //! Together with the `ops/` layout of [`crate::ArtifactKey`] this locates every byte of a
@@ -67,6 +68,13 @@ pub fn flow_run_path(flow: &FlowName, run_id: &RunId) -> String {
     format!("{}/{}/run.json", runs_dir(flow), run_id.escaped())
 }
 
+/// `flows/<flow>/runs/<escaped run id>/ops/<op>.json`: the state of one op in one run, as
+/// its task last wrote it (each task writes only its own file, so tasks never race).
+pub fn flow_run_op_path(flow: &FlowName, run_id: &RunId, op: &str) -> Result<String> {
+    check_name("op name", op, 100)?;
+    Ok(format!("{}/{}/ops/{op}.json", runs_dir(flow), run_id.escaped()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +92,11 @@ mod tests {
             flow_run_path(&flow, &run),
             "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/run.json"
         );
+        assert_eq!(
+            flow_run_op_path(&flow, &run, "predict").unwrap(),
+            "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/ops/predict.json"
+        );
+        assert!(flow_run_op_path(&flow, &run, "../x").is_err());
     }
 
     #[test]

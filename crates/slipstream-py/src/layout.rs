@@ -50,3 +50,11 @@ pub fn flow_run_path(flow: &str, run_id: &str) -> PyResult<String> {
     let run = RunId::new(run_id).map_err(key_error)?;
     Ok(slipstream_core::flow_run_path(&flow, &run))
 }
+
+/// `flows/<flow>/runs/<escaped run id>/ops/<op>.json`: one op's state in one run.
+#[pyfunction]
+pub fn flow_run_op_path(flow: &str, run_id: &str, op: &str) -> PyResult<String> {
+    let flow = FlowName::new(flow).map_err(key_error)?;
+    let run = RunId::new(run_id).map_err(key_error)?;
+    slipstream_core::flow_run_op_path(&flow, &run, op).map_err(key_error)
+}

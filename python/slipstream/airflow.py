@@ -1,0 +1,115 @@
+"""What runs inside an Airflow task: `execute`, the callable of every `PythonOperator` that
+`Flow.to_airflow` writes, and `run_task`, which the `slipstream task` command of the
+Kubernetes pods calls too.
+
+A task reads its op from the published flow version, resolves its inputs from the upstream
+ops' prefixes with the same run id, runs it through `run_op` (outputs, try record), updates
+the run index, and raises if the op failed so that Airflow fails (and retries) the task.
+Nothing large goes through XCom: the task returns a summary of its outputs.
+
+This module imports nothing heavy: DAG files import it when they are parsed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from slipstream._native import Store
+from slipstream.errors import CheckFailed, SlipstreamError
+
+
+class OpFailed(SlipstreamError):
+    """The op of this task failed; the message carries its error and stack trace, which are
+    also in the try record."""
+
+
+def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **context: Any) -> Any:
+    """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
+    rest is Airflow's context)."""
+    ti = context["ti"]
+    return run_task(
+        store,
+        flow,
+        version,
+        op,
+        run_id=context["run_id"],
+        try_number=int(ti.try_number),
+        params=dict(context.get("params") or {}),
+        max_tries=int(getattr(ti, "max_tries", 0) or 0),
+        prefix=prefix,
+    )
+
+
+def run_task(
+    store_url: str,
+    flow: str,
+    version: str,
+    op_name: str,
+    *,
+    run_id: str,
+    try_number: int = 1,
+    params: Mapping[str, Any] | None = None,
+    max_tries: int = 0,
+    prefix: str | None = None,
+    trigger: str = "airflow",
+) -> dict[str, Any]:
+    """Runs one attempt of one op of a published version; raises `OpFailed` (or
+    `CheckFailed`) when it fails."""
+    from slipstream import _execute, _runs
+
+    store = Store(store_url)
+    spec = _spec(store_url, flow, version)
+    ops = {o["name"]: o for o in spec["ops"]}
+    if op_name not in ops:
+        raise SlipstreamError(
+            f"flow {flow!r} version {version} has no op {op_name!r} (its ops: {', '.join(ops)})"
+        )
+    op = ops[op_name]
+    if prefix is not None and prefix != op["prefix"]:
+        raise SlipstreamError(
+            f"op {op_name!r}: the DAG file says prefix {prefix} but version {version} has "
+            f"{op['prefix']}; the DAG file and the store disagree, recompile the flow"
+        )
+    declared = {k: v for k, v in (params or {}).items() if k in spec["params"]}
+    values = _execute.resolve_params(spec, declared)
+    _runs.ensure_header(store, spec, run_id, values, trigger)
+    fn = _execute.load_function(op)
+    inputs, constants = _execute.op_arguments(op, ops, run_id, values)
+    record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
+        "flow": flow, "version": version,
+    })  # fmt: skip
+    retries_left = try_number <= max_tries
+    _runs.write_op_state(store, flow, run_id, op_name, _runs.op_state(op, record, retries_left))
+    error = record["error"]
+    if error is None:
+        return {
+            name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")}
+            for name, m in record["outputs"].items()
+        }
+    print(error["traceback"], file=sys.stderr)
+    message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
+    if error["phase"] == "check":
+        raise _no_retry(CheckFailed(message))
+    raise OpFailed(f"{message}\n{error['traceback']}\ntry record: {record['record_path']}")
+
+
+@lru_cache(maxsize=16)
+def _spec(store_url: str, flow: str, version: str) -> dict[str, Any]:
+    """A version's spec, read once per process: versions never change."""
+    from slipstream._history import load_spec
+
+    return load_spec(Store(store_url), flow, version)
+
+
+def _no_retry(exc: Exception) -> Exception:
+    """A failed check would fail again: ask Airflow not to retry it."""
+    try:
+        from airflow.exceptions import AirflowFailException  # type: ignore[import-not-found]
+    except ImportError:
+        return exc
+    failure: Exception = AirflowFailException(str(exc))
+    failure.__cause__ = exc
+    return failure

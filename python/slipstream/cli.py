@@ -1,0 +1,81 @@
+"""The `slipstream` command.
+
+    slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
+
+`task` runs one attempt of one op of a published flow version, exactly as an Airflow task
+does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
+writes. Exit codes: 0 the op succeeded, 1 it failed (its error and stack trace are printed
+and stored in the try record), 2 the command line or the store is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="slipstream", description="slipstream: data-aware Airflow"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    task = commands.add_parser(
+        "task",
+        help="run one attempt of one op of a published flow version",
+        description="Runs one attempt of one op of a published flow version, as an Airflow "
+        "task does: inputs from the store, outputs and the try record to it.",
+    )
+    task.add_argument("--store", default=os.environ.get("SLIPSTREAM_STORE"),
+                      help="store URL (default: $SLIPSTREAM_STORE)")  # fmt: skip
+    task.add_argument("--flow", required=True)
+    task.add_argument("--version", required=True, help="published version id")
+    task.add_argument("--op", required=True, help="op name (the Airflow task id)")
+    task.add_argument("--run-id", required=True, help="Airflow's run id")
+    task.add_argument("--try-number", type=int, default=1)
+    task.add_argument("--max-tries", type=int, default=0, help="Airflow's max_tries (retries)")
+    task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
+    task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
+    args = parser.parse_args(argv)
+    if args.command == "task":
+        return _task(parser, args)
+    return 2
+
+
+def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from slipstream.airflow import OpFailed, run_task
+    from slipstream.errors import CheckFailed, SlipstreamError
+
+    if not args.store:
+        parser.error("no store: pass --store or set SLIPSTREAM_STORE")
+    try:
+        conf: Any = json.loads(args.conf or "{}")
+    except json.JSONDecodeError as exc:
+        parser.error(f"--conf is not JSON: {exc}")
+    if not isinstance(conf, dict):
+        parser.error("--conf must be a JSON object")
+    try:
+        summary = run_task(
+            args.store, args.flow, args.version, args.op, run_id=args.run_id,
+            try_number=args.try_number, params=conf, max_tries=args.max_tries, prefix=args.prefix,
+        )  # fmt: skip
+    except (OpFailed, CheckFailed) as exc:
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return 1
+    except SlipstreamError as exc:
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # AirflowFailException wrapping a failed check
+        if isinstance(exc.__cause__, CheckFailed):
+            print(f"slipstream: {exc}", file=sys.stderr)
+            return 1
+        raise
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
