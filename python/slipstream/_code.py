@@ -15,6 +15,7 @@ import builtins
 import dis
 import hashlib
 import importlib
+import importlib.machinery
 import inspect
 import sys
 import textwrap
@@ -79,12 +80,34 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
 
 
 def _importable(module: str, qualname: str) -> bool:
+    """Whether `module` can be imported by name (from `sys.path`, not only loaded from a file
+    path) and `qualname` reached in it: then tasks import it rather than rebuild it."""
     if module == "__main__" or module.startswith("slipstream_captured_"):
         return False
     if "<locals>" in qualname or "<lambda>" in qualname:
         return False
     loaded = sys.modules.get(module)
-    return loaded is not None and getattr(loaded, "__spec__", None) is not None
+    if loaded is None:
+        return False
+    # Search the import path itself: `find_spec` would answer from `sys.modules`, which also
+    # holds modules loaded from a file path that no other process can import by name.
+    parent, _, _ = module.rpartition(".")
+    search = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    if parent and search is None:
+        return False
+    try:
+        found = importlib.machinery.PathFinder.find_spec(module, search)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(found, "origin", None)
+    file = getattr(loaded, "__file__", None)
+    return found is not None and (origin is None or file is None or _same(origin, file))
+
+
+def _same(a: str, b: str) -> bool:
+    import os
+
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _source(obj: Any) -> str:

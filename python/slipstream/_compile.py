@@ -12,7 +12,7 @@ import json
 import keyword
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ try:  # Airflow 3
     from airflow.sdk import DAG
 except ImportError:  # Airflow 2.10+
     from airflow import DAG
+
 '''
 
 _PYTHON_OPERATOR = '''\
@@ -46,9 +47,9 @@ except ImportError:  # Airflow 2 without the standard provider
 
 from slipstream.airflow import execute
 
-FLOW = {flow!r}
-VERSION = {version!r}
-STORE = {store!r}
+FLOW = {flow}
+VERSION = {version}
+STORE = {store}
 
 
 def op(task_id: str, prefix: str, **kwargs: object) -> PythonOperator:
@@ -66,12 +67,12 @@ _KUBERNETES_OPERATOR = '''\
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from kubernetes.client import models as k8s
 
-FLOW = {flow!r}
-VERSION = {version!r}
-STORE = {store!r}
-IMAGE = {image!r}
+FLOW = {flow}
+VERSION = {version}
+STORE = {store}
+IMAGE = {image}
 # Store credentials come from this Kubernetes secret, never from this file.
-SECRET = {secret!r}
+SECRET = {secret}
 
 
 def op(task_id: str, prefix: str, image: str = IMAGE, resources: dict[str, str] | None = None,
@@ -133,26 +134,28 @@ def write_dag(
     )  # fmt: skip
     operator = _PYTHON_OPERATOR if mode == "python" else _KUBERNETES_OPERATOR
     text += operator.format(
-        flow=spec["flow"], version=spec["version"], store=store, image=image or "", secret=secret
-    )
+        flow=_py(spec["flow"]), version=_py(spec["version"]), store=_py(store),
+        image=_py(image or ""), secret=_py(secret),
+    )  # fmt: skip
     published = datetime.fromisoformat(spec.get("published_at") or datetime.now().isoformat())
     dag_args = {
-        "dag_id": repr(dag_id),
-        "description": repr(spec.get("description") or f"slipstream flow {spec['flow']}"),
-        "schedule": repr(schedule if schedule is not None else spec.get("schedule")),
+        "dag_id": _py(dag_id),
+        "description": _py(spec.get("description") or f"slipstream flow {spec['flow']}"),
+        "schedule": _py(schedule if schedule is not None else spec.get("schedule")),
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.timezone.utc)",
         "catchup": "False",
-        "params": repr(_params(spec)),
-        "default_args": repr(args),
-        "tags": repr(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
+        "params": _py(_params(spec)),
+        "default_args": _py(args),
+        "tags": _py(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
     }
     text += "\n\nwith DAG(\n" + "".join(f"    {k}={v},\n" for k, v in dag_args.items())
     text += ") as dag:\n"
     for o in ops:
-        task = f"op({o['name']!r}, {o['prefix']!r}{_task_args(o, mode)})"
+        task = f"op({_py(o['name'])}, {_py(o['prefix'])}{_task_args(o, mode)})"
         text += f"    {names[o['name']]} = {task}\n"
-    edges = [(o, o["upstream"]) for o in ops if o["upstream"]]
+    order = {o["name"]: i for i, o in enumerate(ops)}
+    edges = [(o, sorted(o["upstream"], key=order.__getitem__)) for o in ops if o["upstream"]]
     if edges:
         text += "\n"
     for o, upstream in edges:
@@ -173,12 +176,12 @@ def _task_args(op: Mapping[str, Any], mode: Mode) -> str:
     if op.get("retries"):
         parts.append(f"retries={op['retries']}")
     if op.get("description"):
-        parts.append(f"doc={op['description']!r}")
+        parts.append(f"doc={_py(op['description'])}")
     if mode == "kubernetes":
         if op.get("image"):
-            parts.append(f"image={op['image']!r}")
+            parts.append(f"image={_py(op['image'])}")
         if op.get("resources"):
-            parts.append(f"resources={ {k: str(v) for k, v in op['resources'].items()}!r}")
+            parts.append(f"resources={_py({k: str(v) for k, v in op['resources'].items()})}")
     return "".join(f", {p}" for p in parts)
 
 
@@ -189,6 +192,19 @@ def _params(spec: Mapping[str, Any]) -> dict[str, Any]:
         value = _constants.decode(entry["default"]) if "default" in entry else None
         params[name] = json.loads(json.dumps(value, default=str))  # tuples become lists
     return params
+
+
+def _py(value: Any) -> str:
+    """`value` as a Python literal in the style of formatted code (double quotes)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, timedelta):
+        return f"datetime.timedelta(seconds={value.total_seconds()!r})"
+    return repr(value)
 
 
 def _variable_names(ops: list[str]) -> dict[str, str]:
