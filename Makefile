@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: help venv develop develop-release postgres demo test test-rust test-python lint bench clean
 
 help:
-	@echo "make demo    round-trip every type, then run the quickstart flow on the embedded store"
+	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
 	@echo "make test    run every test (Rust and Python, local folder and S3)"
 	@echo "make bench   run the benchmarks (handoff, extract) against the alternatives"
 
@@ -52,6 +52,7 @@ develop-release: venv
 demo: develop
 	$(PY) examples/roundtrip.py
 	$(PY) examples/quickstart.py
+	$(PY) examples/in_airflow.py
 
 test-rust: venv
 	SLIPSTREAM_REQUIRE_S3=1 cargo test --workspace --quiet

@@ -2,7 +2,8 @@
 store: extract customers from a warehouse, featurize, train, predict, a metric and two
 checks, publish the predictions back to the warehouse.
 
-    python examples/quickstart.py            # or: make demo
+    python examples/quickstart.py                        # or: make demo
+    python examples/quickstart.py --to-airflow DAGS_DIR  # write the Airflow DAG file
 
 The warehouse is an embedded SQLite file that this script seeds; point
 $SLIPSTREAM_WAREHOUSE at `postgresql://user@host/db` to use a server instead.
@@ -83,9 +84,14 @@ def seed_warehouse(uri: str, rows: int = 5_000) -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
     if WAREHOUSE.startswith("sqlite:///"):
         seed_warehouse(WAREHOUSE)
     store = ss.default_store()
+    if sys.argv[1:2] == ["--to-airflow"]:  # compile for Airflow instead of running here
+        print(flow.to_airflow(sys.argv[2], store=store))
+        sys.exit(0)
     run = flow.run(store, params={"cut": 0.25})
     print(f"run {run.run_id} of churn@{run.version.id}: {run.status}")
     for name, op in run.ops.items():
