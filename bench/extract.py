@@ -42,7 +42,6 @@ def approaches(url: str, store: str) -> dict[str, Callable[[], Any]]:
     import adbc_driver_postgresql.dbapi as pg
     import pandas as pd
     import psycopg
-
     import slipstream as ss
     from slipstream import _sql
 

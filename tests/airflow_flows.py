@@ -1,0 +1,102 @@
+"""Flows for the Airflow tests, in an importable module as a team's flows would be: Airflow's
+task processes import them by module path (the tests put the repository on PYTHONPATH)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import slipstream as ss
+
+
+@ss.op
+def source(rows: int) -> pd.DataFrame:
+    return pd.DataFrame({"id": np.arange(rows), "value": np.linspace(0, 1, rows)})
+
+
+@ss.op
+def scaled(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
+    return frame.assign(value=frame["value"] * scale)
+
+
+@ss.op
+def explode(frame: pd.DataFrame) -> int:
+    print(f"exploding on {len(frame)} rows")
+    raise ValueError("the value column is not what it was")
+
+
+@ss.op
+def after_explode(count: int) -> int:
+    return count + 1
+
+
+@ss.op
+def numbers() -> list[int]:
+    return [3, 1, 2]
+
+
+@ss.op
+def consume(values: list[int]) -> int:
+    return sum(values)
+
+
+@ss.check
+def has_rows(frame: pd.DataFrame) -> bool:
+    return len(frame) > 0
+
+
+@ss.check
+def sorted_numbers(values: list[int]) -> bool:
+    return values == sorted(values)
+
+
+@ss.check(severity="warning")
+def all_small(frame: pd.DataFrame) -> pd.Series:
+    return frame["value"] < 0.5
+
+
+@ss.metric
+def total_value(frame: pd.DataFrame) -> float:
+    return float(frame["value"].sum())
+
+
+@ss.op(retries=1)
+def flaky(marker_dir: str) -> str:
+    """Fails on its first try, succeeds on its second."""
+    marker = Path(marker_dir) / "flaky-tried"
+    if not marker.exists():
+        marker.write_text("tried once")
+        raise ConnectionError("the warehouse is busy, try again")
+    return "second time lucky"
+
+
+def semantics(marker_dir: str | None = None) -> ss.Flow:
+    """Failures, error and warning checks, a metric, a param (and a flaky op)."""
+    rows = source(20)
+    has_rows(rows)
+    all_small(rows)
+    total_value(rows)
+    values = numbers()
+    sorted_numbers(values)
+    outputs = [
+        scaled(rows, ss.param("scale", default=2.0)),
+        after_explode(explode(rows)),
+        consume(values),
+    ]
+    if marker_dir is not None:
+        outputs.append(flaky(marker_dir))
+    return ss.Flow("semantics", outputs=outputs, description="how failures look")
+
+
+@ss.op
+def grow(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([frame, frame])
+
+
+def evolving(version: int) -> ss.Flow:
+    """Version 1: source → scaled. Version 2 adds an op."""
+    out = scaled(source(5), 1.0)
+    if version == 2:
+        out = grow(out)
+    return ss.Flow("evolving", outputs=[out])

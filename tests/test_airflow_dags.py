@@ -1,0 +1,135 @@
+"""Flows compiled to Airflow DAG files and run by real Airflow 3 (`airflow dags test`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import slipstream as ss
+
+from tests import airflow_flows
+from tests.conftest import make_bucket
+from tests.support.airflow import ROOT, AirflowHome
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> AirflowHome:
+    return AirflowHome(tmp_path / "airflow")
+
+
+def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> None:
+    store = (tmp_path / "store").as_uri()
+    flow = airflow_flows.semantics()
+    path = flow.to_airflow(home.dags, store=store, retries=2)
+    text = path.read_text()
+    ast.parse(text)
+    version = flow.version
+    spec = ss.open(store).version("semantics", version).spec
+    assert path.name == "semantics.py"
+    assert f'VERSION = "{version}"' in text and f'STORE = "{store}"' in text
+    for op in spec["ops"]:
+        assert f'op("{op["name"]}", "{op["prefix"]}"' in text  # every op prefix is in the file
+    assert f'"version:{version}"' in text
+    assert 'params={"scale": 2.0}' in text and 'default_args={"retries": 2}' in text
+    # data edges, and the error check `has_rows` gating the consumers of what it checks
+    assert "    [source, has_rows] >> scaled\n" in text
+    assert "    explode >> after_explode\n" in text
+    assert "    source >> all_small\n" in text
+    assert not re.search(r"all_small[^\n]* >> ", text)  # a warning check gates nothing
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "E,F,W,I,UP,B", "--line-length", "120",
+         "--isolated", str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert lint.returncode == 0, lint.stdout
+    # Nothing heavy at module level: no pandas, pyarrow or op code is imported to parse it.
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import runpy, sys; runpy.run_path({str(path)!r}); "
+         "heavy = [m for m in ('pandas', 'pyarrow', 'polars', 'numpy', 'tests.airflow_flows') "
+         "if m in sys.modules]; print(heavy)"],
+        capture_output=True, text=True, env=home.env,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_example_flow_in_airflow_with_s3(tmp_path: Path, s3_endpoint: str) -> None:
+    store = f"s3://{make_bucket(s3_endpoint)}/slipstream"
+    warehouse = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    home = AirflowHome(tmp_path / "airflow",
+                       {"SLIPSTREAM_STORE": store, "SLIPSTREAM_WAREHOUSE": warehouse})  # fmt: skip
+    compiled = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py"), "--to-airflow", str(home.dags)],
+        env=home.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert compiled.returncode == 0, compiled.stderr
+    proc = home.dags_test("churn", conf={"cut": 0.25})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    (run,) = ss.open(store).runs("churn")
+    assert run.record["trigger"] == "airflow" and run.run_id.startswith("manual__")
+    assert run.status == "success"
+    assert {op.status for op in run.ops.values()} == {"success"}
+    assert run.params["cut"] == 0.25
+    assert set(run.metrics) == {"accuracy"} and set(run.checks) == {
+        "features_finite",
+        "churn_rate_plausible",
+    }
+    preds = run["predict"]
+    assert isinstance(preds, pd.DataFrame) and preds["predicted"].dtype == bool
+    assert (preds["predicted"] == (preds["score"] > 0.25)).all()  # the conf value was used
+    record = run.ops["customers"].record
+    assert record is not None and record["try_number"] == 1
+    assert "rows, 4 columns from" in record["stdout"]
+    assert run.ops["save_churn_predictions"].record["outputs"]["out"]["type"] == "value"  # type: ignore[index]
+
+
+def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path) -> None:
+    store = (tmp_path / "store").as_uri()
+    airflow_flows.semantics().to_airflow(home.dags, store=store)
+    proc = home.dags_test("semantics", conf={"scale": 3.0})
+    assert proc.returncode != 0  # the DAG run fails: an op fails and an error check fails
+    log = proc.stdout + proc.stderr
+    assert 'raise ValueError("the value column is not what it was")' in log  # in the task log
+
+    (run,) = ss.open(store).runs("semantics")
+    ops = run.ops
+    assert run.status == "failed"
+    assert ops["explode"].status == "failed"
+    assert ops["after_explode"].status == "upstream_failed"
+    error = ops["explode"].error
+    assert error is not None and error["type"] == "ValueError"
+    assert (
+        "airflow_flows.py" in error["traceback"] and "exploding on 20 rows" in ops["explode"].logs
+    )
+    # an error check that fails stops the consumers of what it checks ...
+    assert (
+        ops["sorted_numbers"].status == "failed" and run.checks["sorted_numbers"]["passed"] is False
+    )
+    assert ops["consume"].status == "upstream_failed"
+    # ... a warning check that fails is recorded and stops nothing
+    assert ops["all_small"].status == "success" and run.checks["all_small"]["passed"] is False
+    assert ops["has_rows"].status == "success" and ops["scaled"].status == "success"
+    assert run.params == {"scale": 3.0}
+    assert run["scaled"]["value"].max() == pytest.approx(3.0)
+    assert run.metrics["total_value"] == pytest.approx(10.0)
+
+
+def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_path: Path) -> None:
+    store = (tmp_path / "store").as_uri()
+    airflow_flows.evolving(1).to_airflow(home.dags, store=store)
+    assert home.dags_test("evolving").returncode == 0
+    airflow_flows.evolving(2).to_airflow(home.dags, store=store)
+    assert home.dags_test("evolving").returncode == 0
+
+    newer, older = ss.open(store).runs("evolving")
+    assert newer.version.id != older.version.id
+    assert list(older.version.ops) == ["source", "scaled"]
+    assert list(newer.version.ops) == ["source", "scaled", "grow"]
+    assert len(older["scaled"]) == 5 and len(newer["grow"]) == 10
+    assert f'VERSION = "{newer.version.id}"' in (home.dags / "evolving.py").read_text()
