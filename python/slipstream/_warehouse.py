@@ -334,12 +334,16 @@ def _airflow_uri(conn_id: str) -> str:
     """An Airflow connection's URI: from Airflow when it is installed (the task's case),
     else from `AIRFLOW_CONN_<ID>`, which is where Airflow reads connections from the
     environment."""
-    try:
+    import importlib
+
+    hook: Any = None
+    for module in ("airflow.sdk", "airflow.hooks.base"):  # Airflow 3, then 2
         try:
-            from airflow.sdk import BaseHook  # type: ignore[import-not-found]
-        except ImportError:
-            from airflow.hooks.base import BaseHook  # type: ignore[import-not-found]
-    except ImportError:
+            hook = importlib.import_module(module).BaseHook
+            break
+        except (ImportError, AttributeError):
+            continue
+    if hook is None:
         raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
         if not raw:
             raise SqlError(
@@ -348,7 +352,7 @@ def _airflow_uri(conn_id: str) -> str:
             ) from None
         return _uri_from_airflow_env(raw)
     try:
-        uri = str(BaseHook.get_connection(conn_id).get_uri())
+        uri = str(hook.get_connection(conn_id).get_uri())
     except Exception as exc:
         raise SqlError(f"Airflow connection {conn_id!r} not found: {exc}") from None
     return uri

@@ -106,10 +106,12 @@ def _spec(store_url: str, flow: str, version: str) -> dict[str, Any]:
 
 def _no_retry(exc: Exception) -> Exception:
     """A failed check would fail again: ask Airflow not to retry it."""
+    import importlib
+
     try:
-        from airflow.exceptions import AirflowFailException  # type: ignore[import-not-found]
-    except ImportError:
+        fail: Any = importlib.import_module("airflow.exceptions").AirflowFailException
+    except (ImportError, AttributeError):
         return exc
-    failure: Exception = AirflowFailException(str(exc))
+    failure: Exception = fail(str(exc))
     failure.__cause__ = exc
     return failure

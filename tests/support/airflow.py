@@ -68,8 +68,8 @@ class AirflowApi:
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base_url = base_url
-        token = httpx.post(f"{base_url}/auth/token",
-                           json={"username": username, "password": password}, timeout=30)  # fmt: skip
+        credentials = {"username": username, "password": password}
+        token = httpx.post(f"{base_url}/auth/token", json=credentials, timeout=30)
         token.raise_for_status()
         self.client = httpx.Client(
             base_url=f"{base_url}/api/v2",
@@ -86,8 +86,8 @@ class AirflowApi:
         raise AssertionError(f"DAG {dag_id} did not appear in the API within {timeout} s")
 
     def trigger(self, dag_id: str, run_id: str, conf: Mapping[str, Any]) -> None:
-        answer = self.client.post(f"/dags/{dag_id}/dagRuns",
-                                  json={"logical_date": None, "dag_run_id": run_id, "conf": conf})  # fmt: skip
+        body = {"logical_date": None, "dag_run_id": run_id, "conf": conf}
+        answer = self.client.post(f"/dags/{dag_id}/dagRuns", json=body)
         assert answer.status_code == 200, answer.text
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> dict[str, Any]:
@@ -145,7 +145,7 @@ def airflow_stack(home: AirflowHome) -> Iterator[AirflowApi]:
                 time.sleep(1)
         yield api
     finally:
-        for proc, log in procs:
+        for proc, _ in procs:
             proc.send_signal(signal.SIGTERM)
         for proc, log in procs:
             try:
