@@ -12,12 +12,16 @@ export CARGO_TARGET_DIR ?= $(CACHE)/target
 PY := $(VENV)/bin/python
 REQS_HASH := $(shell cat requirements/*.txt | sha256sum | cut -c1-16)
 VENV_STAMP := $(VENV)/.requirements-$(REQS_HASH)
+# Airflow 2.11, only to check that generated DAG files parse there too.
+AIRFLOW2_VENV ?= $(CACHE)/airflow2-venv
+AIRFLOW2_STAMP := $(AIRFLOW2_VENV)/.constraints-$(shell sha256sum requirements/airflow2-constraints.txt | cut -c1-16)
 # Tests find moto_server and the other tools of the venv first.
 export PATH := $(VENV)/bin:$(PATH)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help venv develop develop-release postgres demo test test-rust test-python lint bench clean
+
+.PHONY: help venv airflow2 develop develop-release postgres demo test test-rust test-python lint bench clean
 
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
@@ -33,6 +37,15 @@ $(VENV_STAMP): $(wildcard requirements/*.txt)
 	touch $@
 
 venv: $(VENV_STAMP)
+
+$(AIRFLOW2_STAMP): requirements/airflow2-constraints.txt
+	python3 -m venv $(AIRFLOW2_VENV)
+	$(AIRFLOW2_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW2_VENV)/bin/pip install --quiet "apache-airflow==2.11.2" -c requirements/airflow2-constraints.txt
+	rm -f $(AIRFLOW2_VENV)/.constraints-*
+	touch $@
+
+airflow2: $(AIRFLOW2_STAMP)
 
 # PostgreSQL for the warehouse tests and the extract benchmark; the tests start their own
 # server in a temporary folder, so only the binaries are needed.
@@ -57,8 +70,8 @@ demo: develop
 test-rust: venv
 	SLIPSTREAM_REQUIRE_S3=1 cargo test --workspace --quiet
 
-test-python: develop postgres
-	SLIPSTREAM_REQUIRE_POSTGRES=1 $(PY) -m pytest
+test-python: develop postgres airflow2
+	SLIPSTREAM_REQUIRE_POSTGRES=1 SLIPSTREAM_AIRFLOW2_PYTHON=$(AIRFLOW2_VENV)/bin/python $(PY) -m pytest
 
 lint: venv
 	$(VENV)/bin/ruff check python tests bench examples

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import slipstream as ss
+
 from tests import airflow_flows
 from tests.support.airflow import AirflowHome, airflow_stack
 

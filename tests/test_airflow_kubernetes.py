@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import slipstream as ss
+
 from tests import airflow_flows
 from tests.support.airflow import ROOT, AirflowHome
 
