@@ -6,6 +6,8 @@ import ast
 import re
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +17,7 @@ import slipstream as ss
 from tests import airflow_flows
 from tests.conftest import make_bucket
 from tests.support.airflow import ROOT, AirflowHome
+from tests.support.servers import fault_proxy
 
 
 @pytest.fixture
@@ -133,3 +136,25 @@ def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_
     assert list(newer.version.ops) == ["source", "scaled", "grow"]
     assert len(older["scaled"]) == 5 and len(newer["grow"]) == 10
     assert f'VERSION = "{newer.version.id}"' in (home.dags / "evolving.py").read_text()
+
+
+def test_execution_timeout_interrupts_a_hanging_transfer(tmp_path: Path, s3_endpoint: str) -> None:
+    """Airflow enforces `execution_timeout` with SIGALRM; the runtime keeps checking signals
+    while it waits on S3, so a read that hangs is cut off at the timeout."""
+    bucket = make_bucket(s3_endpoint)
+    store = f"s3://{bucket}/timeouts"
+    with fault_proxy(s3_endpoint, failures=0, slow_paths="/outputs/", delay=120) as (proxy, _):
+        home = AirflowHome(tmp_path / "airflow", {"AWS_ENDPOINT_URL": proxy})
+        flow = ss.Flow("timeouts", outputs=[airflow_flows.scaled(airflow_flows.source(5), 1.0)])
+        flow.to_airflow(home.dags, store=store,
+                        default_args={"execution_timeout": timedelta(seconds=8)})  # fmt: skip
+        started = time.monotonic()
+        proc = home.dags_test("timeouts")
+        elapsed = time.monotonic() - started
+    assert proc.returncode != 0
+    assert elapsed < 90, f"the hanging read was not interrupted ({elapsed:.0f} s)"
+    run = ss.open(store).run("timeouts", ss.open(store).runs("timeouts")[0].run_id)
+    assert run.ops["source"].status == "success"
+    error = run.ops["scaled"].error
+    assert error is not None and "Timeout" in error["type"], run.record
+    assert error["phase"] == "inputs"

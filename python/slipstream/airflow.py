@@ -12,12 +12,14 @@ This module imports nothing heavy: DAG files import it when they are parsed.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from slipstream._native import Store
+from slipstream._native import Store, record_path
 from slipstream.errors import CheckFailed, SlipstreamError
 
 
@@ -78,10 +80,18 @@ def run_task(
     _runs.ensure_header(store, spec, run_id, values, trigger)
     fn = _execute.load_function(op)
     inputs, constants = _execute.op_arguments(op, ops, run_id, values)
-    record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
-        "flow": flow, "version": version,
-    })  # fmt: skip
     retries_left = try_number <= max_tries
+    try:
+        record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
+            "flow": flow, "version": version,
+        })  # fmt: skip
+    except BaseException:  # a timeout or a kill: run_op recorded it, the run index follows
+        with contextlib.suppress(Exception):
+            path = record_path(op["prefix"], run_id, try_number)
+            interrupted = json.loads(store.get_object(path))
+            state = _runs.op_state(op, interrupted, retries_left)
+            _runs.write_op_state(store, flow, run_id, op_name, state)
+        raise
     _runs.write_op_state(store, flow, run_id, op_name, _runs.op_state(op, record, retries_left))
     error = record["error"]
     if error is None:

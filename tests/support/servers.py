@@ -76,12 +76,18 @@ def slow_server(delay: float) -> Iterator[str]:
 
 class FaultProxy:
     """Forwards to an upstream S3 server, but answers the first `failures` requests with an
-    error (503 SlowDown or 500) to exercise the client's retries."""
+    error (503 SlowDown or 500) to exercise the client's retries, and holds GETs of paths
+    containing `slow_paths` for `delay` seconds: a transfer that hangs."""
 
-    def __init__(self, upstream: str, failures: int, status: int = 503) -> None:
+    def __init__(
+        self, upstream: str, failures: int, status: int = 503, slow_paths: str | None = None,
+        delay: float = 0.0,
+    ) -> None:  # fmt: skip
         self.upstream = upstream.removeprefix("http://")
         self.failures_left = failures
         self.status = status
+        self.slow_paths = slow_paths
+        self.delay = delay
         self.failed = 0
         self.forwarded = 0
         self._lock = threading.Lock()
@@ -93,6 +99,8 @@ class FaultProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if proxy.slow_paths and self.command == "GET" and proxy.slow_paths in self.path:
+                    time.sleep(proxy.delay)
                 with proxy._lock:
                     fail = proxy.failures_left > 0
                     if fail:
@@ -134,9 +142,10 @@ class FaultProxy:
 
 @contextmanager
 def fault_proxy(
-    upstream: str, failures: int, status: int = 503
-) -> Iterator[tuple[str, FaultProxy]]:
-    proxy = FaultProxy(upstream, failures, status)
+    upstream: str, failures: int, status: int = 503, slow_paths: str | None = None,
+    delay: float = 0.0,
+) -> Iterator[tuple[str, FaultProxy]]:  # fmt: skip
+    proxy = FaultProxy(upstream, failures, status, slow_paths, delay)
     with _serve(proxy.handler()) as url:
         yield url, proxy
 
