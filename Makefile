@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
 	@echo "make test    run every test (Rust and Python, local folder and S3)"
-	@echo "make bench   run the benchmarks (handoff, extract) against the alternatives"
+	@echo "make bench   run the benchmarks (handoff, extract, airflow overhead) against the alternatives"
 
 $(VENV_STAMP): $(wildcard requirements/*.txt)
 	python3 -m venv $(VENV)
@@ -84,6 +84,7 @@ test: test-rust test-python lint
 bench: develop-release postgres
 	$(PY) bench/handoff.py
 	$(PY) bench/extract.py
+	$(PY) bench/airflow_overhead.py
 
 clean:
 	cargo clean

@@ -14,17 +14,56 @@ Write plain functions, mark them, call them to wire a flow, run it:
 
 The low-level API, shared by the SDK, the Airflow tasks and the tests: `Store`,
 `ArtifactKey`, `run_op`.
+
+Names are imported on first use, so that `import slipstream.airflow` in a DAG file costs the
+DAG processor next to nothing.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from slipstream import errors
-from slipstream._flow import Flow, default_store
-from slipstream._graph import Artifact, OpDefinition, Outcome, Param, check, metric, op, param
-from slipstream._history import History, OpRun, Run, Version, open
 from slipstream._native import ArtifactKey, Store, __version__, record_path, run_dir
-from slipstream._sql import save, sql
-from slipstream._task import TaskRecord, run_op
+
+if TYPE_CHECKING:
+    from slipstream._flow import Flow, default_store
+    from slipstream._graph import (
+        Artifact,
+        OpDefinition,
+        Outcome,
+        Param,
+        check,
+        metric,
+        op,
+        param,
+    )
+    from slipstream._history import History, OpRun, Run, Version, open
+    from slipstream._sql import save, sql
+    from slipstream._task import TaskRecord, run_op
+
+_LAZY = {
+    "Flow": "_flow",
+    "default_store": "_flow",
+    "Artifact": "_graph",
+    "OpDefinition": "_graph",
+    "Outcome": "_graph",
+    "Param": "_graph",
+    "check": "_graph",
+    "metric": "_graph",
+    "op": "_graph",
+    "param": "_graph",
+    "History": "_history",
+    "OpRun": "_history",
+    "Run": "_history",
+    "Version": "_history",
+    "open": "_history",
+    "save": "_sql",
+    "sql": "_sql",
+    "TaskRecord": "_task",
+    "run_op": "_task",
+}
 
 __all__ = [
     "Artifact",
@@ -53,3 +92,16 @@ __all__ = [
     "save",
     "sql",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'slipstream' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"slipstream.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

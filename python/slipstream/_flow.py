@@ -15,7 +15,6 @@ import platform
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -292,6 +291,8 @@ def _param_name(value: Any) -> str | None:
 
 
 def _environment() -> dict[str, Any]:
+    from importlib import metadata
+
     versions = {}
     for name in _LIBRARIES:
         try:
