@@ -8,10 +8,12 @@ import http.server
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -33,7 +35,10 @@ def wait_listening(port: int, timeout: float = 30.0) -> None:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto S3 server on a free loopback port; yields its endpoint URL."""
-    binary = shutil.which("moto_server")
+    # The venv's own moto first: an older one elsewhere on PATH may answer multipart uploads
+    # in a form the AWS SDK rejects.
+    beside = Path(sys.executable).with_name("moto_server")
+    binary = str(beside) if beside.exists() else shutil.which("moto_server")
     if binary is None:
         raise RuntimeError("moto_server is not installed: run the tests through `make test`")
     port = free_port()
