@@ -45,12 +45,17 @@ bootstrap "$base" ""
 bootstrap "$builder" ",gcc,libc6-dev,curl"
 
 ca=/etc/ssl/certs/ca-certificates.crt
-mkdir -p "$HOME/.cargo" "$HOME/.rustup" "$cache/target-release"
+# The image's own release build cache; seeded from the host's release build the first time,
+# so that only what differs (pyo3 for the image's Python, our crates) is compiled.
+if [ ! -d "$cache/target-image" ] && [ -d "$cache/target-release" ]; then
+    cp -r "$cache/target-release" "$cache/target-image"
+fi
+mkdir -p "$HOME/.cargo" "$HOME/.rustup" "$cache/target-image"
 echo "building $image"
 podman build --quiet --build-arg BASE="$base" --build-arg BUILDER_BASE="$builder" \
     --build-arg CARGO_TARGET_DIR=/target --build-arg PIP_CERT=/host-ca.crt \
     -v "$HOME/.rustup:/root/.rustup" -v "$HOME/.cargo:/root/.cargo" \
-    -v "$cache/target-release:/target" -v "$ca:/host-ca.crt:ro" \
+    -v "$cache/target-image:/target" -v "$ca:/host-ca.crt:ro" \
     -t "$image" . >/dev/null
 echo "$image" > "$out"
 rm -f "$out.skip"

@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 import slipstream as ss
 
 SCRIPT = textwrap.dedent("""
