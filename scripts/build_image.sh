@@ -57,6 +57,7 @@ podman build --quiet --build-arg BASE="$base" --build-arg BUILDER_BASE="$builder
     -v "$HOME/.rustup:/root/.rustup" -v "$HOME/.cargo:/root/.cargo" \
     -v "$cache/target-image:/target" -v "$ca:/host-ca.crt:ro" \
     -t "$image" . >/dev/null
+podman image prune -f >/dev/null  # the builder stages of earlier builds
 echo "$image" > "$out"
 rm -f "$out.skip"
 echo "built $image"
