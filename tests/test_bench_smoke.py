@@ -8,45 +8,37 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    env = dict(os.environ, SLIPSTREAM_BENCH_ROWS="5000")
-    out = tmp_path / "handoff.json"
+def run_bench(script: str, out: Path, **env: str) -> tuple[str, Any]:
+    """Runs `bench/<script>` small, with its results written to `out`."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "handoff.py"), "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [sys.executable, str(ROOT / "bench" / script), "--out", str(out)],
+        env=dict(os.environ, **env), capture_output=True, text=True, timeout=600, cwd=ROOT,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    rows = [line for line in proc.stdout.splitlines() if line.startswith(("local ", "s3 "))]
-    assert len(rows) == 6, proc.stdout
+    return proc.stdout, json.loads(out.read_text())
+
+
+def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    stdout, results = run_bench("handoff.py", tmp_path / "h.json", SLIPSTREAM_BENCH_ROWS="5000")
+    rows = [line for line in stdout.splitlines() if line.startswith(("local ", "s3 "))]
+    assert len(rows) == 6, stdout
     assert all(line.rstrip().endswith("x") for line in rows)
-    assert len(json.loads(out.read_text())) == 6
+    assert len(results) == 6
 
 
 def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> None:
-    env = dict(os.environ, SLIPSTREAM_BENCH_ROWS="2000")
-    out = tmp_path / "extract.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "extract.py"), "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert "pandas.read_sql + psycopg" in proc.stdout and "1.00x" in proc.stdout
-    assert len(json.loads(out.read_text())["results"]) == 4
+    stdout, results = run_bench("extract.py", tmp_path / "e.json", SLIPSTREAM_BENCH_ROWS="2000")
+    assert "pandas.read_sql + psycopg" in stdout and "1.00x" in stdout
+    assert len(results["results"]) == 4
 
 
 def test_airflow_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    env = dict(os.environ, SLIPSTREAM_BENCH_TASKS="2", SLIPSTREAM_BENCH_REPEATS="1")
-    out = tmp_path / "airflow_overhead.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "airflow_overhead.py"), "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert "per task over a bare PythonOperator" in proc.stdout
-    assert set(json.loads(out.read_text())["parse"]) == {
-        "overhead_empty", "overhead_bare", "overhead_slipstream",
-    }  # fmt: skip
+    stdout, results = run_bench("airflow_overhead.py", tmp_path / "a.json",
+                                SLIPSTREAM_BENCH_TASKS="2", SLIPSTREAM_BENCH_REPEATS="1")  # fmt: skip
+    assert "per task over a bare PythonOperator" in stdout
+    assert set(results["parse"]) == {"overhead_empty", "overhead_bare", "overhead_slipstream"}

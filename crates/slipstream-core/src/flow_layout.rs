@@ -10,43 +10,16 @@
 //! run from the flow name, a version id and a run id.
 
 use crate::error::Result;
-use crate::key::{RunId, check_name};
+use crate::key::{RunId, check_name, name_type};
 
-/// The name of a flow; it is also the Airflow DAG id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FlowName(String);
-
-impl FlowName {
-    /// Validates a flow name (letters, digits, `_`, `-`; at most 200 characters).
-    pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
-        check_name("flow name", &value, 200)?;
-        Ok(Self(value))
-    }
-
-    /// The name text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// The id of a published flow version: a hash of its content.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct VersionId(String);
-
-impl VersionId {
-    /// Validates a version id (letters, digits, `_`, `-`; at most 64 characters).
-    pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
-        check_name("version id", &value, 64)?;
-        Ok(Self(value))
-    }
-
-    /// The id text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+name_type!(
+    /// The name of a flow; it is also the Airflow DAG id.
+    FlowName, "flow name", 200
+);
+name_type!(
+    /// The id of a published flow version: a hash of its content.
+    VersionId, "version id", 64
+);
 
 /// `flows/<flow>/versions/`: every published version of a flow.
 pub fn versions_dir(flow: &FlowName) -> String {

@@ -120,41 +120,39 @@ pub(crate) fn check_name(what: &'static str, value: &str, max: usize) -> Result<
     }
 }
 
-/// The prefix of one op of one flow version: a UUID minted at publish time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OpPrefix(String);
+/// Defines a validated name type: ASCII letters, digits, `_` and `-`, at most `$max` bytes.
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
 
-impl OpPrefix {
-    /// Validates an op prefix (letters, digits, `_`, `-`; at most 64 characters).
-    pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
-        check_name("op prefix", &value, 64)?;
-        Ok(Self(value))
-    }
+        impl $name {
+            #[doc = concat!("Validates a ", $what, " (letters, digits, `_`, `-`; at most ",
+                            stringify!($max), " characters).")]
+            pub fn new(value: impl Into<String>) -> $crate::error::Result<Self> {
+                let value = value.into();
+                $crate::key::check_name($what, &value, $max)?;
+                Ok(Self(value))
+            }
 
-    /// The prefix text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
 }
+pub(crate) use name_type;
 
-/// The name of one output of an op (`out` for a single output).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OutputName(String);
-
-impl OutputName {
-    /// Validates an output name (letters, digits, `_`, `-`; at most 128 characters).
-    pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
-        check_name("output name", &value, 128)?;
-        Ok(Self(value))
-    }
-
-    /// The name text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+name_type!(
+    /// The prefix of one op of one flow version: a UUID minted at publish time.
+    OpPrefix, "op prefix", 64
+);
+name_type!(
+    /// The name of one output of an op (`out` for a single output).
+    OutputName, "output name", 128
+);
 
 /// Airflow's attempt counter: 1 for the first try, 2 for the first retry, and so on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
