@@ -38,7 +38,7 @@ def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> 
 
 
 def test_airflow_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    stdout, results = run_bench("airflow_overhead.py", tmp_path / "a.json",
-                                SLIPSTREAM_BENCH_TASKS="2", SLIPSTREAM_BENCH_REPEATS="1")  # fmt: skip
+    small = {"SLIPSTREAM_BENCH_TASKS": "2", "SLIPSTREAM_BENCH_REPEATS": "1"}
+    stdout, results = run_bench("airflow_overhead.py", tmp_path / "a.json", **small)
     assert "per task over a bare PythonOperator" in stdout
     assert set(results["parse"]) == {"overhead_empty", "overhead_bare", "overhead_slipstream"}
