@@ -48,7 +48,7 @@ ca=/etc/ssl/certs/ca-certificates.crt
 # The image's own release build cache; seeded from the host's release build the first time,
 # so that only what differs (pyo3 for the image's Python, our crates) is compiled.
 if [ ! -d "$cache/target-image" ] && [ -d "$cache/target-release" ]; then
-    cp -r "$cache/target-release" "$cache/target-image"
+    cp -a "$cache/target-release" "$cache/target-image"
 fi
 mkdir -p "$HOME/.cargo" "$HOME/.rustup" "$cache/target-image"
 echo "building $image"
