@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import importlib.machinery
 import inspect
+import os
 import sys
 import textwrap
 import types
@@ -101,13 +102,9 @@ def _importable(module: str, qualname: str) -> bool:
         return False
     origin = getattr(found, "origin", None)
     file = getattr(loaded, "__file__", None)
-    return found is not None and (origin is None or file is None or _same(origin, file))
-
-
-def _same(a: str, b: str) -> bool:
-    import os
-
-    return os.path.realpath(a) == os.path.realpath(b)
+    if found is None:
+        return False
+    return origin is None or file is None or os.path.realpath(origin) == os.path.realpath(file)
 
 
 def _source(obj: Any) -> str:

@@ -51,9 +51,10 @@ def attempt(
     run_id: str,
     try_number: int,
     store: Store,
-    record: Mapping[str, Any],
+    run: Mapping[str, Any],
 ) -> TaskRecord:
-    """One attempt of an op of a version, through `run_op`."""
+    """One attempt of an op of a version, through `run_op`; `run` names its flow and
+    version."""
     return run_op(
         fn,
         store=store,
@@ -67,7 +68,7 @@ def attempt(
         kind=op["kind"],
         severity=op["severity"] or "error",
         convert=op["convert"],
-        extra={"flow": record["flow"], "version": record["version"], "op": op["name"]},
+        extra={"flow": run["flow"], "version": run["version"], "op": op["name"]},
     )
 
 

@@ -98,9 +98,6 @@ class Artifact:
     node: Node
     output: str
 
-    def key(self, op_prefix: str, run_id: str) -> ArtifactKey:
-        return ArtifactKey(op_prefix, run_id, self.output)
-
     def __repr__(self) -> str:
         return f"<artifact {self.node.name}.{self.output} from {self.node.where}>"
 
@@ -136,10 +133,6 @@ class Node:
     @property
     def kind(self) -> Kind:
         return self.definition.kind
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return self.definition.outputs
 
     def upstream(self) -> list[Node]:
         return list({id(a.node): a.node for a in self.inputs.values()}.values())
@@ -347,6 +340,15 @@ def _short_path(path: str) -> str:
 # The decorators. Each works bare (`@ss.op`) and with options (`@ss.op(retries=2)`).
 
 
+def _decorate(fn: Callable[..., Any] | None, **options: Any) -> Any:
+    """The definition of `fn` when used bare, else the decorator that makes it."""
+
+    def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
+        return OpDefinition(f, **options)
+
+    return wrap(fn) if fn is not None else wrap
+
+
 @overload
 def op(fn: Callable[P, R], /) -> OpDefinition[P, R]: ...
 @overload
@@ -380,20 +382,10 @@ def op(
     by the Airflow targets.
     """
 
-    def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
-        return OpDefinition(
-            f,
-            kind="op",
-            name=name,
-            outputs=tuple(outputs),
-            allow_pickle=allow_pickle,
-            retries=retries,
-            description=description,
-            resources=resources,
-            image=image,
-        )
-
-    return wrap(fn) if fn is not None else wrap
+    return _decorate(
+        fn, kind="op", name=name, outputs=tuple(outputs), allow_pickle=allow_pickle,
+        retries=retries, description=description, resources=resources, image=image,
+    )  # fmt: skip
 
 
 @overload
@@ -412,10 +404,7 @@ def metric(
     """Marks a function that returns a number about its inputs, recorded in every run so
     that its history across runs can be followed."""
 
-    def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
-        return OpDefinition(f, kind="metric", name=name, description=description)
-
-    return wrap(fn) if fn is not None else wrap
+    return _decorate(fn, kind="metric", name=name, description=description)
 
 
 @overload

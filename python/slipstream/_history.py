@@ -108,8 +108,9 @@ class Version:
         self.flow: str = spec["flow"]
         self.published_at: str = spec.get("published_at", "")
 
-    @property
+    @cached_property
     def ops(self) -> dict[str, dict[str, Any]]:
+        """The op specs by name, in dependency order."""
         return {op["name"]: op for op in self.spec["ops"]}
 
     def code(self, op: str) -> str:

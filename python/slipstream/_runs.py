@@ -87,7 +87,7 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
     """The run record with the op files of its tasks merged in, and what they leave open
     derived: ops below a failure are `upstream_failed`, and a run whose ops have all ended
     has a final status."""
-    prefix = flow_run_op_path(record["flow"], record["run_id"], "x")[: -len("x.json")]
+    prefix = flow_run_path(record["flow"], record["run_id"]).removesuffix("run.json") + "ops/"
     for path in store.list(prefix):
         name = path[len(prefix) : -len(".json")]
         if name in record["ops"]:

@@ -6,55 +6,72 @@ use slipstream_core::{FlowName, OpPrefix, RunId, TryNumber, VersionId};
 
 use crate::errors::key_error;
 
+fn parse_flow(name: &str) -> PyResult<FlowName> {
+    FlowName::new(name).map_err(key_error)
+}
+
+fn parse_run(id: &str) -> PyResult<RunId> {
+    RunId::new(id).map_err(key_error)
+}
+
+fn parse_prefix(prefix: &str) -> PyResult<OpPrefix> {
+    OpPrefix::new(prefix).map_err(key_error)
+}
+
 /// `ops/<op prefix>/<escaped run id>/try-<n>/record.json`: the record of one task attempt.
 #[pyfunction]
 pub fn record_path(op_prefix: &str, run_id: &str, try_number: u32) -> PyResult<String> {
-    let op = OpPrefix::new(op_prefix).map_err(key_error)?;
-    let run = RunId::new(run_id).map_err(key_error)?;
     let attempt = TryNumber::new(try_number).map_err(key_error)?;
-    Ok(slipstream_core::record_path(&op, &run, attempt))
+    Ok(slipstream_core::record_path(
+        &parse_prefix(op_prefix)?,
+        &parse_run(run_id)?,
+        attempt,
+    ))
 }
 
 /// `ops/<op prefix>/<escaped run id>`: everything one op wrote in one run.
 #[pyfunction]
 pub fn run_dir(op_prefix: &str, run_id: &str) -> PyResult<String> {
-    let op = OpPrefix::new(op_prefix).map_err(key_error)?;
-    let run = RunId::new(run_id).map_err(key_error)?;
-    Ok(slipstream_core::run_dir(&op, &run))
+    Ok(slipstream_core::run_dir(
+        &parse_prefix(op_prefix)?,
+        &parse_run(run_id)?,
+    ))
 }
 
 /// `flows/<flow>/versions`: every published version of a flow.
 #[pyfunction]
 pub fn versions_dir(flow: &str) -> PyResult<String> {
-    Ok(slipstream_core::versions_dir(&FlowName::new(flow).map_err(key_error)?))
+    Ok(slipstream_core::versions_dir(&parse_flow(flow)?))
 }
 
 /// `flows/<flow>/versions/<version>/spec.json`: a flow version's spec.
 #[pyfunction]
 pub fn version_spec_path(flow: &str, version: &str) -> PyResult<String> {
-    let flow = FlowName::new(flow).map_err(key_error)?;
     let version = VersionId::new(version).map_err(key_error)?;
-    Ok(slipstream_core::version_spec_path(&flow, &version))
+    Ok(slipstream_core::version_spec_path(
+        &parse_flow(flow)?,
+        &version,
+    ))
 }
 
 /// `flows/<flow>/runs`: the record of every run of a flow.
 #[pyfunction]
 pub fn runs_dir(flow: &str) -> PyResult<String> {
-    Ok(slipstream_core::runs_dir(&FlowName::new(flow).map_err(key_error)?))
+    Ok(slipstream_core::runs_dir(&parse_flow(flow)?))
 }
 
 /// `flows/<flow>/runs/<escaped run id>/run.json`: the record of one run.
 #[pyfunction]
 pub fn flow_run_path(flow: &str, run_id: &str) -> PyResult<String> {
-    let flow = FlowName::new(flow).map_err(key_error)?;
-    let run = RunId::new(run_id).map_err(key_error)?;
-    Ok(slipstream_core::flow_run_path(&flow, &run))
+    Ok(slipstream_core::flow_run_path(
+        &parse_flow(flow)?,
+        &parse_run(run_id)?,
+    ))
 }
 
 /// `flows/<flow>/runs/<escaped run id>/ops/<op>.json`: one op's state in one run.
 #[pyfunction]
 pub fn flow_run_op_path(flow: &str, run_id: &str, op: &str) -> PyResult<String> {
-    let flow = FlowName::new(flow).map_err(key_error)?;
-    let run = RunId::new(run_id).map_err(key_error)?;
-    slipstream_core::flow_run_op_path(&flow, &run, op).map_err(key_error)
+    slipstream_core::flow_run_op_path(&parse_flow(flow)?, &parse_run(run_id)?, op)
+        .map_err(key_error)
 }
