@@ -85,6 +85,8 @@ test-python: develop postgres airflow2 image
 	$(PY) -m pytest
 
 lint: venv
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check python tests bench examples
 	$(VENV)/bin/ruff format --check python tests bench examples
 	$(VENV)/bin/mypy

@@ -24,12 +24,17 @@ fn is_string(t: &DataType) -> bool {
 }
 
 /// Schema and batches ready for Parquet: string dictionaries recorded, views turned into Utf8.
-pub fn prepare(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+pub fn prepare(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut columns: Vec<Vec<ArrayRef>> = batches.iter().map(|b| b.columns().to_vec()).collect();
     let mut changed = false;
     for (i, field) in schema.fields().iter().enumerate() {
-        let DataType::Dictionary(key, value) = field.data_type() else { continue };
+        let DataType::Dictionary(key, value) = field.data_type() else {
+            continue;
+        };
         if !is_string(value) {
             continue;
         }
@@ -42,14 +47,19 @@ pub fn prepare(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(SchemaRef
             let strings = arrow_cast::cast(dict.values(), &DataType::Utf8)?;
             for v in strings.as_string::<i32>() {
                 match v {
-                    Some(s) if seen.insert(s.to_owned(), ()).is_none() => values.push(Some(s.to_owned())),
+                    Some(s) if seen.insert(s.to_owned(), ()).is_none() => {
+                        values.push(Some(s.to_owned()))
+                    }
                     Some(_) => {}
                     None => values.push(None),
                 }
             }
         }
         let mut metadata = field.metadata().clone();
-        metadata.insert(VALUES_KEY.into(), serde_json::to_string(&values).expect("strings serialize"));
+        metadata.insert(
+            VALUES_KEY.into(),
+            serde_json::to_string(&values).expect("strings serialize"),
+        );
         if **value == DataType::Utf8View {
             metadata.insert(VALUE_TYPE_KEY.into(), "Utf8View".into());
             let stored = DataType::Dictionary(key.clone(), Box::new(DataType::Utf8));
@@ -72,8 +82,15 @@ pub fn prepare(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(SchemaRef
 }
 
 /// Undoes [`prepare`] on decoded batches.
-pub fn restore(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    if !schema.fields().iter().any(|f| f.metadata().contains_key(VALUES_KEY)) {
+pub fn restore(
+    schema: &SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.metadata().contains_key(VALUES_KEY))
+    {
         return Ok((schema.clone(), batches));
     }
     let mut fields: Vec<Field> = Vec::with_capacity(schema.fields().len());
@@ -82,17 +99,32 @@ pub fn restore(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<(SchemaR
         let mut metadata = field.metadata().clone();
         let recorded = metadata.remove(VALUES_KEY);
         let view = metadata.remove(VALUE_TYPE_KEY).is_some();
-        let (DataType::Dictionary(key, value), Some(recorded)) = (field.data_type(), recorded) else {
+        let (DataType::Dictionary(key, value), Some(recorded)) = (field.data_type(), recorded)
+        else {
             fields.push(field.as_ref().clone());
             plans.push(None);
             continue;
         };
-        let values: Vec<Option<String>> = serde_json::from_str(&recorded)
-            .map_err(|e| CodecError::Invalid(format!("dictionary of column {:?}: {e}", field.name())))?;
-        let value_type = if view { DataType::Utf8View } else { value.as_ref().clone() };
-        let dictionary = arrow_cast::cast(&(Arc::new(StringArray::from(values)) as ArrayRef), &value_type)?;
+        let values: Vec<Option<String>> = serde_json::from_str(&recorded).map_err(|e| {
+            CodecError::Invalid(format!("dictionary of column {:?}: {e}", field.name()))
+        })?;
+        let value_type = if view {
+            DataType::Utf8View
+        } else {
+            value.as_ref().clone()
+        };
+        let dictionary = arrow_cast::cast(
+            &(Arc::new(StringArray::from(values)) as ArrayRef),
+            &value_type,
+        )?;
         let data_type = DataType::Dictionary(key.clone(), Box::new(value_type));
-        fields.push(field.as_ref().clone().with_data_type(data_type.clone()).with_metadata(metadata));
+        fields.push(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(data_type.clone())
+                .with_metadata(metadata),
+        );
         plans.push(Some((data_type, dictionary)));
     }
     let restored = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
@@ -103,11 +135,18 @@ pub fn restore(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<(SchemaR
             .iter()
             .zip(&plans)
             .map(|(field, plan)| match plan {
-                Some((data_type, dictionary)) => with_dictionary(data_type, &arrow_array::new_empty_array(key_type(data_type)), dictionary),
+                Some((data_type, dictionary)) => with_dictionary(
+                    data_type,
+                    &arrow_array::new_empty_array(key_type(data_type)),
+                    dictionary,
+                ),
                 None => Ok(arrow_array::new_empty_array(field.data_type())),
             })
             .collect::<Result<Vec<_>>>()?;
-        return Ok((restored.clone(), vec![RecordBatch::try_new(restored, columns)?]));
+        return Ok((
+            restored.clone(),
+            vec![RecordBatch::try_new(restored, columns)?],
+        ));
     }
     let batches = batches
         .into_iter()
@@ -132,14 +171,20 @@ fn remap(column: &ArrayRef, data_type: &DataType, dictionary: &ArrayRef) -> Resu
     let old = column.as_any_dictionary();
     let target = arrow_cast::cast(dictionary, &DataType::Utf8)?;
     let target = target.as_string::<i32>();
-    let index: HashMap<Option<&str>, u64> = target.iter().enumerate().map(|(i, v)| (v, i as u64)).collect();
+    let index: HashMap<Option<&str>, u64> = target
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v, i as u64))
+        .collect();
     let old_values = arrow_cast::cast(old.values(), &DataType::Utf8)?;
     let mapping: Vec<u64> = old_values
         .as_string::<i32>()
         .iter()
         .map(|v| {
             index.get(&v).copied().ok_or_else(|| {
-                CodecError::Invalid(format!("dictionary value {v:?} is missing from the recorded dictionary"))
+                CodecError::Invalid(format!(
+                    "dictionary value {v:?} is missing from the recorded dictionary"
+                ))
             })
         })
         .collect::<Result<_>>()?;
@@ -161,7 +206,11 @@ fn key_type(data_type: &DataType) -> &DataType {
 }
 
 /// A dictionary array of `data_type` from its keys and values.
-fn with_dictionary(data_type: &DataType, keys: &ArrayRef, dictionary: &ArrayRef) -> Result<ArrayRef> {
+fn with_dictionary(
+    data_type: &DataType,
+    keys: &ArrayRef,
+    dictionary: &ArrayRef,
+) -> Result<ArrayRef> {
     let data = ArrayData::builder(data_type.clone())
         .len(keys.len())
         .nulls(keys.nulls().cloned())

@@ -85,11 +85,16 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     }
     let groups = builder.metadata().num_row_groups();
     if groups <= 1 {
-        let batches = builder.with_batch_size(ROW_GROUP_ROWS).build()?.collect::<Result<Vec<_>, _>>()?;
+        let batches = builder
+            .with_batch_size(ROW_GROUP_ROWS)
+            .build()?
+            .collect::<Result<Vec<_>, _>>()?;
         return dictionary::restore(&schema, batches);
     }
     // Row groups decode independently: spread them over the cores, keep their order.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(groups);
     let chunks: Vec<Vec<usize>> = (0..workers)
         .map(|w| (0..groups).filter(|g| g % workers == w).collect())
         .collect();
@@ -129,12 +134,16 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{ArrayRef, DictionaryArray, Int64Array, StringArray, TimestampMicrosecondArray};
     use arrow_array::types::Int8Type;
+    use arrow_array::{
+        ArrayRef, DictionaryArray, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
     use arrow_schema::{DataType, Field, TimeUnit};
 
     fn sample(rows: i64) -> RecordBatch {
-        let ids: ArrayRef = Arc::new(Int64Array::from_iter((0..rows).map(|i| (i % 7 != 0).then_some(i))));
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter(
+            (0..rows).map(|i| (i % 7 != 0).then_some(i)),
+        ));
         let cats: ArrayRef = Arc::new(
             (0..rows)
                 .map(|i| ["a", "b", "c"][i as usize % 3])
@@ -143,16 +152,26 @@ mod tests {
         let ts: ArrayRef = Arc::new(
             TimestampMicrosecondArray::from_iter_values(0..rows).with_timezone("Europe/Paris"),
         );
-        let text: ArrayRef = Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("row {i}"))));
-        RecordBatch::try_from_iter([("id", ids), ("cat", cats), ("ts", ts), ("text", text)]).unwrap()
+        let text: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("row {i}")),
+        ));
+        RecordBatch::try_from_iter([("id", ids), ("cat", cats), ("ts", ts), ("text", text)])
+            .unwrap()
     }
 
     #[test]
     fn types_and_order_survive_many_row_groups() {
         let batch = sample(600_000);
-        let payload = encode(batch.schema(), &[batch.slice(0, 300_000), batch.slice(300_000, 300_000)]).unwrap();
+        let payload = encode(
+            batch.schema(),
+            &[batch.slice(0, 300_000), batch.slice(300_000, 300_000)],
+        )
+        .unwrap();
         let (schema, batches) = decode(Bytes::from(payload)).unwrap();
-        assert_eq!(schema.field(1).data_type(), &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)));
+        assert_eq!(
+            schema.field(1).data_type(),
+            &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+        );
         assert_eq!(
             schema.field(2).data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, Some("Europe/Paris".into()))
@@ -163,7 +182,10 @@ mod tests {
 
     #[test]
     fn zero_columns_keep_their_row_count() {
-        let schema = Arc::new(Schema::new_with_metadata(Vec::<Field>::new(), [("k".to_owned(), "v".to_owned())].into()));
+        let schema = Arc::new(Schema::new_with_metadata(
+            Vec::<Field>::new(),
+            [("k".to_owned(), "v".to_owned())].into(),
+        ));
         let options = RecordBatchOptions::new().with_row_count(Some(3));
         let batch = RecordBatch::try_new_with_options(schema.clone(), vec![], &options).unwrap();
         let (schema, batches) = decode(Bytes::from(encode(schema, &[batch]).unwrap())).unwrap();
@@ -188,7 +210,8 @@ mod tests {
     fn arrow_select_concat(schema: &SchemaRef, batches: &[RecordBatch]) -> RecordBatch {
         let columns = (0..schema.fields().len())
             .map(|i| {
-                let parts: Vec<&dyn arrow_array::Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
+                let parts: Vec<&dyn arrow_array::Array> =
+                    batches.iter().map(|b| b.column(i).as_ref()).collect();
                 arrow_select::concat::concat(&parts).unwrap()
             })
             .collect();

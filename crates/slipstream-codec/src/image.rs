@@ -67,7 +67,10 @@ pub fn decode_png(payload: &[u8]) -> Result<Pixels> {
         DynamicImage::ImageLumaA8(i) => ("LA", i.into_raw()),
         DynamicImage::ImageRgb8(i) => ("RGB", i.into_raw()),
         DynamicImage::ImageRgba8(i) => ("RGBA", i.into_raw()),
-        DynamicImage::ImageLuma16(i) => ("I;16", i.into_raw().iter().flat_map(|v| v.to_le_bytes()).collect()),
+        DynamicImage::ImageLuma16(i) => (
+            "I;16",
+            i.into_raw().iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ),
         other => {
             return Err(CodecError::Invalid(format!(
                 "PNG colour type {:?} was not written by slipstream",
@@ -75,7 +78,12 @@ pub fn decode_png(payload: &[u8]) -> Result<Pixels> {
             )));
         }
     };
-    Ok(Pixels { mode, width, height, data })
+    Ok(Pixels {
+        mode,
+        width,
+        height,
+        data,
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +94,9 @@ mod tests {
     fn every_mode_round_trips_exactly() {
         for &(mode, _, bpp) in MODES {
             let (w, h) = (7u32, 5u32);
-            let pixels: Vec<u8> = (0..w as usize * h as usize * bpp).map(|i| (i * 37 % 256) as u8).collect();
+            let pixels: Vec<u8> = (0..w as usize * h as usize * bpp)
+                .map(|i| (i * 37 % 256) as u8)
+                .collect();
             let back = decode_png(&encode_png(mode, w, h, &pixels).unwrap()).unwrap();
             assert_eq!((back.mode, back.width, back.height), (mode, w, h));
             assert_eq!(back.data, pixels, "{mode} pixels differ");

@@ -23,7 +23,14 @@ pub struct ArrayEnvelope<'a> {
 
 impl<'a> ArrayEnvelope<'a> {
     /// Describes `data`, checking that its length fits the shape and item size.
-    pub fn new(dtype: String, item_size: usize, shape: Vec<u64>, fortran_order: bool, scalar: bool, data: &'a [u8]) -> Result<Self> {
+    pub fn new(
+        dtype: String,
+        item_size: usize,
+        shape: Vec<u64>,
+        fortran_order: bool,
+        scalar: bool,
+        data: &'a [u8],
+    ) -> Result<Self> {
         let items: u64 = shape.iter().product();
         if items * item_size as u64 != data.len() as u64 {
             return Err(CodecError::Invalid(format!(
@@ -32,12 +39,22 @@ impl<'a> ArrayEnvelope<'a> {
                 data.len()
             )));
         }
-        Ok(Self { format: ARRAY_FORMAT, dtype, shape, fortran_order, scalar, data })
+        Ok(Self {
+            format: ARRAY_FORMAT,
+            dtype,
+            shape,
+            fortran_order,
+            scalar,
+            data,
+        })
     }
 
     /// The envelope's bytes.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        Ok(bincode::serde::encode_to_vec(self, bincode::config::standard())?)
+        Ok(bincode::serde::encode_to_vec(
+            self,
+            bincode::config::standard(),
+        )?)
     }
 
     /// Reads an envelope, borrowing the array bytes from `payload`.
@@ -46,7 +63,10 @@ impl<'a> ArrayEnvelope<'a> {
             bincode::serde::borrow_decode_from_slice(payload, bincode::config::standard())?;
         crate::check_consumed(used, payload.len())?;
         if envelope.format != ARRAY_FORMAT {
-            return Err(CodecError::Invalid(format!("unknown array envelope format {}", envelope.format)));
+            return Err(CodecError::Invalid(format!(
+                "unknown array envelope format {}",
+                envelope.format
+            )));
         }
         Ok(envelope)
     }
@@ -64,7 +84,12 @@ mod tests {
         assert_eq!(ArrayEnvelope::decode(&bytes).unwrap(), env);
         assert!(ArrayEnvelope::new("<i4".into(), 4, vec![3], false, false, &data).is_err());
         let zero_d = ArrayEnvelope::new("<i8".into(), 8, vec![], false, true, &data).unwrap();
-        assert_eq!(ArrayEnvelope::decode(&zero_d.encode().unwrap()).unwrap().shape, Vec::<u64>::new());
+        assert_eq!(
+            ArrayEnvelope::decode(&zero_d.encode().unwrap())
+                .unwrap()
+                .shape,
+            Vec::<u64>::new()
+        );
         assert!(ArrayEnvelope::decode(&bytes[..5]).is_err());
     }
 }

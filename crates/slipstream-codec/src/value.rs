@@ -33,8 +33,14 @@ struct ValueEnvelope<T> {
 
 /// Encodes a value tree.
 pub fn encode_value(value: &Value) -> Result<Vec<u8>> {
-    let envelope = ValueEnvelope { format: VALUE_FORMAT, body: value };
-    Ok(bincode::serde::encode_to_vec(&envelope, bincode::config::standard())?)
+    let envelope = ValueEnvelope {
+        format: VALUE_FORMAT,
+        body: value,
+    };
+    Ok(bincode::serde::encode_to_vec(
+        &envelope,
+        bincode::config::standard(),
+    )?)
 }
 
 /// Decodes a value tree.
@@ -47,8 +53,14 @@ pub fn decode_value(payload: &[u8]) -> Result<Value> {
 
 /// Encodes raw bytes without interpreting them.
 pub fn encode_bytes(data: &[u8]) -> Result<Vec<u8>> {
-    let envelope = ValueEnvelope { format: VALUE_FORMAT, body: serde_bytes::Bytes::new(data) };
-    Ok(bincode::serde::encode_to_vec(&envelope, bincode::config::standard())?)
+    let envelope = ValueEnvelope {
+        format: VALUE_FORMAT,
+        body: serde_bytes::Bytes::new(data),
+    };
+    Ok(bincode::serde::encode_to_vec(
+        &envelope,
+        bincode::config::standard(),
+    )?)
 }
 
 /// Decodes raw bytes, borrowing them from `payload`.
@@ -61,7 +73,9 @@ pub fn decode_bytes(payload: &[u8]) -> Result<&[u8]> {
 
 fn check_envelope(format: u16, used: usize, len: usize) -> Result<()> {
     if format != VALUE_FORMAT {
-        return Err(CodecError::Invalid(format!("unknown value envelope format {format}")));
+        return Err(CodecError::Invalid(format!(
+            "unknown value envelope format {format}"
+        )));
     }
     crate::check_consumed(used, len)
 }
@@ -74,8 +88,14 @@ mod tests {
     fn trees_round_trip() {
         let value = Value::Dict(vec![
             (Value::Int(1), Value::Str("a".into())),
-            (Value::Tuple(vec![Value::None, Value::Bool(true)]), Value::List(vec![Value::Float(f64::INFINITY)])),
-            (Value::Str("big".into()), Value::BigInt(vec![0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            (
+                Value::Tuple(vec![Value::None, Value::Bool(true)]),
+                Value::List(vec![Value::Float(f64::INFINITY)]),
+            ),
+            (
+                Value::Str("big".into()),
+                Value::BigInt(vec![0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            ),
             (Value::Bytes(vec![0, 255]), Value::Float(-0.0)),
         ]);
         assert_eq!(decode_value(&encode_value(&value).unwrap()).unwrap(), value);
@@ -86,7 +106,10 @@ mod tests {
     #[test]
     fn bytes_round_trip_and_garbage_fails() {
         let data: Vec<u8> = (0..=255).collect();
-        assert_eq!(decode_bytes(&encode_bytes(&data).unwrap()).unwrap(), &data[..]);
+        assert_eq!(
+            decode_bytes(&encode_bytes(&data).unwrap()).unwrap(),
+            &data[..]
+        );
         assert!(decode_value(&[1, 0, 99]).is_err());
         assert!(decode_bytes(&[]).is_err());
     }

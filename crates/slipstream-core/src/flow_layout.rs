@@ -45,7 +45,11 @@ pub fn flow_run_path(flow: &FlowName, run_id: &RunId) -> String {
 /// its task last wrote it (each task writes only its own file, so tasks never race).
 pub fn flow_run_op_path(flow: &FlowName, run_id: &RunId, op: &str) -> Result<String> {
     check_name("op name", op, 100)?;
-    Ok(format!("{}/{}/ops/{op}.json", runs_dir(flow), run_id.escaped()))
+    Ok(format!(
+        "{}/{}/ops/{op}.json",
+        runs_dir(flow),
+        run_id.escaped()
+    ))
 }
 
 #[cfg(test)]
@@ -75,7 +79,10 @@ mod tests {
     #[test]
     fn bad_names_are_refused() {
         for bad in ["", "a/b", "..", "-x", "churn flow"] {
-            assert!(FlowName::new(bad).is_err(), "{bad:?} accepted as a flow name");
+            assert!(
+                FlowName::new(bad).is_err(),
+                "{bad:?} accepted as a flow name"
+            );
         }
         assert!(VersionId::new("x".repeat(65)).is_err());
     }

@@ -80,7 +80,12 @@ fn escape_run_id(raw: &str) -> String {
     }
     // Cut on a boundary that does not split a %XX triplet, then make the result unique.
     let mut cut = MAX_ESCAPED_RUN_ID - 24;
-    while escaped.as_bytes()[..cut].iter().rev().take(2).any(|&b| b == b'%') {
+    while escaped.as_bytes()[..cut]
+        .iter()
+        .rev()
+        .take(2)
+        .any(|&b| b == b'%')
+    {
         cut -= 1;
     }
     let digest = Sha256::digest(raw.as_bytes());
@@ -236,7 +241,11 @@ pub fn run_dir(op_prefix: &OpPrefix, run_id: &RunId) -> String {
 
 /// `ops/<op prefix>/<escaped run id>/try-<n>/record.json`: the record of one task attempt.
 pub fn record_path(op_prefix: &OpPrefix, run_id: &RunId, try_number: TryNumber) -> String {
-    format!("{}/try-{}/record.json", run_dir(op_prefix, run_id), try_number.get())
+    format!(
+        "{}/try-{}/record.json",
+        run_dir(op_prefix, run_id),
+        try_number.get()
+    )
 }
 
 #[cfg(test)]
@@ -252,7 +261,8 @@ mod tests {
             && c != "."
             && c != ".."
             && c.len() <= 200
-            && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_%~".contains(&b))
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_%~".contains(&b))
     }
 
     #[test]
@@ -270,7 +280,11 @@ mod tests {
         ] {
             let c = component(id);
             assert!(is_safe(&c), "{id:?} escaped to unsafe {c:?}");
-            assert_eq!(RunId::unescape(&c).as_deref(), Some(id), "{id:?} not reversible");
+            assert_eq!(
+                RunId::unescape(&c).as_deref(),
+                Some(id),
+                "{id:?} not reversible"
+            );
         }
         assert_eq!(
             component("manual__2026-11-23T18:50:11.286216+00:00"),
@@ -300,7 +314,12 @@ mod tests {
 
     #[test]
     fn bad_parts_are_refused_with_reasons() {
-        assert!(RunId::new("").unwrap_err().to_string().contains("must not be empty"));
+        assert!(
+            RunId::new("")
+                .unwrap_err()
+                .to_string()
+                .contains("must not be empty")
+        );
         assert!(RunId::new("a\nb").is_err());
         assert!(OpPrefix::new("../etc").is_err());
         assert!(OpPrefix::new("").is_err());
@@ -315,7 +334,10 @@ mod tests {
         let key = ArtifactKey::new("9a1f", "manual__2026-11-23T18:50:11+00:00", "out").unwrap();
         let run = "ops/9a1f/manual__2026-11-23T18%3A50%3A11%2B00%3A00";
         assert_eq!(key.run_dir(), run);
-        assert_eq!(key.manifest_path(), format!("{run}/outputs/out/manifest.json"));
+        assert_eq!(
+            key.manifest_path(),
+            format!("{run}/outputs/out/manifest.json")
+        );
         assert_eq!(
             key.payload_path("payload-0000abcd.parquet"),
             format!("{run}/outputs/out/payload-0000abcd.parquet")

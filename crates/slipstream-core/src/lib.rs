@@ -15,4 +15,4 @@ pub use flow_layout::{
     FlowName, VersionId, flow_run_op_path, flow_run_path, runs_dir, version_spec_path, versions_dir,
 };
 pub use key::{ArtifactKey, OpPrefix, OutputName, RunId, TryNumber, record_path, run_dir};
-pub use manifest::{ImageInfo, Manifest, PickleInfo, TypeTag, MANIFEST_FORMAT};
+pub use manifest::{ImageInfo, MANIFEST_FORMAT, Manifest, PickleInfo, TypeTag};

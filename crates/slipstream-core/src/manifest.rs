@@ -94,7 +94,13 @@ pub struct Manifest {
 impl Manifest {
     /// A manifest for `key` with what the encoder knows; payload fields, timings and the
     /// timestamp are filled in when the artifact is written.
-    pub fn new(key: &ArtifactKey, type_tag: TypeTag, codec: &str, flavor: &str, python_type: &str) -> Self {
+    pub fn new(
+        key: &ArtifactKey,
+        type_tag: TypeTag,
+        codec: &str,
+        flavor: &str,
+        python_type: &str,
+    ) -> Self {
         Self {
             format: MANIFEST_FORMAT,
             op_prefix: key.op_prefix.as_str().to_owned(),
@@ -156,7 +162,11 @@ mod tests {
             schema: None,
             shape: None,
             dtype: None,
-            image: Some(ImageInfo { mode: "RGB".into(), width: 2, height: 3 }),
+            image: Some(ImageInfo {
+                mode: "RGB".into(),
+                width: 2,
+                height: 3,
+            }),
             pickle: None,
             try_number: 2,
             libraries: BTreeMap::from([("python".into(), "3.11.7".into())]),

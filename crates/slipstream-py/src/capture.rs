@@ -72,7 +72,8 @@ fn redirect(fd: RawFd, limit: usize) -> PyResult<Redirect> {
     let captured = Arc::new(Mutex::new(Captured::default()));
     let sink = captured.clone();
     // SAFETY: the drain thread takes sole ownership of these two descriptors.
-    let (mut source, mut echo) = unsafe { (File::from_raw_fd(read_end), File::from_raw_fd(echo_fd)) };
+    let (mut source, mut echo) =
+        unsafe { (File::from_raw_fd(read_end), File::from_raw_fd(echo_fd)) };
     let drain = std::thread::Builder::new()
         .name(format!("slipstream-capture-{fd}"))
         .spawn(move || {
@@ -92,7 +93,12 @@ fn redirect(fd: RawFd, limit: usize) -> PyResult<Redirect> {
             }
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the capture thread: {e}")))?;
-    Ok(Redirect { fd, saved, captured, drain })
+    Ok(Redirect {
+        fd,
+        saved,
+        captured,
+        drain,
+    })
 }
 
 fn restore(r: Redirect, deadline: Instant) -> (Vec<u8>, u64) {
@@ -115,7 +121,10 @@ impl PyOutputCapture {
     #[new]
     #[pyo3(signature = (limit = 4 * 1024 * 1024))]
     fn new(limit: usize) -> Self {
-        Self { limit, active: Mutex::new(None) }
+        Self {
+            limit,
+            active: Mutex::new(None),
+        }
     }
 
     /// Starts capturing descriptors 1 and 2. Flush Python's streams before calling.
@@ -138,7 +147,10 @@ impl PyOutputCapture {
 
     /// Stops capturing and returns `(stdout, stderr, stdout_dropped, stderr_dropped)`: the
     /// bytes kept and how many were dropped beyond the limit. Flush Python's streams first.
-    fn stop<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, u64, u64)> {
+    fn stop<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, u64, u64)> {
         let redirects = self
             .active
             .lock()
@@ -146,9 +158,19 @@ impl PyOutputCapture {
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("output capture was not started"))?;
         let deadline = Instant::now() + Duration::from_secs(2);
-        let mut results = py.detach(|| redirects.into_iter().map(|r| restore(r, deadline)).collect::<Vec<_>>());
+        let mut results = py.detach(|| {
+            redirects
+                .into_iter()
+                .map(|r| restore(r, deadline))
+                .collect::<Vec<_>>()
+        });
         let (err, err_dropped) = results.pop().unwrap_or_default();
         let (out, out_dropped) = results.pop().unwrap_or_default();
-        Ok((PyBytes::new(py, &out), PyBytes::new(py, &err), out_dropped, err_dropped))
+        Ok((
+            PyBytes::new(py, &out),
+            PyBytes::new(py, &err),
+            out_dropped,
+            err_dropped,
+        ))
     }
 }

@@ -32,7 +32,9 @@ pub fn store_error(py: Python<'_>, key: &str, err: StoreError) -> PyErr {
         StoreError::Corrupt { key, reason } => error(
             py,
             "CorruptArtifact",
-            format!("artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"),
+            format!(
+                "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"
+            ),
         ),
         StoreError::InvalidUrl { .. } | StoreError::InvalidPath { .. } | StoreError::Key { .. } => {
             error(py, "StorageError", err.to_string())

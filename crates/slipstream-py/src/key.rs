@@ -15,7 +15,9 @@ impl PyArtifactKey {
     #[new]
     #[pyo3(signature = (op_prefix, run_id, output = "out"))]
     fn new(op_prefix: &str, run_id: &str, output: &str) -> PyResult<Self> {
-        ArtifactKey::new(op_prefix, run_id, output).map(Self).map_err(key_error)
+        ArtifactKey::new(op_prefix, run_id, output)
+            .map(Self)
+            .map_err(key_error)
     }
 
     #[getter]

@@ -21,7 +21,8 @@ mod _native {
     use crate::key::PyArtifactKey;
     #[pymodule_export]
     use crate::layout::{
-        flow_run_op_path, flow_run_path, record_path, run_dir, runs_dir, version_spec_path, versions_dir,
+        flow_run_op_path, flow_run_path, record_path, run_dir, runs_dir, version_spec_path,
+        versions_dir,
     };
     #[pymodule_export]
     use crate::store::PyStore;

@@ -20,7 +20,9 @@ static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 /// The runtime of the current process, created on first use.
 pub fn runtime() -> Arc<Runtime> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     match slot.as_ref() {
         Some((owner, rt)) if *owner == pid => rt.clone(),
         _ => {
@@ -29,7 +31,11 @@ pub fn runtime() -> Arc<Runtime> {
             }
             let rt = Arc::new(
                 tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8))
+                    .worker_threads(
+                        std::thread::available_parallelism()
+                            .map_or(2, |n| n.get())
+                            .clamp(2, 8),
+                    )
                     .thread_name("slipstream-io")
                     .enable_all()
                     .build()

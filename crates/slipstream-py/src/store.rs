@@ -24,10 +24,14 @@ pub struct PyStore {
 impl PyStore {
     fn backend(&self, py: Python<'_>) -> PyResult<Arc<dyn ObjectStore>> {
         let pid = std::process::id();
-        if let Some((owner, store)) = self.backend.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            if *owner == pid {
-                return Ok(store.clone());
-            }
+        if let Some((owner, store)) = self
+            .backend
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && *owner == pid
+        {
+            return Ok(store.clone());
         }
         let url = self.url.clone();
         let store = wait(py, async move { slipstream_store::open(&url).await })?
@@ -39,7 +43,10 @@ impl PyStore {
 
 fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'py, PyDict>> {
     let json = PyBytes::new(py, &manifest.to_json());
-    Ok(py.import("json")?.call_method1("loads", (json,))?.cast_into::<PyDict>()?)
+    Ok(py
+        .import("json")?
+        .call_method1("loads", (json,))?
+        .cast_into::<PyDict>()?)
 }
 
 #[pymethods]
@@ -53,7 +60,10 @@ impl PyStore {
             }
             _ => url.to_owned(),
         };
-        let store = Self { url, backend: Mutex::new(None) };
+        let store = Self {
+            url,
+            backend: Mutex::new(None),
+        };
         store.backend(py)?; // fail now on a bad URL, not at the first put
         Ok(store)
     }
@@ -78,14 +88,24 @@ impl PyStore {
         let key = &key.0;
         let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
         if let Some(extra) = extra {
-            let text: String = py.import("json")?.call_method1("dumps", (extra,))?.extract()?;
+            let text: String = py
+                .import("json")?
+                .call_method1("dumps", (extra,))?
+                .extract()?;
             encoded.manifest.extra = serde_json::from_str(&text)
                 .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("extra: {e}")))?;
         }
         let store = self.backend(py)?;
         let payload = Bytes::from(encoded.payload);
         let written = wait(py, async {
-            artifacts::write(store.as_ref(), key, payload, encoded.extension, encoded.manifest).await
+            artifacts::write(
+                store.as_ref(),
+                key,
+                payload,
+                encoded.extension,
+                encoded.manifest,
+            )
+            .await
         })?
         .map_err(|e| store_error(py, &key.to_string(), e))?;
         manifest_dict(py, &written)
@@ -93,7 +113,12 @@ impl PyStore {
 
     /// Reads the value stored under `key`, as the same Python type that was stored.
     #[pyo3(signature = (key, *, allow_pickle = false))]
-    fn get<'py>(&self, py: Python<'py>, key: &PyArtifactKey, allow_pickle: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &PyArtifactKey,
+        allow_pickle: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let key = &key.0;
         let store = self.backend(py)?;
         let (manifest, payload) = wait(py, async { artifacts::read(store.as_ref(), key).await })?
@@ -105,8 +130,10 @@ impl PyStore {
     fn manifest<'py>(&self, py: Python<'py>, key: &PyArtifactKey) -> PyResult<Bound<'py, PyDict>> {
         let key = &key.0;
         let store = self.backend(py)?;
-        let manifest = wait(py, async { artifacts::read_manifest(store.as_ref(), key).await })?
-            .map_err(|e| store_error(py, &key.to_string(), e))?;
+        let manifest = wait(py, async {
+            artifacts::read_manifest(store.as_ref(), key).await
+        })?
+        .map_err(|e| store_error(py, &key.to_string(), e))?;
         manifest_dict(py, &manifest)
     }
 
@@ -114,19 +141,22 @@ impl PyStore {
     fn exists(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<bool> {
         let key = &key.0;
         let store = self.backend(py)?;
-        wait(py, async { artifacts::exists(store.as_ref(), key).await })?.map_err(|e| store_error(py, &key.to_string(), e))
+        wait(py, async { artifacts::exists(store.as_ref(), key).await })?
+            .map_err(|e| store_error(py, &key.to_string(), e))
     }
 
     /// Writes raw bytes at a path relative to the store root (records, specs).
     fn put_object(&self, py: Python<'_>, path: &str, data: Vec<u8>) -> PyResult<()> {
         let store = self.backend(py)?;
-        wait(py, async { store.put(path, Bytes::from(data)).await })?.map_err(|e| store_error(py, path, e))
+        wait(py, async { store.put(path, Bytes::from(data)).await })?
+            .map_err(|e| store_error(py, path, e))
     }
 
     /// Reads the raw bytes at a path relative to the store root.
     fn get_object<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyBytes>> {
         let store = self.backend(py)?;
-        let data = wait(py, async { store.get(path).await })?.map_err(|e| store_error(py, path, e))?;
+        let data =
+            wait(py, async { store.get(path).await })?.map_err(|e| store_error(py, path, e))?;
         Ok(PyBytes::new(py, &data))
     }
 

@@ -34,17 +34,19 @@ pub async fn write(
         Ok(previous) => Some(previous.payload),
         Err(_) => None, // absent or unreadable: nothing to clean up
     };
-    store.put(&key.payload_path(&manifest.payload), payload).await?;
+    store
+        .put(&key.payload_path(&manifest.payload), payload)
+        .await?;
     manifest.write_seconds = started.elapsed().as_secs_f64();
     manifest.written_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
     store
         .put(&key.manifest_path(), Bytes::from(manifest.to_json()))
         .await?;
-    if let Some(old) = previous.filter(|old| *old != manifest.payload) {
-        if is_payload_name(&old) {
-            // Best effort: a leftover payload is unreferenced, never read as data.
-            let _ = store.delete(&key.payload_path(&old)).await;
-        }
+    if let Some(old) = previous.filter(|old| *old != manifest.payload)
+        && is_payload_name(&old)
+    {
+        // Best effort: a leftover payload is unreferenced, never read as data.
+        let _ = store.delete(&key.payload_path(&old)).await;
     }
     Ok(manifest)
 }
@@ -54,7 +56,10 @@ pub async fn read_manifest(store: &dyn ObjectStore, key: &ArtifactKey) -> Result
     let bytes = store.get(&key.manifest_path()).await?;
     Manifest::from_json(&bytes).map_err(|e| StoreError::Corrupt {
         key: key.to_string(),
-        reason: format!("its manifest at {} cannot be parsed ({e})", key.manifest_path()),
+        reason: format!(
+            "its manifest at {} cannot be parsed ({e})",
+            key.manifest_path()
+        ),
     })
 }
 
@@ -75,7 +80,9 @@ pub async fn read(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<(Manifes
     let payload = match store.get(&path).await {
         Ok(payload) => payload,
         Err(StoreError::NotFound { .. }) => {
-            return Err(corrupt(format!("its manifest points at {path}, which is missing")));
+            return Err(corrupt(format!(
+                "its manifest points at {path}, which is missing"
+            )));
         }
         Err(e) => return Err(e),
     };

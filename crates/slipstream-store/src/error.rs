@@ -9,7 +9,9 @@ pub enum StoreError {
     #[error("invalid store URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
 
-    #[error("invalid object path {path:?}: paths are relative and have no empty, '.' or '..' parts")]
+    #[error(
+        "invalid object path {path:?}: paths are relative and have no empty, '.' or '..' parts"
+    )]
     InvalidPath { path: String },
 
     #[error("{op} {path} in {root}: {source}")]

@@ -42,7 +42,9 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 pub(crate) fn check_path(path: &str) -> Result<()> {
     let bad = path.is_empty()
         || path.starts_with('/')
-        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
     if bad {
         return Err(StoreError::InvalidPath {
             path: path.to_owned(),

@@ -57,9 +57,7 @@ impl LocalStore {
     fn write_atomic(target: &Path, data: &[u8]) -> std::io::Result<()> {
         let dir = target.parent().expect("object paths have a parent folder");
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)?;
+        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
         tmp.write_all(data)?;
         // Durable before visible: a crash after the rename must not leave an empty file.
         tmp.as_file().sync_data()?;

@@ -17,8 +17,13 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
     match scheme {
         "file" => {
             let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-            if parsed.host_str().is_some_and(|h| !h.is_empty() && h != "localhost") {
-                return Err(invalid("file URLs name a local path: file:///absolute/path"));
+            if parsed
+                .host_str()
+                .is_some_and(|h| !h.is_empty() && h != "localhost")
+            {
+                return Err(invalid(
+                    "file URLs name a local path: file:///absolute/path",
+                ));
             }
             let path: PathBuf = parsed
                 .to_file_path()

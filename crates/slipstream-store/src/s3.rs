@@ -49,10 +49,14 @@ impl S3Tuning {
         let mut tuning = Self::default();
         let read = |name: &str| -> Result<Option<usize>> {
             match std::env::var(name) {
-                Ok(v) => v.trim().parse().map(Some).map_err(|_| StoreError::InvalidUrl {
-                    url: format!("{name}={v}"),
-                    reason: "expected a positive whole number".into(),
-                }),
+                Ok(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| StoreError::InvalidUrl {
+                        url: format!("{name}={v}"),
+                        reason: "expected a positive whole number".into(),
+                    }),
                 Err(_) => Ok(None),
             }
         };
@@ -236,7 +240,11 @@ impl S3Store {
                 .bucket(&self.bucket)
                 .key(key)
                 .upload_id(&upload_id)
-                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
                 .send()
                 .await
                 .map(|_| ())
@@ -383,7 +391,11 @@ impl ObjectStore for S3Store {
             .await;
         let head = match head {
             Ok(head) => head,
-            Err(e) if is_not_found(&e) => return Err(StoreError::NotFound { path: path.to_owned() }),
+            Err(e) if is_not_found(&e) => {
+                return Err(StoreError::NotFound {
+                    path: path.to_owned(),
+                });
+            }
             Err(e) => return Err(self.error("head", path, e)),
         };
         let size = head.content_length().unwrap_or(0).max(0) as usize;
@@ -401,7 +413,11 @@ impl ObjectStore for S3Store {
             .await;
         let resp = match resp {
             Ok(resp) => resp,
-            Err(e) if is_not_found(&e) => return Err(StoreError::NotFound { path: path.to_owned() }),
+            Err(e) if is_not_found(&e) => {
+                return Err(StoreError::NotFound {
+                    path: path.to_owned(),
+                });
+            }
             Err(e) => return Err(self.error("get", path, e)),
         };
         let body = resp
@@ -442,9 +458,9 @@ impl ObjectStore for S3Store {
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
         let full_prefix = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
-            (true, p) if p.is_empty() => String::new(),
+            (true, "") => String::new(),
             (true, p) => format!("{p}/"),
-            (false, p) if p.is_empty() => format!("{}/", self.prefix),
+            (false, "") => format!("{}/", self.prefix),
             (false, p) => format!("{}/{p}/", self.prefix),
         };
         let strip = if self.prefix.is_empty() {

@@ -30,23 +30,35 @@ fn flavor(value: &Bound<'_, PyAny>) -> String {
 
 pub fn encode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Described> {
     let flavor = flavor(value);
-    let reader = value.extract::<AnyRecordBatch>().map_err(PyErr::from)?.into_reader()?;
+    let reader = value.extract::<AnyRecordBatch>()?.into_reader()?;
     let schema = reader.schema();
     // Pulling batches through the C stream is zero-copy; the encoding below runs without the GIL.
     let batches = reader
         .collect::<Result<Vec<RecordBatch>, _>>()
-        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("reading the frame's Arrow stream: {e}")))?;
+        .map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "reading the frame's Arrow stream: {e}"
+            ))
+        })?;
     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     let summary = frame::schema_summary(&schema);
-    let payload = crate::runtime::compute(py, || frame::encode(schema, &batches)).map_err(codec_error)?;
-    Ok(Described::new(payload, "parquet", TypeTag::Frame, "parquet", flavor).with(move |m| {
-        m.rows = Some(rows);
-        m.schema = Some(summary);
-    }))
+    let payload =
+        crate::runtime::compute(py, || frame::encode(schema, &batches)).map_err(codec_error)?;
+    Ok(
+        Described::new(payload, "parquet", TypeTag::Frame, "parquet", flavor).with(move |m| {
+            m.rows = Some(rows);
+            m.schema = Some(summary);
+        }),
+    )
 }
 
-pub fn decode<'py>(py: Python<'py>, manifest: &Manifest, payload: bytes::Bytes) -> PyResult<Bound<'py, PyAny>> {
-    let (schema, batches) = crate::runtime::compute(py, || frame::decode(payload)).map_err(codec_error)?;
+pub fn decode<'py>(
+    py: Python<'py>,
+    manifest: &Manifest,
+    payload: bytes::Bytes,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (schema, batches) =
+        crate::runtime::compute(py, || frame::decode(payload)).map_err(codec_error)?;
     let table = PyTable::try_new(batches, schema)?.into_pyobject(py)?;
     py.import("slipstream._frames")?
         .call_method1("restore", (table, manifest.flavor.as_str()))

@@ -23,24 +23,53 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         ));
     }
     let (width, height): (u32, u32) = value.getattr("size")?.extract()?;
-    let (png_mode, source) = if mode == "1" { ("L", value.call_method1("convert", ("L",))?) } else { (mode.as_str(), value.clone()) };
+    let (png_mode, source) = if mode == "1" {
+        ("L", value.call_method1("convert", ("L",))?)
+    } else {
+        (mode.as_str(), value.clone())
+    };
     let raw = source.call_method0("tobytes")?;
     let pixels = raw.cast::<PyBytes>()?.as_bytes();
-    let payload = crate::runtime::compute(py, || encode_png(png_mode, width, height, pixels)).map_err(codec_error)?;
-    Ok(Described::new(payload, "png", TypeTag::Image, "png", "PIL.Image").with(move |m| {
-        m.image = Some(ImageInfo { mode, width, height });
-    }))
+    let payload = crate::runtime::compute(py, || encode_png(png_mode, width, height, pixels))
+        .map_err(codec_error)?;
+    Ok(
+        Described::new(payload, "png", TypeTag::Image, "png", "PIL.Image").with(move |m| {
+            m.image = Some(ImageInfo {
+                mode,
+                width,
+                height,
+            });
+        }),
+    )
 }
 
-pub fn decode<'py>(py: Python<'py>, manifest: &Manifest, payload: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub fn decode<'py>(
+    py: Python<'py>,
+    manifest: &Manifest,
+    payload: &[u8],
+) -> PyResult<Bound<'py, PyAny>> {
     let pixels = crate::runtime::compute(py, || decode_png(payload)).map_err(codec_error)?;
     let pil = py.import("PIL.Image")?;
-    let image = pil.call_method1("frombytes", (pixels.mode, (pixels.width, pixels.height), PyBytes::new(py, &pixels.data)))?;
-    let stored_mode = manifest.image.as_ref().map_or(pixels.mode, |i| i.mode.as_str());
+    let image = pil.call_method1(
+        "frombytes",
+        (
+            pixels.mode,
+            (pixels.width, pixels.height),
+            PyBytes::new(py, &pixels.data),
+        ),
+    )?;
+    let stored_mode = manifest
+        .image
+        .as_ref()
+        .map_or(pixels.mode, |i| i.mode.as_str());
     if stored_mode == "1" {
         // Values are exactly 0 or 255, so thresholding without dithering restores the bits.
         let none = pil.getattr("Dither")?.getattr("NONE")?;
-        return image.call_method("convert", ("1",), Some(&[("dither", none)].into_py_dict(py)?));
+        return image.call_method(
+            "convert",
+            ("1",),
+            Some(&[("dither", none)].into_py_dict(py)?),
+        );
     }
     Ok(image)
 }

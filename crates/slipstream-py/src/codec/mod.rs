@@ -33,8 +33,21 @@ pub struct Described {
 }
 
 impl Described {
-    pub fn new(payload: Vec<u8>, extension: &'static str, type_tag: TypeTag, codec: &'static str, flavor: impl Into<String>) -> Self {
-        Self { payload, extension, type_tag, codec, flavor: flavor.into(), fill: Box::new(|_| {}) }
+    pub fn new(
+        payload: Vec<u8>,
+        extension: &'static str,
+        type_tag: TypeTag,
+        codec: &'static str,
+        flavor: impl Into<String>,
+    ) -> Self {
+        Self {
+            payload,
+            extension,
+            type_tag,
+            codec,
+            flavor: flavor.into(),
+            fill: Box::new(|_| {}),
+        }
     }
 
     pub fn with(mut self, fill: impl FnOnce(&mut Manifest) + Send + 'static) -> Self {
@@ -52,20 +65,39 @@ pub fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
 pub fn type_name(value: &Bound<'_, PyAny>) -> String {
     let ty = value.get_type();
     let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    let name = ty.qualname().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
-    if module.is_empty() || module == "builtins" { name } else { format!("{module}.{name}") }
+    let name = ty
+        .qualname()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    if module.is_empty() || module == "builtins" {
+        name
+    } else {
+        format!("{module}.{name}")
+    }
 }
 
 fn root_module(value: &Bound<'_, PyAny>) -> String {
-    let module = value.get_type().module().map(|m| m.to_string()).unwrap_or_default();
+    let module = value
+        .get_type()
+        .module()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
     module.split('.').next().unwrap_or_default().to_owned()
 }
 
 /// Encodes `value` for `key` with the codec its type calls for.
-pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>, allow_pickle: bool, try_number: u32) -> PyResult<Encoded> {
+pub fn encode(
+    py: Python<'_>,
+    key: &ArtifactKey,
+    value: &Bound<'_, PyAny>,
+    allow_pickle: bool,
+    try_number: u32,
+) -> PyResult<Encoded> {
     let started = Instant::now();
     let python_type = type_name(value);
-    let described = if value.is_exact_instance_of::<PyBytes>() || value.is_exact_instance_of::<PyByteArray>() {
+    let described = if value.is_exact_instance_of::<PyBytes>()
+        || value.is_exact_instance_of::<PyByteArray>()
+    {
         blob::encode_bytes(py, value)?
     } else if let Some(tree) = tree::encode(py, key, value)? {
         tree
@@ -80,16 +112,32 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>, allow
             _ => return Err(unsupported(py, key, &python_type, "")),
         }
     };
-    let mut manifest = Manifest::new(key, described.type_tag, described.codec, &described.flavor, &python_type);
+    let mut manifest = Manifest::new(
+        key,
+        described.type_tag,
+        described.codec,
+        &described.flavor,
+        &python_type,
+    );
     manifest.try_number = try_number;
     manifest.libraries = libraries(py, &described.flavor)?;
     (described.fill)(&mut manifest);
     manifest.encode_seconds = started.elapsed().as_secs_f64();
-    Ok(Encoded { payload: described.payload, extension: described.extension, manifest })
+    Ok(Encoded {
+        payload: described.payload,
+        extension: described.extension,
+        manifest,
+    })
 }
 
 /// Rebuilds the Python value of a verified payload.
-pub fn decode<'py>(py: Python<'py>, key: &ArtifactKey, manifest: &Manifest, payload: bytes::Bytes, allow_pickle: bool) -> PyResult<Bound<'py, PyAny>> {
+pub fn decode<'py>(
+    py: Python<'py>,
+    key: &ArtifactKey,
+    manifest: &Manifest,
+    payload: bytes::Bytes,
+    allow_pickle: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let decoded = match manifest.type_tag {
         TypeTag::Frame => frame::decode(py, manifest, payload),
         TypeTag::Image => image::decode(py, manifest, &payload),
@@ -132,27 +180,37 @@ pub fn decode<'py>(py: Python<'py>, key: &ArtifactKey, manifest: &Manifest, payl
 /// The error for a value no codec takes. `detail` says where in a nested value it was.
 pub fn unsupported(py: Python<'_>, key: &ArtifactKey, python_type: &str, detail: &str) -> PyErr {
     error(
-            py,
-            "UnsupportedType",
-            format!(
-                "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
+        py,
+        "UnsupportedType",
+        format!(
+            "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
                  slipstream stores data frames (pandas, polars, pyarrow), PIL images, numpy arrays, \
                  bytes, and trees of None/bool/int/float/str/bytes/list/tuple/dict; convert the value \
                  to one of these, or pass allow_pickle=True to store it with pickle",
-                key.output.as_str(),
-                key.op_prefix.as_str(),
-                key.run_id.as_str()
-            ),
-        )
+            key.output.as_str(),
+            key.op_prefix.as_str(),
+            key.run_id.as_str()
+        ),
+    )
 }
 
 /// Python, slipstream and the flavor's library versions, as recorded in manifests.
 fn libraries(py: Python<'_>, flavor: &str) -> PyResult<std::collections::BTreeMap<String, String>> {
     let mut out = std::collections::BTreeMap::new();
-    out.insert("slipstream".to_owned(), env!("CARGO_PKG_VERSION").to_owned());
+    out.insert(
+        "slipstream".to_owned(),
+        env!("CARGO_PKG_VERSION").to_owned(),
+    );
     let sys = py.import("sys")?;
     let version = sys.getattr("version")?.to_string();
-    out.insert("python".to_owned(), version.split_whitespace().next().unwrap_or_default().to_owned());
+    out.insert(
+        "python".to_owned(),
+        version
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    );
     let modules = sys.getattr("modules")?;
     let root = flavor.split('.').next().unwrap_or_default();
     let mut wanted = vec![root];
@@ -163,10 +221,10 @@ fn libraries(py: Python<'_>, flavor: &str) -> PyResult<std::collections::BTreeMa
         if name == "builtins" || out.contains_key(name) {
             continue;
         }
-        if let Ok(module) = modules.get_item(name) {
-            if let Ok(version) = module.getattr("__version__") {
-                out.insert(name.to_lowercase(), version.to_string());
-            }
+        if let Ok(module) = modules.get_item(name)
+            && let Ok(version) = module.getattr("__version__")
+        {
+            out.insert(name.to_lowercase(), version.to_string());
         }
     }
     Ok(out)

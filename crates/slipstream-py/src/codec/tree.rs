@@ -13,13 +13,24 @@ use super::{Described, type_name, unsupported};
 const MAX_DEPTH: usize = 256;
 
 /// Encodes `value` if it is a builtin tree; `None` if its root is another type.
-pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<Option<Described>> {
+pub fn encode(
+    py: Python<'_>,
+    key: &ArtifactKey,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<Option<Described>> {
     if !is_tree_type(value) {
         return Ok(None);
     }
     let tree = to_value(py, key, value, 0, &mut String::new())?;
-    let payload = encode_value(&tree).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-    Ok(Some(Described::new(payload, "bin", TypeTag::Value, "bincode", "builtins")))
+    let payload =
+        encode_value(&tree).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    Ok(Some(Described::new(
+        payload,
+        "bin",
+        TypeTag::Value,
+        "bincode",
+        "builtins",
+    )))
 }
 
 fn is_tree_type(v: &Bound<'_, PyAny>) -> bool {
@@ -34,9 +45,20 @@ fn is_tree_type(v: &Bound<'_, PyAny>) -> bool {
         || v.is_exact_instance_of::<PyDict>()
 }
 
-fn to_value(py: Python<'_>, key: &ArtifactKey, v: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResult<Value> {
+fn to_value(
+    py: Python<'_>,
+    key: &ArtifactKey,
+    v: &Bound<'_, PyAny>,
+    depth: usize,
+    path: &mut String,
+) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(unsupported(py, key, &type_name(v), &format!(" nested deeper than {MAX_DEPTH} levels at value{path} (is it cyclic?)")));
+        return Err(unsupported(
+            py,
+            key,
+            &type_name(v),
+            &format!(" nested deeper than {MAX_DEPTH} levels at value{path} (is it cyclic?)"),
+        ));
     }
     if v.is_none() {
         return Ok(Value::None);
@@ -75,17 +97,36 @@ fn to_value(py: Python<'_>, key: &ArtifactKey, v: &Bound<'_, PyAny>, depth: usiz
         let mut entries = Vec::with_capacity(dict.len());
         for (k, item) in dict.iter() {
             let len = path.len();
-            path.push_str(&format!("[{}]", k.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into())));
-            let entry = (to_value(py, key, &k, depth + 1, path)?, to_value(py, key, &item, depth + 1, path)?);
+            path.push_str(&format!(
+                "[{}]",
+                k.repr()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|_| "?".into())
+            ));
+            let entry = (
+                to_value(py, key, &k, depth + 1, path)?,
+                to_value(py, key, &item, depth + 1, path)?,
+            );
             path.truncate(len);
             entries.push(entry);
         }
         return Ok(Value::Dict(entries));
     }
-    Err(unsupported(py, key, &type_name(v), &format!(" (at value{path})")))
+    Err(unsupported(
+        py,
+        key,
+        &type_name(v),
+        &format!(" (at value{path})"),
+    ))
 }
 
-fn items<'py>(py: Python<'py>, key: &ArtifactKey, iter: impl Iterator<Item = Bound<'py, PyAny>>, depth: usize, path: &mut String) -> PyResult<Vec<Value>> {
+fn items<'py>(
+    py: Python<'py>,
+    key: &ArtifactKey,
+    iter: impl Iterator<Item = Bound<'py, PyAny>>,
+    depth: usize,
+    path: &mut String,
+) -> PyResult<Vec<Value>> {
     iter.enumerate()
         .map(|(i, item)| {
             let len = path.len();
@@ -99,7 +140,8 @@ fn items<'py>(py: Python<'py>, key: &ArtifactKey, iter: impl Iterator<Item = Bou
 
 /// Rebuilds the Python tree.
 pub fn decode<'py>(py: Python<'py>, payload: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    let tree = decode_value(payload).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let tree = decode_value(payload)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
     from_value(py, &tree)
 }
 
@@ -108,14 +150,30 @@ fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
         Value::None => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
         Value::Int(i) => i.into_pyobject(py)?.into_any(),
-        Value::BigInt(bytes) => py
-            .get_type::<PyInt>()
-            .call_method("from_bytes", (PyBytes::new(py, bytes), "little"), Some(&[("signed", true)].into_py_dict(py)?))?,
+        Value::BigInt(bytes) => py.get_type::<PyInt>().call_method(
+            "from_bytes",
+            (PyBytes::new(py, bytes), "little"),
+            Some(&[("signed", true)].into_py_dict(py)?),
+        )?,
         Value::Float(f) => PyFloat::new(py, *f).into_any(),
         Value::Str(s) => PyString::new(py, s).into_any(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),
-        Value::List(items) => PyList::new(py, items.iter().map(|i| from_value(py, i)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
-        Value::Tuple(items) => PyTuple::new(py, items.iter().map(|i| from_value(py, i)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::List(items) => PyList::new(
+            py,
+            items
+                .iter()
+                .map(|i| from_value(py, i))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?
+        .into_any(),
+        Value::Tuple(items) => PyTuple::new(
+            py,
+            items
+                .iter()
+                .map(|i| from_value(py, i))
+                .collect::<PyResult<Vec<_>>>()?,
+        )?
+        .into_any(),
         Value::Dict(entries) => {
             let dict = PyDict::new(py);
             for (k, v) in entries {

@@ -20,12 +20,21 @@ pub async fn run_all(store: &dyn ObjectStore, large: usize) {
 }
 
 async fn put_get_head_delete(store: &dyn ObjectStore) {
-    store.put("a/b/c.bin", Bytes::from_static(b"hello")).await.unwrap();
-    assert_eq!(store.get("a/b/c.bin").await.unwrap(), Bytes::from_static(b"hello"));
+    store
+        .put("a/b/c.bin", Bytes::from_static(b"hello"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("a/b/c.bin").await.unwrap(),
+        Bytes::from_static(b"hello")
+    );
     assert_eq!(store.head("a/b/c.bin").await.unwrap(), Some(5));
     store.delete("a/b/c.bin").await.unwrap();
     assert_eq!(store.head("a/b/c.bin").await.unwrap(), None);
-    store.delete("a/b/c.bin").await.expect("deleting twice is fine");
+    store
+        .delete("a/b/c.bin")
+        .await
+        .expect("deleting twice is fine");
 }
 
 async fn missing_objects(store: &dyn ObjectStore) {
@@ -37,7 +46,10 @@ async fn missing_objects(store: &dyn ObjectStore) {
 }
 
 async fn overwrite_is_whole(store: &dyn ObjectStore) {
-    store.put("ow/x", Bytes::from(vec![1u8; 1000])).await.unwrap();
+    store
+        .put("ow/x", Bytes::from(vec![1u8; 1000]))
+        .await
+        .unwrap();
     store.put("ow/x", Bytes::from(vec![2u8; 10])).await.unwrap();
     assert_eq!(store.get("ow/x").await.unwrap(), Bytes::from(vec![2u8; 10]));
 }
@@ -54,7 +66,10 @@ async fn list_is_recursive_and_sorted(store: &dyn ObjectStore) {
 async fn refuses_escaping_paths(store: &dyn ObjectStore) {
     for bad in ["../x", "a/../../x", "/abs", "a//b", ""] {
         assert!(
-            matches!(store.put(bad, Bytes::new()).await, Err(StoreError::InvalidPath { .. })),
+            matches!(
+                store.put(bad, Bytes::new()).await,
+                Err(StoreError::InvalidPath { .. })
+            ),
             "{bad:?} must be refused"
         );
     }
@@ -62,7 +77,10 @@ async fn refuses_escaping_paths(store: &dyn ObjectStore) {
 
 async fn large_payload_round_trips(store: &dyn ObjectStore, large: usize) {
     let data: Vec<u8> = (0..large).map(|i| (i * 7 % 251) as u8).collect();
-    store.put("big/blob", Bytes::from(data.clone())).await.unwrap();
+    store
+        .put("big/blob", Bytes::from(data.clone()))
+        .await
+        .unwrap();
     assert_eq!(store.head("big/blob").await.unwrap(), Some(large as u64));
     let back = store.get("big/blob").await.unwrap();
     assert!(back == data, "large payload differs after the round trip");
@@ -81,9 +99,15 @@ pub fn manifest_for(key: &ArtifactKey) -> Manifest {
 async fn artifact_protocol(store: &dyn ObjectStore) {
     let key = ArtifactKey::new("9a1f", "manual__2026-11-23T18:50:11.286216+00:00", "out").unwrap();
     assert!(!artifacts::exists(store, &key).await.unwrap());
-    let written = artifacts::write(store, &key, Bytes::from_static(b"payload"), "bin", manifest_for(&key))
-        .await
-        .unwrap();
+    let written = artifacts::write(
+        store,
+        &key,
+        Bytes::from_static(b"payload"),
+        "bin",
+        manifest_for(&key),
+    )
+    .await
+    .unwrap();
     assert!(artifacts::exists(store, &key).await.unwrap());
     assert_eq!(written.bytes, 7);
     assert!(written.checksum.starts_with("crc32c:"));
@@ -92,14 +116,23 @@ async fn artifact_protocol(store: &dyn ObjectStore) {
     assert_eq!(payload, Bytes::from_static(b"payload"));
     // Everything lives under the contract layout.
     let listed = store.list(&key.run_dir()).await.unwrap();
-    assert_eq!(listed, vec![key.manifest_path(), key.payload_path(&written.payload)]);
+    assert_eq!(
+        listed,
+        vec![key.manifest_path(), key.payload_path(&written.payload)]
+    );
 }
 
 async fn corrupted_payload_is_detected(store: &dyn ObjectStore) {
     let key = ArtifactKey::new("corrupt", "run-1", "out").unwrap();
-    let m = artifacts::write(store, &key, Bytes::from(vec![42u8; 4096]), "bin", manifest_for(&key))
-        .await
-        .unwrap();
+    let m = artifacts::write(
+        store,
+        &key,
+        Bytes::from(vec![42u8; 4096]),
+        "bin",
+        manifest_for(&key),
+    )
+    .await
+    .unwrap();
     let path = key.payload_path(&m.payload);
     let mut bytes = store.get(&path).await.unwrap().to_vec();
     bytes[100] ^= 0xff;
@@ -110,26 +143,51 @@ async fn corrupted_payload_is_detected(store: &dyn ObjectStore) {
     }
     // A missing payload is corruption too, not "not found".
     store.delete(&path).await.unwrap();
-    assert!(matches!(artifacts::read(store, &key).await, Err(StoreError::Corrupt { .. })));
+    assert!(matches!(
+        artifacts::read(store, &key).await,
+        Err(StoreError::Corrupt { .. })
+    ));
     // So is an unparseable manifest.
-    store.put(&key.manifest_path(), Bytes::from_static(b"{not json")).await.unwrap();
-    assert!(matches!(artifacts::read(store, &key).await, Err(StoreError::Corrupt { .. })));
+    store
+        .put(&key.manifest_path(), Bytes::from_static(b"{not json"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        artifacts::read(store, &key).await,
+        Err(StoreError::Corrupt { .. })
+    ));
 }
 
 async fn retry_replaces_the_payload(store: &dyn ObjectStore) {
     let key = ArtifactKey::new("retry", "run-1", "out").unwrap();
-    let first = artifacts::write(store, &key, Bytes::from_static(b"try one"), "bin", manifest_for(&key))
-        .await
-        .unwrap();
+    let first = artifacts::write(
+        store,
+        &key,
+        Bytes::from_static(b"try one"),
+        "bin",
+        manifest_for(&key),
+    )
+    .await
+    .unwrap();
     let mut second_manifest = manifest_for(&key);
     second_manifest.try_number = 2;
-    let second = artifacts::write(store, &key, Bytes::from_static(b"try two!"), "bin", second_manifest)
-        .await
-        .unwrap();
+    let second = artifacts::write(
+        store,
+        &key,
+        Bytes::from_static(b"try two!"),
+        "bin",
+        second_manifest,
+    )
+    .await
+    .unwrap();
     assert_ne!(first.payload, second.payload);
     let (manifest, payload) = artifacts::read(store, &key).await.unwrap();
     assert_eq!(manifest.try_number, 2);
     assert_eq!(payload, Bytes::from_static(b"try two!"));
     let listed = store.list(&key.run_dir()).await.unwrap();
-    assert_eq!(listed.len(), 2, "the first try's payload is cleaned up: {listed:?}");
+    assert_eq!(
+        listed.len(),
+        2,
+        "the first try's payload is cleaned up: {listed:?}"
+    );
 }

@@ -8,7 +8,10 @@ async fn local_store_conforms() {
     let store = LocalStore::new(dir.path()).unwrap();
     conformance::run_all(&store, 3 * 1024 * 1024).await;
     // No temporary files are left behind by atomic writes.
-    let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.contains(".tmp-")).collect();
+    let leftovers: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.contains(".tmp-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -18,9 +21,18 @@ async fn urls_choose_the_backend() {
     let url = format!("file://{}", dir.path().display());
     let store = open(&url).await.unwrap();
     assert_eq!(store.url(), url);
-    for bad in ["relative/path", "file://relative", "ftp://x/y", "s3://", "file://host/x"] {
+    for bad in [
+        "relative/path",
+        "file://relative",
+        "ftp://x/y",
+        "s3://",
+        "file://host/x",
+    ] {
         let err = open(bad).await.unwrap_err().to_string();
-        assert!(err.contains(bad), "error for {bad:?} must name the URL: {err}");
+        assert!(
+            err.contains(bad),
+            "error for {bad:?} must name the URL: {err}"
+        );
     }
 }
 

@@ -25,23 +25,47 @@ async fn store(server: &S3Server, url: &str) -> S3Store {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_store_conforms() {
-    let Some(server) = S3Server::start() else { return };
+    let Some(server) = S3Server::start() else {
+        return;
+    };
     let store = store(&server, "s3://conformance/some/prefix").await;
-    store.client().create_bucket().bucket("conformance").send().await.unwrap();
+    store
+        .client()
+        .create_bucket()
+        .bucket("conformance")
+        .send()
+        .await
+        .unwrap();
 
     // 12 MiB + a bit: three multipart parts on upload, three ranged reads on download.
     conformance::run_all(&store, 12 * MIB + 3).await;
 
     // The prefix is a namespace: nothing was written outside it.
-    let outside = store.client().list_objects_v2().bucket("conformance").send().await.unwrap();
-    assert!(outside.contents().iter().all(|o| o.key().unwrap().starts_with("some/prefix/")));
+    let outside = store
+        .client()
+        .list_objects_v2()
+        .bucket("conformance")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        outside
+            .contents()
+            .iter()
+            .all(|o| o.key().unwrap().starts_with("some/prefix/"))
+    );
 
     // A missing bucket is reported with what to do about it.
-    let missing = S3Store::open("s3://no-such-bucket/x", S3Tuning::default()).await.unwrap();
+    let missing = S3Store::open("s3://no-such-bucket/x", S3Tuning::default())
+        .await
+        .unwrap();
     match missing.put("a", bytes::Bytes::from_static(b"x")).await {
         Err(e @ StoreError::S3 { .. }) => {
             let text = e.to_string();
-            assert!(text.contains("no-such-bucket") && text.contains("does not exist"), "{text}");
+            assert!(
+                text.contains("no-such-bucket") && text.contains("does not exist"),
+                "{text}"
+            );
         }
         other => panic!("expected an S3 error, got {other:?}"),
     }

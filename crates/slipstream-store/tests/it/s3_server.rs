@@ -15,8 +15,13 @@ impl S3Server {
     /// binary is absent and `SLIPSTREAM_REQUIRE_S3` is unset; `make test` sets it, so there
     /// a missing server fails the suite instead of skipping it.
     pub fn start() -> Option<Self> {
-        let binary = std::env::var("SLIPSTREAM_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let binary =
+            std::env::var("SLIPSTREAM_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let spawned = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -28,14 +33,19 @@ impl S3Server {
                 panic!("cannot start {binary}: {e} (run the suite through `make test`)")
             }
             Err(e) => {
-                eprintln!("S3 conformance not run: cannot start {binary}: {e}; `make test` installs it");
+                eprintln!(
+                    "S3 conformance not run: cannot start {binary}: {e}; `make test` installs it"
+                );
                 return None;
             }
         };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(Instant::now() < deadline, "{binary} did not listen on {addr} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "{binary} did not listen on {addr} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(Self {
