@@ -1,8 +1,9 @@
 """`run_op`: one attempt of one op, as a task runs it, leaving a record behind.
 
 Inputs are read from the store, the function is called with its stdout and stderr
-captured (C-level writes included, still echoed to the real streams), outputs are stored,
-and a record of the attempt is written to `ops/<op prefix>/<run id>/try-<n>/record.json`.
+captured (C-level writes included, still echoed to the real streams), outputs are stored
+with a preview each, and a record of the attempt is written to
+`ops/<op prefix>/<run id>/try-<n>/record.json`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal, TypedDict
 
-from slipstream import _memory
+from slipstream import _memory, _preview
 from slipstream import _outcomes as outcomes
 from slipstream._frames import to_flavor
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
@@ -148,6 +150,9 @@ def run_op(
                     keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
                     extra=extra,
                 )  # fmt: skip
+                stored = partial(store.get, keys[name], allow_pickle=allow_pickle)
+                preview = _preview.make(value, manifests[name], stored)
+                store.put_object(keys[name].preview_path, _preview.dump(preview))
             if check_result is not None and not check_result["passed"] and severity == "error":
                 phase = "check"
                 raise outcomes.failed_check(fn, check_result)

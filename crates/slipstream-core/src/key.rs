@@ -4,6 +4,7 @@
 //! ```text
 //! ops/<op prefix>/<escaped run id>/outputs/<output>/manifest.json
 //! ops/<op prefix>/<escaped run id>/outputs/<output>/payload-<crc32c>.<ext>
+//! ops/<op prefix>/<escaped run id>/outputs/<output>/preview.json
 //! ops/<op prefix>/<escaped run id>/try-<n>/record.json
 //! ```
 
@@ -215,6 +216,12 @@ impl ArtifactKey {
         format!("{}/manifest.json", self.output_dir())
     }
 
+    /// The preview (first rows and profile, thumbnail, truncated rendering) written with the
+    /// artifact, so that a viewer never has to download the payload to show it.
+    pub fn preview_path(&self) -> String {
+        format!("{}/preview.json", self.output_dir())
+    }
+
     /// The payload object, named after its checksum so that a retry never overwrites bytes
     /// that an existing manifest points at.
     pub fn payload_path(&self, payload_name: &str) -> String {
@@ -341,6 +348,10 @@ mod tests {
         assert_eq!(
             key.payload_path("payload-0000abcd.parquet"),
             format!("{run}/outputs/out/payload-0000abcd.parquet")
+        );
+        assert_eq!(
+            key.preview_path(),
+            format!("{run}/outputs/out/preview.json")
         );
         let rec = record_path(&key.op_prefix, &key.run_id, TryNumber::new(2).unwrap());
         assert_eq!(rec, format!("{run}/try-2/record.json"));

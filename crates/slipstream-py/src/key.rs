@@ -41,6 +41,12 @@ impl PyArtifactKey {
         self.0.manifest_path()
     }
 
+    /// Path of the preview written with the artifact, relative to the store root.
+    #[getter]
+    fn preview_path(&self) -> String {
+        self.0.preview_path()
+    }
+
     /// Path of everything the op wrote in this run, relative to the store root.
     #[getter]
     fn run_dir(&self) -> String {
