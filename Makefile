@@ -21,7 +21,7 @@ export PATH := $(VENV)/bin:$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: help venv airflow2 develop develop-release postgres image demo test test-rust test-python lint bench clean
+.PHONY: help venv airflow2 develop develop-release postgres browser image demo test test-rust test-python lint bench clean
 
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
@@ -57,6 +57,14 @@ postgres:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
+# Chromium for the browser tests of the web UI, driven by Playwright (never `playwright
+# install`: the system browser is used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Chromium (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 develop: venv
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet
 
@@ -77,8 +85,8 @@ test-rust: venv
 image:
 	CACHE=$(CACHE) scripts/build_image.sh $(CACHE)/image-name
 
-test-python: develop postgres airflow2 image
-	SLIPSTREAM_REQUIRE_POSTGRES=1 SLIPSTREAM_AIRFLOW2_PYTHON=$(AIRFLOW2_VENV)/bin/python \
+test-python: develop postgres browser airflow2 image
+	SLIPSTREAM_REQUIRE_POSTGRES=1 SLIPSTREAM_REQUIRE_BROWSER=1 SLIPSTREAM_AIRFLOW2_PYTHON=$(AIRFLOW2_VENV)/bin/python \
 	SLIPSTREAM_IMAGE="$$(cat $(CACHE)/image-name 2>/dev/null)" \
 	SLIPSTREAM_IMAGE_SKIP="$$(cat $(CACHE)/image-name.skip 2>/dev/null)" \
 	CONTAINERS_CONF=$(CACHE)/containers.conf \

@@ -2,13 +2,15 @@
 
     slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
     slipstream flows | runs FLOW | show FLOW RUN [OP] | logs FLOW RUN OP | diff FLOW A B
+    slipstream ui [--host H] [--port P] [--token T]
 
 `task` runs one attempt of one op of a published flow version, exactly as an Airflow task
 does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
 writes. Exit codes: 0 the op succeeded, 1 it failed (its error and stack trace are printed
 and stored in the try record), 2 the command line or the store is wrong.
 
-The other commands read the store; see `slipstream._cli_history` for their exit codes.
+The other commands read the store; see `slipstream._cli_history` and
+`slipstream._cli_serve` for their exit codes.
 """
 
 from __future__ import annotations
@@ -42,12 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--max-tries", type=int, default=0, help="Airflow's max_tries (retries)")
     task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
-    from slipstream import _cli_history
+    from slipstream import _cli_history, _cli_serve
 
     _cli_history.add_commands(commands, _store_option)
+    _cli_serve.add_commands(commands, _store_option)
     args = parser.parse_args(argv)
     if args.command == "task":
         return _task(parser, args)
+    if args.command in ("ui",):
+        return int(args.handler(args))
     return _cli_history.run(args)
 
 

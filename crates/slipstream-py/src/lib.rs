@@ -8,6 +8,7 @@ mod key;
 mod layout;
 mod runtime;
 mod store;
+mod ui;
 
 use pyo3::prelude::*;
 
@@ -26,6 +27,8 @@ mod _native {
     };
     #[pymodule_export]
     use crate::store::PyStore;
+    #[pymodule_export]
+    use crate::ui::PyUiServer;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -22,7 +22,7 @@ pub struct PyStore {
 }
 
 impl PyStore {
-    fn backend(&self, py: Python<'_>) -> PyResult<Arc<dyn ObjectStore>> {
+    pub(crate) fn backend(&self, py: Python<'_>) -> PyResult<Arc<dyn ObjectStore>> {
         let pid = std::process::id();
         if let Some((owner, store)) = self
             .backend

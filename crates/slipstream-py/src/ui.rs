@@ -1,0 +1,88 @@
+//! `slipstream._native.UiServer`: the web UI served from the process's runtime threads while
+//! Python waits (and can still be interrupted).
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::runtime::{runtime, wait};
+use crate::store::PyStore;
+
+/// The web UI over one store, serving from the moment it is created until `stop()`.
+#[pyclass(name = "UiServer", module = "slipstream", frozen)]
+pub struct PyUiServer {
+    address: SocketAddr,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    task: Mutex<Option<JoinHandle<std::io::Result<()>>>>,
+}
+
+#[pymethods]
+impl PyUiServer {
+    #[new]
+    #[pyo3(signature = (store, host = "127.0.0.1", port = 8040, token = None, airflow = None))]
+    fn new(
+        py: Python<'_>,
+        store: &PyStore,
+        host: &str,
+        port: u16,
+        token: Option<String>,
+        airflow: Option<String>,
+    ) -> PyResult<Self> {
+        let token = token.filter(|t| !t.is_empty());
+        let listener = TcpListener::bind((host, port))
+            .map_err(|e| PyOSError::new_err(format!("cannot listen on {host}:{port}: {e}")))?;
+        let address = listener.local_addr()?;
+        if !slipstream_ui::is_loopback(&address) && token.is_none() {
+            return Err(PyValueError::new_err(format!(
+                "serving on {address} makes the UI reachable from other machines: give it a \
+                 token (--token or SLIPSTREAM_UI_TOKEN), or keep the default host 127.0.0.1"
+            )));
+        }
+        listener.set_nonblocking(true)?;
+        let config = slipstream_ui::Config {
+            store: store.backend(py)?,
+            token,
+            airflow,
+        };
+        let rt = runtime();
+        let listener = {
+            let _entered = rt.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = rt.spawn(slipstream_ui::serve(listener, config, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            address,
+            stop: Mutex::new(Some(stop)),
+            task: Mutex::new(Some(task)),
+        })
+    }
+
+    /// `http://host:port` the UI answers on.
+    #[getter]
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns when the server is done.
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
+            match wait(py, task)? {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(PyOSError::new_err(format!("the UI server failed: {e}"))),
+                Err(e) => return Err(PyOSError::new_err(format!("the UI server crashed: {e}"))),
+            }
+        }
+        Ok(())
+    }
+}

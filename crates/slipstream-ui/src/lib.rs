@@ -1,0 +1,16 @@
+//! The slipstream web UI: server-rendered pages (axum + maud) over what a store holds —
+//! flows, runs drawn with the structure of the version they ran, and every op's code, logs,
+//! stack traces, output previews, metric history and check results.
+//!
+//! The UI reads only the store: run states from Airflow arrive there through
+//! `slipstream sync`. It binds loopback by default; beyond loopback it requires a token.
+
+mod chart;
+mod dag_svg;
+mod error;
+mod index;
+mod pages;
+mod server;
+
+pub use error::UiError;
+pub use server::{Config, is_loopback, router, serve};

@@ -1,0 +1,55 @@
+//! Server-rendered pages: flows → runs → a run → an op.
+
+pub mod flows;
+pub mod op;
+pub mod preview;
+pub mod run;
+pub mod runs;
+pub mod shell;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Bytes left as they are in a path segment; everything else (`/` `%` `:` `+` …) is escaped
+/// so that any run id is one segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn seg(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+pub fn flow_url(flow: &str) -> String {
+    format!("/flows/{}", seg(flow))
+}
+
+pub fn run_url(flow: &str, run: &str) -> String {
+    format!("{}/runs/{}", flow_url(flow), seg(run))
+}
+
+pub fn op_url(flow: &str, run: &str, op: &str) -> String {
+    format!("{}/ops/{}", run_url(flow, run), seg(op))
+}
+
+pub fn output_url(flow: &str, run: &str, op: &str, output: &str) -> String {
+    format!("{}/outputs/{}", op_url(flow, run, op), seg(output))
+}
+
+/// Seconds between two RFC 3339 timestamps (`…Z` or `…+00:00`), if both parse.
+pub fn seconds_between(start: &str, end: &str) -> Option<f64> {
+    let parse = |s: &str| {
+        let utc = s
+            .strip_suffix("+00:00")
+            .map_or_else(|| s.to_owned(), |s| format!("{s}Z"));
+        humantime::parse_rfc3339_weak(utc.trim_end_matches('Z')).ok()
+    };
+    let (a, b) = (parse(start)?, parse(end)?);
+    Some(b.duration_since(a).ok()?.as_secs_f64())
+}
+
+/// A timestamp shortened for tables: `2026-11-24 10:31:07`.
+pub fn short_time(ts: &str) -> String {
+    ts.get(..19).unwrap_or(ts).replace('T', " ")
+}

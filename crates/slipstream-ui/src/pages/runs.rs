@@ -1,0 +1,69 @@
+//! `/flows/<flow>`: every run of a flow, newest first, and its published versions.
+
+use maud::{Markup, html};
+
+use super::{flow_url, run_url, seconds_between, shell, short_time};
+use crate::index::Run;
+
+pub fn render(flow: &str, runs: &[Run], versions: &[std::sync::Arc<serde_json::Value>]) -> Markup {
+    let crumbs = [(flow.to_owned(), flow_url(flow))];
+    shell::page(
+        flow,
+        &crumbs,
+        html! {
+            h1 { "Flow " (flow) }
+            @if let Some(latest) = versions.first() {
+                @let description = latest["description"].as_str().unwrap_or("");
+                @if !description.is_empty() { p { (description) } }
+            }
+            h2 { "Runs" }
+            @if runs.is_empty() {
+                p.muted { "No runs yet." }
+            } @else {
+                table #runs {
+                    thead { tr {
+                        th { "Run" } th { "Status" } th { "Trigger" } th { "Started" }
+                        th { "Duration" } th { "Version" } th { "Failed checks" }
+                    } }
+                    tbody {
+                        @for run in runs {
+                            @let id = run.str("run_id");
+                            tr {
+                                td { a href=(run_url(flow, id)) { (id) } }
+                                td { (shell::badge(run.str("status"))) }
+                                td { (run.str("trigger")) }
+                                td { (short_time(run.str("started_at"))) }
+                                td.num {
+                                    @if let Some(s) = seconds_between(run.str("started_at"), run.str("ended_at")) {
+                                        (shell::duration(s))
+                                    }
+                                }
+                                td { code { (run.str("version")) } }
+                                td {
+                                    @for (check, severity) in run.failed_checks() {
+                                        span class={"badge s-" (if severity == "error" { "failed" } else { "up_for_retry" })} {
+                                            (check)
+                                        } " "
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Versions" }
+            table #versions {
+                thead { tr { th { "Version" } th { "Published" } th { "Ops" } } }
+                tbody {
+                    @for v in versions {
+                        tr {
+                            td { code { (v["version"].as_str().unwrap_or("")) } }
+                            td { (short_time(v["published_at"].as_str().unwrap_or(""))) }
+                            td.num { (v["ops"].as_array().map_or(0, Vec::len)) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,273 @@
+//! The HTTP server: routes, the token gate, and serving until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::Markup;
+use serde::Deserialize;
+use serde_json::Value;
+use slipstream_core::ArtifactKey;
+use slipstream_store::{ObjectStore, artifacts};
+use subtle::ConstantTimeEq;
+use tokio::net::TcpListener;
+
+use crate::error::{Result, UiError};
+use crate::index::Index;
+use crate::pages::{self, op::Output};
+
+const COOKIE: &str = "slipstream_token";
+
+/// What the server needs: where to read, who may read, and where Airflow is (for links).
+pub struct Config {
+    pub store: Arc<dyn ObjectStore>,
+    /// Required from every request when set: `Authorization: Bearer <token>`, the cookie set
+    /// by visiting any page with `?token=<token>` once.
+    pub token: Option<String>,
+    pub airflow: Option<String>,
+}
+
+struct App {
+    index: Index,
+    token: Option<String>,
+    airflow: Option<String>,
+}
+
+pub fn router(config: Config) -> Router {
+    let app = Arc::new(App {
+        index: Index::new(config.store),
+        token: config.token,
+        airflow: config.airflow,
+    });
+    Router::new()
+        .route("/", get(flows))
+        .route("/flows/{flow}", get(runs))
+        .route("/flows/{flow}/runs/{run}", get(run))
+        .route("/flows/{flow}/runs/{run}/ops/{op}", get(op))
+        .route(
+            "/flows/{flow}/runs/{run}/ops/{op}/outputs/{output}",
+            get(output),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(middleware::from_fn_with_state(app.clone(), gate))
+        .with_state(app)
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Whether `addr` is reachable only from this machine.
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn gate(
+    State(app): State<Arc<App>>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = app.token.as_deref() else {
+        return next.run(request).await;
+    };
+    let matches = |given: &str| bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
+    if let Some(given) = q.token.as_deref() {
+        if !matches(given) {
+            return (StatusCode::UNAUTHORIZED, "wrong token").into_response();
+        }
+        // Trade the token in the URL for a cookie, and drop it from the address bar.
+        let mut response = Redirect::to(request.uri().path()).into_response();
+        let cookie = format!("{COOKIE}={expected}; Path=/; HttpOnly; SameSite=Strict");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        return response;
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| {
+            c.trim()
+                .strip_prefix(&format!("{COOKIE}="))
+                .map(str::to_owned)
+        })
+        .next();
+    if bearer.is_some_and(matches) || cookie.as_deref().is_some_and(matches) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        "this slipstream UI needs its token: open it once with ?token=<token>, or send Authorization: Bearer <token>",
+    )
+        .into_response()
+}
+
+async fn flows(State(app): State<Arc<App>>) -> Result<Markup> {
+    let flows = app.index.flows().await?;
+    Ok(pages::flows::render(app.index.store().url(), &flows))
+}
+
+async fn runs(State(app): State<Arc<App>>, Path(flow): Path<String>) -> Result<Markup> {
+    let (runs, versions) = tokio::try_join!(app.index.runs(&flow), app.index.versions(&flow))?;
+    if versions.is_empty() {
+        return Err(UiError::NotFound(format!("no flow {flow:?} in this store")));
+    }
+    Ok(pages::runs::render(&flow, &runs, &versions))
+}
+
+async fn run(
+    State(app): State<Arc<App>>,
+    Path((flow, run_id)): Path<(String, String)>,
+) -> Result<Markup> {
+    let run = app.index.run(&flow, &run_id).await?;
+    Ok(pages::run::render(&flow, &run, app.airflow.as_deref()))
+}
+
+#[derive(Deserialize)]
+struct TryQuery {
+    #[serde(rename = "try")]
+    try_number: Option<usize>,
+}
+
+async fn op(
+    State(app): State<Arc<App>>,
+    Path((flow, run_id, name)): Path<(String, String, String)>,
+    Query(q): Query<TryQuery>,
+) -> Result<Markup> {
+    let run = app.index.run(&flow, &run_id).await?;
+    let op = find_op(&run.spec, &flow, &name)?.clone();
+    let prefix = op["prefix"].as_str().unwrap_or_default();
+    let state = run.ops().get(&name).cloned().unwrap_or(Value::Null);
+    let tries = state["tries"].as_u64().unwrap_or(0) as u32;
+    let mut records = Vec::new();
+    for n in 1..=tries {
+        records.push(app.index.try_record(prefix, &run_id, n).await.ok());
+    }
+    let mut outputs = Vec::new();
+    for out in op["outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let key = ArtifactKey::new(prefix, &run_id, out)
+            .map_err(|e| UiError::BadRequest(e.to_string()))?;
+        let (manifest, preview) =
+            tokio::try_join!(app.index.manifest(&key), app.index.preview(&key))?;
+        outputs.push(Output {
+            name: out.to_owned(),
+            manifest,
+            preview,
+        });
+    }
+    let history = if op["kind"] == "metric" {
+        let mut points: Vec<(String, f64)> = app
+            .index
+            .runs(&flow)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.str("run_id").to_owned(),
+                    r.ops().get(&name)?["metric"].as_f64()?,
+                ))
+            })
+            .collect();
+        points.reverse();
+        Some(points)
+    } else {
+        None
+    };
+    let shown = q
+        .try_number
+        .unwrap_or(records.len())
+        .clamp(1, records.len().max(1));
+    Ok(pages::op::render(&pages::op::OpPage {
+        flow: &flow,
+        run: &run,
+        op: &op,
+        tries: records,
+        shown,
+        outputs,
+        history,
+    }))
+}
+
+/// The whole artifact, checksum verified. Images are shown as they are; other types are
+/// offered as a download of their payload (Parquet, bincode).
+async fn output(
+    State(app): State<Arc<App>>,
+    Path((flow, run_id, name, output)): Path<(String, String, String, String)>,
+) -> Result<Response> {
+    let run = app.index.run(&flow, &run_id).await?;
+    let op = find_op(&run.spec, &flow, &name)?;
+    let prefix = op["prefix"].as_str().unwrap_or_default();
+    let key = ArtifactKey::new(prefix, &run_id, &output)
+        .map_err(|e| UiError::BadRequest(e.to_string()))?;
+    let (manifest, payload) =
+        artifacts::read(app.index.store(), &key)
+            .await
+            .map_err(|e| match e {
+                slipstream_store::StoreError::NotFound { .. } => UiError::NotFound(format!(
+                    "op {name:?} stored no output {output:?} in run {run_id:?}"
+                )),
+                other => other.into(),
+            })?;
+    let (content_type, disposition) = match manifest.codec.as_str() {
+        "png" => ("image/png", "inline"),
+        _ => ("application/octet-stream", "attachment"),
+    };
+    let filename = format!(
+        "{name}.{output}.{}",
+        manifest.payload.rsplit('.').next().unwrap_or("bin")
+    );
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"{}\"", filename.replace('"', "")),
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+    ];
+    Ok((headers, payload).into_response())
+}
+
+fn find_op<'a>(spec: &'a Value, flow: &str, name: &str) -> Result<&'a Value> {
+    spec["ops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["name"] == name)
+        .ok_or_else(|| {
+            UiError::NotFound(format!(
+                "flow {flow:?} version {} has no op {name:?}",
+                spec["version"]
+            ))
+        })
+}
