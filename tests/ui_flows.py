@@ -26,4 +26,6 @@ def build() -> ss.Flow:
     s.mean_spend(rows)
     s.ids_unique(rows)
     s.spend_positive(rows)
-    return ss.Flow("ui", outputs=[described, failed, hostile(rows)], description="what the UI shows")
+    return ss.Flow(
+        "ui", outputs=[described, failed, hostile(rows)], description="what the UI shows"
+    )

@@ -18,7 +18,7 @@ pub fn render(preview: &Value, full: &str) -> Markup {
         Some("number") => html! { p.number { code { (preview["value"]) } } },
         Some("text" | "json" | "array") => html! {
             @if preview["kind"] == "array" {
-                p.muted { "array of shape " (preview["shape"]) ", " (preview["dtype"].as_str().unwrap_or("")) }
+                p.muted { "array of shape " (shape(&preview["shape"])) ", " (preview["dtype"].as_str().unwrap_or("")) }
             }
             pre.value { (preview["text"].as_str().unwrap_or("")) }
             @if preview["truncated"] == Value::Bool(true) {
@@ -113,6 +113,16 @@ fn histogram(h: &Value) -> Markup {
             }
         }
     }
+}
+
+fn shape(dims: &Value) -> String {
+    let dims: Vec<String> = dims
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
+    dims.join(" × ")
 }
 
 fn show(v: &Value) -> String {

@@ -1,0 +1,227 @@
+"""The web UI (`slipstream ui`) in a real headless Chromium, driven by Playwright, over a real
+store: from the flows list to a failed op's stack trace, previews of tables and images, a
+run drawn with the structure of its own version, and hostile text shown as text.
+
+Screenshots are written to $SLIPSTREAM_SCREENSHOTS (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import slipstream as ss
+from slipstream._native import UiServer
+
+from tests import airflow_flows, ui_flows
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = (tmp_path_factory.mktemp("ui") / "store").as_uri()
+    ui_flows.build().run(url, run_id="run-1")
+    ui_flows.build().run(url, run_id="run-2", params={"scale": 3.0})
+    airflow_flows.evolving(1).run(url, run_id="old")
+    airflow_flows.evolving(2).run(url, run_id="new")
+    return url
+
+
+@pytest.fixture(scope="module")
+def ui(store_url: str) -> Iterator[str]:
+    """`slipstream ui` as a user starts it, on a free port."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slipstream.cli", "ui", "--store", store_url, "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
+    assert match, f"no address in {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}"
+    try:
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0, "SIGTERM stops the UI cleanly"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("SLIPSTREAM_REQUIRE_BROWSER"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs it")
+        pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    assert not dialogs, f"a page ran script: {dialogs}"
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("SLIPSTREAM_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_from_the_flows_list_to_a_failed_ops_stack_trace(ui: str, page: Any, shots: Path) -> None:
+    page.goto(ui)
+    assert page.locator("#flows").inner_text().count("\n") >= 2  # header + two flows
+    page.screenshot(path=shots / "flows.png")
+    page.click("#flows >> text=ui")
+    runs = page.locator("#runs tbody tr")
+    assert runs.count() == 2
+    assert "run-2" in runs.nth(0).inner_text(), "newest first"
+    assert "failed" in runs.nth(0).inner_text() and "spend_positive" in runs.nth(0).inner_text()
+    page.screenshot(path=shots / "runs.png", full_page=True)
+    page.click("#runs >> text=run-1")
+    node = page.locator('svg.dag a[data-op="explode"]')
+    assert node.get_attribute("data-status") == "failed"
+    assert page.locator('svg.dag a[data-op="after_explode"]').get_attribute("data-status") == (
+        "upstream_failed"
+    )
+    page.screenshot(path=shots / "run.png", full_page=True)
+    node.click()
+    page.wait_for_url(re.compile(r"/ops/explode$"))
+    trace = page.locator("#trace").inner_text()
+    assert "ValueError: spend column has gone missing" in trace
+    assert "sample_flows.py" in trace and 'raise ValueError("spend column' in trace
+    assert "about to fail on 50 rows" in page.locator("#logs").inner_text()
+    page.screenshot(path=shots / "failed-op.png", full_page=True)
+
+
+def test_a_table_preview_has_its_profile_and_heat_mapped_values(
+    ui: str, page: Any, shots: Path
+) -> None:
+    page.goto(f"{ui}/flows/ui/runs/run-1/ops/customers")
+    profile = page.locator("#output-out table.profile tbody tr")
+    assert profile.count() == 4
+    spend = profile.nth(2).inner_text().split("\t")
+    assert spend[:4] == ["spend", "Float64", "0", "50"]
+    assert page.locator("#output-out table.profile .hist span").count() >= 30
+    head = page.locator("#output-out table.head tbody tr")
+    assert head.count() == 20
+    assert "background" in (head.nth(0).locator("td").nth(2).get_attribute("style") or "")
+    page.screenshot(path=shots / "table-preview.png", full_page=True)
+
+
+def test_an_image_preview_opens_the_full_image(ui: str, page: Any, shots: Path) -> None:
+    page.goto(f"{ui}/flows/ui/runs/run-1/ops/render")
+    thumb = page.locator("#output-picture img.thumb")
+    assert thumb.evaluate("img => img.naturalWidth") == 8
+    page.screenshot(path=shots / "image-preview.png", full_page=True)
+    with page.expect_navigation():
+        thumb.click()
+    assert page.url.endswith("/ops/render/outputs/picture")
+    assert page.evaluate("document.images[0].naturalWidth") == 8
+    assert "bytes" in page.goto(f"{ui}/flows/ui/runs/run-1/ops/render").text()
+    assert "array of shape 50 × 2, float64" in page.locator("#output-matrix").inner_text()
+
+
+def test_an_older_run_is_drawn_with_its_own_versions_structure(ui: str, page: Any) -> None:
+    def ops(run: str) -> set[str]:
+        page.goto(f"{ui}/flows/evolving/runs/{run}")
+        return {a.get_attribute("data-op") for a in page.locator("svg.dag a").all()}
+
+    assert ops("new") == {"source", "scaled", "grow"}
+    assert ops("old") == {"source", "scaled"}
+    page.goto(f"{ui}/flows/evolving")
+    assert page.locator("#versions tbody tr").count() == 2
+
+
+def test_html_in_names_values_and_logs_is_shown_as_text(ui: str, page: Any, shots: Path) -> None:
+    page.goto(f"{ui}/flows/ui/runs/run-1/ops/hostile")
+    assert page.locator("#output-out table.head th").first.inner_text() == ui_flows.HOSTILE
+    assert page.locator("#output-out table.profile td").first.inner_text() == ui_flows.HOSTILE
+    assert "<img src=x onerror=alert(2)>" in page.locator("#output-out table.head").inner_text()
+    assert "<b>not bold</b>" in page.locator("#logs").inner_text()
+    assert page.locator("script").count() == 0 and page.locator("main img").count() == 0
+    assert page.locator("b").count() == 0
+    page.screenshot(path=shots / "hostile.png", full_page=True)
+
+
+def test_metric_history_and_check_results(ui: str, page: Any, shots: Path) -> None:
+    page.goto(f"{ui}/flows/ui/runs/run-2/ops/mean_spend")
+    points = page.locator("#metric-history circle")
+    assert points.count() == 2
+    assert "run-2" in points.nth(1).text_content()  # oldest on the left, this run highlighted
+    assert points.nth(1).get_attribute("fill") != points.nth(0).get_attribute("fill")
+    page.screenshot(path=shots / "metric.png", full_page=True)
+    page.goto(f"{ui}/flows/ui/runs/run-2/ops/spend_positive")
+    assert "failed — 44 of 50 values false, severity warning" in page.locator("#check").inner_text()
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
+    request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode(), response.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), exc.headers
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_missing_things_are_404_with_what_is_missing(ui: str) -> None:
+    status, body, _ = get(f"{ui}/flows/ui/runs/no-such-run")
+    assert status == 404 and "flow &quot;ui&quot; has no run &quot;no-such-run&quot;" in body
+    status, body, _ = get(f"{ui}/flows/nope")
+    assert status == 404 and "no flow" in body
+    status, body, _ = get(f"{ui}/flows/ui/runs/run-1/ops/nope")
+    assert status == 404 and "has no op" in body
+    status, _, _ = get(f"{ui}/flows/ui/runs/run-1/ops/after_explode/outputs/out")
+    assert status == 404  # blocked: never stored
+
+
+def test_a_token_is_required_when_set(store_url: str) -> None:
+    server = UiServer(ss.Store(store_url), "127.0.0.1", 0, "s3cret")
+    try:
+        assert get(server.url)[0] == 401
+        assert get(server.url, {"Authorization": "Bearer wrong"})[0] == 401
+        assert get(server.url, {"Authorization": "Bearer s3cret"})[0] == 200
+        status, _, headers = get(f"{server.url}/flows/ui?token=s3cret")
+        assert status == 303 and headers["Location"] == "/flows/ui"
+        cookie = headers["Set-Cookie"].split(";")[0]
+        assert "HttpOnly" in headers["Set-Cookie"]
+        assert get(f"{server.url}/flows/ui", {"Cookie": cookie})[0] == 200
+        assert get(f"{server.url}/?token=wrong")[0] == 401
+    finally:
+        server.stop()
+
+
+def test_beyond_loopback_the_ui_refuses_to_start_without_a_token(store_url: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "ui", "--store", store_url, "--host", "0.0.0.0",
+         "--port", "0"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "SLIPSTREAM_UI_TOKEN": ""},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "reachable from other machines" in proc.stderr and "--token" in proc.stderr
