@@ -139,7 +139,8 @@ def test_an_image_preview_opens_the_full_image(ui: str, page: Any, shots: Path) 
     assert page.url.endswith("/ops/render/outputs/picture")
     assert page.evaluate("document.images[0].naturalWidth") == 8
     assert "bytes" in page.goto(f"{ui}/flows/ui/runs/run-1/ops/render").text()
-    assert "array of shape 50 × 2, float64" in page.locator("#output-matrix").inner_text()
+    matrix = page.locator("#output-matrix").inner_text()
+    assert "array of shape 50 \N{MULTIPLICATION SIGN} 2, float64" in matrix
 
 
 def test_an_older_run_is_drawn_with_its_own_versions_structure(ui: str, page: Any) -> None:

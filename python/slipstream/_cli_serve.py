@@ -24,10 +24,10 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
     )
     store_option(ui)
     ui.add_argument("--host", default="127.0.0.1",
-                    help="address to bind (default 127.0.0.1; any other needs --token)")  # fmt: skip
+                    help="address to bind (default 127.0.0.1; others need --token)")  # fmt: skip
     ui.add_argument("--port", type=int, default=8040, help="port (default 8040; 0: any free)")
     ui.add_argument("--token", default=os.environ.get("SLIPSTREAM_UI_TOKEN"),
-                    help="token every request must carry (default: $SLIPSTREAM_UI_TOKEN)")  # fmt: skip
+                    help="token all requests must carry ($SLIPSTREAM_UI_TOKEN)")  # fmt: skip
     ui.add_argument("--airflow", help="Airflow's base URL, for links to its runs")
     ui.set_defaults(handler=_ui)
 
