@@ -3,6 +3,8 @@ task processes import them by module path (the tests put the repository on PYTHO
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +102,20 @@ def evolving(version: int) -> ss.Flow:
     if version == 2:
         out = grow(out)
     return ss.Flow("evolving", outputs=[out])
+
+
+@ss.op
+def wait_for(marker_dir: str, name: str) -> str:
+    """Holds its task running until `<marker_dir>/<name>` exists (at most two minutes)."""
+    path = os.path.join(marker_dir, name)
+    deadline = time.monotonic() + 120
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.2)
+    return name
+
+
+def gated(marker_dir: str) -> ss.Flow:
+    """One op that runs until a file named by the `gate` param appears."""
+    return ss.Flow("gated", outputs=[wait_for(marker_dir, ss.param("gate", default="open"))])

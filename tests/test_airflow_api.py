@@ -1,30 +1,54 @@
-"""A run triggered through the Airflow 3 REST API, against api-server + scheduler +
-dag-processor: retries, failures, checks and a conf override as Airflow itself runs them."""
+"""Runs triggered through the Airflow 3 REST API, against api-server + scheduler +
+dag-processor: retries, failures, checks and a conf override as Airflow itself runs them,
+and `slipstream sync` copying Airflow's run and task states into the store."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import slipstream as ss
 
 from tests import airflow_flows
-from tests.support.airflow import AirflowHome, airflow_stack
+from tests.support.airflow import AirflowApi, AirflowHome, airflow_stack
+from tests.support.servers import free_port
 
 RUN_ID = "manual__2026-11-23T18:50:11.286216+00:00"
 
 
-def test_run_triggered_through_the_rest_api(tmp_path: Path) -> None:
-    store = (tmp_path / "store").as_uri()
-    home = AirflowHome(tmp_path / "airflow")
-    flow = airflow_flows.semantics(marker_dir=str(tmp_path))
-    flow.to_airflow(home.dags, store=store, default_args={"retry_delay": timedelta(seconds=1)})
+class Stack:
+    def __init__(self, api: AirflowApi, store: str, markers: Path) -> None:
+        self.api, self.store, self.markers = api, store, markers
 
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("api")
+    store = (root / "store").as_uri()
+    home = AirflowHome(root / "airflow")
+    retry = {"retry_delay": timedelta(seconds=1)}
+    airflow_flows.semantics(marker_dir=str(root)).to_airflow(
+        home.dags, store=store, default_args=retry
+    )
+    airflow_flows.gated(str(root)).to_airflow(home.dags, store=store)
     with airflow_stack(home) as api:
         api.wait_for_dag("semantics")
-        api.trigger("semantics", RUN_ID, conf={"scale": 5.0})
-        dag_run = api.wait_for_run("semantics", RUN_ID)
-        tasks = api.task_instances("semantics", RUN_ID)
+        api.wait_for_dag("gated")
+        yield Stack(api, store, root)
+
+
+def test_run_triggered_through_the_rest_api(stack: Stack) -> None:
+    api, store = stack.api, stack.store
+    api.trigger("semantics", RUN_ID, conf={"scale": 5.0})
+    dag_run = api.wait_for_run("semantics", RUN_ID)
+    tasks = api.task_instances("semantics", RUN_ID)
 
     assert dag_run["state"] == "failed"
     states = {task_id: ti["state"] for task_id, ti in tasks.items()}
@@ -46,3 +70,91 @@ def test_run_triggered_through_the_rest_api(tmp_path: Path) -> None:
     assert run.ops["consume"].status == "upstream_failed"
     assert run.checks["all_small"]["passed"] is False
     assert run.params == {"scale": 5.0} and run["scaled"]["value"].max() == 5.0
+
+
+def sync(stack: Stack, *extra: str, airflow: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"SLIPSTREAM_AIRFLOW_USERNAME": "admin", "SLIPSTREAM_AIRFLOW_PASSWORD": "admin-pw"}
+    return subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "sync", "--store", stack.store,
+         "--airflow", airflow or stack.api.base_url, *extra],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def snapshot(store: str) -> dict[str, bytes]:
+    folder = Path(store.removeprefix("file://")) / "flows"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def wait_for_task(api: AirflowApi, dag: str, run: str, task: str, state: str) -> None:
+    deadline = time.monotonic() + 180
+    while api.task_instances(dag, run).get(task, {}).get("state") != state:
+        assert time.monotonic() < deadline, f"{dag}/{run}/{task} never became {state}"
+        time.sleep(0.5)
+
+
+def test_sync_copies_every_run_state_idempotently(stack: Stack) -> None:
+    api = stack.api
+    if not _exists(api, "semantics", RUN_ID):  # when run on its own
+        api.trigger("semantics", RUN_ID, conf={"scale": 5.0})
+    (stack.markers / "open").touch()
+    api.trigger("gated", "passes", conf={"gate": "open"})
+    api.trigger("gated", "held", conf={"gate": "later"})
+    api.wait_for_run("semantics", RUN_ID)
+    assert api.wait_for_run("gated", "passes")["state"] == "success"
+    wait_for_task(api, "gated", "held", "wait_for", "running")
+
+    first = sync(stack)
+    assert first.returncode == 0, first.stderr
+    assert "admin-pw" not in first.stdout + first.stderr
+    history = ss.open(stack.store)
+    failed = history.run("semantics", RUN_ID)
+    assert failed.status == "failed" and failed.ended_at is not None
+    flaky = failed.ops["flaky"].state
+    assert flaky["status"] == "success" and flaky["tries"] == 2
+    assert [t["state"] for t in flaky["airflow_tries"]] == ["failed", "success"]
+    assert failed.ops["after_explode"].status == "upstream_failed"
+    assert history.run("gated", "passes").status == "success"
+    held = history.run("gated", "held")
+    assert held.status == "running" and held.ops["wait_for"].status == "running"
+    assert held.ops["wait_for"].record is None  # its task has not written anything yet
+
+    before = snapshot(stack.store)
+    again = sync(stack)
+    assert again.returncode == 0 and "0 updated, 0 new" in again.stdout
+    assert snapshot(stack.store) == before, "a second sync changes nothing"
+
+    (stack.markers / "later").touch()
+    assert api.wait_for_run("gated", "held")["state"] == "success"
+    assert sync(stack).returncode == 0
+    assert ss.open(stack.store).run("gated", "held").status == "success"
+    synced = json.loads(
+        (
+            Path(stack.store.removeprefix("file://")) / "flows/gated/runs/held/airflow.json"
+        ).read_text()
+    )
+    assert synced["tasks"]["wait_for"]["state"] == "success"
+
+
+def test_sync_reports_an_unreachable_airflow_and_keeps_the_store(stack: Stack) -> None:
+    before = snapshot(stack.store)
+    proc = sync(stack, airflow=f"http://127.0.0.1:{free_port()}")
+    assert proc.returncode == 5
+    assert "cannot reach Airflow at http://127.0.0.1:" in proc.stderr
+    assert snapshot(stack.store) == before
+
+
+def test_sync_with_wrong_credentials_says_so(stack: Stack) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "sync", "--store", stack.store,
+         "--airflow", stack.api.base_url, "--username", "admin", "--password", "wrong-pw"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 6
+    assert "refused the credentials of user 'admin'" in proc.stderr
+    assert "wrong-pw" not in proc.stderr
+
+
+def _exists(api: AirflowApi, dag: str, run_id: str) -> bool:
+    runs = api.client.get(f"/dags/{dag}/dagRuns").json()["dag_runs"]
+    return run_id in {r["dag_run_id"] for r in runs}

@@ -181,12 +181,16 @@ class OpRun:
 
     @cached_property
     def tries(self) -> list[TaskRecord]:
-        """The record of every try, first to last."""
+        """The record of every try that left one, first to last (a try still running, or
+        killed from outside, has none)."""
         return list(self._records())
 
     def _records(self) -> Iterator[TaskRecord]:
         for n in range(1, int(self.state.get("tries", 0)) + 1):
-            yield _json(self.run.store, record_path(self.prefix, self.run.run_id, n))
+            try:
+                yield _json(self.run.store, record_path(self.prefix, self.run.run_id, n))
+            except ArtifactNotFound:
+                continue
 
     @property
     def record(self) -> TaskRecord | None:

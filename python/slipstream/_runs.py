@@ -3,9 +3,12 @@ one state file per op, written only by that op's task, so that parallel tasks ne
 
     flows/<flow>/runs/<run>/run.json        version, params, trigger, start
     flows/<flow>/runs/<run>/ops/<op>.json   status, tries, error summary, metric, check
+    flows/<flow>/runs/<run>/airflow.json    Airflow's run and task states (`slipstream sync`)
 
-The local runner writes the whole run into `run.json`; readers merge the op files over it
-and, for a run still in progress or seen only through its tasks, derive what is missing.
+The local runner writes the whole run into `run.json`, final. For a run seen through its
+tasks, readers merge the op files over the header, then Airflow's word on the run and on
+every task whose Airflow try is as new as its op file (a killed task writes no file), and
+derive what is still missing. The web UI merges the same way (`slipstream-ui`'s index).
 """
 
 from __future__ import annotations
@@ -87,20 +90,30 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
     """The run record with the op files of its tasks merged in, and what they leave open
     derived: ops below a failure are `upstream_failed`, and a run whose ops have all ended
     has a final status."""
-    prefix = flow_run_path(record["flow"], record["run_id"]).removesuffix("run.json") + "ops/"
-    for path in store.list(prefix):
-        name = path[len(prefix) : -len(".json")]
-        if name in record["ops"]:
+    if record["status"] != "running":
+        return record
+    run_dir = flow_run_path(record["flow"], record["run_id"]).removesuffix("run.json")
+    airflow: dict[str, Any] | None = None
+    for path in store.list(run_dir):
+        rest = path[len(run_dir) :]
+        if rest == "airflow.json":
+            airflow = json.loads(store.get_object(path))
+        name = rest.removeprefix("ops/").removesuffix(".json")
+        if rest.startswith("ops/") and name in record["ops"]:
             state = json.loads(store.get_object(path))
             record["ops"][name].update(state)
             if state.get("metric") is not None:
                 record["metrics"][name] = state["metric"]
             if state.get("check") is not None:
                 record["checks"][name] = state["check"]
-    if record["status"] != "running":
-        return record
-    ops = {op["name"]: op for op in spec["ops"]}
     states = record["ops"]
+    for name, task in (airflow or {}).get("tasks", {}).items():
+        if name in states and task["try_number"] >= states[name].get("tries", 0):
+            states[name]["status"] = _AIRFLOW_STATES.get(task["state"], task["state"])
+            states[name]["tries"] = task["try_number"]
+        if name in states:
+            states[name]["airflow_tries"] = task["tries"]
+    ops = {op["name"]: op for op in spec["ops"]}
     for name, op in ops.items():  # dependency order
         blocked = [
             u for u in op["upstream"] if states[u]["status"] in ("failed", "upstream_failed")
@@ -108,9 +121,26 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
         if states[name]["status"] == "pending" and blocked:
             states[name].update(status="upstream_failed", blocked_by=blocked)
     statuses = {s["status"] for s in states.values()}
-    if statuses <= set(FINAL):
+    run_state = (airflow or {}).get("state")
+    if run_state in ("success", "failed", "queued"):
+        record["status"] = run_state
+    elif statuses <= set(FINAL):
         record["status"] = "success" if statuses == {"success"} else "failed"
+    if airflow and airflow.get("end_date"):
+        record["ended_at"] = airflow["end_date"]
     return record
+
+
+# Airflow task-instance states as op statuses (None: not scheduled yet).
+_AIRFLOW_STATES: dict[str | None, str] = {
+    None: "pending",
+    "scheduled": "queued",
+    "queued": "queued",
+    "deferred": "queued",
+    "restarting": "queued",
+    "up_for_reschedule": "queued",
+    "removed": "skipped",
+}
 
 
 def dump(record: Mapping[str, Any]) -> bytes:

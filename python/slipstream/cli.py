@@ -2,7 +2,8 @@
 
     slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
     slipstream flows | runs FLOW | show FLOW RUN [OP] | logs FLOW RUN OP | diff FLOW A B
-    slipstream ui [--host H] [--port P] [--token T]
+    slipstream ui [--host H] [--port P] [--token T] [--airflow URL]
+    slipstream sync --airflow URL [--interval N]
 
 `task` runs one attempt of one op of a published flow version, exactly as an Airflow task
 does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "task":
         return _task(parser, args)
-    if args.command in ("ui",):
+    if args.command in ("ui", "sync"):
         return int(args.handler(args))
     return _cli_history.run(args)
 
