@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
 	@echo "make test    run every test (Rust, Python, S3, PostgreSQL, Airflow 3 and 2, the task image)"
-	@echo "make bench   run the benchmarks (handoff, extract, airflow overhead) against the alternatives"
+	@echo "make bench   run the benchmarks (handoff, extract, airflow overhead, UI scale)"
 
 # The stamps are named after the hash of what they install, so they need no prerequisites:
 # a fresh clone (new file times, same contents) reuses the venvs as they are.
@@ -106,6 +106,7 @@ bench: develop-release postgres
 	$(PY) bench/handoff.py
 	$(PY) bench/extract.py
 	$(PY) bench/airflow_overhead.py
+	$(PY) bench/ui_scale.py
 
 clean:
 	cargo clean

@@ -42,3 +42,14 @@ def test_airflow_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     stdout, results = run_bench("airflow_overhead.py", tmp_path / "a.json", **small)
     assert "per task over a bare PythonOperator" in stdout
     assert set(results["parse"]) == {"overhead_empty", "overhead_bare", "overhead_slipstream"}
+
+
+def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    stdout, results = run_bench(
+        "ui_scale.py", tmp_path / "u.json",
+        SLIPSTREAM_BENCH_RUNS="15", SLIPSTREAM_BENCH_OPS="12", SLIPSTREAM_BENCH_REPEATS="1",
+    )  # fmt: skip
+    assert "UI with 15 runs of a 12-op flow" in stdout
+    assert set(results["local"]) == set(results["airflow"]) == {
+        "runs_list_s", "run_page_s", "op_page_s",
+    }  # fmt: skip
