@@ -82,7 +82,7 @@ def _sync(args: argparse.Namespace) -> int:
             _sync.sync_forever(lambda: _client(args), store, args.interval)
         client = _client(args)
         try:
-            _sync._report(_sync.sync_once(client, store))
+            _sync.report(_sync.sync_once(client, store))
         finally:
             client.close()
     except KeyboardInterrupt:

@@ -264,7 +264,7 @@ def sync_forever(client_factory: Any, store: Store, interval: float) -> None:
         try:
             client = client or client_factory()
             stats = sync_once(client, store)
-            _report(stats)
+            report(stats)
             wait = interval
         except AirflowError as exc:
             print(f"slipstream sync: {exc}; next try in {wait:.0f} s", file=sys.stderr, flush=True)
@@ -275,7 +275,7 @@ def sync_forever(client_factory: Any, store: Store, interval: float) -> None:
         time.sleep(interval)
 
 
-def _report(stats: Stats) -> None:
+def report(stats: Stats) -> None:
     print(
         f"slipstream sync: {stats.dags} DAG(s), {stats.runs_seen} run(s) seen, "
         f"{stats.runs_written} updated, {stats.headers_written} new",

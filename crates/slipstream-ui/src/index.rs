@@ -171,7 +171,10 @@ impl Index {
                 .into_iter()
                 .filter(|(_, f)| f.iter().any(|p| p == "run.json")),
         )
-        .map(|(run, rest)| async move { self.load_run(flow, &format!("{dir}{run}/"), &rest).await })
+        .map(|(run, rest)| async move {
+            self.load_run(flow, &format!("{dir}{run}/"), Some(rest))
+                .await
+        })
         .buffer_unordered(CONCURRENT_READS)
         .try_collect()
         .await?;
@@ -182,29 +185,34 @@ impl Index {
     pub async fn run(&self, flow: &str, run_id: &str) -> Result<Run> {
         let id = RunId::new(run_id).map_err(|e| UiError::BadRequest(e.to_string()))?;
         let path = slipstream_core::flow_run_path(&flow_name(flow)?, &id);
-        let dir = path.trim_end_matches("run.json").to_owned();
-        let rest: Vec<String> = self
-            .store
-            .list(&dir)
-            .await?
-            .into_iter()
-            .map(|p| p[dir.len()..].to_owned())
-            .collect();
-        if !rest.iter().any(|p| p == "run.json") {
-            return Err(UiError::NotFound(format!(
-                "flow {flow:?} has no run {run_id:?}"
-            )));
-        }
-        self.load_run(flow, &dir, &rest).await
+        let dir = path.trim_end_matches("run.json");
+        self.load_run(flow, dir, None).await.map_err(|e| match e {
+            UiError::Store(StoreError::NotFound { .. }) => {
+                UiError::NotFound(format!("flow {flow:?} has no run {run_id:?}"))
+            }
+            other => other,
+        })
     }
 
-    async fn load_run(&self, flow: &str, dir: &str, files: &[String]) -> Result<Run> {
+    /// The run whose files are in `dir`: `files` (relative to `dir`) when the caller has
+    /// listed them already, else they are listed only if the run needs merging.
+    async fn load_run(&self, flow: &str, dir: &str, files: Option<Vec<String>>) -> Result<Run> {
         let mut record = self.json(&format!("{dir}run.json"), "run record").await?;
         let version = record["version"].as_str().unwrap_or_default().to_owned();
         let spec = self.spec(flow, &version).await?;
         if record["status"] != "running" {
             return Ok(Run { record, spec });
         }
+        let files = match files {
+            Some(files) => files,
+            None => self
+                .store
+                .list(dir)
+                .await?
+                .into_iter()
+                .map(|p| p[dir.len()..].to_owned())
+                .collect(),
+        };
         let op_files: Vec<String> = files
             .iter()
             .filter(|f| f.starts_with("ops/") && f.ends_with(".json"))

@@ -165,10 +165,12 @@ async fn op(
     let prefix = op["prefix"].as_str().unwrap_or_default();
     let state = run.ops().get(&name).cloned().unwrap_or(Value::Null);
     let tries = state["tries"].as_u64().unwrap_or(0) as u32;
-    let mut records = Vec::new();
-    for n in 1..=tries {
-        records.push(app.index.try_record(prefix, &run_id, n).await.ok());
-    }
+    let index = &app.index;
+    let run_id_ref = run_id.as_str();
+    let records = futures::future::join_all(
+        (1..=tries).map(|n| async move { index.try_record(prefix, run_id_ref, n).await.ok() }),
+    )
+    .await;
     let mut outputs = Vec::new();
     for out in op["outputs"]
         .as_array()

@@ -145,6 +145,10 @@ pub fn decode<'py>(py: Python<'py>, payload: &[u8]) -> PyResult<Bound<'py, PyAny
     from_value(py, &tree)
 }
 
+fn from_values<'py>(py: Python<'py>, items: &[Value]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    items.iter().map(|i| from_value(py, i)).collect()
+}
+
 fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::None => py.None().into_bound(py),
@@ -158,22 +162,8 @@ fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
         Value::Float(f) => PyFloat::new(py, *f).into_any(),
         Value::Str(s) => PyString::new(py, s).into_any(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),
-        Value::List(items) => PyList::new(
-            py,
-            items
-                .iter()
-                .map(|i| from_value(py, i))
-                .collect::<PyResult<Vec<_>>>()?,
-        )?
-        .into_any(),
-        Value::Tuple(items) => PyTuple::new(
-            py,
-            items
-                .iter()
-                .map(|i| from_value(py, i))
-                .collect::<PyResult<Vec<_>>>()?,
-        )?
-        .into_any(),
+        Value::List(items) => PyList::new(py, from_values(py, items)?)?.into_any(),
+        Value::Tuple(items) => PyTuple::new(py, from_values(py, items)?)?.into_any(),
         Value::Dict(entries) => {
             let dict = PyDict::new(py);
             for (k, v) in entries {

@@ -39,11 +39,10 @@ pub fn output_url(flow: &str, run: &str, op: &str, output: &str) -> String {
 
 /// Seconds between two RFC 3339 timestamps (`…Z` or `…+00:00`), if both parse.
 pub fn seconds_between(start: &str, end: &str) -> Option<f64> {
+    // Every timestamp slipstream and Airflow write is UTC; the weak parser takes it bare.
     let parse = |s: &str| {
-        let utc = s
-            .strip_suffix("+00:00")
-            .map_or_else(|| s.to_owned(), |s| format!("{s}Z"));
-        humantime::parse_rfc3339_weak(utc.trim_end_matches('Z')).ok()
+        let bare = s.trim_end_matches("+00:00").trim_end_matches('Z');
+        humantime::parse_rfc3339_weak(bare).ok()
     };
     let (a, b) = (parse(start)?, parse(end)?);
     Some(b.duration_since(a).ok()?.as_secs_f64())
