@@ -1,17 +1,27 @@
-"""The reading commands of `slipstream` on a real store: flows, runs, show, logs, diff, with
-`--json` and exit codes that scripts can rely on."""
+"""The reading commands of `slipstream` on a real store: flows, runs, show, logs, get, diff,
+with `--json` and exit codes that scripts can rely on."""
 
 from __future__ import annotations
 
 import json
+import os
+import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+import slipstream as ss
+from PIL import Image
 
 from tests import airflow_flows, sample_flows
+from tests.conftest import make_bucket
+
+#: 24 MiB: several chunks on both backends, and above the size from which `get` shows progress.
+BLOB = bytes(range(256)) * (96 * 1024)
 
 
 def cli(store: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,3 +104,110 @@ def test_missing_things_exit_3(store: str, args: tuple[str, ...]) -> None:
 def test_bad_command_lines_exit_2(store: str, tmp_path: Path) -> None:
     assert cli(store, "runs").returncode == 2
     assert cli(store, "frobnicate").returncode == 2
+
+
+def test_get_writes_the_verified_payload(store: str, tmp_path: Path) -> None:
+    proc = cli(store, "get", "sample", "run-1", "customers", "-o", str(tmp_path / "c.parquet"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{tmp_path / 'c.parquet'}: frame pandas.DataFrame, 50 rows")
+    assert "verified" in proc.stdout
+    table = pq.read_table(tmp_path / "c.parquet")
+    stored = ss.open(store).run("sample", "run-1")["customers"]
+    assert table.num_rows == 50 and table.column("spend").to_pylist() == list(stored["spend"])
+    # A folder as -o gets the default name; the output is named when the op has several.
+    proc = cli(store, "get", "sample", "run-1", "render", "picture", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "render.picture.png") as picture:
+        assert picture.size == (8, 8) and picture.getpixel((1, 0)) == 4
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no leftovers"
+
+
+def test_get_explains_what_it_cannot_do(store: str, tmp_path: Path) -> None:
+    ambiguous = cli(store, "get", "sample", "run-1", "render", "-o", str(tmp_path))
+    assert ambiguous.returncode == 2 and "outputs matrix, picture" in ambiguous.stderr
+    no_output = cli(store, "get", "sample", "run-1", "render", "nope", "-o", str(tmp_path))
+    assert no_output.returncode == 3 and "no output 'nope'" in no_output.stderr
+    failed = cli(store, "get", "sample", "run-1", "explode", "-o", str(tmp_path))
+    assert failed.returncode == 3 and "has status failed" in failed.stderr
+    missing_dir = tmp_path / "no" / "such" / "x.parquet"
+    unwritable = cli(store, "get", "sample", "run-1", "customers", "-o", str(missing_dir))
+    assert unwritable.returncode == 1 and str(missing_dir.parent) in unwritable.stderr
+    assert not list(tmp_path.iterdir()), "nothing written by the refused commands"
+
+
+def test_get_never_writes_a_corrupt_payload(store: str, tmp_path: Path) -> None:
+    copy = tmp_path / "store"
+    shutil.copytree(Path(store.removeprefix("file://")), copy)
+    run = ss.open(copy.as_uri()).run("sample", "run-1")
+    key = run.key("render", "matrix")
+    payload = copy / payload_path(run.store, key)
+    data = bytearray(payload.read_bytes())
+    data[-1] ^= 0x01  # the last byte: found only after every byte has gone by
+    payload.write_bytes(bytes(data))
+    dest = tmp_path / "matrix.bin"
+    dest.write_text("what was here before")
+    proc = cli(copy.as_uri(), "get", "sample", "run-1", "render", "matrix", "-o", str(dest))
+    assert proc.returncode == 4 and "corrupt" in proc.stderr and "checksum" in proc.stderr
+    assert dest.read_text() == "what was here before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.bin", "store"]
+
+
+@ss.op
+def blob() -> bytes:
+    return BLOB
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def big_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "local":
+        url = (tmp_path_factory.mktemp("big") / "store").as_uri()
+    else:
+        url = f"s3://{make_bucket(request.getfixturevalue('s3_endpoint'))}/cli"
+    ss.Flow("big", outputs=[blob()]).run(url, run_id="r")
+    return url
+
+
+def test_get_streams_a_large_artifact(big_store: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SLIPSTREAM_S3_PART_SIZE_MB": "5"}  # five ranges on S3
+    proc = subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "get", "big", "r", "blob", "--store", big_store],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "", "no progress bar off a terminal"
+    assert (tmp_path / "blob.bin").read_bytes() == stored_payload(big_store)
+
+
+def test_get_draws_progress_on_a_terminal(big_store: str, tmp_path: Path) -> None:
+    """Progress goes to stderr only when it is a terminal: here a pseudo-terminal."""
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slipstream.cli", "get", "big", "r", "blob", "--store", big_store],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=secondary,
+    )  # fmt: skip
+    os.close(secondary)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(primary)
+    assert proc.wait(timeout=120) == 0
+    assert proc.stdout is not None and b"blob.bin: bytes" in proc.stdout.read()
+    assert b"blob.bin [" in drawn and b"/24.00 MiB" in drawn, drawn[:300]
+    assert (tmp_path / "blob.bin").read_bytes() == stored_payload(big_store)
+
+
+def stored_payload(url: str) -> bytes:
+    run = ss.open(url).run("big", "r")
+    key = run.key("blob")
+    return run.store.get_object(payload_path(run.store, key))
+
+
+def payload_path(store: ss.Store, key: ss.ArtifactKey) -> str:
+    """The payload's object path: beside the manifest, under the name the manifest gives."""
+    return f"{key.manifest_path.rpartition('/')[0]}/{store.manifest(key)['payload']}"

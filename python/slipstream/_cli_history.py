@@ -1,8 +1,9 @@
-"""The reading commands of `slipstream`: flows, runs, show, logs, diff. They read only the
-store (`--store`, default $SLIPSTREAM_STORE or the embedded default store).
+"""The reading commands of `slipstream`: flows, runs, show, logs, get, diff. They read only
+the store (`--store`, default $SLIPSTREAM_STORE or the embedded default store).
 
-Exit codes scripts can rely on: 0 done, 2 bad command line, 3 no such flow, version, run,
-op or try, 4 the store cannot be read.
+Exit codes scripts can rely on: 0 done, 1 the output file cannot be written, 2 bad command
+line, 3 no such flow, version, run, op, output or try, 4 the store cannot be read or an
+artifact in it is corrupt.
 """
 
 from __future__ import annotations
@@ -12,14 +13,24 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+FILE_ERROR = 1
+USAGE = 2
 NOT_FOUND = 3
 STORE_ERROR = 4
+
+#: `get` draws a progress bar (on a terminal) for payloads from this size on.
+PROGRESS_FROM_BYTES = 4 * 1024 * 1024
 
 
 class NotFound(Exception):
     """What the command line names does not exist."""
+
+
+class Ambiguous(Exception):
+    """The command line leaves a choice open that it must make."""
 
 
 def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -45,6 +56,20 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
     logs.add_argument("run_id")
     logs.add_argument("op")
     logs.add_argument("--try", dest="try_number", type=int, help="try number (default: last)")
+    get = command("get", "download an output as stored (Parquet, PNG, bincode...), verified",
+                  _get, json_flag=False)  # fmt: skip
+    get.add_argument("flow")
+    get.add_argument("run_id")
+    get.add_argument("op")
+    get.add_argument("output", nargs="?", help="which output (default: the op's only one)")
+    get.add_argument(
+        "-o",
+        dest="path",
+        type=Path,
+        metavar="FILE",
+        help="file or folder to write to (default: <op>[.<output>].<ext> here)",
+    )
+    get.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     diff = command("diff", "what changed between two versions of a flow", _diff)
     diff.add_argument("flow")
     diff.add_argument("version_a")
@@ -54,17 +79,23 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
 def run(args: argparse.Namespace) -> int:
     """Runs a reading command with its exit code."""
     import slipstream as ss
-    from slipstream.errors import ArtifactNotFound, StorageError
+    from slipstream.errors import ArtifactNotFound, CorruptArtifact, StorageError
 
     try:
         return int(args.handler(ss.open(args.store), args))
+    except Ambiguous as exc:
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return USAGE
     except (NotFound, ArtifactNotFound, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"slipstream: {message}", file=sys.stderr)
         return NOT_FOUND
-    except (StorageError, ValueError) as exc:
+    except (StorageError, CorruptArtifact, ValueError) as exc:
         print(f"slipstream: {exc}", file=sys.stderr)
         return STORE_ERROR
+    except OSError as exc:  # after ArtifactNotFound, which is a FileNotFoundError too
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return FILE_ERROR
 
 
 def _flows(history: Any, args: argparse.Namespace) -> int:
@@ -144,6 +175,41 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
     record = tries[number - 1]
     sys.stdout.write(record["stdout"])
     sys.stdout.write(record["stderr"])
+    return 0
+
+
+def _get(history: Any, args: argparse.Namespace) -> int:
+    from slipstream.errors import ArtifactNotFound
+
+    run = _find_run(history, args.flow, args.run_id)
+    op = _find_op(run, args.op)
+    outputs = list(run.version.ops[op.name]["outputs"])
+    output = args.output or (outputs[0] if len(outputs) == 1 else None)
+    if output is None:
+        raise Ambiguous(f"op {op.name!r} has outputs {', '.join(outputs)}: name the one to get")
+    if output not in outputs:
+        raise NotFound(f"op {op.name!r} has no output {output!r} (its outputs: "
+                       f"{', '.join(outputs)})")  # fmt: skip
+    key = run.key(op.name, output)
+    try:
+        manifest = history.store.manifest(key)
+    except ArtifactNotFound:
+        if op.status == "success":
+            raise
+        raise NotFound(f"op {op.name!r} has status {op.status} in run {run.run_id!r}: it stored no "
+                       f"{output!r}; see `slipstream show {run.flow} {run.run_id} "
+                       f"{op.name}`") from None  # fmt: skip
+    extension = manifest["payload"].rpartition(".")[2]
+    name = f"{op.name}.{extension}" if output == "out" else f"{op.name}.{output}.{extension}"
+    path = args.path or Path(name)
+    if path.is_dir():
+        path = path / name
+    progress = not args.quiet and manifest["bytes"] >= PROGRESS_FROM_BYTES
+    manifest = history.store.download(key, path, progress=progress)
+    if not args.quiet:
+        rows = f", {manifest['rows']} rows" if manifest.get("rows") is not None else ""
+        print(f"{path}: {manifest['type']} {manifest['flavor']}{rows}, {manifest['bytes']} "
+              f"bytes of {manifest['codec']}, {manifest['checksum']} verified")  # fmt: skip
     return 0
 
 

@@ -10,9 +10,20 @@ use std::str::FromStr;
 pub struct Checksum(u32);
 
 impl Checksum {
+    /// Checksum of no bytes: the start of a checksum computed piece by piece with
+    /// [`Checksum::append`].
+    pub const EMPTY: Self = Self(0);
+
     /// Checksum of `data`.
     pub fn of(data: &[u8]) -> Self {
         Self(crc32c::crc32c(data))
+    }
+
+    /// Checksum of the bytes this one covers followed by `data`, for payloads that arrive in
+    /// chunks: `EMPTY.append(a).append(b) == of(a ++ b)`.
+    #[must_use]
+    pub fn append(self, data: &[u8]) -> Self {
+        Self(crc32c::crc32c_append(self.0, data))
     }
 
     /// Eight lowercase hex digits, used to name content-addressed payload objects.
@@ -50,6 +61,16 @@ mod tests {
         assert_eq!(c.to_string().parse::<Checksum>().unwrap(), c);
         assert!("md5:00".parse::<Checksum>().is_err());
         assert!("crc32c:zz".parse::<Checksum>().is_err());
+    }
+
+    #[test]
+    fn chunked_equals_whole() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let chunked = data
+            .chunks(999)
+            .fold(Checksum::EMPTY, |sum, chunk| sum.append(chunk));
+        assert_eq!(chunked, Checksum::of(&data));
+        assert_eq!(Checksum::EMPTY, Checksum::of(b""));
     }
 
     #[test]

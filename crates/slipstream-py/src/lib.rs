@@ -3,6 +3,7 @@
 
 mod capture;
 mod codec;
+mod download;
 mod errors;
 mod key;
 mod layout;

@@ -1,14 +1,17 @@
 //! `slipstream.Store`: artifacts in and out of a local folder or S3.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use slipstream_core::Manifest;
 use slipstream_store::{ObjectStore, artifacts};
 
 use crate::codec;
+use crate::download::{DownloadError, download};
 use crate::errors::store_error;
 use crate::key::PyArtifactKey;
 use crate::runtime::wait;
@@ -47,6 +50,15 @@ fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'p
         .import("json")?
         .call_method1("loads", (json,))?
         .cast_into::<PyDict>()?)
+}
+
+/// An `OSError` of the right subclass (`PermissionError`, `FileNotFoundError`…) naming `path`.
+fn file_error(path: &std::path::Path, source: std::io::Error) -> PyErr {
+    let filename = path.display().to_string();
+    match source.raw_os_error() {
+        Some(errno) => PyOSError::new_err((errno, source.to_string(), filename)),
+        None => PyOSError::new_err(format!("cannot write {filename}: {source}")),
+    }
 }
 
 #[pymethods]
@@ -124,6 +136,28 @@ impl PyStore {
         let (manifest, payload) = wait(py, async { artifacts::read(store.as_ref(), key).await })?
             .map_err(|e| store_error(py, &key.to_string(), e))?;
         codec::decode(py, key, &manifest, payload, allow_pickle)
+    }
+
+    /// Streams the payload of the artifact under `key` into the file `path`, as stored
+    /// (Parquet, PNG, bincode…), and returns its manifest. Size and checksum are verified on
+    /// the way; `path` appears only when the whole payload is verified, and is left untouched
+    /// otherwise. With `progress`, a bar is drawn on stderr when stderr is a terminal.
+    #[pyo3(signature = (key, path, *, progress = false))]
+    fn download<'py>(
+        &self,
+        py: Python<'py>,
+        key: &PyArtifactKey,
+        path: PathBuf,
+        progress: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        let manifest =
+            wait(py, download(store.as_ref(), key, &path, progress))?.map_err(|e| match e {
+                DownloadError::Store(e) => store_error(py, &key.to_string(), e),
+                DownloadError::File { path, source } => file_error(&path, source),
+            })?;
+        manifest_dict(py, &manifest)
     }
 
     /// The manifest of the artifact under `key`.

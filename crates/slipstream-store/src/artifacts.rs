@@ -11,9 +11,10 @@
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
+use futures::{TryStreamExt, stream};
 use slipstream_core::{ArtifactKey, Checksum, Manifest};
 
-use crate::{ObjectStore, Result, StoreError};
+use crate::{Chunks, ObjectStore, Result, StoreError};
 
 /// Writes `payload` and then its manifest; fills in the manifest's payload name, size,
 /// checksum, write time and timestamp, and returns the manifest as stored.
@@ -66,44 +67,124 @@ pub async fn read_manifest(store: &dyn ObjectStore, key: &ArtifactKey) -> Result
 /// Reads the manifest and the payload of `key`, verifying the payload's size and checksum.
 pub async fn read(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<(Manifest, Bytes)> {
     let manifest = read_manifest(store, key).await?;
-    let corrupt = |reason: String| StoreError::Corrupt {
-        key: key.to_string(),
-        reason,
-    };
-    if !is_payload_name(&manifest.payload) {
-        return Err(corrupt(format!(
-            "its manifest names an invalid payload {:?}",
-            manifest.payload
-        )));
-    }
-    let path = key.payload_path(&manifest.payload);
-    let payload = match store.get(&path).await {
-        Ok(payload) => payload,
-        Err(StoreError::NotFound { .. }) => {
+    let mut check = Verifier::new(key, &manifest)?;
+    let payload = store.get(&check.path).await.map_err(|e| check.missing(e))?;
+    check.update(&payload)?;
+    check.finish()?;
+    Ok((manifest, payload))
+}
+
+/// Reads the manifest of `key` and its payload as chunks in order, for payloads too large to
+/// hold at once. Size and checksum are verified as the chunks pass: a payload that is too long
+/// fails at the chunk that overflows, a wrong checksum or a short payload fails after the
+/// last chunk. A consumer must therefore treat what it received as data only once the stream
+/// has ended without an error.
+pub async fn read_chunks<'a>(
+    store: &'a dyn ObjectStore,
+    key: &ArtifactKey,
+) -> Result<(Manifest, Chunks<'a>)> {
+    let manifest = read_manifest(store, key).await?;
+    let check = Verifier::new(key, &manifest)?;
+    let chunks = store
+        .get_chunks(&check.path)
+        .await
+        .map_err(|e| check.missing(e))?;
+    let verified = stream::try_unfold(Some((chunks, check)), |state| async move {
+        let Some((mut chunks, mut check)) = state else {
+            return Ok(None);
+        };
+        match chunks.try_next().await? {
+            Some(chunk) => {
+                check.update(&chunk)?;
+                Ok(Some((chunk, Some((chunks, check)))))
+            }
+            None => check.finish().map(|()| None),
+        }
+    });
+    Ok((manifest, Box::pin(verified)))
+}
+
+/// Checks a payload against its manifest as its bytes arrive.
+struct Verifier {
+    key: String,
+    path: String,
+    bytes: u64,
+    checksum: Checksum,
+    seen: u64,
+    sum: Checksum,
+}
+
+impl Verifier {
+    fn new(key: &ArtifactKey, manifest: &Manifest) -> Result<Self> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            key: key.to_string(),
+            reason,
+        };
+        if !is_payload_name(&manifest.payload) {
             return Err(corrupt(format!(
-                "its manifest points at {path}, which is missing"
+                "its manifest names an invalid payload {:?}",
+                manifest.payload
             )));
         }
-        Err(e) => return Err(e),
-    };
-    if payload.len() as u64 != manifest.bytes {
-        return Err(corrupt(format!(
-            "{path} holds {} bytes, its manifest says {}",
-            payload.len(),
-            manifest.bytes
-        )));
+        let checksum = manifest
+            .checksum
+            .parse()
+            .map_err(|e| corrupt(format!("its manifest has {e}")))?;
+        Ok(Self {
+            key: key.to_string(),
+            path: key.payload_path(&manifest.payload),
+            bytes: manifest.bytes,
+            checksum,
+            seen: 0,
+            sum: Checksum::EMPTY,
+        })
     }
-    let expected: Checksum = manifest
-        .checksum
-        .parse()
-        .map_err(|e| corrupt(format!("its manifest has {e}")))?;
-    let actual = Checksum::of(&payload);
-    if actual != expected {
-        return Err(corrupt(format!(
-            "{path} has checksum {actual} but its manifest says {expected}"
-        )));
+
+    fn corrupt(&self, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            key: self.key.clone(),
+            reason,
+        }
     }
-    Ok((manifest, payload))
+
+    /// A payload that is absent although its manifest names it is a corrupt artifact.
+    fn missing(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::NotFound { .. } => self.corrupt(format!(
+                "its manifest points at {}, which is missing",
+                self.path
+            )),
+            other => other,
+        }
+    }
+
+    fn update(&mut self, chunk: &[u8]) -> Result<()> {
+        self.seen += chunk.len() as u64;
+        if self.seen > self.bytes {
+            return Err(self.corrupt(format!(
+                "{} holds more than the {} bytes its manifest says",
+                self.path, self.bytes
+            )));
+        }
+        self.sum = self.sum.append(chunk);
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<()> {
+        if self.seen != self.bytes {
+            return Err(self.corrupt(format!(
+                "{} holds {} bytes, its manifest says {}",
+                self.path, self.seen, self.bytes
+            )));
+        }
+        if self.sum != self.checksum {
+            return Err(self.corrupt(format!(
+                "{} has checksum {} but its manifest says {}",
+                self.path, self.sum, self.checksum
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Whether `key` has a manifest, i.e. a complete artifact.

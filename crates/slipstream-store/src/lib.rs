@@ -12,11 +12,15 @@ mod s3;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream::{self, BoxStream};
 
 pub use error::{Result, StoreError};
 pub use local::LocalStore;
 pub use registry::open;
 pub use s3::{S3Store, S3Tuning};
+
+/// An object read piece by piece, in order.
+pub type Chunks<'a> = BoxStream<'a, Result<Bytes>>;
 
 /// A flat namespace of immutable-until-replaced objects addressed by `/`-separated paths.
 ///
@@ -28,6 +32,12 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     async fn put(&self, path: &str, data: Bytes) -> Result<()>;
     /// Reads the whole object; [`StoreError::NotFound`] if absent.
     async fn get(&self, path: &str) -> Result<Bytes>;
+    /// Reads the object as chunks, in order, so that objects larger than memory can be
+    /// copied elsewhere; [`StoreError::NotFound`] if absent. The default reads it whole.
+    async fn get_chunks(&self, path: &str) -> Result<Chunks<'_>> {
+        let data = self.get(path).await?;
+        Ok(Box::pin(stream::once(async { Ok(data) })))
+    }
     /// Size of the object, or `None` if absent.
     async fn head(&self, path: &str) -> Result<Option<u64>>;
     /// Deletes the object; deleting an absent object is not an error.

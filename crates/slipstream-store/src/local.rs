@@ -1,12 +1,16 @@
 //! The embedded default store: a folder on the local filesystem.
 
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures::stream;
 
-use crate::{ObjectStore, Result, StoreError, check_path};
+use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
+
+/// Size of the chunks [`ObjectStore::get_chunks`] reads a file in.
+const CHUNK: u64 = 2 * 1024 * 1024;
 
 /// Objects as files under a root folder. Writes go to a temporary file in the target folder
 /// that is renamed over the final name, so readers never see a partial file.
@@ -88,6 +92,28 @@ impl ObjectStore for LocalStore {
             .await
             .map(Bytes::from)
             .map_err(|e| self.io("read", path, e))
+    }
+
+    async fn get_chunks(&self, path: &str) -> Result<Chunks<'_>> {
+        let target = self.full(path)?;
+        let file = blocking(move || std::fs::File::open(target))
+            .await
+            .map_err(|e| self.io("read", path, e))?;
+        let path = path.to_owned();
+        let chunks = stream::try_unfold(file, move |mut file| {
+            let path = path.clone();
+            async move {
+                let (file, chunk) = blocking(move || {
+                    let mut chunk = Vec::new();
+                    (&mut file).take(CHUNK).read_to_end(&mut chunk)?;
+                    Ok((file, chunk))
+                })
+                .await
+                .map_err(|e| self.io("read", &path, e))?;
+                Ok((!chunk.is_empty()).then(|| (Bytes::from(chunk), file)))
+            }
+        });
+        Ok(Box::pin(chunks))
     }
 
     async fn head(&self, path: &str) -> Result<Option<u64>> {

@@ -19,7 +19,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::{ObjectStore, Result, StoreError, check_path};
+use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
 
 /// Transfer settings; the defaults suit payloads from kilobytes to tens of gigabytes.
 #[derive(Debug, Clone)]
@@ -270,6 +270,27 @@ impl S3Store {
         self.tuning.part_size.max(len.div_ceil(10_000))
     }
 
+    /// Size and entity tag of the object, or [`StoreError::NotFound`].
+    async fn size_and_etag(&self, path: &str, key: &str) -> Result<(usize, Option<String>)> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        match head {
+            Ok(head) => Ok((
+                head.content_length().unwrap_or(0).max(0) as usize,
+                head.e_tag().map(str::to_owned),
+            )),
+            Err(e) if is_not_found(&e) => Err(StoreError::NotFound {
+                path: path.to_owned(),
+            }),
+            Err(e) => Err(self.error("head", path, e)),
+        }
+    }
+
     async fn get_ranged(
         &self,
         path: &str,
@@ -382,27 +403,9 @@ impl ObjectStore for S3Store {
 
     async fn get(&self, path: &str) -> Result<Bytes> {
         let key = self.key(path)?;
-        let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await;
-        let head = match head {
-            Ok(head) => head,
-            Err(e) if is_not_found(&e) => {
-                return Err(StoreError::NotFound {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(self.error("head", path, e)),
-        };
-        let size = head.content_length().unwrap_or(0).max(0) as usize;
+        let (size, etag) = self.size_and_etag(path, &key).await?;
         if size > self.tuning.part_size {
-            return self
-                .get_ranged(path, &key, size, head.e_tag().map(str::to_owned))
-                .await;
+            return self.get_ranged(path, &key, size, etag).await;
         }
         let resp = self
             .client
@@ -426,6 +429,26 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| self.stream_error(path, e.to_string()))?;
         Ok(body.into_bytes())
+    }
+
+    /// Ranges of `part_size` bytes, `concurrency` of them in flight, handed on in order.
+    async fn get_chunks(&self, path: &str) -> Result<Chunks<'_>> {
+        let key = self.key(path)?;
+        let (size, etag) = self.size_and_etag(path, &key).await?;
+        let chunk = self.tuning.part_size;
+        let path = path.to_owned();
+        let chunks = stream::iter((0..size).step_by(chunk))
+            .map(move |start| {
+                let (path, key, etag) = (path.clone(), key.clone(), etag.clone());
+                async move {
+                    let mut slot = vec![0; chunk.min(size - start)];
+                    self.fetch_range(&path, &key, start, &mut slot, etag)
+                        .await?;
+                    Ok(Bytes::from(slot))
+                }
+            })
+            .buffered(self.tuning.concurrency);
+        Ok(Box::pin(chunks))
     }
 
     async fn head(&self, path: &str) -> Result<Option<u64>> {

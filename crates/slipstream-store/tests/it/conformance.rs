@@ -1,6 +1,7 @@
 //! Behaviour every [`ObjectStore`] must have, and the artifact protocol on top of it.
 
 use bytes::Bytes;
+use futures::TryStreamExt;
 use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
@@ -17,6 +18,8 @@ pub async fn run_all(store: &dyn ObjectStore, large: usize) {
     artifact_protocol(store).await;
     corrupted_payload_is_detected(store).await;
     retry_replaces_the_payload(store).await;
+    chunked_reads_match_whole_reads(store, large).await;
+    chunked_artifact_reads_verify(store, large).await;
 }
 
 async fn put_get_head_delete(store: &dyn ObjectStore) {
@@ -190,4 +193,92 @@ async fn retry_replaces_the_payload(store: &dyn ObjectStore) {
         2,
         "the first try's payload is cleaned up: {listed:?}"
     );
+}
+
+/// Every chunk, concatenated; the first error if any.
+async fn collect(chunks: slipstream_store::Chunks<'_>) -> Result<Vec<u8>, StoreError> {
+    chunks
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+}
+
+async fn chunked_reads_match_whole_reads(store: &dyn ObjectStore, large: usize) {
+    let data: Vec<u8> = (0..large).map(|i| (i * 13 % 241) as u8).collect();
+    store
+        .put("chunks/big", Bytes::from(data.clone()))
+        .await
+        .unwrap();
+    let mut pieces = 0;
+    let chunks = store.get_chunks("chunks/big").await.unwrap();
+    let back = chunks
+        .inspect_ok(|_| pieces += 1)
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+        .unwrap();
+    assert!(back == data, "chunked read differs from what was written");
+    assert!(pieces > 1, "a large object arrives in several chunks");
+    store.put("chunks/empty", Bytes::new()).await.unwrap();
+    let empty = collect(store.get_chunks("chunks/empty").await.unwrap()).await;
+    assert_eq!(empty.unwrap().len(), 0);
+    match store.get_chunks("chunks/missing").await {
+        Err(StoreError::NotFound { path }) => assert_eq!(path, "chunks/missing"),
+        Err(other) => panic!("expected NotFound, got {other:?}"),
+        Ok(_) => panic!("expected NotFound, got a stream"),
+    }
+}
+
+async fn chunked_artifact_reads_verify(store: &dyn ObjectStore, large: usize) {
+    let key = ArtifactKey::new("chunked", "run-1", "out").unwrap();
+    let data: Vec<u8> = (0..large).map(|i| (i * 3 % 253) as u8).collect();
+    let m = artifacts::write(
+        store,
+        &key,
+        Bytes::from(data.clone()),
+        "bin",
+        manifest_for(&key),
+    )
+    .await
+    .unwrap();
+    let (manifest, chunks) = artifacts::read_chunks(store, &key).await.unwrap();
+    assert_eq!(manifest.checksum, m.checksum);
+    assert!(collect(chunks).await.unwrap() == data);
+
+    let path = key.payload_path(&m.payload);
+    let expect_corrupt = |result: Result<Vec<u8>, StoreError>, what: &str| match result {
+        Err(StoreError::Corrupt { reason, .. }) => assert!(reason.contains(what), "{reason}"),
+        other => panic!(
+            "expected Corrupt ({what}), got {:?}",
+            other.map(|v| v.len())
+        ),
+    };
+    // A flipped byte in the last chunk fails only at the end, after every byte went by.
+    let mut flipped = data.clone();
+    *flipped.last_mut().unwrap() ^= 0x01;
+    store.put(&path, Bytes::from(flipped)).await.unwrap();
+    let (_, chunks) = artifacts::read_chunks(store, &key).await.unwrap();
+    expect_corrupt(collect(chunks).await, "checksum");
+    // Short and long payloads are caught by size.
+    store
+        .put(&path, Bytes::from(data[..data.len() - 1].to_vec()))
+        .await
+        .unwrap();
+    let (_, chunks) = artifacts::read_chunks(store, &key).await.unwrap();
+    expect_corrupt(collect(chunks).await, "bytes");
+    let mut longer = data.clone();
+    longer.push(0);
+    store.put(&path, Bytes::from(longer)).await.unwrap();
+    let (_, chunks) = artifacts::read_chunks(store, &key).await.unwrap();
+    expect_corrupt(collect(chunks).await, "more than");
+    // A missing payload is corruption, reported before any chunk.
+    store.delete(&path).await.unwrap();
+    assert!(matches!(
+        artifacts::read_chunks(store, &key).await,
+        Err(StoreError::Corrupt { .. })
+    ));
 }
