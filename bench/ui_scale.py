@@ -1,4 +1,5 @@
-"""UI at scale: render time of the runs list and of a run page of a 50-op flow with 1,000
+"""UI at scale: render time of the runs list (first and last page), of a run page, of an
+op page and of a metric's page (its history across every run) for a 50-op flow with 1,000
 runs, served by `slipstream ui` from a local store. Run `make bench`.
 
 One run is real (the local runner executes the 50 ops); the others are copies of its
@@ -39,9 +40,14 @@ def build_flow() -> Any:
     def step(a: int, b: int) -> int:
         return a + b
 
+    @ss.metric
+    def total(value: int) -> float:
+        return float(value)
+
     nodes = [seed(), seed.named("seed_2")()]
-    while len(nodes) < OPS:
+    while len(nodes) < OPS - 1:
         nodes.append(step.named(f"step_{len(nodes)}")(nodes[-1], nodes[len(nodes) // 2]))
+    total(nodes[-1])
     return ss.Flow("scale", outputs=[nodes[-1]])
 
 
@@ -98,21 +104,30 @@ def main() -> None:
             store, run_id = populate(Path(tmp), shape)
             server = UiServer(ss.Store(store), "127.0.0.1", 0)
             try:
+                run_url = f"{server.url}/flows/scale/runs/{run_id}"
                 results[shape] = {
                     "runs_list_s": timed(f"{server.url}/flows/scale"),
-                    "run_page_s": timed(f"{server.url}/flows/scale/runs/{run_id}"),
-                    "op_page_s": timed(
-                        f"{server.url}/flows/scale/runs/{run_id}/ops/step_{OPS - 1}"
+                    "runs_list_last_page_s": timed(
+                        f"{server.url}/flows/scale?page={(RUNS + 49) // 50}"
                     ),
+                    "run_page_s": timed(run_url),
+                    "op_page_s": timed(f"{run_url}/ops/step_{OPS - 2}"),
+                    "metric_page_s": timed(f"{run_url}/ops/total"),
                 }
             finally:
                 server.stop()
     print(f"UI with {RUNS} runs of a {OPS}-op flow (median of {REPEATS}):")
+    pages = [
+        ("runs list", "runs_list_s"),
+        ("last page", "runs_list_last_page_s"),
+        ("run", "run_page_s"),
+        ("op", "op_page_s"),
+        ("metric", "metric_page_s"),
+    ]
+    print(f"  {'ms':8}" + "".join(f"{name:>11}" for name, _ in pages))
     for shape in ("local", "airflow"):
         r = results[shape]
-        print(
-            f"  {shape:8} runs list {r['runs_list_s'] * 1000:7.1f} ms   run page {r['run_page_s'] * 1000:6.1f} ms   op page {r['op_page_s'] * 1000:6.1f} ms"
-        )
+        print(f"  {shape:8}" + "".join(f"{r[key] * 1000:11.1f}" for _, key in pages))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
 

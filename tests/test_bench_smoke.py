@@ -51,5 +51,5 @@ def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "UI with 15 runs of a 12-op flow" in stdout
     assert set(results["local"]) == set(results["airflow"]) == {
-        "runs_list_s", "run_page_s", "op_page_s",
+        "runs_list_s", "runs_list_last_page_s", "run_page_s", "op_page_s", "metric_page_s",
     }  # fmt: skip

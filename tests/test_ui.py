@@ -7,6 +7,7 @@ Screenshots are written to $SLIPSTREAM_SCREENSHOTS (default: the test's temporar
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -226,3 +227,51 @@ def test_beyond_loopback_the_ui_refuses_to_start_without_a_token(store_url: str)
     )  # fmt: skip
     assert proc.returncode == 2
     assert "reachable from other machines" in proc.stderr and "--token" in proc.stderr
+
+
+def test_runs_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
+    """120 runs: pages of 50, newest first. Only a page's runs are merged, so a run seen
+    through Airflow tasks (header, op files, synced state) shows its merged state on its
+    page, and the metric history still reads every run."""
+    root = tmp_path / "store"
+    ui_flows.build().run(root.as_uri(), run_id="run-000")
+    runs = root / "flows" / "ui" / "runs"
+    record = json.loads((runs / "run-000" / "run.json").read_text())
+    for i in range(1, 120):
+        folder = runs / f"run-{i:03d}"
+        (folder / "ops").mkdir(parents=True)
+        copy = dict(record, run_id=f"run-{i:03d}", started_at=f"2026-11-24T10:{i // 60:02d}:"
+                    f"{i % 60:02d}+00:00")  # fmt: skip
+        if i == 118:  # seen through Airflow: the header says running, its files say the rest
+            states = {n: dict(o, metric=123.5) if n == "mean_spend" else o
+                      for n, o in record["ops"].items()}  # fmt: skip
+            for name, state in states.items():
+                (folder / "ops" / f"{name}.json").write_text(json.dumps(state))
+            tasks = {n: {"state": "success", "try_number": 1, "tries": []} for n in states}
+            synced = {"state": "failed", "end_date": "2026-11-24T11:00:00Z", "tasks": tasks}
+            (folder / "airflow.json").write_text(json.dumps(synced))
+            copy = dict(copy, status="running", ended_at=None,
+                        ops={n: dict(o, status="pending", tries=0)
+                             for n, o in record["ops"].items()})  # fmt: skip
+        (folder / "run.json").write_text(json.dumps(copy))
+    server = UiServer(ss.Store(root.as_uri()), "127.0.0.1", 0)
+    try:
+        status, first, _ = get(f"{server.url}/flows/ui")
+        assert status == 200 and "runs 1\u201350 of 120" in first
+        ids = re.findall(r'<td><a href="/flows/ui/runs/(run-\d+)">', first)
+        assert ids[:3] == ["run-119", "run-118", "run-117"] and len(ids) == 50
+        row = first[first.index("runs/run-118") :].split("</tr>")[0]
+        assert "s-failed" in row, "the Airflow-seen run is merged with its synced state"
+        assert 'href="/flows/ui?page=2"' in first and "newer" not in first
+        status, third, _ = get(f"{server.url}/flows/ui?page=3")
+        ids = re.findall(r'<td><a href="/flows/ui/runs/(run-\d+)">', third)
+        assert status == 200 and len(ids) == 20 and ids[-1] == "run-000"
+        assert "runs 101\u2013120 of 120" in third and "older" not in third
+        assert 'href="/flows/ui?page=2"' in third
+        status, body, _ = get(f"{server.url}/flows/ui?page=4")
+        assert status == 404 and "past the last" in body
+        _, metric, _ = get(f"{server.url}/flows/ui/runs/run-000/ops/mean_spend")
+        points = re.findall(r"<title>(run-\d+): ([^<]+)</title>", metric)
+        assert len(points) == 120 and ("run-118", "123.5000") in points
+    finally:
+        server.stop()

@@ -68,6 +68,13 @@ pub struct FlowSummary {
     pub runs: usize,
 }
 
+/// A run's `run.json` before merging: the folder it is in and, when known, its files.
+struct Header {
+    dir: String,
+    record: Value,
+    files: Option<Vec<String>>,
+}
+
 #[derive(Debug)]
 pub struct Index {
     store: Arc<dyn ObjectStore>,
@@ -152,9 +159,61 @@ impl Index {
         Ok(specs)
     }
 
-    /// Every run of `flow`, newest first. Runs that ended as a whole (the local runner's)
-    /// are read from `run.json` alone; others also from their op and sync files.
-    pub async fn runs(&self, flow: &str) -> Result<Vec<Run>> {
+    /// One page of the runs of `flow`, newest first, and how many runs it has in all.
+    ///
+    /// Every run's `run.json` is read to order them, but only the runs on the page are
+    /// merged with their op and sync files, so a page costs the same with 10 runs or 10,000
+    /// of them still running in Airflow.
+    pub async fn runs(
+        &self,
+        flow: &str,
+        page: std::ops::Range<usize>,
+    ) -> Result<(Vec<Run>, usize)> {
+        let headers = self.headers(flow).await?;
+        let total = headers.len();
+        let shown = headers
+            .into_iter()
+            .skip(page.start)
+            .take(page.end.saturating_sub(page.start));
+        let runs = stream::iter(shown)
+            .map(|header| self.complete(flow, header))
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        Ok((runs, total))
+    }
+
+    /// The value of metric `name` in every run of `flow` that recorded it, oldest first.
+    /// A run still open in Airflow is read from its metric's op file alone.
+    pub async fn metric_history(&self, flow: &str, name: &str) -> Result<Vec<(String, f64)>> {
+        let headers = self.headers(flow).await?;
+        let op_file = format!("ops/{name}.json");
+        let mut points: Vec<(String, f64)> = stream::iter(headers)
+            .map(|header| {
+                let op_file = &op_file;
+                async move {
+                    let run_id = header.record["run_id"].as_str().unwrap_or("").to_owned();
+                    let mut state = header.record["ops"][name].clone();
+                    if header.record["status"] == "running"
+                        && header.files.as_ref().is_some_and(|f| f.contains(op_file))
+                    {
+                        state = self
+                            .json(&format!("{}{op_file}", header.dir), "op state")
+                            .await?;
+                    }
+                    Ok::<_, UiError>(state["metric"].as_f64().map(|v| (run_id, v)))
+                }
+            })
+            .buffered(CONCURRENT_READS)
+            .try_filter_map(|point| async move { Ok(point) })
+            .try_collect()
+            .await?;
+        points.reverse();
+        Ok(points)
+    }
+
+    /// The `run.json` of every run of `flow`, newest first, with the files of each run.
+    async fn headers(&self, flow: &str) -> Result<Vec<Header>> {
         let dir = format!("{}/", slipstream_core::runs_dir(&flow_name(flow)?));
         let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for path in self.store.list(&dir).await? {
@@ -166,38 +225,49 @@ impl Index {
             }
         }
         let dir = &dir;
-        let mut runs: Vec<Run> = stream::iter(
+        let mut headers: Vec<Header> = stream::iter(
             files
                 .into_iter()
                 .filter(|(_, f)| f.iter().any(|p| p == "run.json")),
         )
-        .map(|(run, rest)| async move {
-            self.load_run(flow, &format!("{dir}{run}/"), Some(rest))
-                .await
-        })
+        .map(|(run, rest)| async move { self.header(format!("{dir}{run}/"), Some(rest)).await })
         .buffer_unordered(CONCURRENT_READS)
         .try_collect()
         .await?;
-        runs.sort_by(|a, b| b.str("started_at").cmp(a.str("started_at")));
-        Ok(runs)
+        headers.sort_by(|a, b| {
+            let started = |h: &Header| h.record["started_at"].as_str().unwrap_or("").to_owned();
+            started(b).cmp(&started(a))
+        });
+        Ok(headers)
     }
 
     pub async fn run(&self, flow: &str, run_id: &str) -> Result<Run> {
         let id = RunId::new(run_id).map_err(|e| UiError::BadRequest(e.to_string()))?;
         let path = slipstream_core::flow_run_path(&flow_name(flow)?, &id);
-        let dir = path.trim_end_matches("run.json");
-        self.load_run(flow, dir, None).await.map_err(|e| match e {
+        let dir = path.trim_end_matches("run.json").to_owned();
+        let header = self.header(dir, None).await.map_err(|e| match e {
             UiError::Store(StoreError::NotFound { .. }) => {
                 UiError::NotFound(format!("flow {flow:?} has no run {run_id:?}"))
             }
             other => other,
-        })
+        })?;
+        self.complete(flow, header).await
     }
 
-    /// The run whose files are in `dir`: `files` (relative to `dir`) when the caller has
-    /// listed them already, else they are listed only if the run needs merging.
-    async fn load_run(&self, flow: &str, dir: &str, files: Option<Vec<String>>) -> Result<Run> {
-        let mut record = self.json(&format!("{dir}run.json"), "run record").await?;
+    /// The `run.json` in `dir`; `files` (relative to `dir`) when the caller has listed them.
+    async fn header(&self, dir: String, files: Option<Vec<String>>) -> Result<Header> {
+        let record = self.json(&format!("{dir}run.json"), "run record").await?;
+        Ok(Header { dir, record, files })
+    }
+
+    /// The run as the pages show it: a whole run as recorded, a running one merged with its
+    /// op and sync files (listed here unless the header came with them).
+    async fn complete(&self, flow: &str, header: Header) -> Result<Run> {
+        let Header {
+            dir,
+            mut record,
+            files,
+        } = header;
         let version = record["version"].as_str().unwrap_or_default().to_owned();
         let spec = self.spec(flow, &version).await?;
         if record["status"] != "running" {
@@ -207,12 +277,13 @@ impl Index {
             Some(files) => files,
             None => self
                 .store
-                .list(dir)
+                .list(&dir)
                 .await?
                 .into_iter()
                 .map(|p| p[dir.len()..].to_owned())
                 .collect(),
         };
+        let dir = &dir;
         let op_files: Vec<String> = files
             .iter()
             .filter(|f| f.starts_with("ops/") && f.ends_with(".json"))

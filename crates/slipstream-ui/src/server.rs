@@ -23,6 +23,8 @@ use crate::index::Index;
 use crate::pages::{self, op::Output};
 
 const COOKIE: &str = "slipstream_token";
+/// Runs on one page of a flow's runs list.
+const RUNS_PER_PAGE: usize = 50;
 
 /// What the server needs: where to read, who may read, and where Airflow is (for links).
 pub struct Config {
@@ -133,12 +135,38 @@ async fn flows(State(app): State<Arc<App>>) -> Result<Markup> {
     Ok(pages::flows::render(app.index.store().url(), &flows))
 }
 
-async fn runs(State(app): State<Arc<App>>, Path(flow): Path<String>) -> Result<Markup> {
-    let (runs, versions) = tokio::try_join!(app.index.runs(&flow), app.index.versions(&flow))?;
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<usize>,
+}
+
+async fn runs(
+    State(app): State<Arc<App>>,
+    Path(flow): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Markup> {
+    let page = q.page.unwrap_or(1).max(1);
+    let shown = (page - 1) * RUNS_PER_PAGE..page * RUNS_PER_PAGE;
+    let ((runs, total), versions) = tokio::try_join!(
+        app.index.runs(&flow, shown.clone()),
+        app.index.versions(&flow)
+    )?;
     if versions.is_empty() {
         return Err(UiError::NotFound(format!("no flow {flow:?} in this store")));
     }
-    Ok(pages::runs::render(&flow, &runs, &versions))
+    if page > 1 && runs.is_empty() {
+        return Err(UiError::NotFound(format!(
+            "flow {flow:?} has {total} runs: page {page} is past the last one"
+        )));
+    }
+    let pages = pages::runs::Pages {
+        page,
+        total,
+        first: shown.start + 1,
+        last: shown.start + runs.len(),
+        has_older: shown.end < total,
+    };
+    Ok(pages::runs::render(&flow, &runs, &pages, &versions))
 }
 
 async fn run(
@@ -189,20 +217,7 @@ async fn op(
         });
     }
     let history = if op["kind"] == "metric" {
-        let mut points: Vec<(String, f64)> = app
-            .index
-            .runs(&flow)
-            .await?
-            .iter()
-            .filter_map(|r| {
-                Some((
-                    r.str("run_id").to_owned(),
-                    r.ops().get(&name)?["metric"].as_f64()?,
-                ))
-            })
-            .collect();
-        points.reverse();
-        Some(points)
+        Some(app.index.metric_history(&flow, &name).await?)
     } else {
         None
     };

@@ -1,11 +1,26 @@
-//! `/flows/<flow>`: every run of a flow, newest first, and its published versions.
+//! `/flows/<flow>?page=N`: the runs of a flow, newest first, a page at a time, and its
+//! published versions.
 
 use maud::{Markup, html};
 
 use super::{flow_url, run_url, seconds_between, shell, short_time};
 use crate::index::Run;
 
-pub fn render(flow: &str, runs: &[Run], versions: &[std::sync::Arc<serde_json::Value>]) -> Markup {
+/// Where a page of runs is among all of them (`first` and `last` count from 1).
+pub struct Pages {
+    pub page: usize,
+    pub total: usize,
+    pub first: usize,
+    pub last: usize,
+    pub has_older: bool,
+}
+
+pub fn render(
+    flow: &str,
+    runs: &[Run],
+    pages: &Pages,
+    versions: &[std::sync::Arc<serde_json::Value>],
+) -> Markup {
     let crumbs = [(flow.to_owned(), flow_url(flow))];
     shell::page(
         flow,
@@ -20,6 +35,7 @@ pub fn render(flow: &str, runs: &[Run], versions: &[std::sync::Arc<serde_json::V
             @if runs.is_empty() {
                 p.muted { "No runs yet." }
             } @else {
+                (navigation(flow, pages))
                 table #runs {
                     thead { tr {
                         th { "Run" } th { "Status" } th { "Trigger" } th { "Started" }
@@ -51,6 +67,7 @@ pub fn render(flow: &str, runs: &[Run], versions: &[std::sync::Arc<serde_json::V
                     }
                 }
             }
+            @if pages.total > runs.len() { (navigation(flow, pages)) }
             h2 { "Versions" }
             table #versions {
                 thead { tr { th { "Version" } th { "Published" } th { "Ops" } } }
@@ -66,4 +83,15 @@ pub fn render(flow: &str, runs: &[Run], versions: &[std::sync::Arc<serde_json::V
             }
         },
     )
+}
+
+fn navigation(flow: &str, pages: &Pages) -> Markup {
+    let at = |page: usize| format!("{}?page={page}", flow_url(flow));
+    html! {
+        p.pages {
+            @if pages.page > 1 { a rel="prev" href=(at(pages.page - 1)) { "← newer" } " " }
+            span.muted { "runs " (pages.first) "–" (pages.last) " of " (pages.total) }
+            @if pages.has_older { " " a rel="next" href=(at(pages.page + 1)) { "older →" } }
+        }
+    }
 }
