@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use slipstream_core::{ArtifactKey, Manifest};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
@@ -57,11 +57,11 @@ pub(crate) async fn download(
     }
     partial.as_file().sync_data().map_err(file_error)?;
     partial.persist(dest).map_err(|e| file_error(e.error))?;
-    bar.finish_and_clear();
     Ok(manifest)
 }
 
-/// A byte-count bar on stderr; indicatif hides it when stderr is not a terminal, so piped
+/// A byte-count bar on stderr, cleared when dropped (done or failed) so that what is printed
+/// next starts on a clean line; indicatif hides it when stderr is not a terminal, so piped
 /// and logged output stays free of escape codes.
 fn bar(total: u64, dest: &Path, progress: bool) -> ProgressBar {
     if !progress {
@@ -76,4 +76,5 @@ fn bar(total: u64, dest: &Path, progress: bool) -> ProgressBar {
     ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
         .with_style(style)
         .with_message(name.to_string_lossy().into_owned())
+        .with_finish(ProgressFinish::AndClear)
 }

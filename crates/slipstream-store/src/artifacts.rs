@@ -89,14 +89,12 @@ pub async fn read_chunks<'a>(
         .get_chunks(&check.path)
         .await
         .map_err(|e| check.missing(e))?;
-    let verified = stream::try_unfold(Some((chunks, check)), |state| async move {
-        let Some((mut chunks, mut check)) = state else {
-            return Ok(None);
-        };
+    // An error ends the stream: `try_unfold` drops its state with it.
+    let verified = stream::try_unfold((chunks, check), |(mut chunks, mut check)| async move {
         match chunks.try_next().await? {
             Some(chunk) => {
                 check.update(&chunk)?;
-                Ok(Some((chunk, Some((chunks, check)))))
+                Ok(Some((chunk, (chunks, check))))
             }
             None => check.finish().map(|()| None),
         }

@@ -146,7 +146,8 @@ async fn runs(
     Query(q): Query<PageQuery>,
 ) -> Result<Markup> {
     let page = q.page.unwrap_or(1).max(1);
-    let shown = (page - 1) * RUNS_PER_PAGE..page * RUNS_PER_PAGE;
+    let start = (page - 1).saturating_mul(RUNS_PER_PAGE);
+    let shown = start..start.saturating_add(RUNS_PER_PAGE);
     let ((runs, total), versions) = tokio::try_join!(
         app.index.runs(&flow, shown.clone()),
         app.index.versions(&flow)
