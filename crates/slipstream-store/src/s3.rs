@@ -453,17 +453,10 @@ impl ObjectStore for S3Store {
 
     async fn head(&self, path: &str) -> Result<Option<u64>> {
         let key = self.key(path)?;
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(self.error("head", path, e)),
+        match self.size_and_etag(path, &key).await {
+            Ok((size, _)) => Ok(Some(size as u64)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 

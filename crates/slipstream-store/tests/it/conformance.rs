@@ -196,7 +196,9 @@ async fn retry_replaces_the_payload(store: &dyn ObjectStore) {
 }
 
 /// Every chunk, concatenated; the first error if any.
-async fn collect(chunks: slipstream_store::Chunks<'_>) -> Result<Vec<u8>, StoreError> {
+async fn collect(
+    chunks: impl futures::Stream<Item = Result<Bytes, StoreError>>,
+) -> Result<Vec<u8>, StoreError> {
     chunks
         .try_fold(Vec::new(), |mut all, chunk| async move {
             all.extend_from_slice(&chunk);
@@ -213,14 +215,7 @@ async fn chunked_reads_match_whole_reads(store: &dyn ObjectStore, large: usize) 
         .unwrap();
     let mut pieces = 0;
     let chunks = store.get_chunks("chunks/big").await.unwrap();
-    let back = chunks
-        .inspect_ok(|_| pieces += 1)
-        .try_fold(Vec::new(), |mut all, chunk| async move {
-            all.extend_from_slice(&chunk);
-            Ok(all)
-        })
-        .await
-        .unwrap();
+    let back = collect(chunks.inspect_ok(|_| pieces += 1)).await.unwrap();
     assert!(back == data, "chunked read differs from what was written");
     assert!(pieces > 1, "a large object arrives in several chunks");
     store.put("chunks/empty", Bytes::new()).await.unwrap();
