@@ -21,7 +21,7 @@ export PATH := $(VENV)/bin:$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: help venv airflow2 develop develop-release postgres browser image demo test test-rust test-python lint bench clean
+.PHONY: help venv airflow2 develop develop-release postgres browser faketime image demo test test-rust test-python test-clock lint bench clean
 
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
@@ -65,6 +65,13 @@ browser:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# libfaketime, to run the suites that order runs by time a year ahead and in another zone.
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+		echo "installing faketime (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq faketime >/dev/null; }
+
 develop: venv
 	VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --quiet
 
@@ -92,6 +99,13 @@ test-python: develop postgres browser airflow2 image
 	CONTAINERS_CONF=$(CACHE)/containers.conf \
 	$(PY) -m pytest
 
+# The suites that write and order runs, versions and DAG files again with the clock a year
+# ahead and the machine in UTC+14: no assertion may depend on the date, the hour or the zone.
+CLOCK_SUITES := tests/test_ui.py tests/test_cli.py tests/test_flow_run.py tests/test_flow_versions.py tests/test_task.py
+test-clock: develop browser faketime
+	SLIPSTREAM_REQUIRE_BROWSER=1 TZ=Pacific/Kiritimati faketime -f '+365d' \
+	$(PY) -m pytest -q -p no:cacheprovider $(CLOCK_SUITES) tests/test_airflow_dags.py::test_start_date_is_the_versions_publish_day
+
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -100,7 +114,7 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest slipstream._native --ignore-missing-stub
 
-test: test-rust test-python lint
+test: test-rust test-python test-clock lint
 
 bench: develop-release postgres
 	$(PY) bench/handoff.py

@@ -39,6 +39,8 @@ def main() -> None:
     ).stdout.strip()  # fmt: skip
     print(f"DAG file: {compiled}")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    history = ss.open(store)
+    before = {r.run_id for r in history.runs("churn")}
     print("running `airflow dags test churn` ...")
     test = subprocess.run(
         [airflow, "dags", "test", "churn"], env=env, capture_output=True, text=True
@@ -47,7 +49,10 @@ def main() -> None:
     log.write_text(test.stdout + test.stderr)
     print(f"Airflow's log: {log}")
 
-    run = ss.open(store).runs("churn")[0]  # the newest: the one Airflow just made
+    made = [r for r in history.runs("churn") if r.run_id not in before]
+    if len(made) != 1:
+        sys.exit(f"expected one new run of churn from Airflow, found {len(made)}; see {log}")
+    run = made[0]
     print(f"\nrun {run.run_id} ({run.record['trigger']}) of churn@{run.version.id}: {run.status}")
     for name, op in run.ops.items():
         record = op.record

@@ -7,12 +7,13 @@ import re
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import slipstream as ss
+from slipstream._compile import start_date
 
 from tests import airflow_flows
 from tests.conftest import make_bucket
@@ -44,6 +45,10 @@ def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> N
     assert "    explode >> after_explode\n" in text
     assert "    source >> all_small\n" in text
     assert not re.search(r"all_small[^\n]* >> ", text)  # a warning check gates nothing
+    # start_date is the day the version was published, so recompiling rewrites nothing.
+    day = start_date(spec)
+    assert f"start_date=datetime.datetime({day.year}, {day.month}, {day.day}, " in text
+    assert flow.to_airflow(home.dags, store=store, retries=2).read_text() == text
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--select", "E,F,W,I,UP,B", "--line-length", "120",
          "--isolated", str(path)],
@@ -59,6 +64,20 @@ def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> N
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("published_at", "day"),
+    [
+        ("2026-11-24T23:59:59.999999+00:00", date(2026, 11, 24)),
+        ("2026-11-24T23:30:00-05:00", date(2026, 11, 25)),  # the UTC day, whatever the offset
+        ("2026-11-25T00:00:00Z", date(2026, 11, 25)),
+        (None, date(2026, 1, 1)),  # published before versions recorded when: a fixed day
+    ],
+)
+def test_start_date_is_the_versions_publish_day(published_at: str | None, day: date) -> None:
+    spec = {"published_at": published_at} if published_at else {}
+    assert start_date(spec) == day
 
 
 def test_example_flow_in_airflow_with_s3(tmp_path: Path, s3_endpoint: str) -> None:

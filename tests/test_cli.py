@@ -19,6 +19,7 @@ from PIL import Image
 
 from tests import airflow_flows, sample_flows
 from tests.conftest import make_bucket
+from tests.support.records import date_run
 
 #: 24 MiB: several chunks on both backends, and above the size from which `get` shows progress.
 BLOB = bytes(range(256)) * (96 * 1024)
@@ -42,6 +43,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     sample_flows.build(with_failure=True).run(url, run_id="run-1")
     airflow_flows.evolving(1).run(url, run_id="old")
     airflow_flows.evolving(2).run(url, run_id="new")
+    for run_id, hour in (("run-1", 8), ("old", 9), ("new", 10)):
+        flow = "sample" if run_id == "run-1" else "evolving"
+        date_run(url, flow, run_id, f"2026-11-24T{hour:02d}:00:00+00:00")
     return url
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from slipstream.errors import ArtifactNotFound
 
 from tests import sample_flows
+from tests.support.records import date_run, date_version
 
 
 @pytest.fixture
@@ -173,6 +174,9 @@ def test_history_lists_flows_versions_and_runs_newest_first(url: str) -> None:
     new = ss.Flow("evolving", outputs=[grow(make())])
     new_run = new.run(url, run_id="run-2")
     assert old_run.version.id != new_run.version.id
+    for hour, run in ((8, old_run), (9, new_run)):
+        date_run(url, "evolving", run.run_id, f"2026-11-24T{hour:02d}:00:00+00:00")
+        date_version(url, "evolving", run.version.id, f"2026-11-24T{hour:02d}:00:00+00:00")
 
     history = ss.open(url)
     assert history.flows() == ["evolving"]
@@ -194,8 +198,10 @@ def test_metric_history_across_runs(url: str) -> None:
     flow = ss.Flow("measured", outputs=[total(values)])
     for n in range(3):
         flow.run(url, run_id=f"run-{n}")
+        date_run(url, "measured", f"run-{n}", f"2026-11-24T{9 - n:02d}:00:00+00:00")
+    # oldest first by start, whatever the run ids say: run-2 was given the earliest start
     assert ss.open(url).metric_history("measured", "count") == [
-        ("run-0", 3), ("run-1", 3), ("run-2", 3),
+        ("run-2", 3), ("run-1", 3), ("run-0", 3),
     ]  # fmt: skip
 
 

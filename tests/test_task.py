@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 
 import pytest
 import slipstream as ss
@@ -34,7 +35,8 @@ def test_success_stores_outputs_and_a_record(store: ss.Store) -> None:
     assert record["outputs"]["out"]["extra"]["producer"].endswith("test_task.double")
     assert "doubling 3 numbers" in record["stdout"]
     assert record["duration_seconds"] >= 0 and record["peak_rss_bytes"] > 0
-    assert record["started_at"] <= record["ended_at"]
+    started, ended = (datetime.fromisoformat(record[k]) for k in ("started_at", "ended_at"))
+    assert started.tzinfo == UTC and ended.tzinfo == UTC
     assert record["inputs"] == {"numbers": {"op_prefix": "load", "run_id": RUN, "output": "out"}}
     stored = json.loads(store.get_object(ss.record_path("double", RUN, 1)))
     assert stored == json.loads(json.dumps(record))

@@ -24,6 +24,7 @@ import slipstream as ss
 from slipstream._native import UiServer
 
 from tests import airflow_flows, ui_flows
+from tests.support.records import date_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -35,6 +36,9 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     ui_flows.build().run(url, run_id="run-2", params={"scale": 3.0})
     airflow_flows.evolving(1).run(url, run_id="old")
     airflow_flows.evolving(2).run(url, run_id="new")
+    for run_id, flow, hour in (("run-1", "ui", 8), ("run-2", "ui", 9), ("old", "evolving", 8),
+                               ("new", "evolving", 9)):  # fmt: skip
+        date_run(url, flow, run_id, f"2026-11-24T{hour:02d}:00:00+00:00")
     return url
 
 
@@ -236,12 +240,17 @@ def test_runs_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
     root = tmp_path / "store"
     ui_flows.build().run(root.as_uri(), run_id="run-000")
     runs = root / "flows" / "ui" / "runs"
+    # Every run gets an explicit start, the real one first: the order is the same whatever
+    # day or time zone the test runs in.
     record = json.loads((runs / "run-000" / "run.json").read_text())
+    record.update(started_at="2026-11-24T09:00:00+00:00", ended_at="2026-11-24T09:00:01+00:00")
+    (runs / "run-000" / "run.json").write_text(json.dumps(record))
     for i in range(1, 120):
         folder = runs / f"run-{i:03d}"
         (folder / "ops").mkdir(parents=True)
-        copy = dict(record, run_id=f"run-{i:03d}", started_at=f"2026-11-24T10:{i // 60:02d}:"
-                    f"{i % 60:02d}+00:00")  # fmt: skip
+        at = f"{i // 60:02d}:{i % 60:02d}+00:00"
+        copy = dict(record, run_id=f"run-{i:03d}", started_at=f"2026-11-24T10:{at}",
+                    ended_at=f"2026-11-24T11:{at}")  # fmt: skip
         if i == 118:  # seen through Airflow: the header says running, its files say the rest
             states = {n: dict(o, metric=123.5) if n == "mean_spend" else o
                       for n, o in record["ops"].items()}  # fmt: skip

@@ -12,7 +12,7 @@ import json
 import keyword
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,6 +98,22 @@ def op(task_id: str, prefix: str, image: str = IMAGE, resources: dict[str, str] 
 '''
 
 
+# The start date of a version published before versions recorded when (a fixed day, so that
+# such a file too is the same whenever it is compiled).
+_UNDATED_START = date(2026, 1, 1)
+
+
+def start_date(spec: Mapping[str, Any]) -> date:
+    """The DAG's `start_date`: the UTC day the version was first published to its store. It
+    belongs to the version, not to the day of compiling, so recompiling an unchanged flow
+    writes the same file; with `catchup=False` Airflow starts from the latest interval."""
+    published = spec.get("published_at")
+    if not published:
+        return _UNDATED_START
+    at = datetime.fromisoformat(published)
+    return (at.astimezone(UTC) if at.tzinfo else at).date()
+
+
 def write_dag(
     spec: Mapping[str, Any],
     dags_folder: str | Path,
@@ -137,7 +153,7 @@ def write_dag(
         flow=_py(spec["flow"]), version=_py(spec["version"]), store=_py(store),
         image=_py(image or ""), secret=_py(secret),
     )  # fmt: skip
-    published = datetime.fromisoformat(spec.get("published_at") or datetime.now().isoformat())
+    published = start_date(spec)
     dag_args = {
         "dag_id": _py(dag_id),
         "description": _py(spec.get("description") or f"slipstream flow {spec['flow']}"),

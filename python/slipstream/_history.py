@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +35,16 @@ from slipstream.errors import ArtifactNotFound
 def open(store: Store | str) -> History:
     """What the store at `store` (a URL or a `Store`) holds."""
     return History(store if isinstance(store, Store) else Store(store))
+
+
+def _newest_first(timestamp: str | None, name: str) -> tuple[datetime, str]:
+    """Sort key: the instant a UTC timestamp names (Airflow's `Z` and our `+00:00` alike),
+    then the name, so that equal or missing timestamps still give one order."""
+    try:
+        at = datetime.fromisoformat(timestamp or "")
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC), name
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)), name
 
 
 def load_spec(store: Store, flow: str, version: str) -> dict[str, Any]:
@@ -63,7 +74,7 @@ class History:
         """Every published version of `flow`, newest first."""
         paths = [p for p in self.store.list(versions_dir(flow) + "/") if p.endswith("/spec.json")]
         found = [Version(_json(self.store, p)) for p in paths]
-        return sorted(found, key=lambda v: v.published_at, reverse=True)
+        return sorted(found, key=lambda v: _newest_first(v.published_at, v.id), reverse=True)
 
     def version(self, flow: str, version: str) -> Version:
         return Version(load_spec(self.store, flow, version))
@@ -72,7 +83,7 @@ class History:
         """Every recorded run of `flow`, newest first."""
         paths = [p for p in self.store.list(runs_dir(flow) + "/") if p.endswith("/run.json")]
         records = [_json(self.store, p) for p in paths]
-        records.sort(key=lambda r: r["started_at"], reverse=True)
+        records.sort(key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
         specs: dict[str, dict[str, Any]] = {}
         runs = []
         for r in records:

@@ -20,6 +20,7 @@ use slipstream_core::{ArtifactKey, FlowName, RunId, TryNumber, VersionId};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
 use crate::error::{Result, UiError};
+use crate::time::newest_first;
 
 /// How many store reads one page keeps in flight.
 const CONCURRENT_READS: usize = 32;
@@ -155,7 +156,14 @@ impl Index {
             .buffer_unordered(CONCURRENT_READS)
             .try_collect()
             .await?;
-        specs.sort_by(|a, b| b["published_at"].as_str().cmp(&a["published_at"].as_str()));
+        specs.sort_by(|a, b| {
+            let key = |s: &Value| {
+                let field = |f: &str| s[f].as_str().unwrap_or("").to_owned();
+                (field("published_at"), field("version"))
+            };
+            let (a, b) = (key(a), key(b));
+            newest_first((&a.0, &a.1), (&b.0, &b.1))
+        });
         Ok(specs)
     }
 
@@ -235,8 +243,12 @@ impl Index {
         .try_collect()
         .await?;
         headers.sort_by(|a, b| {
-            let started = |h: &Header| h.record["started_at"].as_str().unwrap_or("").to_owned();
-            started(b).cmp(&started(a))
+            let key = |h: &Header| {
+                let field = |f: &str| h.record[f].as_str().unwrap_or("").to_owned();
+                (field("started_at"), field("run_id"))
+            };
+            let (a, b) = (key(a), key(b));
+            newest_first((&a.0, &a.1), (&b.0, &b.1))
         });
         Ok(headers)
     }

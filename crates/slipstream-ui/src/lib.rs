@@ -11,6 +11,7 @@ mod error;
 mod index;
 mod pages;
 mod server;
+mod time;
 
 pub use error::UiError;
 pub use server::{Config, is_loopback, router, serve};

@@ -9,6 +9,8 @@ pub mod shell;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+pub use crate::time::seconds_between;
+
 /// Bytes left as they are in a path segment; everything else (`/` `%` `:` `+` …) is escaped
 /// so that any run id is one segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -35,17 +37,6 @@ pub fn op_url(flow: &str, run: &str, op: &str) -> String {
 
 pub fn output_url(flow: &str, run: &str, op: &str, output: &str) -> String {
     format!("{}/outputs/{}", op_url(flow, run, op), seg(output))
-}
-
-/// Seconds between two RFC 3339 timestamps (`…Z` or `…+00:00`), if both parse.
-pub fn seconds_between(start: &str, end: &str) -> Option<f64> {
-    // Every timestamp slipstream and Airflow write is UTC; the weak parser takes it bare.
-    let parse = |s: &str| {
-        let bare = s.trim_end_matches("+00:00").trim_end_matches('Z');
-        humantime::parse_rfc3339_weak(bare).ok()
-    };
-    let (a, b) = (parse(start)?, parse(end)?);
-    Some(b.duration_since(a).ok()?.as_secs_f64())
 }
 
 /// A timestamp shortened for tables: `2026-11-24 10:31:07`.
