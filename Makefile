@@ -112,6 +112,7 @@ lint: venv
 	$(VENV)/bin/ruff check python tests bench examples
 	$(VENV)/bin/ruff format --check python tests bench examples
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m mypy.stubtest slipstream._native --ignore-missing-stub
 
 test: test-rust test-python test-clock lint

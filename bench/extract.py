@@ -43,7 +43,7 @@ def approaches(url: str, store: str) -> dict[str, Callable[[], Any]]:
     import pandas as pd
     import psycopg
     import slipstream as ss
-    from slipstream import _sql
+    from slipstream.authoring import sql as _sql
 
     flow = ss.Flow("bench_extract", outputs=[ss.sql(url, QUERY, name="events", flavor="pandas")])
     flow.publish(store)

@@ -48,7 +48,7 @@ def make_frame(rows: int) -> Any:
 
 
 def peak_reset() -> None:
-    from slipstream import _memory
+    from slipstream.runtime import memory as _memory
 
     _memory.reset_peak()
 
@@ -66,7 +66,7 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
     import pyarrow as pa
     import pyarrow.parquet as pq
     import slipstream as ss
-    from slipstream import _memory
+    from slipstream.runtime import memory as _memory
 
     df = make_frame(ROWS)
     frame_bytes = int(df.memory_usage(deep=True).sum())

@@ -73,7 +73,8 @@ def populate(root: Path, shape: str) -> tuple[str, str]:
             for name, state in ops.items():
                 (folder / "ops" / f"{name}.json").write_text(json.dumps(state))
             tasks = {n: {"state": "success", "try_number": 1, "tries": []} for n in ops}
-            synced = {"state": "success", "end_date": "2026-11-30T00:00:00Z", "tasks": tasks}
+            synced = {"format": 1, "run_id": run_id, "state": "success",
+                      "end_date": "2026-11-30T00:00:00Z", "tasks": tasks}  # fmt: skip
             (folder / "airflow.json").write_text(json.dumps(synced))
         (folder / "run.json").write_text(json.dumps(copy))
     return store, run.run_id

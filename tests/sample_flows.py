@@ -102,3 +102,14 @@ def build(*, with_failure: bool = False) -> ss.Flow:
     ids_unique(rows)
     spend_positive(rows)
     return ss.Flow("sample", outputs=outputs, description="every type between ops")
+
+
+@ss.metric
+def undefined_mean(frame: pd.DataFrame) -> float:
+    return float(frame["spend"].iloc[:0].mean())  # the mean of no rows: nan
+
+
+def nan_metric_flow() -> ss.Flow:
+    rows = customers(5)
+    undefined_mean(rows)
+    return ss.Flow("nan_metric", outputs=[rows])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import slipstream as ss
-from slipstream._compile import start_date
+from slipstream.airflow.compile import start_date
 
 from tests import airflow_flows
 from tests.conftest import make_bucket

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import slipstream as ss
-from slipstream import _constants
 from slipstream.errors import FlowDefinitionError
+from slipstream.spec import constants as _constants
 
 from tests import sample_flows
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 import slipstream as ss
-from slipstream import _local
 from slipstream.errors import FlowDefinitionError
+from slipstream.runtime import local as _local
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 import slipstream as ss
-from slipstream._frames import to_flavor as imported_helper
+from slipstream.runtime.frames import to_flavor as imported_helper
 
 LABELS = ("low", "high")
 SCALE = 3
@@ -159,7 +159,7 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
     script.unlink()
     code = textwrap.dedent(f"""
         import json, slipstream as ss
-        from slipstream._local import run_version
+        from slipstream.runtime.local import run_version
         run = run_version(ss.Store({url!r}), "scripted", {run.version.id!r}, run_id="elsewhere",
                           params={{"threshold": 0.9}})
         print(json.dumps({{"status": run.status, "logs": run.ops["label"].logs}}))

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pytest
 import slipstream as ss
 from PIL import Image
-from slipstream import _preview
-from slipstream._task import run_op
+from slipstream.runtime import preview as _preview
+from slipstream.runtime.attempt import run_op
 
 
 def stored_preview(store: ss.Store, value: Any, prefix: str = "p1") -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _child_reads(url: str, queue: multiprocessing.Queue) -> None:  # type: ignor
         store = ss.Store(url)
         store.put(ss.ArtifactKey("p", "child"), "from child")
         queue.put(store.get(ss.ArtifactKey("p", "parent")))
-    except Exception as exc:  # reported to the parent, which fails the test
+    except Exception as exc:  # noqa: BLE001 — reported to the parent, which fails the test
         queue.put(f"error: {exc!r}")
 
 
@@ -96,7 +96,7 @@ def test_the_same_store_object_works_after_fork(local_store: ss.Store) -> None:
         try:
             local_store.put(ss.ArtifactKey("p", "y"), 2)
             os._exit(0 if local_store.get(ss.ArtifactKey("p", "x")) == 1 else 1)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 — a forked child must never return into pytest
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0

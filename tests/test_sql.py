@@ -15,8 +15,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import slipstream as ss
-from slipstream import _warehouse
 from slipstream.errors import FlowDefinitionError
+from slipstream.runtime import warehouse as _warehouse
 
 from tests.support.postgres import PASSWORD, Postgres
 
@@ -164,7 +164,7 @@ def test_replace_is_atomic_under_a_concurrent_reader(warehouse: Warehouse) -> No
                     cursor.execute("SELECT count(*), min(version), max(version) FROM swapped")
                     count, low, high = cursor.fetchone()
                     wh.connection.commit()
-                except Exception as exc:  # SQLite answers "locked" while a writer commits
+                except Exception as exc:  # noqa: BLE001 — SQLite says "locked" mid-commit
                     wh.connection.rollback()
                     if "locked" not in str(exc) and "busy" not in str(exc):
                         problems.append(str(exc))

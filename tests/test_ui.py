@@ -256,8 +256,11 @@ def test_runs_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
                       for n, o in record["ops"].items()}  # fmt: skip
             for name, state in states.items():
                 (folder / "ops" / f"{name}.json").write_text(json.dumps(state))
-            tasks = {n: {"state": "success", "try_number": 1, "tries": []} for n in states}
-            synced = {"state": "failed", "end_date": "2026-11-24T11:00:00Z", "tasks": tasks}
+            tasks = {n: {"state": "success", "try_number": 1, "start_date": None,
+                         "end_date": None, "tries": []} for n in states}  # fmt: skip
+            synced = {"format": 1, "dag_id": "ui", "run_id": "run-118", "state": "failed",
+                      "run_type": "scheduled", "start_date": None,
+                      "end_date": "2026-11-24T11:00:00Z", "tasks": tasks}  # fmt: skip
             (folder / "airflow.json").write_text(json.dumps(synced))
             copy = dict(copy, status="running", ended_at=None,
                         ops={n: dict(o, status="pending", tries=0)

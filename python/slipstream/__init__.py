@@ -28,8 +28,8 @@ from slipstream import errors
 from slipstream._native import ArtifactKey, Store, __version__, record_path, run_dir
 
 if TYPE_CHECKING:
-    from slipstream._flow import Flow, default_store
-    from slipstream._graph import (
+    from slipstream.authoring.flow import Flow, default_store
+    from slipstream.authoring.graph import (
         Artifact,
         OpDefinition,
         Outcome,
@@ -39,30 +39,32 @@ if TYPE_CHECKING:
         op,
         param,
     )
-    from slipstream._history import History, OpRun, Run, Version, open
-    from slipstream._sql import save, sql
-    from slipstream._task import TaskRecord, run_op
+    from slipstream.authoring.sql import save, sql
+    from slipstream.history.reader import History, OpRun, Run, Version, open
+    from slipstream.records.types import TaskRecord, TryRecord
+    from slipstream.runtime.attempt import run_op
 
 _LAZY = {
-    "Flow": "_flow",
-    "default_store": "_flow",
-    "Artifact": "_graph",
-    "OpDefinition": "_graph",
-    "Outcome": "_graph",
-    "Param": "_graph",
-    "check": "_graph",
-    "metric": "_graph",
-    "op": "_graph",
-    "param": "_graph",
-    "History": "_history",
-    "OpRun": "_history",
-    "Run": "_history",
-    "Version": "_history",
-    "open": "_history",
-    "save": "_sql",
-    "sql": "_sql",
-    "TaskRecord": "_task",
-    "run_op": "_task",
+    "Flow": "authoring.flow",
+    "default_store": "authoring.flow",
+    "Artifact": "authoring.graph",
+    "OpDefinition": "authoring.graph",
+    "Outcome": "authoring.graph",
+    "Param": "authoring.graph",
+    "check": "authoring.graph",
+    "metric": "authoring.graph",
+    "op": "authoring.graph",
+    "param": "authoring.graph",
+    "History": "history.reader",
+    "OpRun": "history.reader",
+    "Run": "history.reader",
+    "Version": "history.reader",
+    "open": "history.reader",
+    "save": "authoring.sql",
+    "sql": "authoring.sql",
+    "TaskRecord": "records.types",
+    "TryRecord": "records.types",
+    "run_op": "runtime.attempt",
 }
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "Run",
     "Store",
     "TaskRecord",
+    "TryRecord",
     "Version",
     "__version__",
     "check",

@@ -8,6 +8,7 @@ SlipstreamError
 ├── UnsupportedType    (also TypeError)
 │   └── PickleNotAllowed
 ├── StorageError
+├── NewerFormat          a record written by a newer slipstream: upgrade to read it
 ├── FlowDefinitionError  (also TypeError): a flow wired wrongly, found when it is defined
 ├── CodeUnavailable      an op's code cannot be imported or rebuilt where it runs
 ├── CheckFailed          an `error` check found its artifact wanting
@@ -23,6 +24,7 @@ __all__ = [
     "CodeUnavailable",
     "CorruptArtifact",
     "FlowDefinitionError",
+    "NewerFormat",
     "PickleNotAllowed",
     "SlipstreamError",
     "SqlError",
@@ -54,6 +56,12 @@ class PickleNotAllowed(UnsupportedType):
 
 class StorageError(SlipstreamError):
     """The store could not be reached or refused the request (URL, credentials, network)."""
+
+
+class NewerFormat(SlipstreamError):
+    """A record in the store (a run, an op state, a flow spec, a try record, a manifest) was
+    written by a newer slipstream in a format this one does not know: upgrade slipstream.
+    Nothing of it is read."""
 
 
 class FlowDefinitionError(SlipstreamError, TypeError):

@@ -1,6 +1,6 @@
 use thiserror::Error;
 
-/// Errors raised while building keys or reading manifests.
+/// Errors raised while building keys or reading manifests and records.
 #[derive(Debug, Error)]
 pub enum CoreError {
     /// A key component (op prefix, run id, output name) cannot be used.
@@ -13,6 +13,22 @@ pub enum CoreError {
     /// A manifest could not be parsed.
     #[error("manifest is not valid: {0}")]
     Manifest(#[from] serde_json::Error),
+    /// A record file does not have the shape of its kind.
+    #[error("{kind} is not valid: {source}")]
+    Record {
+        kind: &'static str,
+        source: serde_json::Error,
+    },
+    /// A record file was written by a newer slipstream, in a format this one does not know.
+    #[error(
+        "this {kind} was written by a newer slipstream (format {found}); this slipstream reads \
+         {kind}s up to format {known}: upgrade slipstream to read it"
+    )]
+    NewerFormat {
+        kind: &'static str,
+        found: u32,
+        known: u32,
+    },
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -4,6 +4,7 @@
 //! flows/<flow>/versions/<version>/spec.json     the flow as published (content-addressed)
 //! flows/<flow>/runs/<escaped run id>/run.json   one run: version, params, per-op states
 //! flows/<flow>/runs/<escaped run id>/ops/<op>.json   one op's state, written by its task
+//! flows/<flow>/runs/<escaped run id>/airflow.json    Airflow's states (`slipstream sync`)
 //! ```
 //!
 //! Together with the `ops/` layout of [`crate::ArtifactKey`] this locates every byte of a
@@ -36,9 +37,68 @@ pub fn runs_dir(flow: &FlowName) -> String {
     format!("flows/{}/runs", flow.as_str())
 }
 
+/// `flows/<flow>/runs/<escaped run id>/`: every file of one run's record.
+pub fn flow_run_dir(flow: &FlowName, run_id: &RunId) -> String {
+    format!("{}/{}/", runs_dir(flow), run_id.escaped())
+}
+
 /// `flows/<flow>/runs/<escaped run id>/run.json`: the record of one run.
 pub fn flow_run_path(flow: &FlowName, run_id: &RunId) -> String {
-    format!("{}/{}/run.json", runs_dir(flow), run_id.escaped())
+    format!("{}{RUN_FILE}", flow_run_dir(flow, run_id))
+}
+
+/// `flows/<flow>/runs/<escaped run id>/airflow.json`: Airflow's states of one run.
+pub fn flow_run_airflow_path(flow: &FlowName, run_id: &RunId) -> String {
+    format!("{}{AIRFLOW_FILE}", flow_run_dir(flow, run_id))
+}
+
+const RUN_FILE: &str = "run.json";
+const AIRFLOW_FILE: &str = "airflow.json";
+
+/// What a file in a run's folder is, from its path relative to that folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunFile {
+    /// `run.json`
+    Record,
+    /// `ops/<op>.json`, with the op's name.
+    OpState(String),
+    /// `airflow.json`
+    Airflow,
+}
+
+impl RunFile {
+    /// `None` for a path that is none of the run's files.
+    pub fn classify(relative: &str) -> Option<Self> {
+        match relative {
+            RUN_FILE => Some(Self::Record),
+            AIRFLOW_FILE => Some(Self::Airflow),
+            _ => {
+                let name = relative.strip_prefix("ops/")?.strip_suffix(".json")?;
+                check_name("op name", name, 100).ok()?;
+                Some(Self::OpState(name.to_owned()))
+            }
+        }
+    }
+}
+
+/// A path under `flows/`, split into its flow and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowFile<'a> {
+    /// `flows/<flow>/versions/<version>/spec.json`
+    Spec { flow: &'a str, version: &'a str },
+    /// `flows/<flow>/runs/<escaped run id>/run.json`
+    RunRecord { flow: &'a str, run_dir: &'a str },
+}
+
+impl<'a> FlowFile<'a> {
+    pub fn classify(path: &'a str) -> Option<Self> {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            ["flows", flow, "versions", version, "spec.json"] => Some(Self::Spec { flow, version }),
+            ["flows", flow, "runs", run, RUN_FILE] => Some(Self::RunRecord { flow, run_dir: run }),
+            _ => None,
+        }
+    }
 }
 
 /// `flows/<flow>/runs/<escaped run id>/ops/<op>.json`: the state of one op in one run, as
@@ -74,6 +134,31 @@ mod tests {
             "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/ops/predict.json"
         );
         assert!(flow_run_op_path(&flow, &run, "../x").is_err());
+        assert_eq!(
+            flow_run_airflow_path(&flow, &run),
+            "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/airflow.json"
+        );
+    }
+
+    #[test]
+    fn files_are_told_apart_by_their_path() {
+        assert_eq!(RunFile::classify("run.json"), Some(RunFile::Record));
+        assert_eq!(RunFile::classify("airflow.json"), Some(RunFile::Airflow));
+        assert_eq!(
+            RunFile::classify("ops/predict.json"),
+            Some(RunFile::OpState("predict".into()))
+        );
+        for other in ["ops/a/b.json", "ops/.json", "ops/x.txt", "notes.json"] {
+            assert_eq!(RunFile::classify(other), None, "{other}");
+        }
+        assert_eq!(
+            FlowFile::classify("flows/churn/versions/abc/spec.json"),
+            Some(FlowFile::Spec {
+                flow: "churn",
+                version: "abc"
+            })
+        );
+        assert_eq!(FlowFile::classify("flows/churn/runs/r/ops/a.json"), None);
     }
 
     #[test]

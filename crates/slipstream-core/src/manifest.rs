@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ArtifactKey;
 use crate::error::Result;
+use crate::records::Record;
 
 /// Version of the manifest format; bumped on incompatible changes.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -134,10 +135,15 @@ impl Manifest {
         serde_json::to_vec_pretty(self).expect("manifest serializes")
     }
 
-    /// Parses a stored manifest.
+    /// Parses a stored manifest, refusing one of a newer format.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        Ok(serde_json::from_slice(bytes)?)
+        <Self as Record>::parse(bytes)
     }
+}
+
+impl Record for Manifest {
+    const KIND: &'static str = "manifest";
+    const FORMAT: u32 = MANIFEST_FORMAT;
 }
 
 #[cfg(test)]

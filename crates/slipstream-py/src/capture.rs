@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+
+use crate::errors::os_error;
 
 /// What one stream's drain thread has kept.
 #[derive(Default)]
@@ -37,10 +39,6 @@ struct Redirect {
 pub struct PyOutputCapture {
     limit: usize,
     active: Mutex<Option<Vec<Redirect>>>,
-}
-
-fn os_error(what: &str) -> PyErr {
-    PyOSError::new_err(format!("{what}: {}", std::io::Error::last_os_error()))
 }
 
 fn redirect(fd: RawFd, limit: usize) -> PyResult<Redirect> {
@@ -158,7 +156,7 @@ impl PyOutputCapture {
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("output capture was not started"))?;
         let deadline = Instant::now() + Duration::from_secs(2);
-        let mut results = py.detach(|| {
+        let mut results = crate::runtime::compute(py, || {
             redirects
                 .into_iter()
                 .map(|r| restore(r, deadline))

@@ -1,51 +1,75 @@
-//! Maps the Rust errors onto the Python hierarchy defined in `slipstream.errors`, keeping
-//! the exception class meaningful (`ArtifactNotFound` is a `FileNotFoundError`, …) and
-//! naming the key and what to do in every message.
+//! Every Rust error that reaches Python is mapped here, onto the hierarchy defined in
+//! `slipstream.errors` (typed handles, no look-up by name), keeping the exception class
+//! meaningful (`ArtifactNotFound` is a `FileNotFoundError`, …) and naming the key and what
+//! to do in every message.
 
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use slipstream_core::CoreError;
 use slipstream_store::StoreError;
 
-/// Builds `slipstream.errors.<class>(message)`.
-pub fn error(py: Python<'_>, class: &str, message: String) -> PyErr {
-    let built = py
-        .import("slipstream.errors")
-        .and_then(|m| m.getattr(class))
-        .and_then(|cls| cls.call1(PyTuple::new(py, [message])?));
-    match built {
-        Ok(instance) => PyErr::from_value(instance),
-        Err(e) => e,
-    }
-}
+pyo3::import_exception!(slipstream.errors, ArtifactNotFound);
+pyo3::import_exception!(slipstream.errors, CorruptArtifact);
+pyo3::import_exception!(slipstream.errors, NewerFormat);
+pyo3::import_exception!(slipstream.errors, PickleNotAllowed);
+pyo3::import_exception!(slipstream.errors, StorageError);
+pyo3::import_exception!(slipstream.errors, UnsupportedType);
 
 /// A store failure while working on `key` (an artifact key or a path, for the message).
-pub fn store_error(py: Python<'_>, key: &str, err: StoreError) -> PyErr {
+pub fn store_error(key: &str, err: StoreError) -> PyErr {
     match err {
-        StoreError::NotFound { path } => error(
-            py,
-            "ArtifactNotFound",
-            format!(
-                "no artifact at {key} (looked for {path}): the op has not written this output \
-                 for this run id yet, or it failed; check the op's task record and the run id"
-            ),
-        ),
-        StoreError::Corrupt { key, reason } => error(
-            py,
-            "CorruptArtifact",
-            format!(
-                "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"
-            ),
-        ),
-        StoreError::InvalidUrl { .. } | StoreError::InvalidPath { .. } | StoreError::Key { .. } => {
-            error(py, "StorageError", err.to_string())
+        StoreError::NotFound { path } => ArtifactNotFound::new_err(format!(
+            "no artifact at {key} (looked for {path}): the op has not written this output \
+             for this run id yet, or it failed; check the op's task record and the run id"
+        )),
+        StoreError::Corrupt { key, reason } => CorruptArtifact::new_err(format!(
+            "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"
+        )),
+        StoreError::InvalidUrl { .. } | StoreError::InvalidPath { .. } => {
+            StorageError::new_err(err.to_string())
         }
         StoreError::Io { .. } | StoreError::S3 { .. } => {
-            error(py, "StorageError", format!("while accessing {key}: {err}"))
+            StorageError::new_err(format!("while accessing {key}: {err}"))
         }
     }
 }
 
 /// An invalid key part: a `ValueError` naming the part and the rule it breaks.
-pub fn key_error(err: slipstream_core::CoreError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(err.to_string())
+pub fn key_error(err: CoreError) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+/// A record at `path` that cannot be read as its kind, or was written by a newer slipstream.
+pub fn record_error(path: &str, err: CoreError) -> PyErr {
+    match err {
+        CoreError::NewerFormat { .. } => NewerFormat::new_err(format!("{path}: {err}")),
+        other => CorruptArtifact::new_err(format!(
+            "{path} cannot be read: {other}; it was not written by slipstream, or was damaged"
+        )),
+    }
+}
+
+/// A record the SDK is about to write that does not have its kind's shape: a bug, never
+/// written, so that no reader meets it.
+pub fn invalid_record(path: &str, err: CoreError) -> PyErr {
+    PyValueError::new_err(format!("refusing to write {path}: {err}"))
+}
+
+/// A codec failure on the Python side: the value or payload is not what the codec takes.
+pub fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// An `OSError` of the right subclass (`PermissionError`, `FileNotFoundError`…) naming `path`.
+pub fn file_error(path: &std::path::Path, source: std::io::Error) -> PyErr {
+    let filename = path.display().to_string();
+    match source.raw_os_error() {
+        Some(errno) => PyOSError::new_err((errno, source.to_string(), filename)),
+        None => PyOSError::new_err(format!("cannot write {filename}: {source}")),
+    }
+}
+
+/// The last OS error, after `what` failed.
+pub fn os_error(what: &str) -> PyErr {
+    PyOSError::new_err(format!("{what}: {}", std::io::Error::last_os_error()))
 }

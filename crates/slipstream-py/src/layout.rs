@@ -2,7 +2,7 @@
 //! never disagree on where something lives.
 
 use pyo3::prelude::*;
-use slipstream_core::{FlowName, OpPrefix, RunId, TryNumber, VersionId};
+use slipstream_core::{FlowFile, FlowName, OpPrefix, RunFile, RunId, TryNumber, VersionId};
 
 use crate::errors::key_error;
 
@@ -74,4 +74,43 @@ pub fn flow_run_path(flow: &str, run_id: &str) -> PyResult<String> {
 pub fn flow_run_op_path(flow: &str, run_id: &str, op: &str) -> PyResult<String> {
     slipstream_core::flow_run_op_path(&parse_flow(flow)?, &parse_run(run_id)?, op)
         .map_err(key_error)
+}
+
+/// `flows/<flow>/runs/<escaped run id>/`: every file of one run's record.
+#[pyfunction]
+pub fn flow_run_dir(flow: &str, run_id: &str) -> PyResult<String> {
+    Ok(slipstream_core::flow_run_dir(
+        &parse_flow(flow)?,
+        &parse_run(run_id)?,
+    ))
+}
+
+/// `flows/<flow>/runs/<escaped run id>/airflow.json`: Airflow's states of one run.
+#[pyfunction]
+pub fn flow_run_airflow_path(flow: &str, run_id: &str) -> PyResult<String> {
+    Ok(slipstream_core::flow_run_airflow_path(
+        &parse_flow(flow)?,
+        &parse_run(run_id)?,
+    ))
+}
+
+/// What a file of a run's folder is, from its path relative to the folder: `("run", None)`,
+/// `("op_state", op name)`, `("airflow", None)`, or `None` for any other file.
+#[pyfunction]
+pub fn classify_run_file(relative: &str) -> Option<(&'static str, Option<String>)> {
+    Some(match RunFile::classify(relative)? {
+        RunFile::Record => ("run", None),
+        RunFile::OpState(name) => ("op_state", Some(name)),
+        RunFile::Airflow => ("airflow", None),
+    })
+}
+
+/// What a path under `flows/` is: `("spec", flow, version)`, `("run", flow, escaped run
+/// folder)`, or `None` for any other file.
+#[pyfunction]
+pub fn classify_flow_file(path: &str) -> Option<(&'static str, String, String)> {
+    Some(match FlowFile::classify(path)? {
+        FlowFile::Spec { flow, version } => ("spec", flow.to_owned(), version.to_owned()),
+        FlowFile::RunRecord { flow, run_dir } => ("run", flow.to_owned(), run_dir.to_owned()),
+    })
 }

@@ -7,6 +7,7 @@ mod download;
 mod errors;
 mod key;
 mod layout;
+mod records;
 mod runtime;
 mod store;
 mod ui;
@@ -23,9 +24,12 @@ mod _native {
     use crate::key::PyArtifactKey;
     #[pymodule_export]
     use crate::layout::{
+        classify_flow_file, classify_run_file, flow_run_airflow_path, flow_run_dir,
         flow_run_op_path, flow_run_path, record_path, run_dir, runs_dir, version_spec_path,
         versions_dir,
     };
+    #[pymodule_export]
+    use crate::records::{check_read, check_write, merge_run_files};
     #[pymodule_export]
     use crate::store::PyStore;
     #[pymodule_export]

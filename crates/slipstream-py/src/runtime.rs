@@ -18,6 +18,7 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 
 /// The runtime of the current process, created on first use.
+#[allow(clippy::disallowed_methods)] // the one place a runtime is created
 pub fn runtime() -> Arc<Runtime> {
     let pid = std::process::id();
     let mut slot = RUNTIME
@@ -50,6 +51,7 @@ pub fn runtime() -> Arc<Runtime> {
 /// Runs `work` on the runtime with the GIL released, checking Python signals while it
 /// waits. If a signal handler raises (Ctrl-C, Airflow's `execution_timeout`), the work is
 /// cancelled (dropped, which aborts in-flight requests) and that exception is returned.
+#[allow(clippy::disallowed_methods)] // the one place the GIL is released for I/O
 pub fn wait<F, T>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: Future<Output = T> + Send,
@@ -73,6 +75,7 @@ where
 }
 
 /// Runs CPU-bound `work` (encoding, decoding) with the GIL released.
+#[allow(clippy::disallowed_methods)] // the one place the GIL is released for CPU work
 pub fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> T {
     py.detach(work)
 }

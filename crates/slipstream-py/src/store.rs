@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use slipstream_core::Manifest;
@@ -12,7 +11,7 @@ use slipstream_store::{ObjectStore, artifacts};
 
 use crate::codec;
 use crate::download::{DownloadError, download};
-use crate::errors::store_error;
+use crate::errors::{file_error, store_error};
 use crate::key::PyArtifactKey;
 use crate::runtime::wait;
 
@@ -38,7 +37,7 @@ impl PyStore {
         }
         let url = self.url.clone();
         let store = wait(py, async move { slipstream_store::open(&url).await })?
-            .map_err(|e| store_error(py, &self.url, e))?;
+            .map_err(|e| store_error(&self.url, e))?;
         *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = Some((pid, store.clone()));
         Ok(store)
     }
@@ -50,15 +49,6 @@ fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'p
         .import("json")?
         .call_method1("loads", (json,))?
         .cast_into::<PyDict>()?)
-}
-
-/// An `OSError` of the right subclass (`PermissionError`, `FileNotFoundError`…) naming `path`.
-fn file_error(path: &std::path::Path, source: std::io::Error) -> PyErr {
-    let filename = path.display().to_string();
-    match source.raw_os_error() {
-        Some(errno) => PyOSError::new_err((errno, source.to_string(), filename)),
-        None => PyOSError::new_err(format!("cannot write {filename}: {source}")),
-    }
 }
 
 #[pymethods]
@@ -119,7 +109,7 @@ impl PyStore {
             )
             .await
         })?
-        .map_err(|e| store_error(py, &key.to_string(), e))?;
+        .map_err(|e| store_error(&key.to_string(), e))?;
         manifest_dict(py, &written)
     }
 
@@ -134,7 +124,7 @@ impl PyStore {
         let key = &key.0;
         let store = self.backend(py)?;
         let (manifest, payload) = wait(py, async { artifacts::read(store.as_ref(), key).await })?
-            .map_err(|e| store_error(py, &key.to_string(), e))?;
+            .map_err(|e| store_error(&key.to_string(), e))?;
         codec::decode(py, key, &manifest, payload, allow_pickle)
     }
 
@@ -154,7 +144,7 @@ impl PyStore {
         let store = self.backend(py)?;
         let manifest =
             wait(py, download(store.as_ref(), key, &path, progress))?.map_err(|e| match e {
-                DownloadError::Store(e) => store_error(py, &key.to_string(), e),
+                DownloadError::Store(e) => store_error(&key.to_string(), e),
                 DownloadError::File { path, source } => file_error(&path, source),
             })?;
         manifest_dict(py, &manifest)
@@ -167,7 +157,7 @@ impl PyStore {
         let manifest = wait(py, async {
             artifacts::read_manifest(store.as_ref(), key).await
         })?
-        .map_err(|e| store_error(py, &key.to_string(), e))?;
+        .map_err(|e| store_error(&key.to_string(), e))?;
         manifest_dict(py, &manifest)
     }
 
@@ -176,21 +166,20 @@ impl PyStore {
         let key = &key.0;
         let store = self.backend(py)?;
         wait(py, async { artifacts::exists(store.as_ref(), key).await })?
-            .map_err(|e| store_error(py, &key.to_string(), e))
+            .map_err(|e| store_error(&key.to_string(), e))
     }
 
     /// Writes raw bytes at a path relative to the store root (records, specs).
     fn put_object(&self, py: Python<'_>, path: &str, data: Vec<u8>) -> PyResult<()> {
         let store = self.backend(py)?;
         wait(py, async { store.put(path, Bytes::from(data)).await })?
-            .map_err(|e| store_error(py, path, e))
+            .map_err(|e| store_error(path, e))
     }
 
     /// Reads the raw bytes at a path relative to the store root.
     fn get_object<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyBytes>> {
         let store = self.backend(py)?;
-        let data =
-            wait(py, async { store.get(path).await })?.map_err(|e| store_error(py, path, e))?;
+        let data = wait(py, async { store.get(path).await })?.map_err(|e| store_error(path, e))?;
         Ok(PyBytes::new(py, &data))
     }
 
@@ -198,7 +187,7 @@ impl PyStore {
     #[pyo3(signature = (prefix = ""))]
     fn list(&self, py: Python<'_>, prefix: &str) -> PyResult<Vec<String>> {
         let store = self.backend(py)?;
-        wait(py, async { store.list(prefix).await })?.map_err(|e| store_error(py, prefix, e))
+        wait(py, async { store.list(prefix).await })?.map_err(|e| store_error(prefix, e))
     }
 
     fn __repr__(&self) -> String {

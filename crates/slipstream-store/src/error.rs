@@ -35,13 +35,6 @@ pub enum StoreError {
 
     #[error("artifact {key}: {reason}")]
     Corrupt { key: String, reason: String },
-
-    #[error("artifact {key}: {source}")]
-    Key {
-        key: String,
-        #[source]
-        source: slipstream_core::CoreError,
-    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -34,11 +34,6 @@ impl LocalStore {
         Ok(Self { root, url })
     }
 
-    /// The root folder.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     fn full(&self, path: &str) -> Result<PathBuf> {
         check_path(path)?;
         Ok(self.root.join(path))

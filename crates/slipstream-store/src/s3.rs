@@ -145,11 +145,6 @@ impl S3Store {
         &self.client
     }
 
-    /// The bucket name.
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     fn key(&self, path: &str) -> Result<String> {
         check_path(path)?;
         Ok(if self.prefix.is_empty() {
@@ -364,23 +359,13 @@ impl S3Store {
     }
 }
 
-fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool
-where
-    R: HasStatus,
-{
+fn is_not_found<E: ProvideErrorMetadata>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
     matches!(err.code(), Some("NoSuchKey" | "NotFound"))
-        || err.raw_response().is_some_and(|r| r.status_code() == 404)
-}
-
-/// The HTTP status of a raw response, whatever the SDK's response type.
-trait HasStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_smithy_runtime_api::http::Response {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
-    }
+        || err
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() == 404)
 }
 
 #[async_trait]

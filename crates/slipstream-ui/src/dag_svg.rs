@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
 use maud::{Markup, html};
-use serde_json::Value;
+use slipstream_core::records::{FlowSpec, OpState};
 
 const NODE_W: f64 = 176.0;
 const NODE_H: f64 = 34.0;
@@ -131,31 +132,18 @@ fn colours(status: &str) -> (&'static str, &'static str) {
 
 /// The nodes of a spec, with states from a run record's `ops`.
 pub fn nodes<'a>(
-    spec: &'a Value,
-    ops: &'a serde_json::Map<String, Value>,
+    spec: &'a FlowSpec,
+    ops: &'a IndexMap<String, OpState>,
     href: impl Fn(&str) -> String,
 ) -> Vec<Node<'a>> {
-    spec["ops"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|op| {
-            let name = op["name"].as_str().unwrap_or("");
-            Node {
-                name,
-                kind: op["kind"].as_str().unwrap_or("op"),
-                upstream: op["upstream"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect(),
-                status: ops
-                    .get(name)
-                    .and_then(|s| s["status"].as_str())
-                    .unwrap_or("pending"),
-                href: href(name),
-            }
+    spec.ops
+        .iter()
+        .map(|op| Node {
+            name: &op.name,
+            kind: crate::pages::kind_name(op.kind),
+            upstream: op.upstream.iter().map(String::as_str).collect(),
+            status: ops.get(&op.name).map_or("pending", |s| s.status.as_str()),
+            href: href(&op.name),
         })
         .collect()
 }

@@ -1,22 +1,16 @@
-//! The store as the UI reads it: flows, their versions' specs, and runs with their op
-//! states merged the way the SDK merges them (`slipstream._runs.merged`):
-//!
-//! 1. `run.json`, written by the local runner (whole run) or by the first task (header);
-//! 2. `ops/<op>.json`, each written by its op's task, override the header's op states;
-//! 3. `airflow.json`, written by `slipstream sync`, is Airflow's word on the run state and
-//!    on any task whose Airflow try is as new as the task's own file (a killed task never
-//!    writes its file);
-//! 4. what is still open is derived: ops below a failure are `upstream_failed`, and a run
-//!    whose ops all ended has a final status.
-//!
+//! The store as the UI reads it: flows, their versions' specs, and runs with their op states
+//! merged by [`slipstream_core::records::merge_run`], the merge the SDK and CLI use too.
 //! Specs never change once published, so they are read once and kept.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt, stream};
-use serde_json::{Map, Value};
-use slipstream_core::{ArtifactKey, FlowName, RunId, TryNumber, VersionId};
+use slipstream_core::records::{
+    AirflowRun, FlowSpec, OpSpec, OpState, Preview, Record, RunRecord, RunStatus, Severity,
+    TryRecord, merge_run,
+};
+use slipstream_core::{ArtifactKey, FlowFile, FlowName, RunFile, RunId, TryNumber, VersionId};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
 use crate::error::{Result, UiError};
@@ -24,39 +18,30 @@ use crate::time::newest_first;
 
 /// How many store reads one page keeps in flight.
 const CONCURRENT_READS: usize = 32;
-/// Op states after which an op does not change again in this run.
-const FINAL: [&str; 4] = ["success", "failed", "upstream_failed", "skipped"];
 
 /// One run as the pages show it: the merged record and the spec of the version it ran.
 #[derive(Debug, Clone)]
 pub struct Run {
-    pub record: Value,
-    pub spec: Arc<Value>,
+    pub record: RunRecord,
+    pub spec: Arc<FlowSpec>,
 }
 
 impl Run {
-    pub fn str(&self, field: &str) -> &str {
-        self.record[field].as_str().unwrap_or("")
+    pub fn id(&self) -> &str {
+        &self.record.run_id
     }
 
-    pub fn ops(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.record["ops"]
-            .as_object()
-            .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    /// The state of op `name`, if the run has it.
+    pub fn op_state(&self, name: &str) -> Option<&OpState> {
+        self.record.ops.get(name)
     }
 
     /// Names of the checks that did not pass, with their severity.
-    pub fn failed_checks(&self) -> Vec<(String, String)> {
-        self.ops()
+    pub fn failed_checks(&self) -> Vec<(&str, Severity)> {
+        self.record
+            .ops
             .iter()
-            .filter_map(|(name, state)| {
-                let check = state.get("check")?;
-                (check["passed"] == Value::Bool(false)).then(|| {
-                    let severity = check["severity"].as_str().unwrap_or("error");
-                    (name.clone(), severity.to_owned())
-                })
-            })
+            .filter_map(|(name, state)| Some((name.as_str(), state.failed_check()?)))
             .collect()
     }
 }
@@ -72,14 +57,14 @@ pub struct FlowSummary {
 /// A run's `run.json` before merging: the folder it is in and, when known, its files.
 struct Header {
     dir: String,
-    record: Value,
+    record: RunRecord,
     files: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
 pub struct Index {
     store: Arc<dyn ObjectStore>,
-    specs: Mutex<HashMap<(String, String), Arc<Value>>>,
+    specs: Mutex<HashMap<(String, String), Arc<FlowSpec>>>,
 }
 
 impl Index {
@@ -97,11 +82,10 @@ impl Index {
     pub async fn flows(&self) -> Result<Vec<FlowSummary>> {
         let mut flows: BTreeMap<String, FlowSummary> = BTreeMap::new();
         for path in self.store.list("flows/").await? {
-            let parts: Vec<&str> = path.split('/').collect();
-            let (name, is_spec, is_run) = match parts.as_slice() {
-                ["flows", name, "versions", _, "spec.json"] => (*name, true, false),
-                ["flows", name, "runs", _, "run.json"] => (*name, false, true),
-                _ => continue,
+            let (name, is_spec) = match FlowFile::classify(&path) {
+                Some(FlowFile::Spec { flow, .. }) => (flow, true),
+                Some(FlowFile::RunRecord { flow, .. }) => (flow, false),
+                None => continue,
             };
             let entry = flows.entry(name.to_owned()).or_insert_with(|| FlowSummary {
                 name: name.to_owned(),
@@ -109,18 +93,18 @@ impl Index {
                 runs: 0,
             });
             entry.versions += usize::from(is_spec);
-            entry.runs += usize::from(is_run);
+            entry.runs += usize::from(!is_spec);
         }
         Ok(flows.into_values().filter(|f| f.versions > 0).collect())
     }
 
-    pub async fn spec(&self, flow: &str, version: &str) -> Result<Arc<Value>> {
+    pub async fn spec(&self, flow: &str, version: &str) -> Result<Arc<FlowSpec>> {
         let cache_key = (flow.to_owned(), version.to_owned());
         if let Some(spec) = self.cached_spec(&cache_key) {
             return Ok(spec);
         }
         let path = slipstream_core::version_spec_path(&flow_name(flow)?, &version_id(version)?);
-        let spec = Arc::new(self.json(&path, "flow spec").await.map_err(|e| match e {
+        let spec = Arc::new(self.record::<FlowSpec>(&path).await.map_err(|e| match e {
             UiError::Store(StoreError::NotFound { .. }) => UiError::NotFound(format!(
                 "flow {flow:?} has no published version {version:?}"
             )),
@@ -133,7 +117,7 @@ impl Index {
         Ok(spec)
     }
 
-    fn cached_spec(&self, key: &(String, String)) -> Option<Arc<Value>> {
+    fn cached_spec(&self, key: &(String, String)) -> Option<Arc<FlowSpec>> {
         self.specs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -142,24 +126,29 @@ impl Index {
     }
 
     /// Published versions of `flow`, newest first.
-    pub async fn versions(&self, flow: &str) -> Result<Vec<Arc<Value>>> {
+    pub async fn versions(&self, flow: &str) -> Result<Vec<Arc<FlowSpec>>> {
         let dir = format!("{}/", slipstream_core::versions_dir(&flow_name(flow)?));
         let ids: Vec<String> = self
             .store
             .list(&dir)
             .await?
-            .into_iter()
-            .filter_map(|p| Some(p.strip_prefix(&dir)?.strip_suffix("/spec.json")?.to_owned()))
+            .iter()
+            .filter_map(|p| match FlowFile::classify(p)? {
+                FlowFile::Spec { version, .. } => Some(version.to_owned()),
+                FlowFile::RunRecord { .. } => None,
+            })
             .collect();
-        let mut specs: Vec<Arc<Value>> = stream::iter(ids)
+        let mut specs: Vec<Arc<FlowSpec>> = stream::iter(ids)
             .map(|id| async move { self.spec(flow, &id).await })
             .buffer_unordered(CONCURRENT_READS)
             .try_collect()
             .await?;
         specs.sort_by(|a, b| {
-            let key = |s: &Value| {
-                let field = |f: &str| s[f].as_str().unwrap_or("").to_owned();
-                (field("published_at"), field("version"))
+            let key = |s: &FlowSpec| {
+                (
+                    s.published_at.clone().unwrap_or_default(),
+                    s.version.clone(),
+                )
             };
             let (a, b) = (key(a), key(b));
             newest_first((&a.0, &a.1), (&b.0, &b.1))
@@ -200,16 +189,15 @@ impl Index {
             .map(|header| {
                 let op_file = &op_file;
                 async move {
-                    let run_id = header.record["run_id"].as_str().unwrap_or("").to_owned();
-                    let mut state = header.record["ops"][name].clone();
-                    if header.record["status"] == "running"
+                    let mut metric = header.record.ops.get(name).and_then(|s| s.metric.clone());
+                    if header.record.status == RunStatus::Running
                         && header.files.as_ref().is_some_and(|f| f.contains(op_file))
                     {
-                        state = self
-                            .json(&format!("{}{op_file}", header.dir), "op state")
-                            .await?;
+                        let path = format!("{}{op_file}", header.dir);
+                        metric = self.record::<OpState>(&path).await?.metric;
                     }
-                    Ok::<_, UiError>(state["metric"].as_f64().map(|v| (run_id, v)))
+                    let value = metric.and_then(|m| m.get().parse::<f64>().ok());
+                    Ok::<_, UiError>(value.map(|v| (header.record.run_id, v)))
                 }
             })
             .buffered(CONCURRENT_READS)
@@ -233,30 +221,26 @@ impl Index {
             }
         }
         let dir = &dir;
-        let mut headers: Vec<Header> = stream::iter(
-            files
-                .into_iter()
-                .filter(|(_, f)| f.iter().any(|p| p == "run.json")),
-        )
+        let mut headers: Vec<Header> = stream::iter(files.into_iter().filter(|(_, f)| {
+            f.iter()
+                .any(|p| RunFile::classify(p) == Some(RunFile::Record))
+        }))
         .map(|(run, rest)| async move { self.header(format!("{dir}{run}/"), Some(rest)).await })
         .buffer_unordered(CONCURRENT_READS)
         .try_collect()
         .await?;
         headers.sort_by(|a, b| {
-            let key = |h: &Header| {
-                let field = |f: &str| h.record[f].as_str().unwrap_or("").to_owned();
-                (field("started_at"), field("run_id"))
-            };
-            let (a, b) = (key(a), key(b));
-            newest_first((&a.0, &a.1), (&b.0, &b.1))
+            newest_first(
+                (&a.record.started_at, &a.record.run_id),
+                (&b.record.started_at, &b.record.run_id),
+            )
         });
         Ok(headers)
     }
 
     pub async fn run(&self, flow: &str, run_id: &str) -> Result<Run> {
-        let id = RunId::new(run_id).map_err(|e| UiError::BadRequest(e.to_string()))?;
-        let path = slipstream_core::flow_run_path(&flow_name(flow)?, &id);
-        let dir = path.trim_end_matches("run.json").to_owned();
+        let id = RunId::new(run_id).map_err(bad_request)?;
+        let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);
         let header = self.header(dir, None).await.map_err(|e| match e {
             UiError::Store(StoreError::NotFound { .. }) => {
                 UiError::NotFound(format!("flow {flow:?} has no run {run_id:?}"))
@@ -268,21 +252,16 @@ impl Index {
 
     /// The `run.json` in `dir`; `files` (relative to `dir`) when the caller has listed them.
     async fn header(&self, dir: String, files: Option<Vec<String>>) -> Result<Header> {
-        let record = self.json(&format!("{dir}run.json"), "run record").await?;
+        let record = self.record::<RunRecord>(&format!("{dir}run.json")).await?;
         Ok(Header { dir, record, files })
     }
 
     /// The run as the pages show it: a whole run as recorded, a running one merged with its
     /// op and sync files (listed here unless the header came with them).
     async fn complete(&self, flow: &str, header: Header) -> Result<Run> {
-        let Header {
-            dir,
-            mut record,
-            files,
-        } = header;
-        let version = record["version"].as_str().unwrap_or_default().to_owned();
-        let spec = self.spec(flow, &version).await?;
-        if record["status"] != "running" {
+        let Header { dir, record, files } = header;
+        let spec = self.spec(flow, &record.version).await?;
+        if record.status != RunStatus::Running {
             return Ok(Run { record, spec });
         }
         let files = match files {
@@ -295,38 +274,44 @@ impl Index {
                 .map(|p| p[dir.len()..].to_owned())
                 .collect(),
         };
-        let dir = &dir;
-        let op_files: Vec<String> = files
+        let kinds: Vec<RunFile> = files.iter().filter_map(|f| RunFile::classify(f)).collect();
+        let op_paths: Vec<(String, String)> = kinds
             .iter()
-            .filter(|f| f.starts_with("ops/") && f.ends_with(".json"))
-            .cloned()
+            .filter_map(|k| match k {
+                RunFile::OpState(name) => Some((format!("{dir}ops/{name}.json"), name.clone())),
+                _ => None,
+            })
             .collect();
-        let states: Vec<(String, Value)> = stream::iter(op_files)
-            .map(|f: String| async move {
-                let name = f["ops/".len()..f.len() - ".json".len()].to_owned();
-                Ok::<_, UiError>((name, self.json(&format!("{dir}{f}"), "op state").await?))
+        let op_files: Vec<(String, OpState)> = stream::iter(op_paths)
+            .map(|(path, name)| async move {
+                Ok::<_, UiError>((name, self.record::<OpState>(&path).await?))
             })
             .buffer_unordered(CONCURRENT_READS)
             .try_collect()
             .await?;
-        let airflow = if files.iter().any(|f| f == "airflow.json") {
+        let airflow = if kinds.contains(&RunFile::Airflow) {
             Some(
-                self.json(&format!("{dir}airflow.json"), "synced Airflow state")
+                self.record::<AirflowRun>(&format!("{dir}airflow.json"))
                     .await?,
             )
         } else {
             None
         };
-        merge(&mut record, &spec, states, airflow.as_ref());
+        let record = merge_run(record, &spec, op_files, airflow.as_ref());
         Ok(Run { record, spec })
     }
 
     /// The record of one try of one op.
-    pub async fn try_record(&self, prefix: &str, run_id: &str, try_number: u32) -> Result<Value> {
+    pub async fn try_record(
+        &self,
+        prefix: &str,
+        run_id: &str,
+        try_number: u32,
+    ) -> Result<TryRecord> {
         let key = ArtifactKey::new(prefix, run_id, "out").map_err(bad_request)?;
         let n = TryNumber::new(try_number).map_err(bad_request)?;
         let path = slipstream_core::record_path(&key.op_prefix, &key.run_id, n);
-        self.json(&path, "try record").await
+        self.record(&path).await
     }
 
     pub async fn manifest(&self, key: &ArtifactKey) -> Result<Option<slipstream_core::Manifest>> {
@@ -337,104 +322,33 @@ impl Index {
         }
     }
 
-    pub async fn preview(&self, key: &ArtifactKey) -> Result<Option<Value>> {
-        match self.json(&key.preview_path(), "preview").await {
+    pub async fn preview(&self, key: &ArtifactKey) -> Result<Option<Preview>> {
+        match self.record(&key.preview_path()).await {
             Ok(v) => Ok(Some(v)),
             Err(UiError::Store(StoreError::NotFound { .. })) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    async fn json(&self, path: &str, what: &'static str) -> Result<Value> {
+    /// The record at `path`, read as its kind (its format checked).
+    async fn record<R: Record>(&self, path: &str) -> Result<R> {
         let bytes = self.store.get(path).await?;
-        serde_json::from_slice(&bytes).map_err(|e| UiError::Corrupt {
-            what,
+        R::parse(&bytes).map_err(|e| UiError::Corrupt {
+            what: R::KIND,
             path: path.to_owned(),
             reason: e.to_string(),
         })
     }
 }
 
-/// Steps 2–4 of the module docs, on a run record that is still `running`.
-pub fn merge(
-    record: &mut Value,
-    spec: &Value,
-    states: Vec<(String, Value)>,
-    airflow: Option<&Value>,
-) {
-    let ops = record["ops"].as_object_mut();
-    let Some(ops) = ops else { return };
-    for (name, state) in states {
-        if let (Some(current), Value::Object(state)) = (ops.get_mut(&name), state) {
-            for (k, v) in state {
-                current[k] = v;
-            }
-        }
-    }
-    if let Some(tasks) = airflow.and_then(|a| a["tasks"].as_object()) {
-        for (name, task) in tasks {
-            let Some(current) = ops.get_mut(name) else {
-                continue;
-            };
-            let theirs = task["try_number"].as_u64().unwrap_or(0);
-            let ours = current["tries"].as_u64().unwrap_or(0);
-            if theirs >= ours {
-                current["status"] = Value::from(airflow_state(task["state"].as_str()));
-                current["tries"] = Value::from(theirs.max(ours));
-            }
-            current["airflow_tries"] = task["tries"].clone();
-        }
-    }
-    for op in spec["ops"].as_array().into_iter().flatten() {
-        let name = op["name"].as_str().unwrap_or_default();
-        let blocked: Vec<Value> = op["upstream"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|u| {
-                let s = u.as_str().and_then(|u| ops.get(u)).map(|s| &s["status"]);
-                matches!(
-                    s.and_then(Value::as_str),
-                    Some("failed" | "upstream_failed")
-                )
-            })
-            .cloned()
-            .collect();
-        if let Some(state) = ops.get_mut(name)
-            && state["status"] == "pending"
-            && !blocked.is_empty()
-        {
-            state["status"] = Value::from("upstream_failed");
-            state["blocked_by"] = Value::Array(blocked);
-        }
-    }
-    let statuses: Vec<&str> = ops
-        .values()
-        .map(|s| s["status"].as_str().unwrap_or(""))
-        .collect();
-    let all_final = statuses.iter().all(|s| FINAL.contains(s));
-    let run_state = airflow.and_then(|a| a["state"].as_str());
-    let status = match run_state {
-        Some(s @ ("success" | "failed")) => s,
-        Some("queued") => "queued",
-        _ if all_final && statuses.iter().all(|s| *s == "success") => "success",
-        _ if all_final => "failed",
-        _ => "running",
-    };
-    record["status"] = Value::from(status);
-    if let Some(end) = airflow.and_then(|a| a["end_date"].as_str()) {
-        record["ended_at"] = Value::from(end);
-    }
-}
-
-/// An Airflow task-instance state as an op status (`null`: not scheduled yet).
-fn airflow_state(state: Option<&str>) -> &str {
-    match state {
-        None | Some("none" | "") => "pending",
-        Some("scheduled" | "queued" | "deferred" | "restarting" | "up_for_reschedule") => "queued",
-        Some("removed") => "skipped",
-        Some(other) => other,
-    }
+/// Op `name` of the version `spec`.
+pub fn find_op<'a>(spec: &'a FlowSpec, flow: &str, name: &str) -> Result<&'a OpSpec> {
+    spec.op(name).ok_or_else(|| {
+        UiError::NotFound(format!(
+            "flow {flow:?} version {} has no op {name:?}",
+            spec.version
+        ))
+    })
 }
 
 fn flow_name(flow: &str) -> Result<FlowName> {

@@ -12,14 +12,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::Markup;
 use serde::Deserialize;
-use serde_json::Value;
 use slipstream_core::ArtifactKey;
+use slipstream_core::records::OpKind;
 use slipstream_store::{ObjectStore, artifacts};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
 use crate::error::{Result, UiError};
-use crate::index::Index;
+use crate::index::{Index, find_op};
 use crate::pages::{self, op::Output};
 
 const COOKIE: &str = "slipstream_token";
@@ -190,10 +190,9 @@ async fn op(
     Query(q): Query<TryQuery>,
 ) -> Result<Markup> {
     let run = app.index.run(&flow, &run_id).await?;
-    let op = find_op(&run.spec, &flow, &name)?.clone();
-    let prefix = op["prefix"].as_str().unwrap_or_default();
-    let state = run.ops().get(&name).cloned().unwrap_or(Value::Null);
-    let tries = state["tries"].as_u64().unwrap_or(0) as u32;
+    let op = find_op(&run.spec, &flow, &name)?;
+    let prefix = op.prefix.as_str();
+    let tries = run.op_state(&name).map_or(0, |s| s.tries);
     let index = &app.index;
     let run_id_ref = run_id.as_str();
     let records = futures::future::join_all(
@@ -201,12 +200,7 @@ async fn op(
     )
     .await;
     let mut outputs = Vec::new();
-    for out in op["outputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    for out in &op.outputs {
         let key = ArtifactKey::new(prefix, &run_id, out)
             .map_err(|e| UiError::BadRequest(e.to_string()))?;
         let (manifest, preview) =
@@ -217,7 +211,7 @@ async fn op(
             preview,
         });
     }
-    let history = if op["kind"] == "metric" {
+    let history = if op.kind == OpKind::Metric {
         Some(app.index.metric_history(&flow, &name).await?)
     } else {
         None
@@ -229,7 +223,7 @@ async fn op(
     Ok(pages::op::render(&pages::op::OpPage {
         flow: &flow,
         run: &run,
-        op: &op,
+        op,
         tries: records,
         shown,
         outputs,
@@ -245,8 +239,7 @@ async fn output(
 ) -> Result<Response> {
     let run = app.index.run(&flow, &run_id).await?;
     let op = find_op(&run.spec, &flow, &name)?;
-    let prefix = op["prefix"].as_str().unwrap_or_default();
-    let key = ArtifactKey::new(prefix, &run_id, &output)
+    let key = ArtifactKey::new(&op.prefix, &run_id, &output)
         .map_err(|e| UiError::BadRequest(e.to_string()))?;
     let (manifest, payload) =
         artifacts::read(app.index.store(), &key)
@@ -274,18 +267,4 @@ async fn output(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, payload).into_response())
-}
-
-fn find_op<'a>(spec: &'a Value, flow: &str, name: &str) -> Result<&'a Value> {
-    spec["ops"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|o| o["name"] == name)
-        .ok_or_else(|| {
-            UiError::NotFound(format!(
-                "flow {flow:?} version {} has no op {name:?}",
-                spec["version"]
-            ))
-        })
 }

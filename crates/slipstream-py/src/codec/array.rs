@@ -14,7 +14,6 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     let is_scalar = value.is_instance(&numpy.getattr("generic")?)?;
     if !is_array && !is_scalar {
         return Err(unsupported(
-            py,
             key,
             &type_name(value),
             " (a numpy.ndarray subclass; pass numpy.asarray(value))",
@@ -29,7 +28,6 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     let kind: String = dtype.getattr("kind")?.extract()?;
     if kind == "O" || kind == "V" || !dtype.getattr("fields")?.is_none() {
         return Err(unsupported(
-            py,
             key,
             &format!("{} of dtype {}", type_name(value), dtype.str()?),
             " (object and structured arrays have no portable layout: use a list, a frame, or allow_pickle=True)",

@@ -16,7 +16,6 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     let mode: String = value.getattr("mode")?.extract()?;
     if !is_supported_mode(&mode) {
         return Err(unsupported(
-            py,
             key,
             &format!("{} in mode {mode:?}", type_name(value)),
             " (PNG keeps modes 1, L, LA, RGB, RGBA and I;16 exactly: convert it first, e.g. image.convert(\"RGBA\"))",

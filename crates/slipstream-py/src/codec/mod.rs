@@ -1,5 +1,5 @@
 //! Python values in and out of the codecs. `encode` picks the codec from the value's type
-//! (the type table in DESIGN.md); `decode` rebuilds the same Python type from a manifest.
+//! (the type table in the README); `decode` rebuilds the same Python type from a manifest.
 
 mod array;
 mod blob;
@@ -13,7 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 
-use crate::errors::error;
+pub use crate::errors::codec_error;
+use crate::errors::{CorruptArtifact, PickleNotAllowed, UnsupportedType};
 
 /// A value encoded for storage: the payload and everything the manifest says about it.
 pub struct Encoded {
@@ -54,11 +55,6 @@ impl Described {
         self.fill = Box::new(fill);
         self
     }
-}
-
-/// A codec failure on the Python side: the value or payload is not what the codec takes.
-pub fn codec_error(e: slipstream_codec::CodecError) -> PyErr {
-    pyo3::exceptions::PyValueError::new_err(e.to_string())
 }
 
 /// `module.QualName` of a value's type, as shown to users and recorded in manifests.
@@ -109,7 +105,7 @@ pub fn encode(
                 frame::encode(py, value)?
             }
             _ if allow_pickle => blob::encode_pickle(py, value)?,
-            _ => return Err(unsupported(py, key, &python_type, "")),
+            _ => return Err(unsupported(key, &python_type, "")),
         }
     };
     let mut manifest = Manifest::new(
@@ -146,16 +142,12 @@ pub fn decode<'py>(
         TypeTag::Value => tree::decode(py, &payload),
         TypeTag::Pickle => {
             if !allow_pickle {
-                return Err(error(
-                    py,
-                    "PickleNotAllowed",
-                    format!(
-                        "artifact {key} was stored with pickle ({} from Python {}); unpickling runs \
+                return Err(PickleNotAllowed::new_err(format!(
+                    "artifact {key} was stored with pickle ({} from Python {}); unpickling runs \
                          code from the store, so pass allow_pickle=True to read it if you trust its writer",
-                        manifest.python_type,
-                        manifest.pickle.as_ref().map_or("?", |p| p.python.as_str())
-                    ),
-                ));
+                    manifest.python_type,
+                    manifest.pickle.as_ref().map_or("?", |p| p.python.as_str())
+                )));
             }
             blob::decode_pickle(py, &payload)
         }
@@ -164,34 +156,26 @@ pub fn decode<'py>(
         if e.is_instance_of::<pyo3::exceptions::PyImportError>(py) {
             return e; // a missing library is the user's to install, not corruption
         }
-        let corrupt = error(
-            py,
-            "CorruptArtifact",
-            format!(
-                "artifact {key} cannot be decoded as {} ({}): {e}; re-run the op that produces it",
-                manifest.flavor, manifest.codec
-            ),
-        );
+        let corrupt = CorruptArtifact::new_err(format!(
+            "artifact {key} cannot be decoded as {} ({}): {e}; re-run the op that produces it",
+            manifest.flavor, manifest.codec
+        ));
         corrupt.set_cause(py, Some(e));
         corrupt
     })
 }
 
 /// The error for a value no codec takes. `detail` says where in a nested value it was.
-pub fn unsupported(py: Python<'_>, key: &ArtifactKey, python_type: &str, detail: &str) -> PyErr {
-    error(
-        py,
-        "UnsupportedType",
-        format!(
-            "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
+pub fn unsupported(key: &ArtifactKey, python_type: &str, detail: &str) -> PyErr {
+    UnsupportedType::new_err(format!(
+        "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
                  slipstream stores data frames (pandas, polars, pyarrow), PIL images, numpy arrays, \
                  bytes, and trees of None/bool/int/float/str/bytes/list/tuple/dict; convert the value \
                  to one of these, or pass allow_pickle=True to store it with pickle",
-            key.output.as_str(),
-            key.op_prefix.as_str(),
-            key.run_id.as_str()
-        ),
-    )
+        key.output.as_str(),
+        key.op_prefix.as_str(),
+        key.run_id.as_str()
+    ))
 }
 
 /// Python, slipstream and the flavor's library versions, as recorded in manifests.

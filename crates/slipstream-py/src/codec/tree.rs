@@ -54,7 +54,6 @@ fn to_value(
 ) -> PyResult<Value> {
     if depth > MAX_DEPTH {
         return Err(unsupported(
-            py,
             key,
             &type_name(v),
             &format!(" nested deeper than {MAX_DEPTH} levels at value{path} (is it cyclic?)"),
@@ -113,7 +112,6 @@ fn to_value(
         return Ok(Value::Dict(entries));
     }
     Err(unsupported(
-        py,
         key,
         &type_name(v),
         &format!(" (at value{path})"),

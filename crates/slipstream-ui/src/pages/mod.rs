@@ -9,6 +9,8 @@ pub mod shell;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use slipstream_core::records::OpKind;
+
 pub use crate::time::seconds_between;
 
 /// Bytes left as they are in a path segment; everything else (`/` `%` `:` `+` …) is escaped
@@ -37,6 +39,15 @@ pub fn op_url(flow: &str, run: &str, op: &str) -> String {
 
 pub fn output_url(flow: &str, run: &str, op: &str, output: &str) -> String {
     format!("{}/outputs/{}", op_url(flow, run, op), seg(output))
+}
+
+/// An op kind as the pages name it.
+pub fn kind_name(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Op => "op",
+        OpKind::Metric => "metric",
+        OpKind::Check => "check",
+    }
 }
 
 /// A timestamp shortened for tables: `2026-11-24 10:31:07`.

@@ -3,9 +3,9 @@
 //! metric history or check result.
 
 use maud::{Markup, html};
-use serde_json::Value;
+use slipstream_core::records::{OpSpec, Preview, TryRecord, TryStatus};
 
-use super::{flow_url, op_url, output_url, preview, run_url, shell, short_time};
+use super::{flow_url, kind_name, op_url, output_url, preview, run_url, shell, short_time};
 use crate::chart;
 use crate::index::Run;
 
@@ -13,15 +13,15 @@ use crate::index::Run;
 pub struct Output {
     pub name: String,
     pub manifest: Option<slipstream_core::Manifest>,
-    pub preview: Option<Value>,
+    pub preview: Option<Preview>,
 }
 
 pub struct OpPage<'a> {
     pub flow: &'a str,
     pub run: &'a Run,
-    pub op: &'a Value,
+    pub op: &'a OpSpec,
     /// The records of every try, first to last (a try whose record is missing is `None`).
-    pub tries: Vec<Option<Value>>,
+    pub tries: Vec<Option<TryRecord>>,
     /// The try shown (1-based).
     pub shown: usize,
     pub outputs: Vec<Output>,
@@ -30,9 +30,10 @@ pub struct OpPage<'a> {
 }
 
 pub fn render(p: &OpPage<'_>) -> Markup {
-    let id = p.run.str("run_id");
-    let name = p.op["name"].as_str().unwrap_or("");
-    let state = p.run.ops().get(name).cloned().unwrap_or(Value::Null);
+    let id = p.run.id();
+    let op = p.op;
+    let name = op.name.as_str();
+    let state = p.run.op_state(name);
     let crumbs = [
         (p.flow.to_owned(), flow_url(p.flow)),
         (id.to_owned(), run_url(p.flow, id)),
@@ -42,29 +43,29 @@ pub fn render(p: &OpPage<'_>) -> Markup {
         .tries
         .get(p.shown.wrapping_sub(1))
         .and_then(Option::as_ref);
-    let function = &p.op["function"];
+    let function = &op.function;
     shell::page(
         &format!("{name} in {id}"),
         &crumbs,
         html! {
-            h1 { (p.op["kind"].as_str().unwrap_or("op")) " " (name) " " (shell::badge(state["status"].as_str().unwrap_or("pending"))) }
-            @if let Some(d) = p.op["description"].as_str().filter(|d| !d.is_empty()) { p { (d) } }
+            h1 { (kind_name(op.kind)) " " (name) " " (shell::badge(state.map_or("pending", |s| s.status.as_str()))) }
+            @if !op.description.is_empty() { p { (op.description) } }
             dl.facts {
-                dt { "Function" } dd { code { (function["module"].as_str().unwrap_or("")) "." (function["qualname"].as_str().unwrap_or("")) } }
-                dt { "Defined at" } dd { code { (p.op["defined_at"].as_str().unwrap_or("")) } }
-                dt { "Prefix" } dd { code { (p.op["prefix"].as_str().unwrap_or("")) } }
-                dt { "Tries" } dd { (state["tries"].as_u64().unwrap_or(0)) " of " (p.op["retries"].as_u64().unwrap_or(0) + 1) " allowed" }
-                @if let Some(blocked) = state["blocked_by"].as_array() {
-                    dt { "Blocked by" } dd { @for b in blocked.iter().filter_map(Value::as_str) { a href=(op_url(p.flow, id, b)) { (b) } " " } }
+                dt { "Function" } dd { code { (function.module) "." (function.qualname) } }
+                dt { "Defined at" } dd { code { (op.defined_at) } }
+                dt { "Prefix" } dd { code { (op.prefix) } }
+                dt { "Tries" } dd { (state.map_or(0, |s| s.tries)) " of " (op.retries + 1) " allowed" }
+                @if let Some(blocked) = state.map(|s| &s.blocked_by).filter(|b| !b.is_empty()) {
+                    dt { "Blocked by" } dd { @for b in blocked { a href=(op_url(p.flow, id, b)) { (b) } " " } }
                 }
             }
-            @if let Some(check) = state["check"].as_object() {
+            @if let Some(check) = state.and_then(|s| s.check.as_ref()) {
                 h2 { "Check" }
                 p #check {
-                    @if check.get("passed") == Some(&Value::Bool(true)) { (shell::badge("success")) " passed" }
+                    @if check.passed { (shell::badge("success")) " passed" }
                     @else { (shell::badge("failed")) " failed" }
-                    " — " (check.get("failed").unwrap_or(&Value::Null)) " of " (check.get("total").unwrap_or(&Value::Null))
-                    " values false, severity " (check.get("severity").and_then(Value::as_str).unwrap_or("error"))
+                    " — " (check.failed) " of " (check.total)
+                    " values false, severity " (check.severity.as_str())
                 }
             }
             @if let Some(history) = &p.history {
@@ -98,30 +99,29 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                 }
             }
             h2 { "Code" }
-            p.muted { "As published in version " code { (p.run.str("version")) } }
-            pre.code { (function["source"].as_str().unwrap_or("")) }
+            p.muted { "As published in version " code { (p.run.record.version) } }
+            pre.code { (function.source) }
         },
     )
 }
 
-fn try_section(r: &Value) -> Markup {
-    let logs = format!(
-        "{}{}",
-        r["stdout"].as_str().unwrap_or(""),
-        r["stderr"].as_str().unwrap_or("")
-    );
+fn try_section(r: &TryRecord) -> Markup {
+    let logs = format!("{}{}", r.stdout, r.stderr);
+    let status = match r.status {
+        TryStatus::Success => "success",
+        TryStatus::Failed => "failed",
+    };
     html! {
         dl.facts {
-            dt { "Status" } dd { (shell::badge(r["status"].as_str().unwrap_or(""))) }
-            dt { "Started" } dd { (short_time(r["started_at"].as_str().unwrap_or(""))) }
-            dt { "Duration" } dd { (shell::duration(r["duration_seconds"].as_f64().unwrap_or(0.0))) }
-            dt { "Host" } dd { (r["host"].as_str().unwrap_or("")) " pid " (r["pid"]) }
+            dt { "Status" } dd { (shell::badge(status)) }
+            dt { "Started" } dd { (short_time(&r.started_at)) }
+            dt { "Duration" } dd { (shell::duration(r.duration_seconds)) }
+            dt { "Host" } dd { (r.host) " pid " (r.pid) }
         }
-        @if let Some(error) = r["error"].as_object() {
+        @if let Some(error) = &r.error {
             h3 { "Error" }
-            p.error #error { (error.get("type").and_then(Value::as_str).unwrap_or("")) ": " (error.get("message").and_then(Value::as_str).unwrap_or(""))
-                " (while " (error.get("phase").and_then(Value::as_str).unwrap_or("")) ")" }
-            pre.trace #trace { (error.get("traceback").and_then(Value::as_str).unwrap_or("")) }
+            p.error #error { (error.type_name) ": " (error.message) " (while " (error.phase) ")" }
+            pre.trace #trace { (error.traceback) }
         }
         h3 { "Logs" }
         @if logs.is_empty() { p.muted { "Nothing printed." } } @else { pre #logs { (logs) } }

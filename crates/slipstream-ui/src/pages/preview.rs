@@ -3,79 +3,86 @@
 
 use maud::{Markup, html};
 use serde_json::Value;
+use slipstream_core::records::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 
 /// `full` links to the whole artifact (images open full size).
-pub fn render(preview: &Value, full: &str) -> Markup {
-    match preview["kind"].as_str() {
-        Some("frame") => frame(preview),
-        Some("image") => html! {
+pub fn render(preview: &Preview, full: &str) -> Markup {
+    match preview {
+        Preview::Frame {
+            rows,
+            columns,
+            columns_shown,
+            head,
+            profile,
+            ..
+        } => html! {
+            p.muted {
+                (rows) " rows × " (columns) " columns"
+                @if columns_shown != columns { ", first " (columns_shown) " shown" }
+            }
+            (frame(head, profile))
+        },
+        Preview::Image {
+            width,
+            height,
+            mode,
+            thumbnail,
+            ..
+        } => html! {
             a.image-preview href=(full) title="open the full image" {
-                img.thumb src={"data:image/png;base64," (preview["thumbnail"].as_str().unwrap_or(""))}
-                    alt={"image " (preview["width"]) "×" (preview["height"])};
+                img.thumb src={"data:image/png;base64," (thumbnail)} alt={"image " (width) "×" (height)};
             }
-            p.muted { (preview["width"]) " × " (preview["height"]) " px, mode " (preview["mode"].as_str().unwrap_or("")) }
+            p.muted { (width) " × " (height) " px, mode " (mode) }
         },
-        Some("number") => html! { p.number { code { (preview["value"]) } } },
-        Some("text" | "json" | "array") => html! {
-            @if preview["kind"] == "array" {
-                p.muted { "array of shape " (shape(&preview["shape"])) ", " (preview["dtype"].as_str().unwrap_or("")) }
-            }
-            pre.value { (preview["text"].as_str().unwrap_or("")) }
-            @if preview["truncated"] == Value::Bool(true) {
-                p.muted { "first characters of " (preview["length"]) }
-            }
+        Preview::Number { value, .. } => html! { p.number { code { (value) } } },
+        Preview::Array {
+            shape, dtype, text, ..
+        } => html! {
+            p.muted { "array of shape " (dims(shape)) ", " (dtype) }
+            (capped(text))
         },
-        Some("bytes") => html! {
-            p.muted { (preview["length"]) " bytes, first bytes:" }
-            pre.value { (preview["hex"].as_str().unwrap_or("")) }
+        Preview::Text { text, .. } | Preview::Json { text, .. } => capped(text),
+        Preview::Bytes { length, hex, .. } => html! {
+            p.muted { (length) " bytes, first bytes:" }
+            pre.value { (hex) }
         },
-        _ => html! { p.muted { (preview["reason"].as_str().unwrap_or("no preview")) } },
+        Preview::None { reason, .. } => html! { p.muted { (reason) } },
     }
 }
 
-fn frame(p: &Value) -> Markup {
-    let columns: Vec<&str> = p["head"]["columns"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let profile: Vec<&Value> = p["profile"].as_array().into_iter().flatten().collect();
-    let rows: Vec<&Vec<Value>> = p["head"]["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_array)
-        .collect();
+fn capped(text: &Capped) -> Markup {
     html! {
-        p.muted {
-            (p["rows"]) " rows × " (p["columns"]) " columns"
-            @if p["columns_shown"] != p["columns"] { ", first " (p["columns_shown"]) " shown" }
-        }
+        pre.value { (text.text) }
+        @if text.truncated { p.muted { "first characters of " (text.length) } }
+    }
+}
+
+fn frame(head: &FrameHead, profile: &[ColumnProfile]) -> Markup {
+    html! {
         table.profile {
             thead { tr { th { "column" } th { "type" } th { "nulls" } th { "distinct" } th { "min" } th { "max" } th { "mean" } th { "histogram" } } }
             tbody {
-                @for c in &profile {
+                @for c in profile {
                     tr {
-                        td { (c["name"].as_str().unwrap_or("")) }
-                        td { code { (c["type"].as_str().unwrap_or("")) } }
-                        td.num { (c["nulls"]) }
-                        td.num { (show(&c["distinct"])) }
-                        td.num { (show(&c["min"])) }
-                        td.num { (show(&c["max"])) }
-                        td.num { (show(&c["mean"])) }
-                        td { (histogram(&c["histogram"])) }
+                        td { (c.name) }
+                        td { code { (c.type_name) } }
+                        td.num { (c.nulls) }
+                        td.num { (c.distinct.map(|d| d.to_string()).unwrap_or_default()) }
+                        td.num { (show_opt(c.min.as_ref())) }
+                        td.num { (show_opt(c.max.as_ref())) }
+                        td.num { (show_opt(c.mean.as_ref())) }
+                        td { @if let Some(h) = &c.histogram { (histogram(h)) } }
                     }
                 }
             }
         }
         table.head {
-            thead { tr { @for c in &columns { th { (c) } } } }
+            thead { tr { @for c in &head.columns { th { (c) } } } }
             tbody {
-                @for row in &rows {
+                @for row in &head.rows {
                     tr {
                         @for (i, v) in row.iter().enumerate() {
-                            @let heat = heat(v, profile.get(i).copied());
+                            @let heat = heat(v, profile.get(i));
                             @if let Some(alpha) = heat {
                                 td.num style={"background: rgba(9, 105, 218, " (format!("{alpha:.2}")) ")"} { (show(v)) }
                             } @else {
@@ -90,39 +97,39 @@ fn frame(p: &Value) -> Markup {
 }
 
 /// How strongly a numeric cell is shaded: its place between its column's min and max.
-fn heat(v: &Value, column: Option<&Value>) -> Option<f64> {
+fn heat(v: &Value, column: Option<&ColumnProfile>) -> Option<f64> {
     let x = v.as_f64()?;
     let column = column?;
-    let (lo, hi) = (column["min"].as_f64()?, column["max"].as_f64()?);
+    let (lo, hi) = (
+        column.min.as_ref()?.as_f64()?,
+        column.max.as_ref()?.as_f64()?,
+    );
     let t = if hi > lo { (x - lo) / (hi - lo) } else { 0.5 };
     Some(0.06 + 0.5 * t.clamp(0.0, 1.0))
 }
 
-fn histogram(h: &Value) -> Markup {
-    let counts: Vec<u64> = h["counts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_u64)
-        .collect();
+fn histogram(h: &Histogram) -> Markup {
+    let counts = &h.counts;
     let top = counts.iter().copied().max().unwrap_or(0).max(1);
     html! {
         @if !counts.is_empty() {
             span.hist title={"counts per bin: " (counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))} {
-                @for c in &counts { span style={"height: " (2 + c * 22 / top) "px"} {} }
+                @for c in counts { span style={"height: " (2 + c * 22 / top) "px"} {} }
             }
         }
     }
 }
 
-fn shape(dims: &Value) -> String {
-    let dims: Vec<String> = dims
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(Value::to_string)
-        .collect();
-    dims.join(" × ")
+fn dims(shape: &[u64]) -> String {
+    shape
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(" × ")
+}
+
+fn show_opt(v: Option<&Value>) -> String {
+    v.map(show).unwrap_or_default()
 }
 
 fn show(v: &Value) -> String {

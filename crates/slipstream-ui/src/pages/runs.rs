@@ -3,6 +3,8 @@
 
 use maud::{Markup, html};
 
+use slipstream_core::records::FlowSpec;
+
 use super::{flow_url, run_url, seconds_between, shell, short_time};
 use crate::index::Run;
 
@@ -19,7 +21,7 @@ pub fn render(
     flow: &str,
     runs: &[Run],
     pages: &Pages,
-    versions: &[std::sync::Arc<serde_json::Value>],
+    versions: &[std::sync::Arc<FlowSpec>],
 ) -> Markup {
     let crumbs = [(flow.to_owned(), flow_url(flow))];
     shell::page(
@@ -28,7 +30,7 @@ pub fn render(
         html! {
             h1 { "Flow " (flow) }
             @if let Some(latest) = versions.first() {
-                @let description = latest["description"].as_str().unwrap_or("");
+                @let description = latest.description.as_deref().unwrap_or("");
                 @if !description.is_empty() { p { (description) } }
             }
             h2 { "Runs" }
@@ -43,21 +45,22 @@ pub fn render(
                     } }
                     tbody {
                         @for run in runs {
-                            @let id = run.str("run_id");
+                            @let id = run.id();
+                            @let r = &run.record;
                             tr {
                                 td { a href=(run_url(flow, id)) { (id) } }
-                                td { (shell::badge(run.str("status"))) }
-                                td { (run.str("trigger")) }
-                                td { (short_time(run.str("started_at"))) }
+                                td { (shell::badge(r.status.as_str())) }
+                                td { (r.trigger) }
+                                td { (short_time(&r.started_at)) }
                                 td.num {
-                                    @if let Some(s) = seconds_between(run.str("started_at"), run.str("ended_at")) {
+                                    @if let Some(s) = r.ended_at.as_deref().and_then(|e| seconds_between(&r.started_at, e)) {
                                         (shell::duration(s))
                                     }
                                 }
-                                td { code { (run.str("version")) } }
+                                td { code { (r.version) } }
                                 td {
                                     @for (check, severity) in run.failed_checks() {
-                                        span class={"badge s-" (if severity == "error" { "failed" } else { "up_for_retry" })} {
+                                        span class={"badge s-" (shell::severity_status(severity))} {
                                             (check)
                                         } " "
                                     }
@@ -74,9 +77,9 @@ pub fn render(
                 tbody {
                     @for v in versions {
                         tr {
-                            td { code { (v["version"].as_str().unwrap_or("")) } }
-                            td { (short_time(v["published_at"].as_str().unwrap_or(""))) }
-                            td.num { (v["ops"].as_array().map_or(0, Vec::len)) }
+                            td { code { (v.version) } }
+                            td { (short_time(v.published_at.as_deref().unwrap_or(""))) }
+                            td.num { (v.ops.len()) }
                         }
                     }
                 }

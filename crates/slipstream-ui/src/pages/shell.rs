@@ -2,6 +2,7 @@
 //! the pages goes through maud, which escapes it.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use slipstream_core::records::Severity;
 
 /// A breadcrumb: its text and where it leads.
 pub type Crumb = (String, String);
@@ -32,6 +33,14 @@ pub fn page(title: &str, crumbs: &[Crumb], body: Markup) -> Markup {
 /// A status as a coloured badge.
 pub fn badge(status: &str) -> Markup {
     html! { span class={"badge s-" (status)} { (status) } }
+}
+
+/// The status whose colour a failed check's badge takes: red for an error, amber for a warning.
+pub fn severity_status(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "failed",
+        Severity::Warning => "up_for_retry",
+    }
 }
 
 /// Seconds as `1.2 s`, `3 min 4 s`, `2 h 5 min`.

@@ -1,0 +1,219 @@
+//! `flows/<flow>/runs/<run>/run.json` (the run record) and `ops/<op>.json` (one op's state).
+//!
+//! The local runner writes the whole run into `run.json`. In Airflow the first task writes
+//! a header (every op `pending`) and each task writes only its own op file, so parallel
+//! tasks never race; readers merge them ([`super::merge_run`]).
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::{AirflowTry, RawJson, Record, first_format};
+
+/// One run of a flow version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    pub format: u32,
+    pub flow: String,
+    /// The flow version the run started with.
+    pub version: String,
+    /// Airflow's `run_id`, or the id a local run was given.
+    pub run_id: String,
+    /// `local` or `airflow`.
+    pub trigger: String,
+    pub status: RunStatus,
+    /// The params the run used, as the flow spec encodes values.
+    pub params: IndexMap<String, RawJson>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// Every op of the version, in the version's order.
+    pub ops: IndexMap<String, OpState>,
+    /// Metric values by op name (a whole run; a merged run takes them from its ops).
+    pub metrics: IndexMap<String, RawJson>,
+    /// Check results by op name.
+    pub checks: IndexMap<String, CheckResult>,
+    /// How the version was found when `slipstream sync` wrote the header (no task had).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_from: Option<String>,
+}
+
+impl Record for RunRecord {
+    const KIND: &'static str = "run record";
+    const FORMAT: u32 = 1;
+}
+
+/// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpState {
+    #[serde(default = "first_format")]
+    pub format: u32,
+    pub status: OpStatus,
+    pub kind: OpKind,
+    /// The op prefix its outputs and try records are stored under.
+    pub prefix: String,
+    /// How many tries have started (0: none yet).
+    pub tries: u32,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub ended_at: Option<String>,
+    /// The last try's exception, when it failed.
+    #[serde(default)]
+    pub error: Option<ErrorSummary>,
+    /// A metric's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<RawJson>,
+    /// A check's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckResult>,
+    /// Upstream ops whose failure kept this one from running.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// Airflow's record of every try (merged from `airflow.json`, never stored here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub airflow_tries: Option<Vec<AirflowTry>>,
+}
+
+impl Record for OpState {
+    const KIND: &'static str = "op state";
+    const FORMAT: u32 = 1;
+}
+
+impl OpState {
+    /// A check's verdict, if it failed, with its severity.
+    pub fn failed_check(&self) -> Option<Severity> {
+        self.check
+            .as_ref()
+            .filter(|c| !c.passed)
+            .map(|c| c.severity)
+    }
+}
+
+/// `running` until every op has ended (or Airflow says otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Success,
+    Failed,
+}
+
+/// Where an op stands in a run. Airflow's task states map onto these
+/// ([`super::op_status_from_airflow`]); a state neither knows is kept as Airflow spelled it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    Pending,
+    Queued,
+    Running,
+    Success,
+    Failed,
+    UpForRetry,
+    UpstreamFailed,
+    Skipped,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl OpStatus {
+    /// After these an op does not change again in this run.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Success | Self::Failed | Self::UpstreamFailed | Self::Skipped
+        )
+    }
+
+    /// Failed, itself or above: its consumers cannot run.
+    pub fn blocks_consumers(&self) -> bool {
+        matches!(self, Self::Failed | Self::UpstreamFailed)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::UpForRetry => "up_for_retry",
+            Self::UpstreamFailed => "upstream_failed",
+            Self::Skipped => "skipped",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for OpStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an op is: an ordinary op, a metric (returns a number) or a check (returns a verdict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Op,
+    Metric,
+    Check,
+}
+
+/// A failing `error` check stops the consumers of what it checks; a `warning` does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// The exception of a failed try, in short.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorSummary {
+    /// The exception's qualified class name (`ValueError`, `slipstream.errors.CheckFailed`).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub message: String,
+}
+
+/// What a check found: `failed` of `total` elements were false (1 of 1 for a bool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckResult {
+    pub passed: bool,
+    pub severity: Severity,
+    pub failed: u64,
+    pub total: u64,
+}

@@ -1,0 +1,118 @@
+//! `flows/<flow>/versions/<version>/spec.json`: a flow version as published, never
+//! rewritten. Its version id is a hash of its content (without where the code sits and when
+//! it was published), computed by the SDK that publishes it.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::{OpKind, RawJson, Record, Severity};
+
+/// A published flow version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSpec {
+    pub format: u32,
+    pub flow: String,
+    pub description: Option<String>,
+    /// The Airflow schedule (`@daily`, a cron line) or none.
+    pub schedule: Option<String>,
+    pub params: IndexMap<String, ParamSpec>,
+    /// Every op in dependency order: an op comes after everything it reads.
+    pub ops: Vec<OpSpec>,
+    /// The artifacts the flow was built from.
+    pub outputs: Vec<OutputRef>,
+    pub version: String,
+    pub environment: Environment,
+    /// When the version was first published to this store (RFC 3339, UTC).
+    #[serde(default)]
+    pub published_at: Option<String>,
+}
+
+impl Record for FlowSpec {
+    const KIND: &'static str = "flow spec";
+    const FORMAT: u32 = 1;
+}
+
+impl FlowSpec {
+    pub fn op(&self, name: &str) -> Option<&OpSpec> {
+        self.ops.iter().find(|o| o.name == name)
+    }
+}
+
+/// A run parameter: overridable per run, with a default unless required.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    pub description: String,
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<RawJson>,
+}
+
+/// One op of a version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpSpec {
+    pub name: String,
+    pub kind: OpKind,
+    /// Checks only.
+    pub severity: Option<Severity>,
+    pub description: String,
+    pub function: FunctionSpec,
+    /// Parameter name → the artifact it receives.
+    pub inputs: IndexMap<String, OutputRef>,
+    /// Parameter name → the run param it receives.
+    pub params: IndexMap<String, String>,
+    /// Parameter name → a plain value, as the spec encodes values.
+    pub constants: IndexMap<String, RawJson>,
+    /// Parameter name → the frame library the input is converted to.
+    pub convert: IndexMap<String, String>,
+    pub outputs: Vec<String>,
+    /// Ops that must end first: producers of its inputs and the error checks gating them.
+    pub upstream: Vec<String>,
+    pub allow_pickle: bool,
+    pub retries: u32,
+    /// Kubernetes requests and limits (`cpu`, `memory`).
+    pub resources: IndexMap<String, String>,
+    /// The container image of its pod, if not the DAG's.
+    pub image: Option<String>,
+    /// `file:line` of the call that added the op to the flow.
+    pub defined_at: String,
+    /// The UUID its artifacts are stored under in every run of this version.
+    pub prefix: String,
+}
+
+/// The function an op calls and how to load it where it runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    pub module: String,
+    pub qualname: String,
+    pub file: String,
+    pub line: u32,
+    /// Imported by module path where it runs; otherwise `module_source` is run.
+    pub importable: bool,
+    /// The function's own source, for people.
+    pub source: String,
+    /// `sha256:` of the code the op runs: the function and the helpers captured with it.
+    pub code_hash: String,
+    /// The captured module of an op defined in a script or notebook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_source: Option<String>,
+}
+
+/// One output of one op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputRef {
+    pub op: String,
+    pub output: String,
+}
+
+/// Where the version was published from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub python: String,
+    pub libraries: IndexMap<String, String>,
+}

@@ -1,0 +1,86 @@
+//! `ops/<prefix>/<run>/try-<n>/record.json`: what one try of one op did, written by the task
+//! that ran it once the try has ended (interrupted tries too).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::{CheckResult, OpKind, RawJson, Record};
+use crate::Manifest;
+
+/// One try of one op.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TryRecord {
+    pub format: u32,
+    pub op_prefix: String,
+    pub run_id: String,
+    pub try_number: u32,
+    /// The qualified name of the function called.
+    pub function: String,
+    pub status: TryStatus,
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_seconds: f64,
+    pub peak_rss_bytes: u64,
+    /// Parameter name → the artifact read for it.
+    pub inputs: IndexMap<String, InputRef>,
+    /// Output name → the manifest of what was stored (outputs stored before a failure too).
+    pub outputs: IndexMap<String, Manifest>,
+    /// What the op printed (C-level writes included), capped.
+    pub stdout: String,
+    pub stderr: String,
+    pub stdout_dropped_bytes: u64,
+    pub stderr_dropped_bytes: u64,
+    pub error: Option<ErrorRecord>,
+    pub kind: OpKind,
+    pub metric: Option<RawJson>,
+    pub check: Option<CheckResult>,
+    pub host: String,
+    pub pid: u32,
+    /// Where this record is stored.
+    pub record_path: String,
+}
+
+impl Record for TryRecord {
+    const KIND: &'static str = "try record";
+    const FORMAT: u32 = 1;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TryStatus {
+    Success,
+    Failed,
+}
+
+/// An artifact by its key parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputRef {
+    pub op_prefix: String,
+    pub run_id: String,
+    pub output: String,
+}
+
+/// Why a try failed: the exception, in which phase, with the user's frames only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRecord {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub message: String,
+    /// `inputs`, `call`, `outputs` or `check`.
+    pub phase: String,
+    pub traceback: String,
+    pub frames: Vec<StackFrame>,
+}
+
+/// One frame of the user's code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackFrame {
+    pub file: String,
+    pub line: Option<u32>,
+    pub function: String,
+    pub code: Option<String>,
+}

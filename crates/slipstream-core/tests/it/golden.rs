@@ -1,0 +1,140 @@
+//! Files as slipstream wrote them, kept under `tests/golden/format-<n>/`: each must still
+//! read, and reading then writing it must lose nothing. When a format changes, the old
+//! folder stays and a new one is added.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+use slipstream_core::Manifest;
+use slipstream_core::records::{
+    AirflowRun, FlowSpec, OpKind, OpState, OpStatus, Preview, Record, RunRecord, RunStatus,
+    TryRecord, TryStatus,
+};
+
+fn golden(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/format-1")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Parses `name` as `R`, writes it back and checks that every field of the file survived.
+fn reads<R: Record + Serialize>(name: &str) -> R {
+    let bytes = golden(name);
+    let record = R::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let written = serde_json::to_value(&record).unwrap();
+    let original: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_kept(&original, &written, name);
+    record
+}
+
+/// Every field of `original` is in `written` with the same value; `written` may add or leave
+/// out only nulls (absent optional fields), and may add a default `format`.
+fn assert_kept(original: &Value, written: &Value, at: &str) {
+    match (original, written) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                match b.get(k) {
+                    Some(w) => assert_kept(v, w, &format!("{at}.{k}")),
+                    None => assert!(v.is_null(), "{at}.{k} was dropped"),
+                }
+            }
+            for (k, v) in b {
+                let added_default = v.is_null() || (k == "format" && v == 1);
+                assert!(
+                    a.contains_key(k) || added_default,
+                    "{at}.{k} was added: {v}"
+                );
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{at}: length");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_kept(x, y, &format!("{at}[{i}]"));
+            }
+        }
+        (a, b) => assert_eq!(a, b, "{at}"),
+    }
+}
+
+#[test]
+fn flow_specs_read() {
+    let spec: FlowSpec = reads("spec.json");
+    assert_eq!(spec.flow, "sample");
+    assert!(spec.ops.iter().all(|o| o.prefix.len() == 36));
+    let captured: FlowSpec = reads("spec-captured.json");
+    let make = captured.op("make").unwrap();
+    assert!(!make.function.importable && make.function.module_source.is_some());
+    // A constant beyond 64 bits keeps every digit.
+    let text = serde_json::to_string(&captured).unwrap();
+    assert!(text.contains("1180591620717411303424"), "{text}");
+    assert_eq!(captured.op("small").unwrap().kind, OpKind::Check);
+}
+
+#[test]
+fn run_records_read() {
+    let run: RunRecord = reads("run.json");
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.ops["explode"].status, OpStatus::Failed);
+    assert_eq!(
+        run.ops["explode"].error.as_ref().unwrap().type_name,
+        "ValueError"
+    );
+    assert!(run.checks.contains_key("spend_positive"));
+    let header: RunRecord = reads("run-header.json");
+    assert_eq!(header.status, RunStatus::Running);
+    assert!(
+        header
+            .ops
+            .values()
+            .all(|o| o.status == OpStatus::Pending && o.tries == 0)
+    );
+    assert!(header.version_from.is_some());
+}
+
+#[test]
+fn op_states_read() {
+    let failed: OpState = reads("op-state-failed.json");
+    assert_eq!(failed.status, OpStatus::UpForRetry);
+    let metric: OpState = reads("op-state-metric.json");
+    assert_eq!(metric.kind, OpKind::Metric);
+    assert!(metric.metric.is_some());
+}
+
+#[test]
+fn try_records_read() {
+    let failed: TryRecord = reads("try-record-failed.json");
+    assert_eq!(failed.status, TryStatus::Failed);
+    let error = failed.error.unwrap();
+    assert_eq!(error.phase, "call");
+    assert!(!error.frames.is_empty());
+    for name in [
+        "try-record-check.json",
+        "try-record-metric.json",
+        "try-record-frame.json",
+    ] {
+        let record: TryRecord = reads(name);
+        assert_eq!(record.status, TryStatus::Success, "{name}");
+    }
+    let frame: TryRecord = reads("try-record-frame.json");
+    assert!(frame.outputs.values().any(|m| m.rows.is_some()));
+}
+
+#[test]
+fn synced_airflow_states_read() {
+    let airflow: AirflowRun = reads("airflow.json");
+    assert_eq!(airflow.tasks["explode"].tries.len(), 2);
+    assert_eq!(airflow.tasks["summary"].state, None);
+}
+
+#[test]
+fn previews_and_manifests_read() {
+    for kind in [
+        "array", "bytes", "frame", "image", "json", "none", "number", "text",
+    ] {
+        reads::<Preview>(&format!("preview-{kind}.json"));
+    }
+    let manifest: Manifest = reads("manifest.json");
+    assert_eq!(manifest.codec, "parquet");
+}

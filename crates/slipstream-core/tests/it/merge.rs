@@ -1,0 +1,180 @@
+//! The merge of a run header, its op files and Airflow's synced state, over every task state
+//! Airflow 2 and 3 report.
+
+use serde_json::json;
+use slipstream_core::records::{
+    AirflowRun, FlowSpec, OpState, OpStatus, Record, RunRecord, RunStatus, merge_run,
+    op_status_from_airflow,
+};
+
+/// A three-op chain `a -> b -> c`, published; its run header (all pending) and op states.
+fn spec() -> FlowSpec {
+    let op = |name: &str, upstream: &[&str]| {
+        json!({
+            "name": name, "kind": "op", "severity": null, "description": "",
+            "function": {"module": "m", "qualname": name, "file": "m.py", "line": 1,
+                         "importable": true, "source": "", "code_hash": "sha256:0"},
+            "inputs": {}, "params": {}, "constants": {}, "convert": {}, "outputs": ["out"],
+            "upstream": upstream, "allow_pickle": false, "retries": 0, "resources": {},
+            "image": null, "defined_at": "m.py:1",
+            "prefix": format!("00000000-0000-0000-0000-00000000000{}", name.len()),
+        })
+    };
+    let spec = json!({
+        "format": 1, "flow": "chain", "description": null, "schedule": null, "params": {},
+        "ops": [op("a", &[]), op("b", &["a"]), op("c", &["b"])],
+        "outputs": [{"op": "c", "output": "out"}], "version": "v1",
+        "environment": {"python": "3.11", "libraries": {}},
+    });
+    FlowSpec::parse(spec.to_string().as_bytes()).unwrap()
+}
+
+fn header() -> RunRecord {
+    let pending =
+        |name: &str| json!({"status": "pending", "kind": "op", "prefix": name, "tries": 0});
+    let record = json!({
+        "format": 1, "flow": "chain", "version": "v1", "run_id": "r", "trigger": "airflow",
+        "status": "running", "params": {}, "started_at": "2026-11-24T00:00:00+00:00",
+        "ended_at": null, "ops": {"a": pending("a"), "b": pending("b"), "c": pending("c")},
+        "metrics": {}, "checks": {},
+    });
+    RunRecord::parse(record.to_string().as_bytes()).unwrap()
+}
+
+fn state(status: &str, tries: u32) -> OpState {
+    let state = json!({"format": 1, "status": status, "kind": "op", "prefix": "p", "tries": tries,
+                       "started_at": "2026-11-24T00:00:01+00:00", "ended_at": null, "error": null});
+    OpState::parse(state.to_string().as_bytes()).unwrap()
+}
+
+fn airflow(run_state: &str, task: &str, task_state: Option<&str>, try_number: u32) -> AirflowRun {
+    let airflow = json!({
+        "format": 1, "dag_id": "chain", "run_id": "r", "state": run_state, "run_type": "manual",
+        "start_date": null, "end_date": null,
+        "tasks": {task: {"state": task_state, "try_number": try_number, "start_date": null,
+                         "end_date": null, "tries": []}},
+    });
+    AirflowRun::parse(airflow.to_string().as_bytes()).unwrap()
+}
+
+#[test]
+fn every_airflow_task_state_maps_to_one_op_status() {
+    let table: &[(Option<&str>, OpStatus)] = &[
+        (None, OpStatus::Pending),
+        (Some("none"), OpStatus::Pending), // Airflow 2's spelling of "not scheduled yet"
+        (Some(""), OpStatus::Pending),
+        (Some("scheduled"), OpStatus::Queued),
+        (Some("queued"), OpStatus::Queued),
+        (Some("deferred"), OpStatus::Queued),
+        (Some("restarting"), OpStatus::Queued),
+        (Some("up_for_reschedule"), OpStatus::Queued),
+        (Some("running"), OpStatus::Running),
+        (Some("success"), OpStatus::Success),
+        (Some("failed"), OpStatus::Failed),
+        (Some("up_for_retry"), OpStatus::UpForRetry),
+        (Some("upstream_failed"), OpStatus::UpstreamFailed),
+        (Some("skipped"), OpStatus::Skipped),
+        (Some("removed"), OpStatus::Skipped),
+        (Some("shutdown"), OpStatus::Other("shutdown".into())), // Airflow 2.x, kept as spelled
+    ];
+    for (airflow_state, expected) in table {
+        assert_eq!(
+            &op_status_from_airflow(*airflow_state),
+            expected,
+            "{airflow_state:?}"
+        );
+        // and through the merge, for a task Airflow has tried as often as its own file says
+        let merged = merge_run(
+            header(),
+            &spec(),
+            [("a".to_owned(), state("running", 1))],
+            Some(&airflow("running", "a", *airflow_state, 1)),
+        );
+        assert_eq!(
+            &merged.ops["a"].status, expected,
+            "{airflow_state:?} merged"
+        );
+    }
+}
+
+#[test]
+fn op_files_replace_the_header_and_failures_block_what_is_below() {
+    let merged = merge_run(
+        header(),
+        &spec(),
+        [("a".to_owned(), state("failed", 1))],
+        None,
+    );
+    assert_eq!(merged.ops["a"].status, OpStatus::Failed);
+    assert_eq!(merged.ops["b"].status, OpStatus::UpstreamFailed);
+    assert_eq!(merged.ops["b"].blocked_by, ["a"]);
+    assert_eq!(merged.ops["c"].status, OpStatus::UpstreamFailed);
+    assert_eq!(merged.ops["c"].blocked_by, ["b"]);
+    assert_eq!(merged.status, RunStatus::Failed, "every op has ended");
+}
+
+#[test]
+fn a_run_still_going_stays_running() {
+    let merged = merge_run(
+        header(),
+        &spec(),
+        [("a".to_owned(), state("success", 1))],
+        None,
+    );
+    assert_eq!(merged.status, RunStatus::Running);
+    assert_eq!(merged.ops["b"].status, OpStatus::Pending);
+}
+
+#[test]
+fn airflow_wins_only_when_its_try_is_as_new_as_the_op_file() {
+    // The task's file says try 2 failed; Airflow still reports try 1 (an older sync).
+    let stale = airflow("running", "a", Some("success"), 1);
+    let merged = merge_run(
+        header(),
+        &spec(),
+        [("a".to_owned(), state("failed", 2))],
+        Some(&stale),
+    );
+    assert_eq!(merged.ops["a"].status, OpStatus::Failed);
+    // A task killed before writing its file: Airflow's try 2 is newer than the file's try 1.
+    let killed = airflow("failed", "a", Some("failed"), 2);
+    let merged = merge_run(
+        header(),
+        &spec(),
+        [("a".to_owned(), state("running", 1))],
+        Some(&killed),
+    );
+    assert_eq!(
+        (merged.ops["a"].status.clone(), merged.ops["a"].tries),
+        (OpStatus::Failed, 2)
+    );
+    assert_eq!(
+        merged.status,
+        RunStatus::Failed,
+        "Airflow's word on the run"
+    );
+}
+
+#[test]
+fn airflow_decides_the_run_state_and_its_end() {
+    for (run_state, expected) in [
+        ("success", RunStatus::Success),
+        ("failed", RunStatus::Failed),
+        ("queued", RunStatus::Queued),
+        ("running", RunStatus::Running),
+    ] {
+        let mut synced = airflow(run_state, "a", Some("running"), 1);
+        synced.end_date = Some("2026-11-24T01:00:00Z".into());
+        let merged = merge_run(header(), &spec(), [], Some(&synced));
+        assert_eq!(merged.status, expected, "{run_state}");
+        assert_eq!(merged.ended_at.as_deref(), Some("2026-11-24T01:00:00Z"));
+    }
+}
+
+#[test]
+fn a_finished_run_is_returned_as_recorded() {
+    let mut run = header();
+    run.status = RunStatus::Success;
+    let merged = merge_run(run, &spec(), [("a".to_owned(), state("failed", 1))], None);
+    assert_eq!(merged.ops["a"].status, OpStatus::Pending);
+}

@@ -1,0 +1,75 @@
+//! The record formats of `slipstream-core` for the SDK: every record file the SDK writes is
+//! checked against its one typed definition first, every one it reads is checked (its
+//! `format` above all), and a run's files are merged by the same function the UI uses.
+
+use pyo3::prelude::*;
+use slipstream_core::CoreError;
+use slipstream_core::records::{
+    AirflowRun, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
+};
+
+use crate::errors::{invalid_record, record_error};
+
+/// Parses `data` as the record kind named `kind`, discarding it: only whether it parses.
+fn check(kind: &str, data: &[u8]) -> PyResult<Result<(), CoreError>> {
+    fn parsed<R: Record>(data: &[u8]) -> Result<(), CoreError> {
+        R::parse(data).map(drop)
+    }
+    Ok(match kind {
+        "spec" => parsed::<FlowSpec>(data),
+        "run" => parsed::<RunRecord>(data),
+        "op_state" => parsed::<OpState>(data),
+        "try" => parsed::<TryRecord>(data),
+        "airflow" => parsed::<AirflowRun>(data),
+        "preview" => parsed::<Preview>(data),
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "no record kind {other:?}: spec, run, op_state, try, airflow or preview"
+            )));
+        }
+    })
+}
+
+/// Checks a record read from `path`: `CorruptArtifact` if it is not a `kind` record,
+/// `NewerFormat` if a newer slipstream wrote it.
+#[pyfunction]
+pub fn check_read(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
+    check(kind, data)?.map_err(|e| record_error(path, e))
+}
+
+/// Checks a record about to be written to `path`: `ValueError` if it is not a `kind` record.
+#[pyfunction]
+pub fn check_write(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
+    check(kind, data)?.map_err(|e| invalid_record(path, e))
+}
+
+/// The run as readers show it, as JSON: `run` (its `run.json`), merged with the op files
+/// `op_files` (`(op name, bytes)`) and Airflow's synced state, for the version `spec`.
+#[pyfunction]
+#[pyo3(signature = (run, spec, op_files, airflow, run_dir))]
+pub fn merge_run_files(
+    run: &[u8],
+    spec: &[u8],
+    op_files: Vec<(String, Vec<u8>)>,
+    airflow: Option<&[u8]>,
+    run_dir: &str,
+) -> PyResult<String> {
+    let at = |file: &str| format!("{run_dir}{file}");
+    let record = RunRecord::parse(run).map_err(|e| record_error(&at("run.json"), e))?;
+    let spec = FlowSpec::parse(spec)
+        .map_err(|e| record_error(&format!("the spec of {}", record.version), e))?;
+    let states = op_files
+        .into_iter()
+        .map(|(name, data)| {
+            let state = OpState::parse(&data)
+                .map_err(|e| record_error(&at(&format!("ops/{name}.json")), e))?;
+            Ok((name, state))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let airflow = airflow
+        .map(|data| AirflowRun::parse(data).map_err(|e| record_error(&at("airflow.json"), e)))
+        .transpose()?;
+    let merged = merge_run(record, &spec, states, airflow.as_ref());
+    serde_json::to_string(&merged)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}

@@ -1,0 +1,128 @@
+"""What runs inside an Airflow task: `execute`, the callable of every `PythonOperator` that
+`Flow.to_airflow` writes, and `run_task`, which the `slipstream task` command of the
+Kubernetes pods calls too.
+
+A task reads its op from the published flow version, resolves its inputs from the upstream
+ops' prefixes with the same run id, runs it through `run_op` (outputs, try record), updates
+the run index, and raises if the op failed so that Airflow fails (and retries) the task.
+Nothing large goes through XCom: the task returns a summary of its outputs.
+
+This module imports nothing heavy: DAG files import it when they are parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from slipstream._native import Store, record_path
+from slipstream.errors import CheckFailed, SlipstreamError
+
+
+class OpFailed(SlipstreamError):
+    """The op of this task failed; the message carries its error and stack trace, which are
+    also in the try record."""
+
+
+def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **context: Any) -> Any:
+    """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
+    rest is Airflow's context)."""
+    ti = context["ti"]
+    return run_task(
+        store,
+        flow,
+        version,
+        op,
+        run_id=context["run_id"],
+        try_number=int(ti.try_number),
+        params=dict(context.get("params") or {}),
+        max_tries=int(getattr(ti, "max_tries", 0) or 0),
+        prefix=prefix,
+    )
+
+
+def run_task(
+    store_url: str,
+    flow: str,
+    version: str,
+    op_name: str,
+    *,
+    run_id: str,
+    try_number: int = 1,
+    params: Mapping[str, Any] | None = None,
+    max_tries: int = 0,
+    prefix: str | None = None,
+    trigger: str = "airflow",
+) -> dict[str, Any]:
+    """Runs one attempt of one op of a published version; raises `OpFailed` (or
+    `CheckFailed`) when it fails."""
+    from slipstream.records import files
+    from slipstream.records import runs as _runs
+    from slipstream.runtime import execute as _execute
+
+    store = Store(store_url)
+    spec = _spec(store_url, flow, version)
+    ops = {o["name"]: o for o in spec["ops"]}
+    if op_name not in ops:
+        raise SlipstreamError(
+            f"flow {flow!r} version {version} has no op {op_name!r} (its ops: {', '.join(ops)})"
+        )
+    op = ops[op_name]
+    if prefix is not None and prefix != op["prefix"]:
+        raise SlipstreamError(
+            f"op {op_name!r}: the DAG file says prefix {prefix} but version {version} has "
+            f"{op['prefix']}; the DAG file and the store disagree, recompile the flow"
+        )
+    declared = {k: v for k, v in (params or {}).items() if k in spec["params"]}
+    values = _execute.resolve_params(spec, declared)
+    _runs.ensure_header(store, spec, run_id, values, trigger)
+    fn = _execute.load_function(op)
+    inputs, constants = _execute.op_arguments(op, ops, run_id, values)
+    retries_left = try_number <= max_tries
+    try:
+        record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
+            "flow": flow, "version": version,
+        })  # fmt: skip
+    except BaseException:  # a timeout or a kill: run_op recorded it, the run index follows
+        with contextlib.suppress(Exception):
+            path = record_path(op["prefix"], run_id, try_number)
+            interrupted = files.read(store, path, "try")
+            state = _runs.op_state(op, interrupted, retries_left)
+            _runs.write_op_state(store, flow, run_id, op_name, state)
+        raise
+    _runs.write_op_state(store, flow, run_id, op_name, _runs.op_state(op, record, retries_left))
+    error = record["error"]
+    if error is None:
+        return {
+            name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")}
+            for name, m in record["outputs"].items()
+        }
+    print(error["traceback"], file=sys.stderr)
+    message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
+    if error["phase"] == "check":
+        raise _no_retry(CheckFailed(message))
+    raise OpFailed(f"{message}\n{error['traceback']}\ntry record: {record['record_path']}")
+
+
+@lru_cache(maxsize=16)
+def _spec(store_url: str, flow: str, version: str) -> dict[str, Any]:
+    """A version's spec, read once per process: versions never change."""
+    from slipstream.records.files import load_spec
+
+    return load_spec(Store(store_url), flow, version)
+
+
+def _no_retry(exc: Exception) -> Exception:
+    """A failed check would fail again: ask Airflow not to retry it."""
+    import importlib
+
+    try:
+        fail: Any = importlib.import_module("airflow.exceptions").AirflowFailException
+    except (ImportError, AttributeError):
+        return exc
+    failure: Exception = fail(str(exc))
+    failure.__cause__ = exc
+    return failure

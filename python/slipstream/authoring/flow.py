@@ -1,0 +1,304 @@
+"""`Flow`: the ops reachable from some outputs, as a versioned, publishable spec.
+
+The spec is plain JSON. Its version id is a hash of everything that defines the flow (ops,
+their code, edges, params, constants, options), so publishing an unchanged flow gives the
+same version and any change gives a new one. Each op of a version gets a UUID op prefix,
+derived from the version, under which its artifacts of every run are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from slipstream._native import Store, version_spec_path, versions_dir
+from slipstream.authoring.graph import Artifact, Node, Outcome, Param
+from slipstream.errors import ArtifactNotFound, FlowDefinitionError
+from slipstream.records import files
+from slipstream.spec import code as _code
+from slipstream.spec import constants as _constants
+
+if TYPE_CHECKING:
+    from slipstream.history.reader import Run
+
+SPEC_FORMAT = 1
+# Op prefixes are UUIDv5 in this namespace of (flow, version, op): stable per version.
+_PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
+# Fields of a spec that describe a publication, not the flow; left out of the version hash.
+_UNHASHED = ("version", "published_at", "environment")
+_LIBRARIES = ("slipstream", "pyarrow", "pandas", "polars", "numpy", "pillow")
+
+
+def default_store() -> str:
+    """`$SLIPSTREAM_STORE`, else the embedded default `file://~/.slipstream/store`."""
+    return (
+        os.environ.get("SLIPSTREAM_STORE") or Path.home().joinpath(".slipstream", "store").as_uri()
+    )
+
+
+class Flow:
+    """The ops reachable from `outputs`, plus the metrics and checks of their artifacts."""
+
+    def __init__(
+        self,
+        name: str,
+        outputs: Sequence[Artifact | Outcome] | Artifact | Outcome,
+        *,
+        schedule: str | None = None,
+        description: str = "",
+    ) -> None:
+        try:
+            versions_dir(name)
+        except ValueError as exc:
+            raise FlowDefinitionError(f"flow name: {exc}") from None
+        if isinstance(outputs, Artifact | Outcome):
+            outputs = [outputs]
+        for item in outputs:
+            if not isinstance(item, Artifact | Outcome):
+                raise FlowDefinitionError(
+                    f"flow {name!r}: outputs must be artifacts returned by calling ops, "
+                    f"not {item!r}"
+                )
+        self.name = name
+        self.schedule = schedule
+        self.description = description
+        self.outputs = list(outputs)
+        found = _collect(self.outputs)
+        self.gates = {id(node): _gates(node, found) for node in found}
+        self.nodes = _ordered(found, self.gates)
+        self.params = _params(name, self.nodes)
+
+    def spec(self) -> dict[str, Any]:
+        """The flow as plain JSON, with its version id and op prefixes."""
+        ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
+        spec: dict[str, Any] = {
+            "format": SPEC_FORMAT,
+            "flow": self.name,
+            "description": self.description,
+            "schedule": self.schedule,
+            "params": {p.name: p.spec() for p in self.params.values()},
+            "ops": ops,
+            "outputs": [{"op": a.node.name, "output": a.output} for a in self.outputs],
+        }
+        version = version_id(spec)
+        for entry in ops:
+            entry["prefix"] = str(
+                uuid.uuid5(_PREFIX_NAMESPACE, f"{self.name}/{version}/{entry['name']}")
+            )
+        spec["version"] = version
+        spec["environment"] = _environment()
+        return spec
+
+    @property
+    def version(self) -> str:
+        return str(self.spec()["version"])
+
+    def publish(self, store: Store | str | None = None) -> str:
+        """Writes the spec under `flows/<flow>/versions/<version>/` (once: a version is
+        immutable) and returns the version id."""
+        spec = self.spec()  # first: a flow that cannot be described leaves no trace
+        store = _open(store)
+        path = version_spec_path(self.name, spec["version"])
+        try:
+            store.get_object(path)
+        except ArtifactNotFound:
+            spec["published_at"] = datetime.now(UTC).isoformat()
+            files.write(store, path, "spec", spec)
+        return str(spec["version"])
+
+    def run(
+        self,
+        store: Store | str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Publishes this flow and runs the published version here, op by op, through the
+        same runtime as an Airflow task; returns the recorded run."""
+        from slipstream.runtime.local import run_version
+
+        store = _open(store)
+        version = self.publish(store)
+        return run_version(store, self.name, version, params=params, run_id=run_id)
+
+    def to_airflow(
+        self,
+        dags_folder: str | Path,
+        *,
+        store: Store | str | None = None,
+        mode: Literal["python", "kubernetes"] = "python",
+        schedule: str | None = None,
+        retries: int | None = None,
+        default_args: Mapping[str, Any] | None = None,
+        image: str | None = None,
+        secret: str = "slipstream-store",
+    ) -> Path:
+        """Publishes this flow to `store` and writes `<flow>.py` into `dags_folder`: an
+        Airflow DAG whose tasks run the ops of the published version (`mode="python"`:
+        `PythonOperator`s calling the installed slipstream; `mode="kubernetes"`:
+        `KubernetesPodOperator`s running `image`, store credentials from the Kubernetes
+        secret `secret`). Returns the path of the DAG file."""
+        from slipstream.airflow.compile import write_dag
+        from slipstream.records.files import load_spec
+
+        store = _open(store)
+        spec = load_spec(store, self.name, self.publish(store))
+        return write_dag(
+            spec, dags_folder, store=store.url, mode=mode, schedule=schedule, retries=retries,
+            default_args=default_args, image=image, secret=secret,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"<Flow {self.name}: {len(self.nodes)} ops>"
+
+
+def version_id(spec: Mapping[str, Any]) -> str:
+    """Hash of what defines a flow; the same content always gives the same id. Where the
+    code sits (file paths, line numbers) is recorded but not hashed, so that the same flow
+    published from two checkouts is one version."""
+    content = {k: v for k, v in spec.items() if k not in _UNHASHED}
+    content["ops"] = [
+        {
+            **{k: v for k, v in op.items() if k not in ("prefix", "defined_at")},
+            "function": {k: v for k, v in op["function"].items() if k not in ("file", "line")},
+        }
+        for op in spec["ops"]
+    ]
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _open(store: Store | str | None) -> Store:
+    if isinstance(store, Store):
+        return store
+    return Store(store or default_store())
+
+
+def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
+    """Nodes reachable from the outputs, then the metrics and checks observing them."""
+    found: dict[int, Node] = {}
+    for item in outputs:
+        for node in _ancestors(item.node) | {item.node}:
+            found[id(node)] = node
+    for node in list(found.values()):
+        for observer in node.observers:
+            if all(id(up) in found for up in observer.upstream()):
+                found[id(observer)] = observer
+    nodes = sorted(found.values(), key=lambda n: n.seq)
+    names: dict[str, Node] = {}
+    for node in nodes:
+        if node.name in names:
+            other = names[node.name]
+            raise FlowDefinitionError(
+                f"two ops are named {node.name!r} (called at {other.where} and at "
+                f"{node.where}); give one another name: "
+                f"{node.name}.named('{node.name}_2')(...)"
+            )
+        names[node.name] = node
+    return nodes
+
+
+def _gates(node: Node, nodes: list[Node]) -> list[Node]:
+    """`error` checks that must pass before `node` runs: those checking an artifact it
+    consumes, unless the check itself depends on `node` (it then runs after it)."""
+    if node.kind == "check":
+        return []
+    consumed = {(id(a.node), a.output) for a in node.inputs.values()}
+    gates = []
+    for check in nodes:
+        if check.kind != "check" or check.definition.severity != "error":
+            continue
+        checked = {(id(a.node), a.output) for a in check.inputs.values()}
+        if consumed & checked and node not in _ancestors(check):
+            gates.append(check)
+    return gates
+
+
+def _ordered(nodes: list[Node], gates: Mapping[int, list[Node]]) -> list[Node]:
+    """Nodes in dependency order (data edges and check gates), ties in definition order."""
+    ordered: list[Node] = []
+    placed: set[int] = set()
+    pending = nodes
+    while pending:
+        ready = [
+            n for n in pending if all(id(up) in placed for up in [*n.upstream(), *gates[id(n)]])
+        ]
+        # Gates never point at descendants and inputs are defined first: always progress.
+        assert ready, "the flow graph has a cycle"
+        ordered += ready
+        placed |= {id(n) for n in ready}
+        pending = [n for n in pending if id(n) not in placed]
+    return ordered
+
+
+def _ancestors(node: Node) -> set[Node]:
+    seen: dict[int, Node] = {}
+    stack = node.upstream()
+    while stack:
+        current = stack.pop()
+        if id(current) not in seen:
+            seen[id(current)] = current
+            stack += current.upstream()
+    return set(seen.values())
+
+
+def _params(flow: str, nodes: list[Node]) -> dict[str, Param]:
+    params: dict[str, Param] = {}
+    for node in nodes:
+        for p in [*node.params.values(), *node.nested_params]:
+            known = params.setdefault(p.name, p)
+            if known is not p and known.spec() != p.spec():
+                raise FlowDefinitionError(
+                    f"flow {flow!r}: param {p.name!r} is defined twice with different "
+                    f"defaults or descriptions ({known!r} and {p!r}); define it once and "
+                    "pass the same object to every op"
+                )
+    return params
+
+
+def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
+    d = node.definition
+    upstream = [n.name for n in node.upstream()]
+    return {
+        "name": node.name,
+        "kind": d.kind,
+        "severity": d.severity if d.kind == "check" else None,
+        "description": d.description,
+        "function": _code.describe(d.fn, node.name),
+        "inputs": {arg: {"op": a.node.name, "output": a.output} for arg, a in node.inputs.items()},
+        "params": {arg: p.name for arg, p in node.params.items()},
+        "constants": {
+            arg: _constants.encode(v, arg, ref=_param_name) for arg, v in node.constants.items()
+        },
+        "convert": {arg: flavor for arg, flavor in d.convert.items() if arg in node.inputs},
+        "outputs": list(d.outputs),
+        "upstream": sorted(set(upstream) | {g.name for g in gates}),
+        "allow_pickle": d.allow_pickle,
+        "retries": d.retries,
+        "resources": d.resources,
+        "image": d.image,
+        "defined_at": node.where,
+    }
+
+
+def _param_name(value: Any) -> str | None:
+    return value.name if isinstance(value, Param) else None
+
+
+def _environment() -> dict[str, Any]:
+    from importlib import metadata
+
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {"python": platform.python_version(), "libraries": versions}

@@ -1,0 +1,97 @@
+"""The `slipstream` command.
+
+    slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
+    slipstream flows | runs FLOW | show FLOW RUN [OP] | logs FLOW RUN OP | diff FLOW A B
+    slipstream ui [--host H] [--port P] [--token T] [--airflow URL]
+    slipstream sync --airflow URL [--interval N]
+
+`task` runs one attempt of one op of a published flow version, exactly as an Airflow task
+does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
+writes. Every command's exit codes are in one table: `slipstream.cli.exit_codes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from slipstream.cli.exit_codes import ExitCode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="slipstream", description="slipstream: data-aware Airflow"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    task = commands.add_parser(
+        "task",
+        help="run one attempt of one op of a published flow version",
+        description="Runs one attempt of one op of a published flow version, as an Airflow "
+        "task does: inputs from the store, outputs and the try record to it.",
+    )
+    task.add_argument("--store", default=os.environ.get("SLIPSTREAM_STORE"),
+                      help="store URL (default: $SLIPSTREAM_STORE)")  # fmt: skip
+    task.add_argument("--flow", required=True)
+    task.add_argument("--version", required=True, help="published version id")
+    task.add_argument("--op", required=True, help="op name (the Airflow task id)")
+    task.add_argument("--run-id", required=True, help="Airflow's run id")
+    task.add_argument("--try-number", type=int, default=1)
+    task.add_argument("--max-tries", type=int, default=0, help="Airflow's max_tries (retries)")
+    task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
+    task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
+    from slipstream.cli import history as _cli_history
+    from slipstream.cli import serve as _cli_serve
+
+    _cli_history.add_commands(commands, _store_option)
+    _cli_serve.add_commands(commands, _store_option)
+    args = parser.parse_args(argv)
+    if args.command == "task":
+        return _task(parser, args)
+    if args.command in ("ui", "sync"):
+        return int(args.handler(args))
+    return _cli_history.run(args)
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    from slipstream.authoring.flow import default_store
+
+    parser.add_argument(
+        "--store", default=default_store(),
+        help="store URL (default: $SLIPSTREAM_STORE, else ~/.slipstream/store)",
+    )  # fmt: skip
+
+
+def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from slipstream.airflow import OpFailed, run_task
+    from slipstream.errors import CheckFailed, SlipstreamError
+
+    if not args.store:
+        parser.error("no store: pass --store or set SLIPSTREAM_STORE")
+    try:
+        conf: Any = json.loads(args.conf or "{}")
+    except json.JSONDecodeError as exc:
+        parser.error(f"--conf is not JSON: {exc}")
+    if not isinstance(conf, dict):
+        parser.error("--conf must be a JSON object")
+    try:
+        summary = run_task(
+            args.store, args.flow, args.version, args.op, run_id=args.run_id,
+            try_number=args.try_number, params=conf, max_tries=args.max_tries, prefix=args.prefix,
+        )  # fmt: skip
+    except (OpFailed, CheckFailed) as exc:
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return ExitCode.OP_FAILED
+    except SlipstreamError as exc:
+        print(f"slipstream: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except Exception as exc:  # AirflowFailException wrapping a failed check
+        if isinstance(exc.__cause__, CheckFailed):
+            print(f"slipstream: {exc}", file=sys.stderr)
+            return ExitCode.OP_FAILED
+        raise
+    print(json.dumps(summary))
+    return ExitCode.OK

@@ -1,0 +1,229 @@
+"""Reading what a store holds: flows, their versions and runs, and every stored artifact.
+
+>>> history = ss.open("file:///tmp/slip")
+>>> history.flows()
+['churn']
+>>> run = history.runs("churn")[0]          # newest first
+>>> run.status, run.metrics, run.ops["predict"].logs
+>>> run["predict"]                            # the stored value of an op's output
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+from slipstream._native import (
+    ArtifactKey,
+    Store,
+    classify_flow_file,
+    flow_run_path,
+    record_path,
+    runs_dir,
+    versions_dir,
+)
+from slipstream.errors import ArtifactNotFound
+from slipstream.records import files
+from slipstream.records.files import load_spec
+from slipstream.records.runs import merged
+from slipstream.records.types import ErrorRecord, TryRecord
+from slipstream.spec import constants as _constants
+
+
+def _is(path: str, kind: str) -> bool:
+    found = classify_flow_file(path)
+    return found is not None and found[0] == kind
+
+
+class Handle(Protocol):
+    """What calling an op in a flow returns (`Artifact`, `Outcome`): an output of a node."""
+
+    @property
+    def node(self) -> Any: ...
+
+    @property
+    def output(self) -> str: ...
+
+
+def open(store: Store | str) -> History:
+    """What the store at `store` (a URL or a `Store`) holds."""
+    return History(store if isinstance(store, Store) else Store(store))
+
+
+def _newest_first(timestamp: str | None, name: str) -> tuple[datetime, str]:
+    """Sort key: the instant a UTC timestamp names (Airflow's `Z` and our `+00:00` alike),
+    then the name, so that equal or missing timestamps still give one order."""
+    try:
+        at = datetime.fromisoformat(timestamp or "")
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC), name
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)), name
+
+
+class History:
+    """Flows, versions and runs in one store, newest first."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def flows(self) -> list[str]:
+        """Names of the flows with at least one published version."""
+        found = (classify_flow_file(p) for p in self.store.list("flows/"))
+        return sorted({f[1] for f in found if f is not None and f[0] == "spec"})
+
+    def versions(self, flow: str) -> list[Version]:
+        """Every published version of `flow`, newest first."""
+        paths = [p for p in self.store.list(versions_dir(flow) + "/") if _is(p, "spec")]
+        found = [Version(files.read(self.store, p, "spec")) for p in paths]
+        return sorted(found, key=lambda v: _newest_first(v.published_at, v.id), reverse=True)
+
+    def version(self, flow: str, version: str) -> Version:
+        return Version(load_spec(self.store, flow, version))
+
+    def runs(self, flow: str) -> list[Run]:
+        """Every recorded run of `flow`, newest first."""
+        paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
+        records = [files.read(self.store, p, "run") for p in paths]
+        records.sort(key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
+        specs: dict[str, dict[str, Any]] = {}
+        runs = []
+        for r in records:
+            if r["version"] not in specs:
+                specs[r["version"]] = load_spec(self.store, flow, r["version"])
+            spec = specs[r["version"]]
+            runs.append(Run(self.store, merged(self.store, r, spec), spec))
+        return runs
+
+    def run(self, flow: str, run_id: str) -> Run:
+        try:
+            record = files.read(self.store, flow_run_path(flow, run_id), "run")
+        except ArtifactNotFound:
+            raise ArtifactNotFound(
+                f"flow {flow!r} has no run {run_id!r} in {self.store.url}"
+            ) from None
+        spec = load_spec(self.store, flow, record["version"])
+        return Run(self.store, merged(self.store, record, spec), spec)
+
+    def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
+        """`(run id, value)` of a metric in every run that recorded it, oldest first."""
+        return [
+            (r.run_id, r.metrics[metric]) for r in reversed(self.runs(flow)) if metric in r.metrics
+        ]
+
+
+class Version:
+    """A published flow version: its spec, as plain JSON, and its ops' code."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.id: str = spec["version"]
+        self.flow: str = spec["flow"]
+        self.published_at: str = spec.get("published_at", "")
+
+    @cached_property
+    def ops(self) -> dict[str, dict[str, Any]]:
+        """The op specs by name, in dependency order."""
+        return {op["name"]: op for op in self.spec["ops"]}
+
+    def code(self, op: str) -> str:
+        """The source of an op as it was in this version."""
+        return str(self.ops[op]["function"]["source"])
+
+    def __repr__(self) -> str:
+        return f"<Version {self.flow}@{self.id} published {self.published_at}>"
+
+
+class Run:
+    """One run of a flow: its state, the version it ran, and access to what it stored."""
+
+    def __init__(self, store: Store, record: dict[str, Any], spec: dict[str, Any]) -> None:
+        self.store = store
+        self.record = record
+        self.version = Version(spec)
+        self.flow: str = record["flow"]
+        self.run_id: str = record["run_id"]
+        self.status: str = record["status"]
+        self.started_at: str = record["started_at"]
+        self.ended_at: str | None = record["ended_at"]
+        self.params = {k: _constants.decode(v) for k, v in record["params"].items()}
+        self.metrics: dict[str, float | int] = dict(record["metrics"])
+        self.checks: dict[str, dict[str, Any]] = dict(record["checks"])
+        self.ops = {name: OpRun(self, name, state) for name, state in record["ops"].items()}
+
+    def key(self, target: Handle | str, output: str | None = None) -> ArtifactKey:
+        """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
+        output `out`), by `"op.output"`, or by op name and output."""
+        name, out = self._locate(target, output)
+        return ArtifactKey(self.ops[name].prefix, self.run_id, out)
+
+    def __getitem__(self, target: Handle | str) -> Any:
+        """The stored value of an output of this run."""
+        name, out = self._locate(target, None)
+        allow_pickle = bool(self.version.ops[name]["allow_pickle"])
+        return self.store.get(
+            ArtifactKey(self.ops[name].prefix, self.run_id, out), allow_pickle=allow_pickle
+        )
+
+    def _locate(self, target: Handle | str, output: str | None) -> tuple[str, str]:
+        if not isinstance(target, str):
+            name, out = target.node.name, target.output
+        else:
+            name, _, out = target.partition(".")
+            out = output or out or "out"
+        if name not in self.ops:
+            raise KeyError(
+                f"flow {self.flow!r} version {self.version.id} has no op {name!r} "
+                f"(its ops: {', '.join(self.ops)})"
+            )
+        return name, out
+
+    def __repr__(self) -> str:
+        return f"<Run {self.flow} {self.run_id}: {self.status}>"
+
+
+class OpRun:
+    """One op in one run: its state, and the records of its tries."""
+
+    def __init__(self, run: Run, name: str, state: Mapping[str, Any]) -> None:
+        self.run = run
+        self.name = name
+        self.state = state
+        self.status: str = state["status"]
+        self.prefix: str = state["prefix"]
+
+    @cached_property
+    def tries(self) -> list[TryRecord]:
+        """The record of every try that left one, first to last (a try still running, or
+        killed from outside, has none)."""
+        return list(self._records())
+
+    def _records(self) -> Iterator[TryRecord]:
+        for n in range(1, int(self.state.get("tries", 0)) + 1):
+            try:
+                yield files.read(
+                    self.run.store, record_path(self.prefix, self.run.run_id, n), "try"
+                )
+            except ArtifactNotFound:
+                continue
+
+    @property
+    def record(self) -> TryRecord | None:
+        """The record of the last try (None if the op never ran)."""
+        return self.tries[-1] if self.tries else None
+
+    @property
+    def logs(self) -> str:
+        """What the last try printed: stdout, then stderr."""
+        record = self.record
+        return "" if record is None else record["stdout"] + record["stderr"]
+
+    @property
+    def error(self) -> ErrorRecord | None:
+        """Why the last try failed: type, message, and the stack trace of the user's code."""
+        record = self.record
+        return None if record is None else record["error"]
+
+    def __repr__(self) -> str:
+        return f"<OpRun {self.name}: {self.status}>"

@@ -1,0 +1,234 @@
+"""`run_op`: one attempt of one op, as a task runs it, leaving a record behind.
+
+Inputs are read from the store, the function is called with its stdout and stderr
+captured (C-level writes included, still echoed to the real streams), outputs are stored
+with a preview each, and a record of the attempt is written to
+`ops/<op prefix>/<run id>/try-<n>/record.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import sys
+import sysconfig
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Literal
+
+from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
+from slipstream.records import files
+from slipstream.records.types import CheckResult, ErrorRecord, TryRecord
+from slipstream.runtime import memory as _memory
+from slipstream.runtime import outcomes
+from slipstream.runtime import preview as _preview
+from slipstream.runtime.frames import to_flavor
+
+# The slipstream package (this module is one level below it): its frames are not the user's.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
+
+
+def run_op(
+    fn: Callable[..., Any],
+    *,
+    store: Store | str,
+    op_prefix: str,
+    run_id: str,
+    try_number: int = 1,
+    inputs: Mapping[str, ArtifactKey] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] = ("out",),
+    allow_pickle: bool = False,
+    kind: Literal["op", "metric", "check"] = "op",
+    severity: Literal["error", "warning"] = "error",
+    convert: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> TryRecord:
+    """Runs one attempt of `fn` and returns its record (also written to the store).
+
+    `inputs` maps parameter names to the artifacts to pass; `constants` maps parameter
+    names to plain values. With several `outputs`, `fn` must return a tuple with one value
+    per output. `convert` maps parameter names to a frame library (`pandas`, `polars`,
+    `pyarrow`) that a frame input is converted to. A `metric` must return a number, a
+    `check` a bool or boolean series/array; both are stored as the output and recorded, and
+    a failing check of severity `error` fails the attempt (`CheckFailed`). `extra` is added
+    to every output manifest.
+
+    A failure of `fn` (or of reading inputs / storing outputs) is recorded and returned with
+    `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
+    re-raised.
+    """
+    if isinstance(store, str):
+        store = Store(store)
+    outputs = list(outputs)
+    if not outputs:
+        raise ValueError("an op needs at least one output name")
+    path = record_path(op_prefix, run_id, try_number)
+    keys = {name: ArtifactKey(op_prefix, run_id, name) for name in outputs}
+    inputs = dict(inputs or {})
+
+    _memory.reset_peak()
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    manifests: dict[str, dict[str, Any]] = {}
+    error: ErrorRecord | None = None
+    interrupt: BaseException | None = None
+    phase: Literal["inputs", "call", "outputs", "check"] = "inputs"
+    metric_value: float | int | None = None
+    check_result: CheckResult | None = None
+    extra = {"producer": _qualified_name(fn), **(extra or {})}
+    capture = OutputCapture()
+    with _python_streams_on_descriptors():
+        capture.start()
+        try:
+            kwargs = {
+                name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
+            }
+            for name, flavor in (convert or {}).items():
+                if name in kwargs:
+                    kwargs[name] = to_flavor(kwargs[name], flavor)
+            kwargs.update(constants or {})
+            phase = "call"
+            result = fn(**kwargs)
+            phase = "outputs"
+            if kind == "metric":
+                result = metric_value = outcomes.metric_value(fn, result)
+            elif kind == "check":
+                result = check_result = outcomes.check_result(fn, result, severity)
+            for name, value in _split_outputs(fn, result, outputs).items():
+                manifests[name] = store.put(
+                    keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
+                    extra=extra,
+                )  # fmt: skip
+                stored = partial(store.get, keys[name], allow_pickle=allow_pickle)
+                preview = _preview.make(value, manifests[name], stored)
+                files.write(store, keys[name].preview_path, "preview", preview)
+            if check_result is not None and not check_result["passed"] and severity == "error":
+                phase = "check"
+                raise outcomes.failed_check(fn, check_result)
+        except Exception as exc:  # noqa: BLE001 — whatever the op raises is its try's record
+            error = _error_record(exc, phase)
+        except BaseException as exc:  # noqa: BLE001 — timeouts, Ctrl-C: recorded, then re-raised
+            error = _error_record(exc, phase)
+            interrupt = exc
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out, err, out_dropped, err_dropped = capture.stop()
+
+    ended_at = datetime.now(UTC)
+    record: TryRecord = {
+        "format": 1,
+        "op_prefix": op_prefix,
+        "run_id": run_id,
+        "try_number": try_number,
+        "function": _qualified_name(fn),
+        "status": "failed" if error else "success",
+        "started_at": started_at.isoformat(),
+        "ended_at": ended_at.isoformat(),
+        "duration_seconds": time.perf_counter() - clock,
+        "peak_rss_bytes": _memory.peak_rss_bytes(),
+        "inputs": {
+            name: {"op_prefix": k.op_prefix, "run_id": k.run_id, "output": k.output}
+            for name, k in inputs.items()
+        },
+        "outputs": manifests,
+        "stdout": out.decode("utf-8", errors="replace"),
+        "stderr": err.decode("utf-8", errors="replace"),
+        "stdout_dropped_bytes": out_dropped,
+        "stderr_dropped_bytes": err_dropped,
+        "error": error,
+        "kind": kind,
+        "metric": metric_value,
+        "check": check_result,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "record_path": path,
+    }
+    files.write(store, path, "try", record)
+    if interrupt is not None:
+        raise interrupt
+    return record
+
+
+def _split_outputs(fn: Callable[..., Any], result: Any, outputs: list[str]) -> dict[str, Any]:
+    if len(outputs) == 1:
+        return {outputs[0]: result}
+    if not isinstance(result, tuple) or len(result) != len(outputs):
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise TypeError(
+            f"{_qualified_name(fn)} declares {len(outputs)} outputs {tuple(outputs)} and must "
+            f"return a tuple of {len(outputs)} values, but returned {got}"
+        )
+    return dict(zip(outputs, result, strict=True))
+
+
+def _qualified_name(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None) or "?"
+    return f"{module}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _error_record(
+    exc: BaseException, phase: Literal["inputs", "call", "outputs", "check"]
+) -> ErrorRecord:
+    """The exception with a stack trace of the user's frames only (slipstream's are noise)."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
+    ]
+    # Standard-library frames entered from slipstream itself (before any frame of the user's)
+    # are noise too; those the user's code calls stay.
+    while frames and os.path.abspath(frames[0].filename).startswith(_STDLIB_DIR + os.sep):
+        frames.pop(0)
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(exc), exc)
+    return {
+        "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        "message": str(exc),
+        "phase": phase,
+        "traceback": "".join(lines),
+        "frames": [
+            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
+            for f in frames
+        ],
+    }
+
+
+@contextlib.contextmanager
+def _python_streams_on_descriptors() -> Iterator[None]:
+    """Points `sys.stdout`/`sys.stderr` at descriptors 1 and 2 for the duration, so that
+    Python-level prints reach the descriptor capture even when a host (pytest, Airflow 2's
+    log redirection) replaced the stream objects."""
+    saved = sys.stdout, sys.stderr
+    for stream in saved:
+        with contextlib.suppress(Exception):
+            stream.flush()
+    replaced: list[io.TextIOWrapper] = []
+
+    def on_fd(stream: Any, fd: int) -> Any:
+        try:
+            if stream.fileno() == fd:
+                return stream
+        except (AttributeError, OSError, ValueError):
+            pass
+        # Closed (flushed) in the finally below; the descriptor itself stays open.
+        wrapper = open(  # noqa: SIM115
+            fd, "w", closefd=False, buffering=1, encoding="utf-8", errors="backslashreplace"
+        )
+        replaced.append(wrapper)
+        return wrapper
+
+    sys.stdout, sys.stderr = on_fd(saved[0], 1), on_fd(saved[1], 2)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for wrapper in replaced:
+            wrapper.close()

@@ -1,0 +1,191 @@
+"""Previews written with every output, so that a viewer never downloads a payload to show it.
+
+    frame   first rows (cells as capped text) and a profile per column, computed with polars:
+            type, nulls, distinct estimate, min/max/mean, a histogram of numeric columns
+    image   a PNG thumbnail (base64), with the full image's size and mode
+    array   shape, dtype and a capped rendering
+    number  the value;  text: the first characters;  json: a capped indented rendering
+    bytes   the size and the first bytes in hex
+
+Every preview is capped (`ROWS`, `COLUMNS`, `CELL`, `TEXT`, `THUMBNAIL`), whatever the
+artifact's size. A preview that cannot be made says why instead of failing the op.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+PREVIEW_FORMAT = 1
+ROWS = 20
+COLUMNS = 60
+CELL = 120
+TEXT = 4000
+THUMBNAIL = 256
+BINS = 10
+
+
+def make(value: Any, manifest: Mapping[str, Any], stored: Callable[[], Any]) -> dict[str, Any]:
+    """The preview of a stored `value` whose manifest is `manifest`; `stored` reads the value
+    back, for values that storing consumed (a record batch stream)."""
+    kind = manifest["type"]
+    try:
+        if kind == "frame":
+            if type(value).__name__ == "RecordBatchReader":
+                value = stored()
+            body = _frame(value)
+        elif kind == "image":
+            body = _image(value)
+        elif kind == "ndarray":
+            body = _array(value)
+        elif kind == "bytes":
+            body = _bytes(bytes(value))
+        else:
+            body = _value(value)
+    except Exception as exc:  # noqa: BLE001 — a preview is a courtesy: never fail the op for it
+        body = {"kind": "none", "reason": f"no preview: {type(exc).__name__}: {exc}"}
+    return {"format": PREVIEW_FORMAT, **body}
+
+
+def dump(preview: Mapping[str, Any]) -> bytes:
+    return json.dumps(preview, allow_nan=False, default=str).encode()
+
+
+def _frame(value: Any) -> dict[str, Any]:
+    try:
+        import polars as pl
+    except ImportError:
+        return {"kind": "none", "reason": "frame previews need polars (pip install polars)"}
+    frame = value if isinstance(value, pl.DataFrame) else _to_polars(value)
+    shown = frame.columns[:COLUMNS]
+    head = frame.select(shown).head(ROWS)
+    return {
+        "kind": "frame",
+        "rows": frame.height,
+        "columns": len(frame.columns),
+        "columns_shown": len(shown),
+        "head": {
+            "columns": shown,
+            "rows": [[_cell(v) for v in row] for row in head.iter_rows()],
+        },
+        "profile": [_profile(frame.get_column(name)) for name in shown],
+    }
+
+
+def _to_polars(value: Any) -> Any:
+    import polars as pl
+
+    if type(value).__module__.split(".")[0] == "pandas":
+        return pl.from_pandas(value, include_index=False)
+    return pl.DataFrame(value)
+
+
+def _profile(column: Any) -> dict[str, Any]:
+    import polars as pl
+
+    dtype = column.dtype
+    profile: dict[str, Any] = {
+        "name": column.name,
+        "type": str(dtype),
+        "nulls": column.null_count(),
+        "distinct": None,
+    }
+    with contextlib.suppress(Exception):  # nested types have no distinct count
+        profile["distinct"] = int(column.approx_n_unique())
+    values = column.drop_nulls()
+    if dtype.is_numeric() and dtype != pl.Boolean:
+        values = values.filter(values.is_finite()) if dtype.is_float() else values
+        if len(values):
+            low, high = values.min(), values.max()
+            profile.update(min=_number(low), max=_number(high), mean=_number(values.mean()))
+            profile["histogram"] = _histogram(values, float(low), float(high))
+    elif (dtype.is_temporal() or dtype in (pl.String, pl.Boolean)) and len(values):
+        profile.update(min=_cell(values.min()), max=_cell(values.max()))
+    return profile
+
+
+def _histogram(values: Any, low: float, high: float) -> dict[str, list[Any]]:
+    """`BINS` equal-width bins over [low, high]; one bin when every value is the same."""
+    if low == high:
+        return {"edges": [low, high], "counts": [len(values)]}
+    width = (high - low) / BINS
+    bins = ((values.cast(float) - low) / width).floor().cast(int).clip(0, BINS - 1)
+    counts = bins.value_counts().sort(bins.name)
+    by_bin = dict(zip(counts[bins.name].to_list(), counts["count"].to_list(), strict=True))
+    return {
+        "edges": [low + i * width for i in range(BINS)] + [high],
+        "counts": [int(by_bin.get(i, 0)) for i in range(BINS)],
+    }
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int | float):
+        return value
+    return _cell(value)
+
+
+def _cell(value: Any) -> Any:
+    """A cell as JSON: numbers and booleans as they are, everything else as capped text."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
+
+
+def _image(value: Any) -> dict[str, Any]:
+    thumb = value.copy()
+    thumb.thumbnail((THUMBNAIL, THUMBNAIL))
+    if thumb.mode not in ("1", "L", "LA", "RGB", "RGBA", "P"):
+        thumb = thumb.convert("RGBA" if "A" in thumb.mode else "RGB")
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="PNG")
+    return {
+        "kind": "image",
+        "width": value.width,
+        "height": value.height,
+        "mode": value.mode,
+        "thumbnail": base64.b64encode(buffer.getvalue()).decode(),
+    }
+
+
+def _array(value: Any) -> dict[str, Any]:
+    import numpy as np
+
+    text = np.array2string(np.asarray(value), threshold=200, edgeitems=5, max_line_width=100)
+    return {
+        "kind": "array",
+        "shape": list(np.shape(value)),
+        "dtype": str(value.dtype),
+        **_capped(text),
+    }
+
+
+def _bytes(value: bytes) -> dict[str, Any]:
+    return {"kind": "bytes", "length": len(value), "hex": value[:256].hex(" ")}
+
+
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool) or value is None:
+        return {"kind": "json", **_capped(json.dumps(value))}
+    if isinstance(value, int | float):
+        return {"kind": "number", "value": _number(value)}
+    if isinstance(value, str):
+        return {"kind": "text", **_capped(value)}
+    try:
+        text = json.dumps(value, indent=1, default=repr, ensure_ascii=False)
+        return {"kind": "json", **_capped(text)}
+    except (TypeError, ValueError):  # keys that JSON cannot hold, cycles
+        return {"kind": "text", **_capped(repr(value))}
+
+
+def _capped(text: str) -> dict[str, Any]:
+    return {"text": text[:TEXT], "length": len(text), "truncated": len(text) > TEXT}
