@@ -119,3 +119,34 @@ def wait_for(marker_dir: str, name: str) -> str:
 def gated(marker_dir: str) -> ss.Flow:
     """One op that runs until a file named by the `gate` param appears."""
     return ss.Flow("gated", outputs=[wait_for(marker_dir, ss.param("gate", default="open"))])
+
+
+@ss.op
+def make() -> list[int]:
+    return [1, 2, 3]
+
+
+@ss.op
+def use_broken(values: list[int]) -> int:
+    raise ValueError(f"cannot use {len(values)} values yet")
+
+
+@ss.op
+def use_fixed(values: list[int]) -> int:
+    return sum(values) * 10
+
+
+@ss.op(outputs=("evens", "odds"))
+def make_split() -> tuple[list[int], list[int]]:
+    return [2], [1, 3]
+
+
+def fixable(fixed: bool) -> ss.Flow:
+    """`make -> use`, where `use` fails until it is fixed: the fix-and-clear loop."""
+    use = (use_fixed if fixed else use_broken).named("use")
+    return ss.Flow("fixable", outputs=[use(make())])
+
+
+def renamed() -> ss.Flow:
+    """`fixable` after `make` was changed to have other outputs than `out`."""
+    return ss.Flow("fixable", outputs=[use_fixed.named("use")(make_split.named("make")()[0])])

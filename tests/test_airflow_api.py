@@ -24,8 +24,8 @@ RUN_ID = "manual__2026-11-23T18:50:11.286216+00:00"
 
 
 class Stack:
-    def __init__(self, api: AirflowApi, store: str, markers: Path) -> None:
-        self.api, self.store, self.markers = api, store, markers
+    def __init__(self, api: AirflowApi, store: str, markers: Path, home: AirflowHome) -> None:
+        self.api, self.store, self.markers, self.home = api, store, markers, home
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +38,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         home.dags, store=store, default_args=retry
     )
     airflow_flows.gated(str(root)).to_airflow(home.dags, store=store)
+    airflow_flows.fixable(fixed=False).to_airflow(home.dags, store=store)
     with airflow_stack(home) as api:
         api.wait_for_dag("semantics")
         api.wait_for_dag("gated")
-        yield Stack(api, store, root)
+        api.wait_for_dag("fixable")
+        yield Stack(api, store, root, home)
 
 
 def test_run_triggered_through_the_rest_api(stack: Stack) -> None:
@@ -158,3 +160,27 @@ def test_sync_with_wrong_credentials_says_so(stack: Stack) -> None:
 def _exists(api: AirflowApi, dag: str, run_id: str) -> bool:
     runs = api.client.get(f"/dags/{dag}/dagRuns").json()["dag_runs"]
     return run_id in {r["dag_run_id"] for r in runs}
+
+
+def test_a_failed_task_fixed_recompiled_and_cleared_succeeds(stack: Stack) -> None:
+    """The everyday loop: a run fails in `use`; the op is fixed, the DAG recompiled (a new
+    version) and the failed task cleared through the REST API. The task runs version 2 on
+    the output `make` wrote under version 1, and the run ends `success`."""
+    api, run_id = stack.api, "manual__fix-and-clear"
+    v1 = airflow_flows.fixable(fixed=False).version
+    api.trigger("fixable", run_id, conf={})
+    assert api.wait_for_run("fixable", run_id)["state"] == "failed"
+    fixed = airflow_flows.fixable(fixed=True)
+    fixed.to_airflow(stack.home.dags, store=stack.store)
+    v2 = fixed.version
+    api.wait_for_dag_tag("fixable", f"version:{v2}")
+    api.clear("fixable", run_id, ["use"])
+    wait_for_task(api, "fixable", run_id, "use", "success")
+    assert api.wait_for_run("fixable", run_id)["state"] == "success"
+
+    run = ss.open(stack.store).run("fixable", run_id)
+    assert run.status == "success" and run.version.id == v1
+    use = run.ops["use"]
+    assert use.version == v2 and run["use"] == 60
+    assert [(t["version"], t["status"]) for t in use.tries] == [(v1, "failed"), (v2, "success")]
+    assert "def use_fixed" in use.code and run.ops["make"].version == v1

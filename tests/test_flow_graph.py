@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -216,3 +217,30 @@ def test_one_param_name_with_two_definitions_is_refused() -> None:
     b = add.named("add_b")(a, ss.param("amount", default=2))
     with pytest.raises(FlowDefinitionError, match="param 'amount' is defined twice"):
         ss.Flow("params", outputs=[b])
+
+
+@ss.op
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({"x": [1, 2]})
+
+
+def test_a_publish_of_a_flow_artifact_is_part_of_the_flow(tmp_path: Any) -> None:
+    data = frame()
+    ss.save(data, f"sqlite:///{tmp_path}/warehouse.db", table="exported")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is left out: no warning
+        flow = ss.Flow("exports", outputs=[data])
+    assert [n.name for n in flow.nodes] == ["frame", "save_exported"]
+
+
+def test_ops_left_out_of_a_flow_are_named_once(tmp_path: Any) -> None:
+    values = load()
+    doubled = add(values, 2)
+    add.named("tripled")(doubled, 3)
+    with pytest.warns(ss.errors.FlowWarning) as caught:
+        flow = ss.Flow("partial", outputs=[values])
+    assert len(caught) == 1 and [n.name for n in flow.nodes] == ["load"]
+    message = str(caught[0].message)
+    assert "leaves out ops built from its artifacts: add (called at" in message
+    assert caught[0].filename == __file__  # reported at the user's line
+    assert "tripled" not in message  # only ops fed by the flow's own artifacts are named

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 import slipstream as ss
-from slipstream.runtime.frames import to_flavor as imported_helper
+from slipstream.values.frames import to_flavor as imported_helper
 
 LABELS = ("low", "high")
 SCALE = 3

@@ -133,9 +133,12 @@ def renamed(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_append_with_another_schema_names_the_columns(warehouse: Warehouse, url: str) -> None:
-    rows = ss.sql(warehouse.uri, "SELECT id, name FROM customers", flavor="pandas")
-    ss.Flow("first", outputs=[ss.save(rows, warehouse.uri, table="predictions")]).run(url)
-    bad = ss.save(renamed(rows), warehouse.uri, table="predictions", mode="append")
+    def extract() -> ss.Artifact:
+        return ss.sql(warehouse.uri, "SELECT id, name FROM customers", flavor="pandas")
+
+    ss.Flow("first", outputs=[ss.save(extract(), warehouse.uri, table="predictions")]).run(url)
+    # (a flow of `renamed` on the first extract would take its publish along)
+    bad = ss.save(renamed(extract()), warehouse.uri, table="predictions", mode="append")
     run = ss.Flow("mismatch", outputs=[bad]).run(url)
     error = run.ops["save_predictions"].error
     assert error is not None

@@ -12,6 +12,7 @@ SlipstreamError
 ├── FlowDefinitionError  (also TypeError): a flow wired wrongly, found when it is defined
 ├── CodeUnavailable      an op's code cannot be imported or rebuilt where it runs
 ├── CheckFailed          an `error` check found its artifact wanting
+├── UpstreamMismatch     an input an older version of its producer never wrote in this run
 └── SqlError             a warehouse refused a connection, a query or a write
 ```
 """
@@ -24,12 +25,14 @@ __all__ = [
     "CodeUnavailable",
     "CorruptArtifact",
     "FlowDefinitionError",
+    "FlowWarning",
     "NewerFormat",
     "PickleNotAllowed",
     "SlipstreamError",
     "SqlError",
     "StorageError",
     "UnsupportedType",
+    "UpstreamMismatch",
 ]
 
 
@@ -59,7 +62,7 @@ class StorageError(SlipstreamError):
 
 
 class NewerFormat(SlipstreamError):
-    """A record in the store (a run, an op state, a flow spec, a try record, a manifest) was
+    """A record in the store (a run, an op state, a flow spec, a try record, a preview) was
     written by a newer slipstream in a format this one does not know: upgrade slipstream.
     Nothing of it is read."""
 
@@ -70,9 +73,19 @@ class FlowDefinitionError(SlipstreamError, TypeError):
     Raised where the flow is defined, naming the op and the line."""
 
 
+class FlowWarning(UserWarning):
+    """A flow is defined in a way that is allowed but likely not meant: ops built from its
+    artifacts are left out of it."""
+
+
 class CodeUnavailable(SlipstreamError):
     """An op's code cannot be loaded where it runs: its module is not importable there, or
     the source captured from a script no longer runs."""
+
+
+class UpstreamMismatch(SlipstreamError):
+    """An op cannot read an input in this run: the upstream op ran an older flow version
+    (before a recompile) whose outputs do not include the one this version reads."""
 
 
 class CheckFailed(SlipstreamError):

@@ -85,6 +85,23 @@ class AirflowApi:
             time.sleep(1)
         raise AssertionError(f"DAG {dag_id} did not appear in the API within {timeout} s")
 
+    def wait_for_dag_tag(self, dag_id: str, tag: str, timeout: float = 120) -> None:
+        """Waits until the DAG processor has parsed a DAG file whose DAG carries `tag`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dag = self.client.get(f"/dags/{dag_id}").json()
+            if tag in {t["name"] for t in dag.get("tags") or []}:
+                return
+            time.sleep(1)
+        raise AssertionError(f"DAG {dag_id} did not get tag {tag} within {timeout} s")
+
+    def clear(self, dag_id: str, run_id: str, task_ids: list[str]) -> None:
+        """Clears failed task instances of a run, as the UI's "Clear" does."""
+        body = {"dry_run": False, "dag_run_id": run_id, "task_ids": task_ids,
+                "only_failed": True, "reset_dag_runs": True}  # fmt: skip
+        answer = self.client.post(f"/dags/{dag_id}/clearTaskInstances", json=body)
+        assert answer.status_code == 200, answer.text
+
     def trigger(self, dag_id: str, run_id: str, conf: Mapping[str, Any]) -> None:
         body = {"logical_date": None, "dag_run_id": run_id, "conf": conf}
         answer = self.client.post(f"/dags/{dag_id}/dagRuns", json=body)

@@ -10,9 +10,6 @@ pub enum CoreError {
         value: String,
         reason: String,
     },
-    /// A manifest could not be parsed.
-    #[error("manifest is not valid: {0}")]
-    Manifest(#[from] serde_json::Error),
     /// A record file does not have the shape of its kind.
     #[error("{kind} is not valid: {source}")]
     Record {

@@ -54,6 +54,7 @@ pub fn flow_run_airflow_path(flow: &FlowName, run_id: &RunId) -> String {
 
 const RUN_FILE: &str = "run.json";
 const AIRFLOW_FILE: &str = "airflow.json";
+const OPS_DIR: &str = "ops/";
 
 /// What a file in a run's folder is, from its path relative to that folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +74,19 @@ impl RunFile {
             RUN_FILE => Some(Self::Record),
             AIRFLOW_FILE => Some(Self::Airflow),
             _ => {
-                let name = relative.strip_prefix("ops/")?.strip_suffix(".json")?;
+                let name = relative.strip_prefix(OPS_DIR)?.strip_suffix(".json")?;
                 check_name("op name", name, 100).ok()?;
                 Some(Self::OpState(name.to_owned()))
             }
+        }
+    }
+
+    /// Its path relative to the run's folder.
+    pub fn relative(&self) -> String {
+        match self {
+            Self::Record => RUN_FILE.to_owned(),
+            Self::Airflow => AIRFLOW_FILE.to_owned(),
+            Self::OpState(name) => format!("{OPS_DIR}{name}.json"),
         }
     }
 }
@@ -87,7 +97,10 @@ pub enum FlowFile<'a> {
     /// `flows/<flow>/versions/<version>/spec.json`
     Spec { flow: &'a str, version: &'a str },
     /// `flows/<flow>/runs/<escaped run id>/run.json`
-    RunRecord { flow: &'a str, run_dir: &'a str },
+    RunRecord {
+        flow: &'a str,
+        escaped_run_id: &'a str,
+    },
 }
 
 impl<'a> FlowFile<'a> {
@@ -95,7 +108,10 @@ impl<'a> FlowFile<'a> {
         let parts: Vec<&str> = path.split('/').collect();
         match parts.as_slice() {
             ["flows", flow, "versions", version, "spec.json"] => Some(Self::Spec { flow, version }),
-            ["flows", flow, "runs", run, RUN_FILE] => Some(Self::RunRecord { flow, run_dir: run }),
+            ["flows", flow, "runs", run, RUN_FILE] => Some(Self::RunRecord {
+                flow,
+                escaped_run_id: run,
+            }),
             _ => None,
         }
     }
@@ -106,9 +122,9 @@ impl<'a> FlowFile<'a> {
 pub fn flow_run_op_path(flow: &FlowName, run_id: &RunId, op: &str) -> Result<String> {
     check_name("op name", op, 100)?;
     Ok(format!(
-        "{}/{}/ops/{op}.json",
-        runs_dir(flow),
-        run_id.escaped()
+        "{}{}",
+        flow_run_dir(flow, run_id),
+        RunFile::OpState(op.to_owned()).relative()
     ))
 }
 

@@ -106,11 +106,14 @@ pub fn classify_run_file(relative: &str) -> Option<(&'static str, Option<String>
 }
 
 /// What a path under `flows/` is: `("spec", flow, version)`, `("run", flow, escaped run
-/// folder)`, or `None` for any other file.
+/// id)`, or `None` for any other file.
 #[pyfunction]
 pub fn classify_flow_file(path: &str) -> Option<(&'static str, String, String)> {
     Some(match FlowFile::classify(path)? {
         FlowFile::Spec { flow, version } => ("spec", flow.to_owned(), version.to_owned()),
-        FlowFile::RunRecord { flow, run_dir } => ("run", flow.to_owned(), run_dir.to_owned()),
+        FlowFile::RunRecord {
+            flow,
+            escaped_run_id,
+        } => ("run", flow.to_owned(), escaped_run_id.to_owned()),
     })
 }

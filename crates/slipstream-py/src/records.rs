@@ -3,10 +3,10 @@
 //! `format` above all), and a run's files are merged by the same function the UI uses.
 
 use pyo3::prelude::*;
-use slipstream_core::CoreError;
 use slipstream_core::records::{
     AirflowRun, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
 };
+use slipstream_core::{CoreError, RunFile};
 
 use crate::errors::{invalid_record, record_error};
 
@@ -54,20 +54,20 @@ pub fn merge_run_files(
     airflow: Option<&[u8]>,
     run_dir: &str,
 ) -> PyResult<String> {
-    let at = |file: &str| format!("{run_dir}{file}");
-    let record = RunRecord::parse(run).map_err(|e| record_error(&at("run.json"), e))?;
+    let at = |file: RunFile| format!("{run_dir}{}", file.relative());
+    let record = RunRecord::parse(run).map_err(|e| record_error(&at(RunFile::Record), e))?;
     let spec = FlowSpec::parse(spec)
         .map_err(|e| record_error(&format!("the spec of {}", record.version), e))?;
     let states = op_files
         .into_iter()
         .map(|(name, data)| {
             let state = OpState::parse(&data)
-                .map_err(|e| record_error(&at(&format!("ops/{name}.json")), e))?;
+                .map_err(|e| record_error(&at(RunFile::OpState(name.clone())), e))?;
             Ok((name, state))
         })
         .collect::<PyResult<Vec<_>>>()?;
     let airflow = airflow
-        .map(|data| AirflowRun::parse(data).map_err(|e| record_error(&at("airflow.json"), e)))
+        .map(|data| AirflowRun::parse(data).map_err(|e| record_error(&at(RunFile::Airflow), e)))
         .transpose()?;
     let merged = merge_run(record, &spec, states, airflow.as_ref());
     serde_json::to_string(&merged)

@@ -184,7 +184,7 @@ impl Index {
     /// A run still open in Airflow is read from its metric's op file alone.
     pub async fn metric_history(&self, flow: &str, name: &str) -> Result<Vec<(String, f64)>> {
         let headers = self.headers(flow).await?;
-        let op_file = format!("ops/{name}.json");
+        let op_file = RunFile::OpState(name.to_owned()).relative();
         let mut points: Vec<(String, f64)> = stream::iter(headers)
             .map(|header| {
                 let op_file = &op_file;
@@ -252,7 +252,8 @@ impl Index {
 
     /// The `run.json` in `dir`; `files` (relative to `dir`) when the caller has listed them.
     async fn header(&self, dir: String, files: Option<Vec<String>>) -> Result<Header> {
-        let record = self.record::<RunRecord>(&format!("{dir}run.json")).await?;
+        let path = format!("{dir}{}", RunFile::Record.relative());
+        let record = self.record::<RunRecord>(&path).await?;
         Ok(Header { dir, record, files })
     }
 
@@ -278,7 +279,7 @@ impl Index {
         let op_paths: Vec<(String, String)> = kinds
             .iter()
             .filter_map(|k| match k {
-                RunFile::OpState(name) => Some((format!("{dir}ops/{name}.json"), name.clone())),
+                RunFile::OpState(name) => Some((format!("{dir}{}", k.relative()), name.clone())),
                 _ => None,
             })
             .collect();
@@ -291,7 +292,7 @@ impl Index {
             .await?;
         let airflow = if kinds.contains(&RunFile::Airflow) {
             Some(
-                self.record::<AirflowRun>(&format!("{dir}airflow.json"))
+                self.record::<AirflowRun>(&format!("{dir}{}", RunFile::Airflow.relative()))
                     .await?,
             )
         } else {
@@ -322,10 +323,16 @@ impl Index {
         }
     }
 
+    /// An output's preview; one that cannot be read is shown as why (a preview is a
+    /// courtesy: it never takes the op's page down).
     pub async fn preview(&self, key: &ArtifactKey) -> Result<Option<Preview>> {
         match self.record(&key.preview_path()).await {
             Ok(v) => Ok(Some(v)),
             Err(UiError::Store(StoreError::NotFound { .. })) => Ok(None),
+            Err(e @ UiError::Corrupt { .. }) => Ok(Some(Preview::None {
+                format: Preview::FORMAT,
+                reason: e.to_string(),
+            })),
             Err(e) => Err(e),
         }
     }

@@ -192,12 +192,20 @@ async fn op(
     let run = app.index.run(&flow, &run_id).await?;
     let op = find_op(&run.spec, &flow, &name)?;
     let prefix = op.prefix.as_str();
-    let tries = run.op_state(&name).map_or(0, |s| s.tries);
+    let state = run.op_state(&name);
+    let tries = state.map_or(0, |s| s.tries);
+    // A try that ran another version (cleared after a recompile) is under its prefix.
+    let prefix_of = |n: u32| {
+        state
+            .and_then(|s| s.attempts.iter().find(|a| a.try_number == n))
+            .map_or(prefix, |a| a.prefix.as_str())
+    };
     let index = &app.index;
     let run_id_ref = run_id.as_str();
-    let records = futures::future::join_all(
-        (1..=tries).map(|n| async move { index.try_record(prefix, run_id_ref, n).await.ok() }),
-    )
+    let records = futures::future::join_all((1..=tries).map(|n| {
+        let prefix = prefix_of(n);
+        async move { index.try_record(prefix, run_id_ref, n).await.ok() }
+    }))
     .await;
     let mut outputs = Vec::new();
     for out in &op.outputs {
@@ -220,6 +228,20 @@ async fn op(
         .try_number
         .unwrap_or(records.len())
         .clamp(1, records.len().max(1));
+    // The code the shown try ran: that of its own version, which a cleared task may have
+    // changed since the run started.
+    let ran = records
+        .get(shown - 1)
+        .and_then(Option::as_ref)
+        .and_then(|r| r.version.clone())
+        .or_else(|| state.and_then(|s| s.version.clone()))
+        .unwrap_or_else(|| run.spec.version.clone());
+    let code = if ran == run.spec.version {
+        op.function.source.clone()
+    } else {
+        let spec = app.index.spec(&flow, &ran).await?;
+        find_op(&spec, &flow, &name)?.function.source.clone()
+    };
     Ok(pages::op::render(&pages::op::OpPage {
         flow: &flow,
         run: &run,
@@ -228,6 +250,7 @@ async fn op(
         shown,
         outputs,
         history,
+        code: (ran, code),
     }))
 }
 

@@ -80,7 +80,16 @@ def run_task(
     values = _execute.resolve_params(spec, declared)
     _runs.ensure_header(store, spec, run_id, values, trigger)
     fn = _execute.load_function(op)
-    inputs, constants = _execute.op_arguments(op, ops, run_id, values)
+    # The run may have started under an older version (a task cleared after a recompile):
+    # each input is read where this run's producer wrote it, whichever version that was.
+    upstream = {src["op"]: _runs.read_op_state(store, flow, run_id, src["op"])
+                for src in op["inputs"].values()}  # fmt: skip
+    written_by = {name: state["prefix"] for name, state in upstream.items() if state}
+    inputs, constants = _execute.op_arguments(op, ops, run_id, values, written_by)
+    mismatch = _runs.missing_upstream_outputs(store, spec, op, upstream)
+    if mismatch is not None:  # recorded as this try's failure, before any input is read
+        fn, inputs = _execute.failing(op, mismatch), {}
+    previous = _runs.read_op_state(store, flow, run_id, op_name)
     retries_left = try_number <= max_tries
     try:
         record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
@@ -90,10 +99,11 @@ def run_task(
         with contextlib.suppress(Exception):
             path = record_path(op["prefix"], run_id, try_number)
             interrupted = files.read(store, path, "try")
-            state = _runs.op_state(op, interrupted, retries_left)
+            state = _runs.op_state(op, interrupted, retries_left, version, previous)
             _runs.write_op_state(store, flow, run_id, op_name, state)
         raise
-    _runs.write_op_state(store, flow, run_id, op_name, _runs.op_state(op, record, retries_left))
+    state = _runs.op_state(op, record, retries_left, version, previous)
+    _runs.write_op_state(store, flow, run_id, op_name, state)
     error = record["error"]
     if error is None:
         return {

@@ -229,8 +229,11 @@ def _write_header(store: Store, flow: str, version: str, run: Mapping[str, Any])
     from slipstream.records.runs import new_record
 
     path = flow_run_path(flow, run["dag_run_id"])
-    if _read(store, path, "run") is not None:
+    try:
+        store.get_object(path)  # only whether a task wrote it: its content is not ours
         return False
+    except ArtifactNotFound:
+        pass
     spec = load_spec(store, flow, version)
     record = new_record(spec, run["dag_run_id"], {}, trigger="airflow")
     record["started_at"] = run.get("start_date") or run.get("queued_at") or record["started_at"]

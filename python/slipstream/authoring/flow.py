@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import uuid
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
-from slipstream.errors import ArtifactNotFound, FlowDefinitionError
+from slipstream.errors import ArtifactNotFound, FlowDefinitionError, FlowWarning
 from slipstream.records import files
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
@@ -71,6 +72,7 @@ class Flow:
         self.description = description
         self.outputs = list(outputs)
         found = _collect(self.outputs)
+        _warn_left_out(name, found)
         self.gates = {id(node): _gates(node, found) for node in found}
         self.nodes = _ordered(found, self.gates)
         self.params = _params(name, self.nodes)
@@ -203,6 +205,21 @@ def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
             )
         names[node.name] = node
     return nodes
+
+
+def _warn_left_out(flow: str, nodes: list[Node]) -> None:
+    """Warns (once per flow) about ops built from the flow's artifacts that the flow leaves
+    out: not reachable from its outputs, and not a metric, check or publish of them."""
+    included = {id(n) for n in nodes}
+    left_out = {id(c): c for n in nodes for c in n.consumers if id(c) not in included}.values()
+    if left_out:
+        names = ", ".join(f"{c.name} (called at {c.where})" for c in left_out)
+        warnings.warn(
+            f"flow {flow!r} leaves out ops built from its artifacts: {names}; add them (or "
+            "what they lead to) to its outputs to run them with the flow",
+            FlowWarning,
+            stacklevel=3,
+        )
 
 
 def _gates(node: Node, nodes: list[Node]) -> list[Node]:

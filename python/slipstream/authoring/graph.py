@@ -128,8 +128,11 @@ class Node:
     # Params inside constants (`params=[ss.param("day")]`), filled in per run.
     nested_params: list[Param] = field(default_factory=list)
     seq: int = field(default_factory=lambda: next(_sequence))
-    # Metrics and checks that consume this node's outputs, so that a flow can pick them up.
+    # Metrics, checks and publishes that consume this node's outputs, so that a flow built
+    # from its artifacts takes them along.
     observers: list[Node] = field(default_factory=list)
+    # Every node consuming this node's outputs, so that a flow can say which it left out.
+    consumers: list[Node] = field(default_factory=list)
 
     @property
     def kind(self) -> Kind:
@@ -194,7 +197,7 @@ class OpDefinition(Generic[P, R]):
             raise FlowDefinitionError(
                 f"{what}: severity must be 'error' or 'warning', not {self.severity!r}"
             )
-        if not isinstance(self.retries, int) or self.retries < 0:
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
             raise FlowDefinitionError(f"{what}: retries must be an int >= 0")
         for p in self.signature.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
@@ -235,6 +238,8 @@ class OpDefinition(Generic[P, R]):
             else:
                 constants[arg] = _checked_constant(what, arg, value, nested)
         node = Node(self, self.name, inputs, params, constants, where, nested_params=nested)
+        for upstream in node.upstream():
+            upstream.consumers.append(node)
         if self.kind != "op":
             for upstream in node.upstream():
                 upstream.observers.append(node)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from slipstream.authoring.graph import Artifact, OpDefinition, Param
 from slipstream.errors import FlowDefinitionError
 from slipstream.runtime import warehouse as _warehouse
-from slipstream.runtime.frames import to_flavor
+from slipstream.values.frames import to_flavor
 
 Flavor = Literal["pyarrow", "pandas", "polars"]
 
@@ -95,6 +95,8 @@ def save(
     op = _publish.named(name or f"save_{table.replace('.', '_')}")
     op.retries = retries
     handle: Artifact = op(artifact, conn, table, mode)
+    # A publish belongs to any flow built from what it publishes, as metrics and checks do.
+    artifact.node.observers.append(handle.node)
     return handle
 
 

@@ -2,6 +2,7 @@
 
     slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
     slipstream flows | runs FLOW | show FLOW RUN [OP] | logs FLOW RUN OP | diff FLOW A B
+    slipstream replay FLOW RUN OP [--pdb] [--stored-code] [-o DIR]
     slipstream ui [--host H] [--port P] [--token T] [--airflow URL]
     slipstream sync --airflow URL [--interval N]
 
@@ -44,9 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
     from slipstream.cli import history as _cli_history
+    from slipstream.cli import replay as _cli_replay
     from slipstream.cli import serve as _cli_serve
 
     _cli_history.add_commands(commands, _store_option)
+    _cli_replay.add_command(commands, _store_option)
     _cli_serve.add_commands(commands, _store_option)
     args = parser.parse_args(argv)
     if args.command == "task":

@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fail(exc: Exception, code: ExitCode) -> int:
-    message = exc.args[0] if exc.args else str(exc)
+    # `KeyError` quotes its message in str(); every other exception is shown whole.
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
     print(f"slipstream: {message}", file=sys.stderr)
     return code
 
@@ -127,7 +128,7 @@ def _runs(history: Any, args: argparse.Namespace) -> int:
 
 
 def _show(history: Any, args: argparse.Namespace) -> int:
-    run = _find_run(history, args.flow, args.run_id)
+    run = find_run(history, args.flow, args.run_id)
     if args.op is None:
         data = {**_run_row(run), "params": run.params, "metrics": run.metrics,
                 "checks": run.checks, "ops": {n: o.state for n, o in run.ops.items()}}  # fmt: skip
@@ -139,31 +140,41 @@ def _show(history: Any, args: argparse.Namespace) -> int:
         print(f"{'params':12} {json.dumps(run.params, default=str)}")
         print(f"{'metrics':12} {json.dumps(run.metrics)}")
         print()
-        _table([{"op": n, "status": o.status, "tries": o.state.get("tries", 0),
-                 "error": (o.state.get("error") or {}).get("message", "")}
-                for n, o in run.ops.items()], ["op", "status", "tries", "error"])  # fmt: skip
+        rows = [{"op": n, "status": o.status, "tries": o.state.get("tries", 0),
+                 "version": o.version, "error": (o.state.get("error") or {}).get("message", "")}
+                for n, o in run.ops.items()]  # fmt: skip
+        # Ops that ran another version than the run started with (cleared after a recompile)
+        mixed = any(row["version"] != run.version.id for row in rows)
+        _table(rows, ["op", "status", "tries", *(["version"] if mixed else []), "error"])
         return 0
-    op = _find_op(run, args.op)
+    op = find_op(run, args.op)
     record = op.record
-    data = {"op": op.name, "status": op.status, "prefix": op.prefix,
-            "tries": len(op.tries), "code": run.version.code(op.name),
-            "outputs": record["outputs"] if record else {},
+    tries = op.tries
+    data = {"op": op.name, "status": op.status, "prefix": op.prefix, "version": op.version,
+            "tries": int(op.state.get("tries", 0)),
+            "try_versions": {t["try_number"]: t.get("version") or run.version.id for t in tries},
+            "code": op.code, "outputs": record["outputs"] if record else {},
             "error": record["error"] if record else None}  # fmt: skip
     if args.json:
         print(json.dumps(data, indent=1, default=str))
         return 0
     print(f"op {op.name}: {op.status} after {data['tries']} tries (prefix {op.prefix})")
+    if len(set(data["try_versions"].values()) | {run.version.id}) > 1:
+        for n, ran in data["try_versions"].items():
+            error = next(t["error"] for t in tries if t["try_number"] == n)
+            outcome = f"failed: {error['type']}: {error['message']}" if error else "succeeded"
+            print(f"  try {n} ran version {ran}: {outcome}")
     for name, manifest in data["outputs"].items():
         print(f"  output {name}: {manifest.get('type')} {manifest.get('flavor')}, "
               f"{manifest.get('rows')} rows, {manifest.get('bytes')} bytes")  # fmt: skip
     if data["error"]:
         print(f"\n{data['error']['traceback']}")
-    print(f"\n{data['code']}")
+    print(f"\ncode of version {op.version}:\n{data['code']}")
     return 0
 
 
 def _logs(history: Any, args: argparse.Namespace) -> int:
-    op = _find_op(_find_run(history, args.flow, args.run_id), args.op)
+    op = find_op(find_run(history, args.flow, args.run_id), args.op)
     tries = op.tries
     if not tries:
         raise NotFound(f"op {op.name!r} has not run in {args.run_id!r}")
@@ -179,8 +190,8 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
 def _get(history: Any, args: argparse.Namespace) -> int:
     from slipstream.errors import ArtifactNotFound
 
-    run = _find_run(history, args.flow, args.run_id)
-    op = _find_op(run, args.op)
+    run = find_run(history, args.flow, args.run_id)
+    op = find_op(run, args.op)
     outputs = list(run.version.ops[op.name]["outputs"])
     output = args.output or (outputs[0] if len(outputs) == 1 else None)
     if output is None:
@@ -245,13 +256,13 @@ def _diff(history: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_run(history: Any, flow: str, run_id: str) -> Any:
+def find_run(history: Any, flow: str, run_id: str) -> Any:
     if flow not in history.flows():
         raise NotFound(f"no flow {flow!r} in {history.store.url}")
     return history.run(flow, run_id)  # ArtifactNotFound when it has no such run
 
 
-def _find_op(run: Any, name: str) -> Any:
+def find_op(run: Any, name: str) -> Any:
     if name not in run.ops:
         raise NotFound(f"run {run.run_id!r} of {run.flow!r} has no op {name!r} "
                        f"(its ops: {', '.join(run.ops)})")  # fmt: skip

@@ -30,6 +30,7 @@ from slipstream.records.files import load_spec
 from slipstream.records.runs import merged
 from slipstream.records.types import ErrorRecord, TryRecord
 from slipstream.spec import constants as _constants
+from slipstream.values.frames import to_flavor
 
 
 def _is(path: str, kind: str) -> bool:
@@ -200,13 +201,56 @@ class OpRun:
         return list(self._records())
 
     def _records(self) -> Iterator[TryRecord]:
+        # Tries that ran another version than the last are under that version's prefix.
+        prefixes = {a["try_number"]: a["prefix"] for a in self.state.get("attempts") or []}
         for n in range(1, int(self.state.get("tries", 0)) + 1):
+            path = record_path(prefixes.get(n, self.prefix), self.run.run_id, n)
             try:
-                yield files.read(
-                    self.run.store, record_path(self.prefix, self.run.run_id, n), "try"
-                )
+                yield files.read(self.run.store, path, "try")
             except ArtifactNotFound:
                 continue
+
+    @property
+    def version(self) -> str:
+        """The flow version whose code the last try ran: the run's own, unless the task was
+        cleared and run again after a recompile."""
+        return str(self.state.get("version") or self.run.version.id)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The op as its version defines it (the version its last try ran)."""
+        if self.version == self.run.version.id:
+            return self.run.version.ops[self.name]
+        return Version(load_spec(self.run.store, self.run.flow, self.version)).ops[self.name]
+
+    @property
+    def code(self) -> str:
+        """The source of the function the last try ran, from its version."""
+        return str(self.spec["function"]["source"])
+
+    def inputs(self) -> dict[str, Any]:
+        """The arguments the op's function received in its last try: artifacts read back
+        and converted as the op asks, params and constants filled in. With the function
+        (`op.local(**run.ops["x"].inputs())`) that replays the op on the same data."""
+        record = self.record
+        if record is None:
+            raise ArtifactNotFound(
+                f"op {self.name!r} has not run in run {self.run.run_id!r} of "
+                f"{self.run.flow!r}: there are no inputs to replay"
+            )
+        op = self.spec
+        args: dict[str, Any] = {}
+        for arg, key in record["inputs"].items():
+            value = self.run.store.get(
+                ArtifactKey(key["op_prefix"], key["run_id"], key["output"]),
+                allow_pickle=bool(op["allow_pickle"]),
+            )
+            library = op["convert"].get(arg)
+            args[arg] = to_flavor(value, library) if library else value
+        params = self.run.params
+        args.update({arg: _constants.decode(v, params) for arg, v in op["constants"].items()})
+        args.update({arg: params[name] for arg, name in op["params"].items()})
+        return args
 
     @property
     def record(self) -> TryRecord | None:

@@ -5,6 +5,8 @@ its kind (or was written by a newer slipstream) is refused with a clear error.""
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -12,6 +14,18 @@ from slipstream._native import Store, check_read, check_write, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
 Kind = Literal["spec", "run", "op_state", "try", "airflow", "preview"]
+
+_NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def read(store: Store, path: str, kind: Kind) -> Any:
@@ -21,13 +35,21 @@ def read(store: Store, path: str, kind: Kind) -> Any:
 
 def parse(data: bytes, path: str, kind: Kind) -> Any:
     """A record read from `path` elsewhere, checked as a `kind` record."""
-    check_read(kind, data, path)
-    return json.loads(data)
+    value = json.loads(data)
+    # Metrics of slipstream 0.1 could be NaN or infinite, written as bare `NaN` tokens that
+    # are not JSON: such records are checked without them and read as they are.
+    checked = data if not _NOT_JSON.search(data) else json.dumps(_finite(value)).encode()
+    check_read(kind, checked, path)
+    return value
 
 
 def dump(record: Mapping[str, Any], path: str, kind: Kind) -> bytes:
-    """The bytes of a `kind` record for `path`; `ValueError` if it does not fit its kind."""
-    data = json.dumps(record, indent=1, default=str).encode()
+    """The bytes of a `kind` record for `path`; `ValueError` if it does not fit its kind (a
+    value JSON cannot hold, such as NaN, included)."""
+    # Try records and previews quote what the user's values hold: a cell or an error
+    # argument JSON has no type for is written as its text.
+    text = str if kind in ("try", "preview") else None
+    data = json.dumps(record, indent=1, allow_nan=False, default=text).encode()
     check_write(kind, data, path)
     return data
 

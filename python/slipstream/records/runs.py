@@ -26,14 +26,13 @@ from slipstream._native import (
     flow_run_path,
     merge_run_files,
 )
-from slipstream.errors import ArtifactNotFound
+from slipstream.errors import ArtifactNotFound, UpstreamMismatch
 from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.spec import constants as _constants
 
-RUN_FORMAT = 1
-OP_STATE_FORMAT = 1
-FINAL = ("success", "failed", "upstream_failed", "skipped")
+RUN_FORMAT = 2
+OP_STATE_FORMAT = 2
 
 
 def new_record(
@@ -74,26 +73,84 @@ def ensure_header(
         files.write(store, path, "run", new_record(spec, run_id, params, trigger))
 
 
-def op_state(op: Mapping[str, Any], record: TryRecord, retries_left: bool) -> dict[str, Any]:
-    """What an op's attempt leaves in the run index."""
+def op_state(
+    op: Mapping[str, Any],
+    record: TryRecord,
+    retries_left: bool,
+    version: str,
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an op's try leaves in the run index: its outcome, and the tries so far with the
+    version each ran (`previous` is the op's state before this try, whichever version wrote
+    it: a task cleared after a recompile runs a newer version than the tries before it)."""
     failed = record["status"] == "failed"
     error = record["error"]
+    n = record["try_number"]
+    earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < n]
     return {
         "format": OP_STATE_FORMAT,
         "status": "up_for_retry" if failed and retries_left else record["status"],
         "kind": op["kind"],
         "prefix": op["prefix"],
-        "tries": record["try_number"],
-        "started_at": record["started_at"],
+        "tries": n,
+        "started_at": (previous or {}).get("started_at") or record["started_at"],
         "ended_at": record["ended_at"],
         "error": {"type": error["type"], "message": error["message"]} if error else None,
         "metric": record["metric"],
         "check": record["check"],
+        "version": version,
+        "code_hash": op["function"]["code_hash"],
+        "attempts": [*earlier, attempt(op, version, n)],
+    }
+
+
+def attempt(op: Mapping[str, Any], version: str, try_number: int) -> dict[str, Any]:
+    """One try in an op state's `attempts`: the version it ran and where its record is."""
+    return {
+        "try_number": try_number,
+        "version": version,
+        "prefix": op["prefix"],
+        "code_hash": op["function"]["code_hash"],
     }
 
 
 def write_op_state(store: Store, flow: str, run_id: str, op: str, state: Mapping[str, Any]) -> None:
     files.write(store, flow_run_op_path(flow, run_id, op), "op_state", state)
+
+
+def read_op_state(store: Store, flow: str, run_id: str, op: str) -> dict[str, Any] | None:
+    """The state op `op`'s task last wrote in this run, if it wrote one."""
+    try:
+        state: dict[str, Any] = files.read(store, flow_run_op_path(flow, run_id, op), "op_state")
+    except ArtifactNotFound:
+        return None
+    return state
+
+
+def missing_upstream_outputs(
+    store: Store,
+    spec: Mapping[str, Any],
+    op: Mapping[str, Any],
+    upstream: Mapping[str, Mapping[str, Any] | None],
+) -> UpstreamMismatch | None:
+    """Why `op` of version `spec` cannot read its inputs in this run, if an upstream op ran
+    an older version (`upstream`: its states) that has no such output: renamed or removed."""
+    for arg, src in op["inputs"].items():
+        state = upstream.get(src["op"])
+        ran = (state or {}).get("version")
+        if not ran or ran == spec["version"]:
+            continue
+        older = {o["name"]: o for o in files.load_spec(store, spec["flow"], ran)["ops"]}
+        outputs = older[src["op"]]["outputs"] if src["op"] in older else []
+        if src["output"] not in outputs:
+            return UpstreamMismatch(
+                f"op {op['name']!r} of version {spec['version']} reads output "
+                f"{src['output']!r} of {src['op']!r} (argument {arg!r}), but in this run "
+                f"{src['op']!r} ran version {ran}, whose outputs are "
+                f"{', '.join(outputs) or 'none'}: version {spec['version']} renamed or removed "
+                f"it. Clear {src['op']!r} too, so that it runs version {spec['version']}"
+            )
+    return None
 
 
 def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class TryRecord(TypedDict):
     host: str
     pid: int
     record_path: str
+    version: str | None
+    code_hash: str | None
 
 
 # The name this record had before; kept so that code written against it still runs.

@@ -27,7 +27,7 @@ from slipstream.records.types import CheckResult, ErrorRecord, TryRecord
 from slipstream.runtime import memory as _memory
 from slipstream.runtime import outcomes
 from slipstream.runtime import preview as _preview
-from slipstream.runtime.frames import to_flavor
+from slipstream.values.frames import to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +49,8 @@ def run_op(
     severity: Literal["error", "warning"] = "error",
     convert: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    version: str | None = None,
+    code_hash: str | None = None,
 ) -> TryRecord:
     """Runs one attempt of `fn` and returns its record (also written to the store).
 
@@ -58,7 +60,8 @@ def run_op(
     `pyarrow`) that a frame input is converted to. A `metric` must return a number, a
     `check` a bool or boolean series/array; both are stored as the output and recorded, and
     a failing check of severity `error` fails the attempt (`CheckFailed`). `extra` is added
-    to every output manifest.
+    to every output manifest; `version` and `code_hash` (of the flow version the code comes
+    from) are recorded.
 
     A failure of `fn` (or of reading inputs / storing outputs) is recorded and returned with
     `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
@@ -150,6 +153,8 @@ def run_op(
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "record_path": path,
+        "version": version,
+        "code_hash": code_hash,
     }
     files.write(store, path, "try", record)
     if interrupt is not None:

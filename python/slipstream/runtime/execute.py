@@ -33,11 +33,18 @@ def resolve_params(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[st
 
 
 def op_arguments(
-    op: Mapping[str, Any], ops: Mapping[str, Any], run_id: str, params: Mapping[str, Any]
+    op: Mapping[str, Any],
+    ops: Mapping[str, Any],
+    run_id: str,
+    params: Mapping[str, Any],
+    written_by: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, ArtifactKey], dict[str, Any]]:
-    """The input keys and the constant arguments (constants and params) of one op."""
+    """The input keys and the constant arguments (constants and params) of one op.
+    `written_by` maps upstream ops to the prefix they wrote under in this run, when it may
+    differ from this version's (the run started under an older version)."""
+    prefix = {name: o["prefix"] for name, o in ops.items()} | dict(written_by or {})
     inputs = {
-        arg: ArtifactKey(ops[src["op"]]["prefix"], run_id, src["output"])
+        arg: ArtifactKey(prefix[src["op"]], run_id, src["output"])
         for arg, src in op["inputs"].items()
     }
     constants = {arg: _constants.decode(v, params) for arg, v in op["constants"].items()}
@@ -71,6 +78,8 @@ def attempt(
         severity=op["severity"] or "error",
         convert=op["convert"],
         extra={"flow": run["flow"], "version": run["version"], "op": op["name"]},
+        version=run["version"],
+        code_hash=op["function"]["code_hash"],
     )
 
 
@@ -80,11 +89,16 @@ def load_function(op: Mapping[str, Any]) -> Callable[..., Any]:
     try:
         return _code.load(op["function"], op["name"])
     except Exception as exc:  # noqa: BLE001 — raised again by the function, inside the try
-        error = exc
+        return failing(op, exc)
 
-        def unavailable(**_: Any) -> Any:
-            raise error
 
-        unavailable.__qualname__ = op["function"]["qualname"]
-        unavailable.__module__ = op["function"]["module"]
-        return unavailable
+def failing(op: Mapping[str, Any], error: Exception) -> Callable[..., Any]:
+    """A stand-in for the op's function that raises `error`: a try that cannot run is
+    recorded like one that failed."""
+
+    def unavailable(**_: Any) -> Any:
+        raise error
+
+    unavailable.__qualname__ = op["function"]["qualname"]
+    unavailable.__module__ = op["function"]["module"]
+    return unavailable

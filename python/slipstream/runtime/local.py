@@ -14,6 +14,7 @@ from typing import Any
 
 from slipstream._native import Store, flow_run_path
 from slipstream.history.reader import Run
+from slipstream.records import runs
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
@@ -73,6 +74,8 @@ def _run_op(
     result: TryRecord | None = None
     for try_number in range(1, op["retries"] + 2):
         state["tries"] = try_number
+        state.update(version=record["version"], code_hash=op["function"]["code_hash"])
+        state.setdefault("attempts", []).append(runs.attempt(op, record["version"], try_number))
         try:
             result = attempt(fn, op, inputs, constants, run_id, try_number, store, record)
         except BaseException as exc:  # an interrupt: recorded by run_op, then let through

@@ -52,10 +52,6 @@ def make(value: Any, manifest: Mapping[str, Any], stored: Callable[[], Any]) -> 
     return {"format": PREVIEW_FORMAT, **body}
 
 
-def dump(preview: Mapping[str, Any]) -> bytes:
-    return json.dumps(preview, allow_nan=False, default=str).encode()
-
-
 def _frame(value: Any) -> dict[str, Any]:
     try:
         import polars as pl

@@ -21,7 +21,7 @@ pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
 pub use merge::{merge_run, op_status_from_airflow};
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 pub use run::{
-    CheckResult, ErrorSummary, OpKind, OpState, OpStatus, RunRecord, RunStatus, Severity,
+    Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, RunRecord, RunStatus, Severity,
 };
 pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, StackFrame, TryRecord, TryStatus};

@@ -42,7 +42,8 @@ pub struct RunRecord {
 
 impl Record for RunRecord {
     const KIND: &'static str = "run record";
-    const FORMAT: u32 = 1;
+    /// 2: op states say which version ran them (`version`, `code_hash`, `attempts`).
+    const FORMAT: u32 = 2;
 }
 
 /// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
@@ -57,12 +58,12 @@ pub struct OpState {
     pub prefix: String,
     /// How many tries have started (0: none yet).
     pub tries: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<String>,
     /// The last try's exception, when it failed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorSummary>,
     /// A metric's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,11 +77,33 @@ pub struct OpState {
     /// Airflow's record of every try (merged from `airflow.json`, never stored here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub airflow_tries: Option<Vec<AirflowTry>>,
+    /// The flow version whose code the last try ran (format 2; before, the run's version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The code hash of the op in that version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_hash: Option<String>,
+    /// Every try that started, first to last, with the version it ran and where its record
+    /// is (format 2; before, tries `1..=tries` under `prefix`). A task cleared after a
+    /// recompile runs a newer version than the tries before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
 }
 
 impl Record for OpState {
     const KIND: &'static str = "op state";
-    const FORMAT: u32 = 1;
+    /// 2: `version`, `code_hash`, `attempts`.
+    const FORMAT: u32 = 2;
+}
+
+/// One try of an op in a run: which version ran it and where its record and outputs are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    pub try_number: u32,
+    pub version: String,
+    pub prefix: String,
+    pub code_hash: String,
 }
 
 impl OpState {

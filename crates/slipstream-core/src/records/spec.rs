@@ -72,8 +72,9 @@ pub struct OpSpec {
     pub upstream: Vec<String>,
     pub allow_pickle: bool,
     pub retries: u32,
-    /// Kubernetes requests and limits (`cpu`, `memory`).
-    pub resources: IndexMap<String, String>,
+    /// Kubernetes requests and limits (`cpu`, `memory`, `nvidia.com/gpu`), strings or
+    /// numbers as given.
+    pub resources: IndexMap<String, RawJson>,
     /// The container image of its pod, if not the DAG's.
     pub image: Option<String>,
     /// `file:line` of the call that added the op to the flow.

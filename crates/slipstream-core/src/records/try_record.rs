@@ -32,6 +32,8 @@ pub struct TryRecord {
     pub stdout_dropped_bytes: u64,
     pub stderr_dropped_bytes: u64,
     pub error: Option<ErrorRecord>,
+    /// Absent in the first records written: they were all ops.
+    #[serde(default = "plain_op")]
     pub kind: OpKind,
     pub metric: Option<RawJson>,
     pub check: Option<CheckResult>,
@@ -39,11 +41,22 @@ pub struct TryRecord {
     pub pid: u32,
     /// Where this record is stored.
     pub record_path: String,
+    /// The flow version whose code this try ran (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The code hash of the op in that version (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_hash: Option<String>,
 }
 
 impl Record for TryRecord {
     const KIND: &'static str = "try record";
-    const FORMAT: u32 = 1;
+    /// 2: `version` and `code_hash`.
+    const FORMAT: u32 = 2;
+}
+
+fn plain_op() -> OpKind {
+    OpKind::Op
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

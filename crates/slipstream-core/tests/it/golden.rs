@@ -14,7 +14,7 @@ use slipstream_core::records::{
 
 fn golden(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden/format-1")
+        .join("tests/golden")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -60,10 +60,10 @@ fn assert_kept(original: &Value, written: &Value, at: &str) {
 
 #[test]
 fn flow_specs_read() {
-    let spec: FlowSpec = reads("spec.json");
+    let spec: FlowSpec = reads("format-1/spec.json");
     assert_eq!(spec.flow, "sample");
     assert!(spec.ops.iter().all(|o| o.prefix.len() == 36));
-    let captured: FlowSpec = reads("spec-captured.json");
+    let captured: FlowSpec = reads("format-1/spec-captured.json");
     let make = captured.op("make").unwrap();
     assert!(!make.function.importable && make.function.module_source.is_some());
     // A constant beyond 64 bits keeps every digit.
@@ -74,7 +74,7 @@ fn flow_specs_read() {
 
 #[test]
 fn run_records_read() {
-    let run: RunRecord = reads("run.json");
+    let run: RunRecord = reads("format-1/run.json");
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.ops["explode"].status, OpStatus::Failed);
     assert_eq!(
@@ -82,7 +82,7 @@ fn run_records_read() {
         "ValueError"
     );
     assert!(run.checks.contains_key("spend_positive"));
-    let header: RunRecord = reads("run-header.json");
+    let header: RunRecord = reads("format-1/run-header.json");
     assert_eq!(header.status, RunStatus::Running);
     assert!(
         header
@@ -95,35 +95,35 @@ fn run_records_read() {
 
 #[test]
 fn op_states_read() {
-    let failed: OpState = reads("op-state-failed.json");
+    let failed: OpState = reads("format-1/op-state-failed.json");
     assert_eq!(failed.status, OpStatus::UpForRetry);
-    let metric: OpState = reads("op-state-metric.json");
+    let metric: OpState = reads("format-1/op-state-metric.json");
     assert_eq!(metric.kind, OpKind::Metric);
     assert!(metric.metric.is_some());
 }
 
 #[test]
 fn try_records_read() {
-    let failed: TryRecord = reads("try-record-failed.json");
+    let failed: TryRecord = reads("format-1/try-record-failed.json");
     assert_eq!(failed.status, TryStatus::Failed);
     let error = failed.error.unwrap();
     assert_eq!(error.phase, "call");
     assert!(!error.frames.is_empty());
     for name in [
-        "try-record-check.json",
-        "try-record-metric.json",
-        "try-record-frame.json",
+        "format-1/try-record-check.json",
+        "format-1/try-record-metric.json",
+        "format-1/try-record-frame.json",
     ] {
         let record: TryRecord = reads(name);
         assert_eq!(record.status, TryStatus::Success, "{name}");
     }
-    let frame: TryRecord = reads("try-record-frame.json");
+    let frame: TryRecord = reads("format-1/try-record-frame.json");
     assert!(frame.outputs.values().any(|m| m.rows.is_some()));
 }
 
 #[test]
 fn synced_airflow_states_read() {
-    let airflow: AirflowRun = reads("airflow.json");
+    let airflow: AirflowRun = reads("format-1/airflow.json");
     assert_eq!(airflow.tasks["explode"].tries.len(), 2);
     assert_eq!(airflow.tasks["summary"].state, None);
 }
@@ -133,8 +133,32 @@ fn previews_and_manifests_read() {
     for kind in [
         "array", "bytes", "frame", "image", "json", "none", "number", "text",
     ] {
-        reads::<Preview>(&format!("preview-{kind}.json"));
+        reads::<Preview>(&format!("format-1/preview-{kind}.json"));
     }
-    let manifest: Manifest = reads("manifest.json");
+    let manifest: Manifest = reads("format-1/manifest.json");
     assert_eq!(manifest.codec, "parquet");
+}
+
+#[test]
+fn format_2_records_say_which_version_ran_each_try() {
+    let state: OpState = reads("format-2/op-state-cleared.json");
+    let versions: Vec<&str> = state.attempts.iter().map(|a| a.version.as_str()).collect();
+    assert_eq!(versions.len(), 2);
+    assert_ne!(versions[0], versions[1], "try 2 ran the recompiled version");
+    assert_eq!(state.version.as_deref(), Some(versions[1]));
+    let header: RunRecord = reads("format-2/run-header.json");
+    assert_eq!(
+        header.version, versions[0],
+        "the run started with the first version"
+    );
+    let run: RunRecord = reads("format-2/run.json");
+    assert!(
+        run.ops
+            .values()
+            .all(|o| o.attempts.len() == 1 && o.version.is_some())
+    );
+    let cleared: TryRecord = reads("format-2/try-record-cleared.json");
+    assert_eq!(cleared.version.as_deref(), Some(versions[1]));
+    let failed: TryRecord = reads("format-2/try-record-failed.json");
+    assert_eq!(failed.version.as_deref(), Some(versions[0]));
 }

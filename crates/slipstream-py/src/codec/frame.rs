@@ -1,6 +1,6 @@
 //! Frames of any Arrow-speaking library, taken in through the Arrow PyCapsule interface
 //! (`__arrow_c_stream__` / `__arrow_c_array__`): the buffers are shared, not copied, and no
-//! Python library is needed here. The way back goes through `slipstream.runtime.frames.restore`,
+//! Python library is needed here. The way back goes through `slipstream.values.frames.restore`,
 //! which hands the decoded table to the library the frame came from.
 
 use arrow_array::RecordBatch;
@@ -60,6 +60,6 @@ pub fn decode<'py>(
     let (schema, batches) =
         crate::runtime::compute(py, || frame::decode(payload)).map_err(codec_error)?;
     let table = PyTable::try_new(batches, schema)?.into_pyobject(py)?;
-    py.import("slipstream.runtime.frames")?
+    py.import("slipstream.values.frames")?
         .call_method1("restore", (table, manifest.flavor.as_str()))
 }

@@ -27,6 +27,8 @@ pub struct OpPage<'a> {
     pub outputs: Vec<Output>,
     /// (run id, value), oldest first; metrics only.
     pub history: Option<Vec<(String, f64)>>,
+    /// The version whose code the shown try ran, and that code.
+    pub code: (String, String),
 }
 
 pub fn render(p: &OpPage<'_>) -> Markup {
@@ -81,7 +83,7 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                         a class=(if n == p.shown { "current" } else { "" }) href={(op_url(p.flow, id, name)) "?try=" (n)} { "try " (n) }
                     }
                 }
-                @if let Some(r) = record { (try_section(r)) }
+                @if let Some(r) = record { (try_section(r, &p.run.record.version)) }
                 @else { p.error { "The record of try " (p.shown) " is missing from the store." } }
             }
             h2 { "Outputs" }
@@ -99,13 +101,14 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                 }
             }
             h2 { "Code" }
-            p.muted { "As published in version " code { (p.run.record.version) } }
-            pre.code { (function.source) }
+            p.muted #code-version { "As published in version " code { (p.code.0) }
+                @if p.code.0 != p.run.record.version { " (the run started with " code { (p.run.record.version) } ")" } }
+            pre.code { (p.code.1) }
         },
     )
 }
 
-fn try_section(r: &TryRecord) -> Markup {
+fn try_section(r: &TryRecord, run_version: &str) -> Markup {
     let logs = format!("{}{}", r.stdout, r.stderr);
     let status = match r.status {
         TryStatus::Success => "success",
@@ -117,6 +120,9 @@ fn try_section(r: &TryRecord) -> Markup {
             dt { "Started" } dd { (short_time(&r.started_at)) }
             dt { "Duration" } dd { (shell::duration(r.duration_seconds)) }
             dt { "Host" } dd { (r.host) " pid " (r.pid) }
+            @if let Some(v) = r.version.as_deref().filter(|v| *v != run_version) {
+                dt { "Version" } dd { code { (v) } " (cleared and run again after a recompile)" }
+            }
         }
         @if let Some(error) = &r.error {
             h3 { "Error" }

@@ -49,7 +49,12 @@ pub fn render(flow: &str, run: &Run, airflow: Option<&str>) -> Markup {
                         tr {
                             td { a href=(op_url(flow, id, &op.name)) { (op.name) } }
                             td { (super::kind_name(op.kind)) }
-                            td { (shell::badge(state.map_or("pending", |s| s.status.as_str()))) }
+                            td {
+                                (shell::badge(state.map_or("pending", |s| s.status.as_str())))
+                                @if let Some(v) = state.and_then(|s| s.version.as_deref()).filter(|v| *v != record.version) {
+                                    " " span.muted.version title="the version its last try ran" { "ran " code { (v) } }
+                                }
+                            }
                             td.num { (state.map_or(0, |s| s.tries)) }
                             td.num {
                                 @if let Some(s) = state.and_then(|s| seconds_between(s.started_at.as_deref()?, s.ended_at.as_deref()?)) {
