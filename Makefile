@@ -122,6 +122,7 @@ bench: develop-release postgres
 	$(PY) bench/extract.py
 	$(PY) bench/airflow_overhead.py
 	$(PY) bench/ui_scale.py
+	$(PY) bench/cache.py
 
 clean:
 	cargo clean

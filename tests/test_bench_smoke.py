@@ -53,3 +53,12 @@ def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert set(results["local"]) == set(results["airflow"]) == {
         "runs_list_s", "runs_list_last_page_s", "run_page_s", "op_page_s", "metric_page_s",
     }  # fmt: skip
+
+
+def test_cache_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    small = {"SLIPSTREAM_BENCH_SLOW_SECONDS": "0.5", "SLIPSTREAM_BENCH_OPS": "3"}
+    stdout, results = run_bench("cache.py", tmp_path / "c.json", **small)
+    assert "caching: a 4-op flow" in stdout
+    for target in ("local", "s3"):
+        assert results[target]["rerun_cached"] == "4/4"  # an unchanged rerun runs nothing
+        assert results[target]["changed_ran"] == 3  # the changed op's three uses, not `slow`

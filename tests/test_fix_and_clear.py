@@ -71,6 +71,10 @@ def test_a_cleared_task_runs_the_new_version_on_the_runs_outputs(store: str) -> 
         status, page, _ = get(op_url)
         assert status == 200 and "def use_fixed" in page
         assert f"the run started with <code>{v1}" in page
+        # its output, written under version 2's prefix, is found and previewed
+        assert "Not stored in this run" not in page and "<code>60</code>" in page
+        status, _, _ = get(f"{op_url}/outputs/out")
+        assert status == 200
         status, first, _ = get(f"{op_url}?try=1")  # try 1, with the code it ran
         assert "def use_broken" in first and "cannot use 3 values yet" in first
         _, run_page, _ = get(f"{server.url}/flows/fixable/runs/{quote(RUN, safe='')}")
@@ -83,8 +87,10 @@ def test_an_output_the_new_version_renamed_is_named_in_the_error(store: str) -> 
     v1 = airflow_flows.fixable(fixed=False).publish(store)
     run_task(store, "fixable", v1, "make", run_id=RUN)
     v2 = airflow_flows.renamed().publish(store)
-    with pytest.raises(OpFailed) as failed:
+    with pytest.raises(Exception) as failed:  # Airflow's "do not retry" wrapper
         run_task(store, "fixable", v2, "use", run_id=RUN, try_number=2)
+    assert type(failed.value).__name__ == "AirflowFailException"  # retrying cannot help
+    assert isinstance(failed.value.__cause__, OpFailed)
     message = str(failed.value)
     assert f"'make' ran version {v1}, whose outputs are out" in message
     assert "renamed or removed it" in message and "Clear 'make' too" in message

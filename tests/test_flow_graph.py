@@ -244,3 +244,17 @@ def test_ops_left_out_of_a_flow_are_named_once(tmp_path: Any) -> None:
     assert "leaves out ops built from its artifacts: add (called at" in message
     assert caught[0].filename == __file__  # reported at the user's line
     assert "tripled" not in message  # only ops fed by the flow's own artifacts are named
+
+
+def test_flows_sharing_artifacts_keep_their_own_publishes(tmp_path: Any) -> None:
+    data = frame()
+    export = ss.Flow(
+        "export", outputs=[ss.save(data, f"sqlite:///{tmp_path}/w.db", table="exported")]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # `export`'s publish is its own, not left out
+        train = ss.Flow("train", outputs=[add.named("train")(load())])
+        again = ss.Flow("reuse", outputs=[data])
+    assert [n.name for n in export.nodes] == ["frame", "save_exported"]
+    assert [n.name for n in again.nodes] == ["frame"]  # not a second writer of the table
+    assert [n.name for n in train.nodes] == ["load", "train"]

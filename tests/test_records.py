@@ -22,7 +22,7 @@ from tests.test_ui import get
 GOLDEN = Path(__file__).parents[1] / "crates/slipstream-core/tests/golden"
 KINDS = {
     "spec": "spec", "run": "run", "op-state": "op_state", "try-record": "try",
-    "airflow": "airflow", "preview": "preview",
+    "airflow": "airflow", "preview": "preview", "cache": "cache",
 }  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def test_a_record_that_is_not_its_kind_is_corrupt_not_missing(url: str) -> None:
 def test_a_misspelled_record_is_never_written(url: str) -> None:
     store = ss.Store(url)
     path = flow_run_op_path("sample", "r1", "customers")
-    state = {"format": 1, "status": "success", "kind": "op", "prefix": "p", "tries": 1,
+    state = {"format": 2, "status": "success", "kind": "op", "prefix": "p", "tries": 1,
              "eror": None}  # fmt: skip
     with pytest.raises(ValueError, match=r"refusing to write .*eror"):
         runs.write_op_state(store, "sample", "r1", "customers", state)
@@ -118,7 +118,7 @@ def test_the_sdk_merges_a_run_seen_through_airflow_as_the_ui_does(url: str) -> N
     # and the op file of a task that ran overrides the header, metric included
     mean = record["ops"]["mean_spend"]
     files.write(store, flow_run_op_path("sample", "r1", "mean_spend"), "op_state",
-                dict(mean, format=1))  # fmt: skip
+                dict(mean, format=2))  # fmt: skip
     run = history.run("sample", "r1")
     assert run.ops["mean_spend"].status == "success"
     assert math.isclose(run.metrics["mean_spend"], mean["metric"])

@@ -26,6 +26,13 @@ pub enum CoreError {
         found: u32,
         known: u32,
     },
+    /// A record about to be written says another format than the one this build writes.
+    #[error("this {kind} says format {found}, but this slipstream writes format {current}")]
+    NotCurrentFormat {
+        kind: &'static str,
+        found: u32,
+        current: u32,
+    },
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -32,6 +32,19 @@ pub fn version_spec_path(flow: &FlowName, version: &VersionId) -> String {
     format!("{}/{}/spec.json", versions_dir(flow), version.as_str())
 }
 
+/// `flows/<flow>/cache/<op>/<key>.json`: which run's outputs op `op` made from `key`.
+pub fn cache_entry_path(flow: &FlowName, op: &str, key: &str) -> Result<String> {
+    check_name("op name", op, 100)?;
+    if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(crate::CoreError::InvalidKey {
+            what: "cache key",
+            value: key.to_owned(),
+            reason: "a cache key is 64 hex digits (a SHA-256)".to_owned(),
+        });
+    }
+    Ok(format!("flows/{}/cache/{op}/{key}.json", flow.as_str()))
+}
+
 /// `flows/<flow>/runs/`: the record of every run of a flow.
 pub fn runs_dir(flow: &FlowName) -> String {
     format!("flows/{}/runs", flow.as_str())

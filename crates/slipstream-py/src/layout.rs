@@ -117,3 +117,9 @@ pub fn classify_flow_file(path: &str) -> Option<(&'static str, String, String)> 
         } => ("run", flow.to_owned(), escaped_run_id.to_owned()),
     })
 }
+
+/// `flows/<flow>/cache/<op>/<key>.json`: which run's outputs an op made from a cache key.
+#[pyfunction]
+pub fn cache_entry_path(flow: &str, op: &str, key: &str) -> PyResult<String> {
+    slipstream_core::cache_entry_path(&parse_flow(flow)?, op, key).map_err(key_error)
+}

@@ -24,9 +24,9 @@ mod _native {
     use crate::key::PyArtifactKey;
     #[pymodule_export]
     use crate::layout::{
-        classify_flow_file, classify_run_file, flow_run_airflow_path, flow_run_dir,
-        flow_run_op_path, flow_run_path, record_path, run_dir, runs_dir, version_spec_path,
-        versions_dir,
+        cache_entry_path, classify_flow_file, classify_run_file, flow_run_airflow_path,
+        flow_run_dir, flow_run_op_path, flow_run_path, record_path, run_dir, runs_dir,
+        version_spec_path, versions_dir,
     };
     #[pymodule_export]
     use crate::records::{check_read, check_write, merge_run_files};

@@ -4,27 +4,34 @@
 
 use pyo3::prelude::*;
 use slipstream_core::records::{
-    AirflowRun, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
+    AirflowRun, CacheEntry, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
 };
 use slipstream_core::{CoreError, RunFile};
 
 use crate::errors::{invalid_record, record_error};
 
-/// Parses `data` as the record kind named `kind`, discarding it: only whether it parses.
-fn check(kind: &str, data: &[u8]) -> PyResult<Result<(), CoreError>> {
-    fn parsed<R: Record>(data: &[u8]) -> Result<(), CoreError> {
-        R::parse(data).map(drop)
+/// Parses `data` as the record kind named `kind` (as a record about to be written: of the
+/// current format), discarding it: only whether it parses.
+fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreError>> {
+    fn parsed<R: Record>(data: &[u8], writing: bool) -> Result<(), CoreError> {
+        if writing {
+            R::parse_current(data)
+        } else {
+            R::parse(data)
+        }
+        .map(drop)
     }
     Ok(match kind {
-        "spec" => parsed::<FlowSpec>(data),
-        "run" => parsed::<RunRecord>(data),
-        "op_state" => parsed::<OpState>(data),
-        "try" => parsed::<TryRecord>(data),
-        "airflow" => parsed::<AirflowRun>(data),
-        "preview" => parsed::<Preview>(data),
+        "spec" => parsed::<FlowSpec>(data, writing),
+        "run" => parsed::<RunRecord>(data, writing),
+        "op_state" => parsed::<OpState>(data, writing),
+        "try" => parsed::<TryRecord>(data, writing),
+        "airflow" => parsed::<AirflowRun>(data, writing),
+        "preview" => parsed::<Preview>(data, writing),
+        "cache" => parsed::<CacheEntry>(data, writing),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "no record kind {other:?}: spec, run, op_state, try, airflow or preview"
+                "no record kind {other:?}: spec, run, op_state, try, airflow, preview or cache"
             )));
         }
     })
@@ -34,13 +41,13 @@ fn check(kind: &str, data: &[u8]) -> PyResult<Result<(), CoreError>> {
 /// `NewerFormat` if a newer slipstream wrote it.
 #[pyfunction]
 pub fn check_read(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
-    check(kind, data)?.map_err(|e| record_error(path, e))
+    check(kind, data, false)?.map_err(|e| record_error(path, e))
 }
 
 /// Checks a record about to be written to `path`: `ValueError` if it is not a `kind` record.
 #[pyfunction]
 pub fn check_write(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
-    check(kind, data)?.map_err(|e| invalid_record(path, e))
+    check(kind, data, true)?.map_err(|e| invalid_record(path, e))
 }
 
 /// The run as readers show it, as JSON: `run` (its `run.json`), merged with the op files

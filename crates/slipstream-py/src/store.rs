@@ -161,6 +161,22 @@ impl PyStore {
         manifest_dict(py, &manifest)
     }
 
+    /// The manifest under `key` if its payload is still stored whole, else None (one small
+    /// read and one HEAD; the payload is not read).
+    fn stored_manifest<'py>(
+        &self,
+        py: Python<'py>,
+        key: &PyArtifactKey,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        let found = wait(py, async {
+            artifacts::stored_manifest(store.as_ref(), key).await
+        })?
+        .map_err(|e| store_error(&key.to_string(), e))?;
+        found.map(|m| manifest_dict(py, &m)).transpose()
+    }
+
     /// Whether a complete artifact exists under `key`.
     fn exists(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<bool> {
         let key = &key.0;

@@ -185,6 +185,22 @@ impl Verifier {
     }
 }
 
+/// The manifest of `key` if its payload is still stored whole (present, of the size its
+/// manifest records): one small read and one HEAD, never the payload. `None` when either is
+/// gone. The checksum is verified when the payload is read.
+pub async fn stored_manifest(
+    store: &dyn ObjectStore,
+    key: &ArtifactKey,
+) -> Result<Option<Manifest>> {
+    let manifest = match read_manifest(store, key).await {
+        Ok(manifest) => manifest,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let size = store.head(&key.payload_path(&manifest.payload)).await?;
+    Ok((size == Some(manifest.bytes)).then_some(manifest))
+}
+
 /// Whether `key` has a manifest, i.e. a complete artifact.
 pub async fn exists(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<bool> {
     Ok(store.head(&key.manifest_path()).await?.is_some())

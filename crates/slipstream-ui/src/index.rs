@@ -117,6 +117,20 @@ impl Index {
         Ok(spec)
     }
 
+    /// The spec of the version an op's last try ran (the run's own unless the task was
+    /// cleared and run again after a recompile).
+    pub async fn op_version(
+        &self,
+        flow: &str,
+        run: &Run,
+        state: Option<&OpState>,
+    ) -> Result<Arc<FlowSpec>> {
+        match state.and_then(|s| s.version.as_deref()) {
+            Some(v) if v != run.spec.version => self.spec(flow, v).await,
+            _ => Ok(run.spec.clone()),
+        }
+    }
+
     fn cached_spec(&self, key: &(String, String)) -> Option<Arc<FlowSpec>> {
         self.specs
             .lock()

@@ -190,9 +190,12 @@ async fn op(
     Query(q): Query<TryQuery>,
 ) -> Result<Markup> {
     let run = app.index.run(&flow, &run_id).await?;
-    let op = find_op(&run.spec, &flow, &name)?;
-    let prefix = op.prefix.as_str();
     let state = run.op_state(&name);
+    // The op as the version its last try ran defines it (a task cleared after a recompile
+    // runs a newer version than the run started with), and where that try wrote.
+    let ran_spec = app.index.op_version(&flow, &run, state).await?;
+    let op = find_op(&ran_spec, &flow, &name)?;
+    let prefix = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
     let tries = state.map_or(0, |s| s.tries);
     // A try that ran another version (cleared after a recompile) is under its prefix.
     let prefix_of = |n: u32| {
@@ -208,8 +211,9 @@ async fn op(
     }))
     .await;
     let mut outputs = Vec::new();
+    let (at_prefix, at_run) = outputs_at(state, prefix, &run_id);
     for out in &op.outputs {
-        let key = ArtifactKey::new(prefix, &run_id, out)
+        let key = ArtifactKey::new(at_prefix, at_run, out)
             .map_err(|e| UiError::BadRequest(e.to_string()))?;
         let (manifest, preview) =
             tokio::try_join!(app.index.manifest(&key), app.index.preview(&key))?;
@@ -236,7 +240,7 @@ async fn op(
         .and_then(|r| r.version.clone())
         .or_else(|| state.and_then(|s| s.version.clone()))
         .unwrap_or_else(|| run.spec.version.clone());
-    let code = if ran == run.spec.version {
+    let code = if ran == ran_spec.version {
         op.function.source.clone()
     } else {
         let spec = app.index.spec(&flow, &ran).await?;
@@ -261,8 +265,11 @@ async fn output(
     Path((flow, run_id, name, output)): Path<(String, String, String, String)>,
 ) -> Result<Response> {
     let run = app.index.run(&flow, &run_id).await?;
+    let state = run.op_state(&name);
     let op = find_op(&run.spec, &flow, &name)?;
-    let key = ArtifactKey::new(&op.prefix, &run_id, &output)
+    let own = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
+    let (at_prefix, at_run) = outputs_at(state, own, &run_id);
+    let key = ArtifactKey::new(at_prefix, at_run, &output)
         .map_err(|e| UiError::BadRequest(e.to_string()))?;
     let (manifest, payload) =
         artifacts::read(app.index.store(), &key)
@@ -290,4 +297,16 @@ async fn output(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, payload).into_response())
+}
+
+/// Where an op's outputs are for a run: those of the run it reused them from, else its own.
+fn outputs_at<'a>(
+    state: Option<&'a slipstream_core::records::OpState>,
+    prefix: &'a str,
+    run_id: &'a str,
+) -> (&'a str, &'a str) {
+    match state.and_then(|s| s.cached_from.as_ref()) {
+        Some(at) => (&at.prefix, &at.run_id),
+        None => (prefix, run_id),
+    }
 }

@@ -61,6 +61,7 @@ def run_task(
     `CheckFailed`) when it fails."""
     from slipstream.records import files
     from slipstream.records import runs as _runs
+    from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
 
     store = Store(store_url)
@@ -84,17 +85,17 @@ def run_task(
     # each input is read where this run's producer wrote it, whichever version that was.
     upstream = {src["op"]: _runs.read_op_state(store, flow, run_id, src["op"])
                 for src in op["inputs"].values()}  # fmt: skip
-    written_by = {name: state["prefix"] for name, state in upstream.items() if state}
+    written_by = {name: _runs.outputs_at(s, run_id) for name, s in upstream.items() if s}
     inputs, constants = _execute.op_arguments(op, ops, run_id, values, written_by)
     mismatch = _runs.missing_upstream_outputs(store, spec, op, upstream)
     if mismatch is not None:  # recorded as this try's failure, before any input is read
         fn, inputs = _execute.failing(op, mismatch), {}
     previous = _runs.read_op_state(store, flow, run_id, op_name)
-    retries_left = try_number <= max_tries
+    retries_left = try_number <= max_tries and mismatch is None  # a retry would fail alike
     try:
-        record = _execute.attempt(fn, op, inputs, constants, run_id, try_number, store, {
-            "flow": flow, "version": version,
-        })  # fmt: skip
+        record, cache_key = _execute.attempt_or_reuse(
+            fn, spec, op, inputs, constants, run_id, try_number, store, _cache.Policy()
+        )
     except BaseException:  # a timeout or a kill: run_op recorded it, the run index follows
         with contextlib.suppress(Exception):
             path = record_path(op["prefix"], run_id, try_number)
@@ -102,7 +103,7 @@ def run_task(
             state = _runs.op_state(op, interrupted, retries_left, version, previous)
             _runs.write_op_state(store, flow, run_id, op_name, state)
         raise
-    state = _runs.op_state(op, record, retries_left, version, previous)
+    state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
     _runs.write_op_state(store, flow, run_id, op_name, state)
     error = record["error"]
     if error is None:
@@ -114,6 +115,8 @@ def run_task(
     message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
     if error["phase"] == "check":
         raise _no_retry(CheckFailed(message))
+    if mismatch is not None:
+        raise _no_retry(OpFailed(message))
     raise OpFailed(f"{message}\n{error['traceback']}\ntry record: {record['record_path']}")
 
 

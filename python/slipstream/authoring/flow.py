@@ -54,6 +54,7 @@ class Flow:
         *,
         schedule: str | None = None,
         description: str = "",
+        cache: bool = True,
     ) -> None:
         try:
             versions_dir(name)
@@ -70,9 +71,12 @@ class Flow:
         self.name = name
         self.schedule = schedule
         self.description = description
+        self.cache = cache
         self.outputs = list(outputs)
-        found = _collect(self.outputs)
+        found = _collect(name, self.outputs)
         _warn_left_out(name, found)
+        for node in found:
+            node.flows.add(name)
         self.gates = {id(node): _gates(node, found) for node in found}
         self.nodes = _ordered(found, self.gates)
         self.params = _params(name, self.nodes)
@@ -88,6 +92,7 @@ class Flow:
             "params": {p.name: p.spec() for p in self.params.values()},
             "ops": ops,
             "outputs": [{"op": a.node.name, "output": a.output} for a in self.outputs],
+            **({} if self.cache else {"cache": False}),
         }
         version = version_id(spec)
         for entry in ops:
@@ -121,14 +126,21 @@ class Flow:
         *,
         params: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        cache: bool = True,
+        resume: str | None = None,
     ) -> Run:
         """Publishes this flow and runs the published version here, op by op, through the
-        same runtime as an Airflow task; returns the recorded run."""
+        same runtime as an Airflow task; returns the recorded run. An op whose code, inputs,
+        arguments and environment match an earlier successful run reuses its outputs unless
+        `cache=False`; `resume=<run id>` reuses every output of that run still valid for the
+        current code (even of ops that never cache), so only what changed runs again."""
         from slipstream.runtime.local import run_version
 
         store = _open(store)
         version = self.publish(store)
-        return run_version(store, self.name, version, params=params, run_id=run_id)
+        return run_version(
+            store, self.name, version, params=params, run_id=run_id, cache=cache, resume=resume
+        )
 
     def to_airflow(
         self,
@@ -183,15 +195,17 @@ def _open(store: Store | str | None) -> Store:
     return Store(store or default_store())
 
 
-def _collect(outputs: Iterable[Artifact | Outcome]) -> list[Node]:
-    """Nodes reachable from the outputs, then the metrics and checks observing them."""
+def _collect(flow: str, outputs: Iterable[Artifact | Outcome]) -> list[Node]:
+    """Nodes reachable from the outputs, then the metrics, checks and publishes observing
+    them (a publish only if no other flow took it along already)."""
     found: dict[int, Node] = {}
     for item in outputs:
         for node in _ancestors(item.node) | {item.node}:
             found[id(node)] = node
     for node in list(found.values()):
         for observer in node.observers:
-            if all(id(up) in found for up in observer.upstream()):
+            claimed = observer.kind == "op" and bool(observer.flows - {flow})
+            if not claimed and all(id(up) in found for up in observer.upstream()):
                 found[id(observer)] = observer
     nodes = sorted(found.values(), key=lambda n: n.seq)
     names: dict[str, Node] = {}
@@ -211,7 +225,9 @@ def _warn_left_out(flow: str, nodes: list[Node]) -> None:
     """Warns (once per flow) about ops built from the flow's artifacts that the flow leaves
     out: not reachable from its outputs, and not a metric, check or publish of them."""
     included = {id(n) for n in nodes}
-    left_out = {id(c): c for n in nodes for c in n.consumers if id(c) not in included}.values()
+    left_out = {  # ops of other flows built on the same artifacts are theirs, not left out
+        id(c): c for n in nodes for c in n.consumers if id(c) not in included and not c.flows
+    }.values()
     if left_out:
         names = ", ".join(f"{c.name} (called at {c.where})" for c in left_out)
         warnings.warn(
@@ -302,6 +318,8 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         "resources": d.resources,
         "image": d.image,
         "defined_at": node.where,
+        # Written only when off, so that versions published before caching keep their ids.
+        **({} if d.cache else {"cache": False}),
     }
 
 

@@ -133,6 +133,8 @@ class Node:
     observers: list[Node] = field(default_factory=list)
     # Every node consuming this node's outputs, so that a flow can say which it left out.
     consumers: list[Node] = field(default_factory=list)
+    # The flows built with this node: a publish that one flow took along is not another's.
+    flows: set[str] = field(default_factory=set)
 
     @property
     def kind(self) -> Kind:
@@ -159,6 +161,7 @@ class OpDefinition(Generic[P, R]):
         resources: Mapping[str, Any] | None = None,
         severity: Severity = "error",
         image: str | None = None,
+        cache: bool = True,
     ) -> None:
         if not callable(fn) or isinstance(fn, OpDefinition):
             raise FlowDefinitionError(f"@{kind} decorates a plain function, not {fn!r}")
@@ -172,6 +175,7 @@ class OpDefinition(Generic[P, R]):
         self.resources = dict(resources or {})
         self.severity: Severity = severity
         self.image = image
+        self.cache = cache
         self.signature = inspect.signature(fn)
         self.convert = _frame_conversions(fn)
         self._validate()
@@ -265,6 +269,7 @@ class OpDefinition(Generic[P, R]):
             resources=self.resources,
             severity=self.severity,
             image=self.image,
+            cache=self.cache,
         )
 
     def __repr__(self) -> str:
@@ -367,6 +372,7 @@ def op(
     description: str | None = None,
     resources: Mapping[str, Any] | None = None,
     image: str | None = None,
+    cache: bool = True,
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def op(
     fn: Callable[..., Any] | None = None,
@@ -379,18 +385,21 @@ def op(
     description: str | None = None,
     resources: Mapping[str, Any] | None = None,
     image: str | None = None,
+    cache: bool = True,
 ) -> Any:
     """Marks a function as an op: a step of a flow whose return values are stored.
 
     `outputs` names several return values (the function then returns a tuple);
     `allow_pickle` lets values without a codec be pickled; `retries`, `resources`
     (`{"cpu": "1", "memory": "2Gi"}`) and `image` (the container image of its pod) are used
-    by the Airflow targets.
+    by the Airflow targets. `cache=False` makes it run every time, even when its code, inputs
+    and arguments match an earlier run (for ops that read or write the world outside).
     """
 
     return _decorate(
         fn, kind="op", name=name, outputs=tuple(outputs), allow_pickle=allow_pickle,
         retries=retries, description=description, resources=resources, image=image,
+        cache=cache,
     )  # fmt: skip
 
 

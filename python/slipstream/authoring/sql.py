@@ -53,11 +53,13 @@ def sql(
     params: Sequence[Any | Param] = (),
     flavor: Flavor = "pyarrow",
     retries: int = 0,
+    cache: bool = False,
 ) -> Artifact:
     """An op that runs `query` on the warehouse `conn` and outputs the rows as a frame
     (`flavor`: pyarrow, pandas or polars). `params` are bound as query parameters in the
     driver's placeholder syntax (`?` for SQLite, `$1` for PostgreSQL): values or
-    `ss.param`s, never pasted into the SQL text."""
+    `ss.param`s, never pasted into the SQL text. It runs every time (the warehouse changes
+    under the same query) unless `cache=True`."""
     where = f"ss.sql(name={name!r})"
     _check_conn(where, conn)
     if flavor not in ("pyarrow", "pandas", "polars"):
@@ -66,6 +68,7 @@ def sql(
         raise FlowDefinitionError(f"{where}: the query must be SQL text")
     op = _extract.named(name)
     op.retries = retries
+    op.cache = cache
     handle: Artifact = op(conn, query, list(params), flavor)
     return handle
 
@@ -94,6 +97,7 @@ def save(
         raise FlowDefinitionError(f"{where}: the first argument must be an artifact of the flow")
     op = _publish.named(name or f"save_{table.replace('.', '_')}")
     op.retries = retries
+    op.cache = False  # a publish writes the world outside: it always runs
     handle: Artifact = op(artifact, conn, table, mode)
     # A publish belongs to any flow built from what it publishes, as metrics and checks do.
     artifact.node.observers.append(handle.node)

@@ -91,8 +91,8 @@ def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except SlipstreamError as exc:
         print(f"slipstream: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    except Exception as exc:  # AirflowFailException wrapping a failed check
-        if isinstance(exc.__cause__, CheckFailed):
+    except Exception as exc:  # AirflowFailException: a failed check, or a try never to retry
+        if isinstance(exc.__cause__, CheckFailed | OpFailed):
             print(f"slipstream: {exc}", file=sys.stderr)
             return ExitCode.OP_FAILED
         raise

@@ -3,8 +3,8 @@
 | code | meaning |
 |------|---------|
 | 0 | done (for `ui` and `sync`: also stopped with Ctrl-C or SIGTERM) |
-| 1 | `task`: the op failed (its error is printed and in the try record); `get`: the output file cannot be written |
-| 2 | bad command line (for `task`: also a store or version it cannot use) |
+| 1 | `task`: the op failed (its error is printed and in the try record); `replay`: the function raised; `get`: the output file cannot be written |
+| 2 | bad command line (for `task`: also a store or version it cannot use; for `replay`: code that cannot be loaded) |
 | 3 | no such flow, version, run, op, output or try |
 | 4 | the store cannot be read: unreachable, refused, a record or artifact corrupt, or written by a newer slipstream |
 | 5 | Airflow cannot be reached, or answers what sync cannot use |

@@ -151,6 +151,7 @@ def _show(history: Any, args: argparse.Namespace) -> int:
     record = op.record
     tries = op.tries
     data = {"op": op.name, "status": op.status, "prefix": op.prefix, "version": op.version,
+            "cached_from": op.cached_from,
             "tries": int(op.state.get("tries", 0)),
             "try_versions": {t["try_number"]: t.get("version") or run.version.id for t in tries},
             "code": op.code, "outputs": record["outputs"] if record else {},
@@ -159,6 +160,8 @@ def _show(history: Any, args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=1, default=str))
         return 0
     print(f"op {op.name}: {op.status} after {data['tries']} tries (prefix {op.prefix})")
+    if op.cached_from is not None:
+        print(f"  did not run: reused the outputs of run {op.cached_from}")
     if len(set(data["try_versions"].values()) | {run.version.id}) > 1:
         for n, ran in data["try_versions"].items():
             error = next(t["error"] for t in tries if t["try_number"] == n)
@@ -192,7 +195,7 @@ def _get(history: Any, args: argparse.Namespace) -> int:
 
     run = find_run(history, args.flow, args.run_id)
     op = find_op(run, args.op)
-    outputs = list(run.version.ops[op.name]["outputs"])
+    outputs = list(op.spec["outputs"])  # of the version its last try ran
     output = args.output or (outputs[0] if len(outputs) == 1 else None)
     if output is None:
         raise Ambiguous(f"op {op.name!r} has outputs {', '.join(outputs)}: name the one to get")

@@ -5,12 +5,13 @@ By default the function comes from the local module when the op is importable (t
 fixed), else from the code stored with the version (ops of scripts and notebooks);
 `--stored-code` insists on the stored code. `--pdb` opens the post-mortem debugger at the
 line that raised. The outputs go nowhere unless `-o DIR` names a folder to store them in (a
-local store, read back with `ss.Store(...)` or `slipstream get`).
+local store, under the run's keys: read them back with `ss.Store(...).get(key)`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pdb
 import sys
 import traceback
@@ -63,12 +64,20 @@ def function(spec: dict[str, Any], name: str, stored: bool) -> Callable[..., Any
 def run(history: Any, args: argparse.Namespace) -> int:
     from slipstream._native import ArtifactKey, Store
     from slipstream.cli.history import find_op, find_run
+    from slipstream.errors import CodeUnavailable
 
     op = find_op(find_run(history, args.flow, args.run_id), args.op)
     spec = op.spec
+    if args.out is not None and _is_store(args.out, history.store.url):
+        print(f"slipstream: -o {args.out} is the store itself: replayed outputs would "
+              "overwrite the run's; name another folder", file=sys.stderr)  # fmt: skip
+        return ExitCode.USAGE
+    # The code being fixed is the user's working copy, as when they run a script there.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         fn = function(spec, op.name, args.stored_code)
-    except StoredCodeUnavailable as exc:
+    except (StoredCodeUnavailable, CodeUnavailable) as exc:
         print(f"slipstream: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     inputs = op.inputs()
@@ -82,7 +91,13 @@ def run(history: Any, args: argparse.Namespace) -> int:
             pdb.post_mortem(exc.__traceback__)
         return ExitCode.OP_FAILED
     outputs = list(spec["outputs"])
-    values = dict(zip(outputs, result if len(outputs) > 1 else (result,), strict=True))
+    returned = result if len(outputs) > 1 else (result,)
+    if not isinstance(returned, tuple) or len(returned) != len(outputs):
+        names = ", ".join(outputs)
+        print(f"slipstream: {op.name} returned {_describe(result)}, not a tuple of "
+              f"{len(outputs)} values for its outputs {names}", file=sys.stderr)  # fmt: skip
+        return ExitCode.OP_FAILED
+    values = dict(zip(outputs, returned, strict=True))
     for name, value in values.items():
         print(f"  {name}: {_describe(value)}")
     if args.out is not None:
@@ -92,6 +107,12 @@ def run(history: Any, args: argparse.Namespace) -> int:
             store.put(key, value, allow_pickle=bool(spec["allow_pickle"]))
             print(f"  stored {name} in {store.url} as {key}")
     return ExitCode.OK
+
+
+def _is_store(folder: Path, store_url: str) -> bool:
+    if not store_url.startswith("file://"):
+        return False
+    return folder.resolve() == Path(store_url.removeprefix("file://")).resolve()
 
 
 def _describe(value: Any) -> str:

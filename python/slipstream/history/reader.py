@@ -27,7 +27,7 @@ from slipstream._native import (
 from slipstream.errors import ArtifactNotFound
 from slipstream.records import files
 from slipstream.records.files import load_spec
-from slipstream.records.runs import merged
+from slipstream.records.runs import merged, outputs_at
 from slipstream.records.types import ErrorRecord, TryRecord
 from slipstream.spec import constants as _constants
 from slipstream.values.frames import to_flavor
@@ -157,15 +157,13 @@ class Run:
         """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
         output `out`), by `"op.output"`, or by op name and output."""
         name, out = self._locate(target, output)
-        return ArtifactKey(self.ops[name].prefix, self.run_id, out)
+        return ArtifactKey(*outputs_at(self.ops[name].state, self.run_id), out)
 
     def __getitem__(self, target: Handle | str) -> Any:
         """The stored value of an output of this run."""
         name, out = self._locate(target, None)
-        allow_pickle = bool(self.version.ops[name]["allow_pickle"])
-        return self.store.get(
-            ArtifactKey(self.ops[name].prefix, self.run_id, out), allow_pickle=allow_pickle
-        )
+        allow_pickle = bool(self.ops[name].spec["allow_pickle"])
+        return self.store.get(self.key(name, out), allow_pickle=allow_pickle)
 
     def _locate(self, target: Handle | str, output: str | None) -> tuple[str, str]:
         if not isinstance(target, str):
@@ -193,6 +191,9 @@ class OpRun:
         self.state = state
         self.status: str = state["status"]
         self.prefix: str = state["prefix"]
+        reused = state.get("cached_from")
+        #: The run whose outputs this op reused instead of running (None: it ran).
+        self.cached_from: str | None = reused["run_id"] if reused else None
 
     @cached_property
     def tries(self) -> list[TryRecord]:
@@ -247,7 +248,12 @@ class OpRun:
             )
             library = op["convert"].get(arg)
             args[arg] = to_flavor(value, library) if library else value
-        params = self.run.params
+        params = dict(self.run.params)
+        if self.version != self.run.version.id:  # a param the newer version added: its default
+            declared = load_spec(self.run.store, self.run.flow, self.version)["params"]
+            for name, entry in declared.items():
+                if name not in params and "default" in entry:
+                    params[name] = _constants.decode(entry["default"])
         args.update({arg: _constants.decode(v, params) for arg, v in op["constants"].items()})
         args.update({arg: params[name] for arg, name in op["params"].items()})
         return args

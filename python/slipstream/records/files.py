@@ -13,7 +13,7 @@ from typing import Any, Literal
 from slipstream._native import Store, check_read, check_write, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
-Kind = Literal["spec", "run", "op_state", "try", "airflow", "preview"]
+Kind = Literal["spec", "run", "op_state", "try", "airflow", "preview", "cache"]
 
 _NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
 
@@ -35,11 +35,13 @@ def read(store: Store, path: str, kind: Kind) -> Any:
 
 def parse(data: bytes, path: str, kind: Kind) -> Any:
     """A record read from `path` elsewhere, checked as a `kind` record."""
-    value = json.loads(data)
+    if not _NOT_JSON.search(data):
+        check_read(kind, data, path)
+        return json.loads(data)
     # Metrics of slipstream 0.1 could be NaN or infinite, written as bare `NaN` tokens that
     # are not JSON: such records are checked without them and read as they are.
-    checked = data if not _NOT_JSON.search(data) else json.dumps(_finite(value)).encode()
-    check_read(kind, checked, path)
+    value = json.loads(data)
+    check_read(kind, json.dumps(_finite(value)).encode(), path)
     return value
 
 

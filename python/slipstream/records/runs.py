@@ -79,6 +79,7 @@ def op_state(
     retries_left: bool,
     version: str,
     previous: Mapping[str, Any] | None = None,
+    cache_key: str | None = None,
 ) -> dict[str, Any]:
     """What an op's try leaves in the run index: its outcome, and the tries so far with the
     version each ran (`previous` is the op's state before this try, whichever version wrote
@@ -101,7 +102,16 @@ def op_state(
         "version": version,
         "code_hash": op["function"]["code_hash"],
         "attempts": [*earlier, attempt(op, version, n)],
+        **({"cache_key": cache_key} if cache_key and record["status"] == "success" else {}),
+        **({"cached_from": record["cached_from"]} if record.get("cached_from") else {}),
     }
+
+
+def outputs_at(state: Mapping[str, Any], run_id: str) -> tuple[str, str]:
+    """Where an op's outputs are for run `run_id`: `(prefix, run id)` of the run it reused
+    them from, else its own."""
+    reused = state.get("cached_from")
+    return (reused["prefix"], reused["run_id"]) if reused else (state["prefix"], run_id)
 
 
 def attempt(op: Mapping[str, Any], version: str, try_number: int) -> dict[str, Any]:

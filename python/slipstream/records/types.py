@@ -3,7 +3,7 @@ each is the Rust core's, which `records.files` checks every record against)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 class ErrorRecord(TypedDict):
@@ -53,6 +53,7 @@ class TryRecord(TypedDict):
     record_path: str
     version: str | None
     code_hash: str | None
+    cached_from: NotRequired[dict[str, str] | None]
 
 
 # The name this record had before; kept so that code written against it still runs.

@@ -31,6 +31,7 @@ from slipstream.values.frames import to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRY_FORMAT = 2
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
 
 
@@ -51,6 +52,7 @@ def run_op(
     extra: Mapping[str, Any] | None = None,
     version: str | None = None,
     code_hash: str | None = None,
+    reuse: Callable[[], Mapping[str, Any] | None] | None = None,
 ) -> TryRecord:
     """Runs one attempt of `fn` and returns its record (also written to the store).
 
@@ -61,7 +63,9 @@ def run_op(
     `check` a bool or boolean series/array; both are stored as the output and recorded, and
     a failing check of severity `error` fails the attempt (`CheckFailed`). `extra` is added
     to every output manifest; `version` and `code_hash` (of the flow version the code comes
-    from) are recorded.
+    from) are recorded. `reuse`, called first (its reads are part of the inputs phase), may
+    return the outputs of an earlier run to take instead of calling `fn`: `{"at": {run_id,
+    prefix}, "manifests", "metric", "check"}`.
 
     A failure of `fn` (or of reading inputs / storing outputs) is recorded and returned with
     `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
@@ -80,6 +84,7 @@ def run_op(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     manifests: dict[str, dict[str, Any]] = {}
+    cached_from: dict[str, str] | None = None
     error: ErrorRecord | None = None
     interrupt: BaseException | None = None
     phase: Literal["inputs", "call", "outputs", "check"] = "inputs"
@@ -90,31 +95,36 @@ def run_op(
     with _python_streams_on_descriptors():
         capture.start()
         try:
-            kwargs = {
-                name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
-            }
-            for name, flavor in (convert or {}).items():
-                if name in kwargs:
-                    kwargs[name] = to_flavor(kwargs[name], flavor)
-            kwargs.update(constants or {})
-            phase = "call"
-            result = fn(**kwargs)
-            phase = "outputs"
-            if kind == "metric":
-                result = metric_value = outcomes.metric_value(fn, result)
-            elif kind == "check":
-                result = check_result = outcomes.check_result(fn, result, severity)
-            for name, value in _split_outputs(fn, result, outputs).items():
-                manifests[name] = store.put(
-                    keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
-                    extra=extra,
-                )  # fmt: skip
-                stored = partial(store.get, keys[name], allow_pickle=allow_pickle)
-                preview = _preview.make(value, manifests[name], stored)
-                files.write(store, keys[name].preview_path, "preview", preview)
-            if check_result is not None and not check_result["passed"] and severity == "error":
-                phase = "check"
-                raise outcomes.failed_check(fn, check_result)
+            reused = reuse() if reuse is not None else None
+            if reused is not None:  # an earlier run's outputs: the function is not called
+                manifests, cached_from = dict(reused["manifests"]), dict(reused["at"])
+                metric_value, check_result = reused.get("metric"), reused.get("check")
+            else:
+                kwargs = {
+                    name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
+                }
+                for name, flavor in (convert or {}).items():
+                    if name in kwargs:
+                        kwargs[name] = to_flavor(kwargs[name], flavor)
+                kwargs.update(constants or {})
+                phase = "call"
+                result = fn(**kwargs)
+                phase = "outputs"
+                if kind == "metric":
+                    result = metric_value = outcomes.metric_value(fn, result)
+                elif kind == "check":
+                    result = check_result = outcomes.check_result(fn, result, severity)
+                for name, value in _split_outputs(fn, result, outputs).items():
+                    manifests[name] = store.put(
+                        keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
+                        extra=extra,
+                    )  # fmt: skip
+                    stored = partial(store.get, keys[name], allow_pickle=allow_pickle)
+                    preview = _preview.make(value, manifests[name], stored)
+                    files.write(store, keys[name].preview_path, "preview", preview)
+                if check_result is not None and not check_result["passed"] and severity == "error":
+                    phase = "check"
+                    raise outcomes.failed_check(fn, check_result)
         except Exception as exc:  # noqa: BLE001 — whatever the op raises is its try's record
             error = _error_record(exc, phase)
         except BaseException as exc:  # noqa: BLE001 — timeouts, Ctrl-C: recorded, then re-raised
@@ -127,7 +137,7 @@ def run_op(
 
     ended_at = datetime.now(UTC)
     record: TryRecord = {
-        "format": 1,
+        "format": TRY_FORMAT,
         "op_prefix": op_prefix,
         "run_id": run_id,
         "try_number": try_number,
@@ -155,6 +165,7 @@ def run_op(
         "record_path": path,
         "version": version,
         "code_hash": code_hash,
+        "cached_from": cached_from,
     }
     files.write(store, path, "try", record)
     if interrupt is not None:

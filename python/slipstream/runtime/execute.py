@@ -8,6 +8,7 @@ from typing import Any
 
 from slipstream._native import ArtifactKey, Store
 from slipstream.records.types import TryRecord
+from slipstream.runtime import cache
 from slipstream.runtime.attempt import run_op
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
@@ -37,16 +38,14 @@ def op_arguments(
     ops: Mapping[str, Any],
     run_id: str,
     params: Mapping[str, Any],
-    written_by: Mapping[str, str] | None = None,
+    written_by: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[dict[str, ArtifactKey], dict[str, Any]]:
     """The input keys and the constant arguments (constants and params) of one op.
-    `written_by` maps upstream ops to the prefix they wrote under in this run, when it may
-    differ from this version's (the run started under an older version)."""
-    prefix = {name: o["prefix"] for name, o in ops.items()} | dict(written_by or {})
-    inputs = {
-        arg: ArtifactKey(prefix[src["op"]], run_id, src["output"])
-        for arg, src in op["inputs"].items()
-    }
+    `written_by` maps upstream ops to where their outputs are for this run, `(prefix, run
+    id)`, when that is not this version's prefix in this run: the run started under an older
+    version, or the op reused the outputs of an earlier run."""
+    at = {name: (o["prefix"], run_id) for name, o in ops.items()} | dict(written_by or {})
+    inputs = {arg: ArtifactKey(*at[src["op"]], src["output"]) for arg, src in op["inputs"].items()}
     constants = {arg: _constants.decode(v, params) for arg, v in op["constants"].items()}
     constants.update({arg: params[name] for arg, name in op["params"].items()})
     return inputs, constants
@@ -61,9 +60,10 @@ def attempt(
     try_number: int,
     store: Store,
     run: Mapping[str, Any],
+    reuse: Callable[[], Mapping[str, Any] | None] | None = None,
 ) -> TryRecord:
     """One attempt of an op of a version, through `run_op`; `run` names its flow and
-    version."""
+    version; `reuse` may hand it an earlier run's outputs instead (see `run_op`)."""
     return run_op(
         fn,
         store=store,
@@ -80,7 +80,40 @@ def attempt(
         extra={"flow": run["flow"], "version": run["version"], "op": op["name"]},
         version=run["version"],
         code_hash=op["function"]["code_hash"],
+        reuse=reuse,
     )
+
+
+def attempt_or_reuse(
+    fn: Callable[..., Any],
+    spec: Mapping[str, Any],
+    op: Mapping[str, Any],
+    inputs: Mapping[str, ArtifactKey],
+    constants: Mapping[str, Any],
+    run_id: str,
+    try_number: int,
+    store: Store,
+    policy: cache.Policy,
+) -> tuple[TryRecord, str | None]:
+    """One try of an op of version `spec`: the outputs of an earlier run with the same cache
+    key when `policy` allows it and they are still stored, else a real attempt (whose outputs
+    join the cache). Returns the try record and the cache key (None: no key could be made)."""
+    keys: list[str] = []
+
+    def reuse() -> Mapping[str, Any] | None:
+        # Inside the try's inputs phase: a read that hangs or fails is recorded as the try's.
+        # The key is recorded even where caching is off, so that a later run can resume this.
+        cache_key = cache.key(store, spec, op, inputs, constants)
+        if cache_key is None:
+            return None
+        keys.append(cache_key)
+        return cache.find(store, spec, op, cache_key, policy)
+
+    record = attempt(fn, op, inputs, constants, run_id, try_number, store, spec, reuse)
+    cache_key = keys[0] if keys else None
+    if cache_key is not None and policy.allows(spec, op) and not record.get("cached_from"):
+        cache.remember(store, spec, op, cache_key, record)
+    return record, cache_key
 
 
 def load_function(op: Mapping[str, Any]) -> Callable[..., Any]:

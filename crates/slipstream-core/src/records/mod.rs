@@ -8,6 +8,7 @@
 //! values) are kept as raw JSON text: they round-trip exactly, whatever their size.
 
 mod airflow;
+mod cache;
 mod merge;
 mod preview;
 mod run;
@@ -18,10 +19,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
+pub use cache::CacheEntry;
 pub use merge::{merge_run, op_status_from_airflow};
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 pub use run::{
-    Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, RunRecord, RunStatus, Severity,
+    Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
+    Severity,
 };
 pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, StackFrame, TryRecord, TryStatus};
@@ -46,6 +49,20 @@ pub trait Record: DeserializeOwned {
             source,
         })
     }
+
+    /// Parses a record about to be written: it must be of the format this build writes, so
+    /// that a reader that knows only older formats refuses it by its number.
+    fn parse_current(bytes: &[u8]) -> Result<Self> {
+        let found = read_format(Self::KIND, bytes)?;
+        if found != Self::FORMAT {
+            return Err(CoreError::NotCurrentFormat {
+                kind: Self::KIND,
+                found,
+                current: Self::FORMAT,
+            });
+        }
+        Self::parse(bytes)
+    }
 }
 
 /// Only the `format` field, read first so that a newer record is refused with a message
@@ -61,10 +78,14 @@ pub(crate) fn first_format() -> u32 {
     1
 }
 
-fn check_format(kind: &'static str, known: u32, bytes: &[u8]) -> Result<()> {
-    let found = serde_json::from_slice::<FormatOnly>(bytes)
+fn read_format(kind: &'static str, bytes: &[u8]) -> Result<u32> {
+    Ok(serde_json::from_slice::<FormatOnly>(bytes)
         .map_err(|source| CoreError::Record { kind, source })?
-        .format;
+        .format)
+}
+
+fn check_format(kind: &'static str, known: u32, bytes: &[u8]) -> Result<()> {
+    let found = read_format(kind, bytes)?;
     if found > known {
         return Err(CoreError::NewerFormat { kind, found, known });
     }

@@ -88,6 +88,21 @@ pub struct OpState {
     /// recompile runs a newer version than the tries before it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,
+    /// The cache key of its outputs: what the op's code, inputs, arguments and environment
+    /// were (a successful op).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_key: Option<String>,
+    /// Where its outputs are when the op did not run but reused those of an earlier run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<OutputsAt>,
+}
+
+/// The outputs of one op in one run: under `prefix`, in run `run_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsAt {
+    pub run_id: String,
+    pub prefix: String,
 }
 
 impl Record for OpState {

@@ -26,6 +26,9 @@ pub struct FlowSpec {
     /// When the version was first published to this store (RFC 3339, UTC).
     #[serde(default)]
     pub published_at: Option<String>,
+    /// Whether ops may reuse earlier outputs (absent: yes).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub cache: bool,
 }
 
 impl Record for FlowSpec {
@@ -81,6 +84,19 @@ pub struct OpSpec {
     pub defined_at: String,
     /// The UUID its artifacts are stored under in every run of this version.
     pub prefix: String,
+    /// Whether the op may reuse an earlier output with the same cache key (absent: yes;
+    /// SQL extracts and publishes say no).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub cache: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if takes a reference
+fn is_yes(value: &bool) -> bool {
+    *value
 }
 
 /// The function an op calls and how to load it where it runs.

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::{CheckResult, OpKind, RawJson, Record};
+use super::{CheckResult, OpKind, OutputsAt, RawJson, Record};
 use crate::Manifest;
 
 /// One try of one op.
@@ -47,6 +47,10 @@ pub struct TryRecord {
     /// The code hash of the op in that version (format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_hash: Option<String>,
+    /// A try that did not call the function: its outputs (`outputs`, with their manifests)
+    /// are those of an earlier run with the same cache key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<OutputsAt>,
 }
 
 impl Record for TryRecord {

@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use slipstream_core::Manifest;
 use slipstream_core::records::{
-    AirflowRun, FlowSpec, OpKind, OpState, OpStatus, Preview, Record, RunRecord, RunStatus,
-    TryRecord, TryStatus,
+    AirflowRun, CacheEntry, FlowSpec, OpKind, OpState, OpStatus, Preview, Record, RunRecord,
+    RunStatus, TryRecord, TryStatus,
 };
 
 fn golden(name: &str) -> Vec<u8> {
@@ -161,4 +161,19 @@ fn format_2_records_say_which_version_ran_each_try() {
     assert_eq!(cleared.version.as_deref(), Some(versions[1]));
     let failed: TryRecord = reads("format-2/try-record-failed.json");
     assert_eq!(failed.version.as_deref(), Some(versions[0]));
+    assert_eq!((failed.format, state.format, header.format), (2, 2, 2));
+}
+
+#[test]
+fn cached_ops_point_at_the_outputs_they_reused() {
+    let state: OpState = reads("format-2/op-state-cached.json");
+    let from = state
+        .cached_from
+        .expect("a cached op says whose outputs it took");
+    assert_eq!(from.run_id, "scheduled__1");
+    assert!(state.cache_key.is_some() && state.metric.is_some());
+    let record: TryRecord = reads("format-2/try-record-cached.json");
+    assert_eq!(record.cached_from.as_ref(), Some(&from));
+    let entry: CacheEntry = reads("format-2/cache-entry.json");
+    assert_eq!((entry.at, Some(entry.key)), (from, state.cache_key));
 }

@@ -57,6 +57,10 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                 dt { "Defined at" } dd { code { (op.defined_at) } }
                 dt { "Prefix" } dd { code { (op.prefix) } }
                 dt { "Tries" } dd { (state.map_or(0, |s| s.tries)) " of " (op.retries + 1) " allowed" }
+                @if let Some(at) = state.and_then(|s| s.cached_from.as_ref()) {
+                    dt { "Cached" } dd #cached { "did not run: its outputs are those of run "
+                        a href=(run_url(p.flow, &at.run_id)) { (at.run_id) } " (same code, inputs and arguments)" }
+                }
                 @if let Some(blocked) = state.map(|s| &s.blocked_by).filter(|b| !b.is_empty()) {
                     dt { "Blocked by" } dd { @for b in blocked { a href=(op_url(p.flow, id, b)) { (b) } " " } }
                 }

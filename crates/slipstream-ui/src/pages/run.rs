@@ -80,6 +80,8 @@ fn result(state: &OpState) -> Markup {
         } @else if let Some(check) = &state.check {
             (if check.passed { "passed" } else { "failed" }) " ("
             (check.failed) " of " (check.total) " false)"
+        } @else if let Some(at) = &state.cached_from {
+            span.muted.cached { "cached from " (at.run_id) }
         } @else if !state.blocked_by.is_empty() {
             span.muted { "blocked by " (state.blocked_by.join(", ")) }
         }
