@@ -70,6 +70,12 @@ fn flow_specs_read() {
     let text = serde_json::to_string(&captured).unwrap();
     assert!(text.contains("1180591620717411303424"), "{text}");
     assert_eq!(captured.op("small").unwrap().kind, OpKind::Check);
+    // `cache` is written only when off, so specs that never turn it off are unchanged; a
+    // resource may be a number.
+    let uncached: FlowSpec = reads("format-1/spec-no-cache.json");
+    let fetch = uncached.op("fetch").unwrap();
+    assert!(!uncached.cache && !fetch.cache && spec.ops.iter().all(|o| o.cache));
+    assert_eq!(fetch.resources["cpu"].get(), "2");
 }
 
 #[test]
