@@ -150,3 +150,13 @@ def fixable(fixed: bool) -> ss.Flow:
 def renamed() -> ss.Flow:
     """`fixable` after `make` was changed to have other outputs than `out`."""
     return ss.Flow("fixable", outputs=[use_fixed.named("use")(make_split.named("make")()[0])])
+
+
+@ss.op
+def halve(total: int) -> float:
+    return total / 2
+
+
+def grown() -> ss.Flow:
+    """`fixable` fixed, with an op `halve` added after `use`."""
+    return ss.Flow("fixable", outputs=[halve(use_fixed.named("use")(make()))])

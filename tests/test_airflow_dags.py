@@ -155,6 +155,12 @@ def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_
     assert list(newer.version.ops) == ["source", "scaled", "grow"]
     assert len(older["scaled"]) == 5 and len(newer["grow"]) == 10
     assert f'VERSION = "{newer.version.id}"' in (home.dags / "evolving.py").read_text()
+    # the unchanged ops reused the older run's outputs; a run's conf can turn that off
+    assert newer.ops["source"].cached_from == older.run_id
+    assert home.dags_test("evolving", conf={"slipstream_cache": "false"}).returncode == 0
+    (uncached,) = [r for r in ss.open(store).runs("evolving")
+                   if r.run_id not in (newer.run_id, older.run_id)]  # fmt: skip
+    assert {o.cached_from for o in uncached.ops.values()} == {None}
 
 
 def test_execution_timeout_interrupts_a_hanging_transfer(tmp_path: Path, s3_endpoint: str) -> None:

@@ -18,6 +18,7 @@ from slipstream._native import UiServer
 from slipstream.airflow import OpFailed, run_task
 
 from tests import airflow_flows
+from tests.support.records import date_version
 from tests.test_ui import get
 
 RUN = "scheduled__2026-11-27T00:00:00+00:00"
@@ -96,6 +97,35 @@ def test_an_output_the_new_version_renamed_is_named_in_the_error(store: str) -> 
     assert "renamed or removed it" in message and "Clear 'make' too" in message
     error = ss.open(store).run("fixable", RUN).ops["use"].error
     assert error is not None and error["type"] == "slipstream.errors.UpstreamMismatch"
+
+
+def test_a_run_moved_to_a_version_with_a_new_op_waits_for_it(store: str) -> None:
+    v1 = airflow_flows.fixable(fixed=False).publish(store)
+    run_task(store, "fixable", v1, "make", run_id=RUN)
+    with pytest.raises(OpFailed):
+        run_task(store, "fixable", v1, "use", run_id=RUN)
+    v2 = airflow_flows.grown().publish(store)  # the fix adds `halve` after `use`
+    date_version(store, "fixable", v1, "2026-11-27T08:00:00+00:00")
+    date_version(store, "fixable", v2, "2026-11-27T09:00:00+00:00")
+    run_task(store, "fixable", v2, "use", run_id=RUN, try_number=2)
+
+    run = ss.open(store).run("fixable", RUN)
+    assert run.status == "running", "the op v2 added has not run yet"
+    assert run.ops["halve"].status == "pending"
+    run_task(store, "fixable", v2, "halve", run_id=RUN)
+    run = ss.open(store).run("fixable", RUN)
+    assert run.status == "success" and run["halve"] == 30.0
+    assert run.ops["halve"].version == v2
+
+    server = UiServer(ss.Store(store), "127.0.0.1", 0)
+    try:
+        run_url = f"{server.url}/flows/fixable/runs/{quote(RUN, safe='')}"
+        _, page, _ = get(run_url)
+        assert ">halve</a>" in page, "the run page draws the op only v2 has"
+        status, op_page, _ = get(f"{run_url}/ops/halve")
+        assert status == 200 and "<code>30.0</code>" in op_page
+    finally:
+        server.stop()
 
 
 def test_a_local_run_records_the_version_of_every_try(store: str) -> None:

@@ -1,6 +1,7 @@
 """Type stubs of the Rust extension module `slipstream._native`."""
 
 import os
+from collections.abc import Callable
 from typing import Any, Literal, Self, final
 
 __version__: str
@@ -105,5 +106,6 @@ def merge_run_files(
     op_files: list[tuple[str, bytes]],
     airflow: bytes | None,
     run_dir: str,
+    load_spec: Callable[[str], bytes | None],
 ) -> str: ...
 def cache_entry_path(flow: str, op: str, key: str) -> str: ...

@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 use slipstream_core::records::{
     AirflowRun, CacheEntry, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
+    versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
@@ -51,20 +52,25 @@ pub fn check_write(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
 }
 
 /// The run as readers show it, as JSON: `run` (its `run.json`), merged with the op files
-/// `op_files` (`(op name, bytes)`) and Airflow's synced state, for the version `spec`.
+/// `op_files` (`(op name, bytes)`) and Airflow's synced state. `spec` is the spec of the
+/// run's version; `load_spec(version)` returns the bytes of another version's spec (or
+/// None), called for each version the op files say ran.
 #[pyfunction]
-#[pyo3(signature = (run, spec, op_files, airflow, run_dir))]
+#[pyo3(signature = (run, spec, op_files, airflow, run_dir, load_spec))]
 pub fn merge_run_files(
     run: &[u8],
     spec: &[u8],
     op_files: Vec<(String, Vec<u8>)>,
     airflow: Option<&[u8]>,
     run_dir: &str,
+    load_spec: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
     let at = |file: RunFile| format!("{run_dir}{}", file.relative());
     let record = RunRecord::parse(run).map_err(|e| record_error(&at(RunFile::Record), e))?;
-    let spec = FlowSpec::parse(spec)
-        .map_err(|e| record_error(&format!("the spec of {}", record.version), e))?;
+    let spec_of = |version: &str, data: &[u8]| {
+        FlowSpec::parse(data).map_err(|e| record_error(&format!("the spec of {version}"), e))
+    };
+    let mut specs = vec![spec_of(&record.version, spec)?];
     let states = op_files
         .into_iter()
         .map(|(name, data)| {
@@ -73,10 +79,17 @@ pub fn merge_run_files(
             Ok((name, state))
         })
         .collect::<PyResult<Vec<_>>>()?;
+    for version in versions_ran(&record, states.iter().map(|(_, s)| s)) {
+        let data: Option<Vec<u8>> = load_spec.call1((version.as_str(),))?.extract()?;
+        if let Some(data) = data {
+            specs.push(spec_of(&version, &data)?);
+        }
+    }
     let airflow = airflow
         .map(|data| AirflowRun::parse(data).map_err(|e| record_error(&at(RunFile::Airflow), e)))
         .transpose()?;
-    let merged = merge_run(record, &spec, states, airflow.as_ref());
+    let specs: Vec<&FlowSpec> = specs.iter().collect();
+    let merged = merge_run(record, &specs, states, airflow.as_ref());
     serde_json::to_string(&merged)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }

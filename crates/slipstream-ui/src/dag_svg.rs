@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use maud::{Markup, html};
-use slipstream_core::records::{FlowSpec, OpState};
+use slipstream_core::records::{OpSpec, OpState};
 
 const NODE_W: f64 = 176.0;
 const NODE_H: f64 = 34.0;
@@ -130,14 +130,14 @@ fn colours(status: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// The nodes of a spec, with states from a run record's `ops`.
+/// The nodes of a run's ops (or a version's), with states from a run record's `ops`.
 pub fn nodes<'a>(
-    spec: &'a FlowSpec,
+    spec_ops: impl IntoIterator<Item = &'a OpSpec>,
     ops: &'a IndexMap<String, OpState>,
     href: impl Fn(&str) -> String,
 ) -> Vec<Node<'a>> {
-    spec.ops
-        .iter()
+    spec_ops
+        .into_iter()
         .map(|op| Node {
             name: &op.name,
             kind: crate::pages::kind_name(op.kind),

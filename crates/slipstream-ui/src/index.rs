@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::{StreamExt, TryStreamExt, stream};
 use slipstream_core::records::{
     AirflowRun, FlowSpec, OpSpec, OpState, Preview, Record, RunRecord, RunStatus, Severity,
-    TryRecord, merge_run,
+    TryRecord, merge_run, versions_ran,
 };
 use slipstream_core::{ArtifactKey, FlowFile, FlowName, RunFile, RunId, TryNumber, VersionId};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
@@ -19,11 +19,13 @@ use crate::time::newest_first;
 /// How many store reads one page keeps in flight.
 const CONCURRENT_READS: usize = 32;
 
-/// One run as the pages show it: the merged record and the spec of the version it ran.
+/// One run as the pages show it: the merged record, the spec of the version it started
+/// with, and those of the versions its cleared tasks ran since (a recompile).
 #[derive(Debug, Clone)]
 pub struct Run {
     pub record: RunRecord,
     pub spec: Arc<FlowSpec>,
+    pub later: Vec<Arc<FlowSpec>>,
 }
 
 impl Run {
@@ -34,6 +36,27 @@ impl Run {
     /// The state of op `name`, if the run has it.
     pub fn op_state(&self, name: &str) -> Option<&OpState> {
         self.record.ops.get(name)
+    }
+
+    /// The definition of op `name` as this run ran it: that of the version its last try
+    /// ran, else of the run's version, else of a later version the run moved to.
+    pub fn op_spec(&self, name: &str) -> Option<&OpSpec> {
+        let ran = self.op_state(name).and_then(|s| s.version.as_deref());
+        let specs = || std::iter::once(&self.spec).chain(&self.later);
+        specs()
+            .find(|s| Some(s.version.as_str()) == ran)
+            .and_then(|s| s.op(name))
+            .or_else(|| specs().find_map(|s| s.op(name)))
+    }
+
+    /// The run's ops in drawing order, each as the version that ran it defines it: the
+    /// version the run started with, then the ops a later version added.
+    pub fn ops(&self) -> Vec<&OpSpec> {
+        self.record
+            .ops
+            .keys()
+            .filter_map(|name| self.op_spec(name))
+            .collect()
     }
 
     /// Names of the checks that did not pass, with their severity.
@@ -117,17 +140,18 @@ impl Index {
         Ok(spec)
     }
 
-    /// The spec of the version an op's last try ran (the run's own unless the task was
-    /// cleared and run again after a recompile).
-    pub async fn op_version(
-        &self,
-        flow: &str,
-        run: &Run,
-        state: Option<&OpState>,
-    ) -> Result<Arc<FlowSpec>> {
-        match state.and_then(|s| s.version.as_deref()) {
+    /// The spec of the version op `name`'s last try ran (the run's own unless the task was
+    /// cleared and run again after a recompile; a later one for an op only it has).
+    pub async fn op_version(&self, flow: &str, run: &Run, name: &str) -> Result<Arc<FlowSpec>> {
+        match run.op_state(name).and_then(|s| s.version.as_deref()) {
             Some(v) if v != run.spec.version => self.spec(flow, v).await,
-            _ => Ok(run.spec.clone()),
+            _ if run.spec.op(name).is_some() => Ok(run.spec.clone()),
+            _ => Ok(run
+                .later
+                .iter()
+                .find(|s| s.op(name).is_some())
+                .unwrap_or(&run.spec)
+                .clone()),
         }
     }
 
@@ -277,7 +301,11 @@ impl Index {
         let Header { dir, record, files } = header;
         let spec = self.spec(flow, &record.version).await?;
         if record.status != RunStatus::Running {
-            return Ok(Run { record, spec });
+            return Ok(Run {
+                record,
+                spec,
+                later: Vec::new(),
+            });
         }
         let files = match files {
             Some(files) => files,
@@ -312,8 +340,22 @@ impl Index {
         } else {
             None
         };
-        let record = merge_run(record, &spec, op_files, airflow.as_ref());
-        Ok(Run { record, spec })
+        let mut later = Vec::new();
+        for version in versions_ran(&record, op_files.iter().map(|(_, s)| s)) {
+            // a version whose spec cannot be read is left out of the structure, not the run
+            if let Ok(spec) = self.spec(flow, &version).await {
+                later.push(spec);
+            }
+        }
+        let specs: Vec<&FlowSpec> = std::iter::once(spec.as_ref())
+            .chain(later.iter().map(AsRef::as_ref))
+            .collect();
+        let record = merge_run(record, &specs, op_files, airflow.as_ref());
+        Ok(Run {
+            record,
+            spec,
+            later,
+        })
     }
 
     /// The record of one try of one op.

@@ -193,7 +193,7 @@ async fn op(
     let state = run.op_state(&name);
     // The op as the version its last try ran defines it (a task cleared after a recompile
     // runs a newer version than the run started with), and where that try wrote.
-    let ran_spec = app.index.op_version(&flow, &run, state).await?;
+    let ran_spec = app.index.op_version(&flow, &run, &name).await?;
     let op = find_op(&ran_spec, &flow, &name)?;
     let prefix = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
     let tries = state.map_or(0, |s| s.tries);
@@ -266,7 +266,8 @@ async fn output(
 ) -> Result<Response> {
     let run = app.index.run(&flow, &run_id).await?;
     let state = run.op_state(&name);
-    let op = find_op(&run.spec, &flow, &name)?;
+    let ran_spec = app.index.op_version(&flow, &run, &name).await?;
+    let op = find_op(&ran_spec, &flow, &name)?;
     let own = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
     let (at_prefix, at_run) = outputs_at(state, own, &run_id);
     let key = ArtifactKey::new(at_prefix, at_run, &output)

@@ -31,6 +31,7 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
     """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
     rest is Airflow's context)."""
     ti = context["ti"]
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
     return run_task(
         store,
         flow,
@@ -41,7 +42,25 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
         params=dict(context.get("params") or {}),
         max_tries=int(getattr(ti, "max_tries", 0) or 0),
         prefix=prefix,
+        cache=_conf_flag(conf, CACHE_CONF),
     )
+
+
+#: The key of a DAG run's conf that turns caching off for that run: `{"slipstream_cache": false}`.
+CACHE_CONF = "slipstream_cache"
+
+
+def _conf_flag(conf: Mapping[str, Any], key: str) -> bool:
+    """A yes/no switch in a DAG run's conf (true unless set false); the trigger form and the
+    REST API may send it as a string."""
+    value = conf.get(key, True)
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(value, bool):
+        return value
+    raise SlipstreamError(f"the run's conf sets {key!r} to {value!r}: use true or false")
 
 
 def run_task(
@@ -56,9 +75,11 @@ def run_task(
     max_tries: int = 0,
     prefix: str | None = None,
     trigger: str = "airflow",
+    cache: bool = True,
 ) -> dict[str, Any]:
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
-    `CheckFailed`) when it fails."""
+    `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
+    could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf)."""
     from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
@@ -94,7 +115,7 @@ def run_task(
     retries_left = try_number <= max_tries and mismatch is None  # a retry would fail alike
     try:
         record, cache_key = _execute.attempt_or_reuse(
-            fn, spec, op, inputs, constants, run_id, try_number, store, _cache.Policy()
+            fn, spec, op, inputs, constants, run_id, try_number, store, _cache.Policy(enabled=cache)
         )
     except BaseException:  # a timeout or a kill: run_op recorded it, the run index follows
         with contextlib.suppress(Exception):

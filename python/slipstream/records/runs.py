@@ -25,6 +25,7 @@ from slipstream._native import (
     flow_run_op_path,
     flow_run_path,
     merge_run_files,
+    version_spec_path,
 )
 from slipstream.errors import ArtifactNotFound, UpstreamMismatch
 from slipstream.records import files
@@ -178,9 +179,18 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
                 op_files.append((name, store.get_object(path)))
             case ("airflow", None):
                 airflow = store.get_object(path)
+
+    def load_spec(version: str) -> bytes | None:
+        # a version the run moved to (a task cleared after a recompile); one that cannot
+        # be read is left out of the run's structure, not the run
+        try:
+            return store.get_object(version_spec_path(record["flow"], version))
+        except ArtifactNotFound:
+            return None
+
     run = json.dumps(record).encode()
     merged_run: dict[str, Any] = json.loads(
-        merge_run_files(run, json.dumps(spec).encode(), op_files, airflow, run_dir)
+        merge_run_files(run, json.dumps(spec).encode(), op_files, airflow, run_dir, load_spec)
     )
     return merged_run
 

@@ -8,30 +8,71 @@
 //! 4. what is still open is derived: a pending op below a failure is `upstream_failed`, and
 //!    a run whose ops have all ended has a final status.
 
-use super::{AirflowRun, FlowSpec, OpState, OpStatus, RunRecord, RunStatus};
+use std::collections::BTreeSet;
+
+use super::{AirflowRun, FlowSpec, OpSpec, OpState, OpStatus, RunRecord, RunStatus};
+
+/// The versions the op files say ran (besides the run's own): the specs a merge needs.
+pub fn versions_ran<'a>(
+    run: &RunRecord,
+    op_files: impl IntoIterator<Item = &'a OpState>,
+) -> BTreeSet<String> {
+    op_files
+        .into_iter()
+        .filter_map(|s| s.version.clone())
+        .filter(|v| *v != run.version)
+        .collect()
+}
 
 /// The run as readers show it. A run that is no longer `running` is final and returned as
-/// recorded; `op_files` are `(op name, state)` of the files found under `ops/`.
+/// recorded; `op_files` are `(op name, state)` of the files found under `ops/`; `specs` are
+/// the spec of the run's version and of each version its op files say ran
+/// ([`versions_ran`]; one missing is left out of the structure).
+///
+/// A task cleared after a recompile runs the newest version (Airflow moves unfinished task
+/// instances to it), so once an op file names a version published after the run's, that
+/// version's structure is the run's from then on: its new ops are pending until they run,
+/// and ops it removed that never ran are skipped, as Airflow marks them `removed`.
 pub fn merge_run(
     mut run: RunRecord,
-    spec: &FlowSpec,
+    specs: &[&FlowSpec],
     op_files: impl IntoIterator<Item = (String, OpState)>,
     airflow: Option<&AirflowRun>,
 ) -> RunRecord {
     if run.status != RunStatus::Running {
         return run;
     }
+    let op_files: Vec<(String, OpState)> = op_files.into_iter().collect();
+    let ran = versions_ran(&run, op_files.iter().map(|(_, s)| s));
+    let newest = specs
+        .iter()
+        .filter(|s| s.version == run.version || ran.contains(&s.version))
+        .max_by(|a, b| {
+            (a.published_at.as_deref(), &a.version).cmp(&(b.published_at.as_deref(), &b.version))
+        })
+        .filter(|s| s.version != run.version);
+    if let Some(newest) = newest {
+        for op in &newest.ops {
+            run.ops
+                .entry(op.name.clone())
+                .or_insert_with(|| pending(op));
+        }
+    }
     for (name, state) in op_files {
-        let Some(current) = run.ops.get_mut(&name) else {
-            continue; // an op of another version: not part of this run's structure
-        };
         if let Some(metric) = &state.metric {
             run.metrics.insert(name.clone(), metric.clone());
         }
         if let Some(check) = &state.check {
             run.checks.insert(name.clone(), check.clone());
         }
-        *current = state;
+        run.ops.insert(name, state);
+    }
+    if let Some(newest) = newest {
+        for (name, state) in run.ops.iter_mut() {
+            if state.status == OpStatus::Pending && newest.op(name).is_none() {
+                state.status = OpStatus::Skipped; // removed by the version the run moved to
+            }
+        }
     }
     if let Some(airflow) = airflow {
         for (name, task) in &airflow.tasks {
@@ -45,14 +86,22 @@ pub fn merge_run(
             current.airflow_tries = Some(task.tries.clone());
         }
     }
-    for op in &spec.ops {
+    // Each op's edges as the newest version that has it draws them.
+    let op_spec = |name: &str| -> Option<&OpSpec> {
+        newest
+            .and_then(|s| s.op(name))
+            .or_else(|| specs.iter().find_map(|s| s.op(name)))
+    };
+    let names: Vec<String> = run.ops.keys().cloned().collect();
+    for name in names {
+        let Some(op) = op_spec(&name) else { continue };
         let blocked: Vec<String> = op
             .upstream
             .iter()
             .filter(|u| run.ops.get(*u).is_some_and(|s| s.status.blocks_consumers()))
             .cloned()
             .collect();
-        if let Some(state) = run.ops.get_mut(&op.name)
+        if let Some(state) = run.ops.get_mut(&name)
             && state.status == OpStatus::Pending
             && !blocked.is_empty()
         {
@@ -74,6 +123,29 @@ pub fn merge_run(
         run.ended_at = Some(end);
     }
     run
+}
+
+/// An op of a newer version that has not run in this run yet.
+fn pending(op: &OpSpec) -> OpState {
+    OpState {
+        format: <OpState as super::Record>::FORMAT,
+        status: OpStatus::Pending,
+        kind: op.kind,
+        prefix: op.prefix.clone(),
+        tries: 0,
+        started_at: None,
+        ended_at: None,
+        error: None,
+        metric: None,
+        check: None,
+        blocked_by: Vec::new(),
+        airflow_tries: None,
+        version: None,
+        code_hash: None,
+        attempts: Vec::new(),
+        cache_key: None,
+        cached_from: None,
+    }
 }
 
 /// An Airflow task-instance state (2 or 3) as an op status. `None`, `"none"` and `""` are

@@ -4,7 +4,7 @@
 use serde_json::json;
 use slipstream_core::records::{
     AirflowRun, FlowSpec, OpState, OpStatus, Record, RunRecord, RunStatus, merge_run,
-    op_status_from_airflow,
+    op_status_from_airflow, versions_ran,
 };
 
 /// A three-op chain `a -> b -> c`, published; its run header (all pending) and op states.
@@ -86,7 +86,7 @@ fn every_airflow_task_state_maps_to_one_op_status() {
         // and through the merge, for a task Airflow has tried as often as its own file says
         let merged = merge_run(
             header(),
-            &spec(),
+            &[&spec()],
             [("a".to_owned(), state("running", 1))],
             Some(&airflow("running", "a", *airflow_state, 1)),
         );
@@ -101,7 +101,7 @@ fn every_airflow_task_state_maps_to_one_op_status() {
 fn op_files_replace_the_header_and_failures_block_what_is_below() {
     let merged = merge_run(
         header(),
-        &spec(),
+        &[&spec()],
         [("a".to_owned(), state("failed", 1))],
         None,
     );
@@ -117,7 +117,7 @@ fn op_files_replace_the_header_and_failures_block_what_is_below() {
 fn a_run_still_going_stays_running() {
     let merged = merge_run(
         header(),
-        &spec(),
+        &[&spec()],
         [("a".to_owned(), state("success", 1))],
         None,
     );
@@ -131,7 +131,7 @@ fn airflow_wins_only_when_its_try_is_as_new_as_the_op_file() {
     let stale = airflow("running", "a", Some("success"), 1);
     let merged = merge_run(
         header(),
-        &spec(),
+        &[&spec()],
         [("a".to_owned(), state("failed", 2))],
         Some(&stale),
     );
@@ -140,7 +140,7 @@ fn airflow_wins_only_when_its_try_is_as_new_as_the_op_file() {
     let killed = airflow("failed", "a", Some("failed"), 2);
     let merged = merge_run(
         header(),
-        &spec(),
+        &[&spec()],
         [("a".to_owned(), state("running", 1))],
         Some(&killed),
     );
@@ -165,7 +165,7 @@ fn airflow_decides_the_run_state_and_its_end() {
     ] {
         let mut synced = airflow(run_state, "a", Some("running"), 1);
         synced.end_date = Some("2026-11-24T01:00:00Z".into());
-        let merged = merge_run(header(), &spec(), [], Some(&synced));
+        let merged = merge_run(header(), &[&spec()], [], Some(&synced));
         assert_eq!(merged.status, expected, "{run_state}");
         assert_eq!(merged.ended_at.as_deref(), Some("2026-11-24T01:00:00Z"));
     }
@@ -175,6 +175,88 @@ fn airflow_decides_the_run_state_and_its_end() {
 fn a_finished_run_is_returned_as_recorded() {
     let mut run = header();
     run.status = RunStatus::Success;
-    let merged = merge_run(run, &spec(), [("a".to_owned(), state("failed", 1))], None);
+    let merged = merge_run(
+        run,
+        &[&spec()],
+        [("a".to_owned(), state("failed", 1))],
+        None,
+    );
     assert_eq!(merged.ops["a"].status, OpStatus::Pending);
+}
+
+/// Version 2 of the chain, published after version 1: `b` renamed `b2`, `d` added after `c`.
+fn spec_v2() -> FlowSpec {
+    let mut v2 = serde_json::to_value(spec()).unwrap();
+    v2["version"] = json!("v2");
+    v2["published_at"] = json!("2026-11-24T02:00:00+00:00");
+    let ops = v2["ops"].as_array_mut().unwrap();
+    ops[1]["name"] = json!("b2");
+    ops[2]["upstream"] = json!(["b2"]);
+    let mut d = ops[2].clone();
+    d["name"] = json!("d");
+    d["upstream"] = json!(["c"]);
+    ops.push(d);
+    FlowSpec::parse(v2.to_string().as_bytes()).unwrap()
+}
+
+fn ran(status: &str, version: &str) -> OpState {
+    let mut s = state(status, 1);
+    s.version = Some(version.to_owned());
+    s
+}
+
+#[test]
+fn a_run_moved_to_a_newer_version_takes_its_structure() {
+    let mut v1 = spec();
+    v1.published_at = Some("2026-11-24T00:00:00+00:00".into());
+    let v2 = spec_v2();
+    let files = || {
+        vec![
+            ("a".to_owned(), ran("success", "v1")),
+            ("b2".to_owned(), ran("success", "v2")),
+        ]
+    };
+    let names = versions_ran(&header(), files().iter().map(|(_, s)| s));
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), ["v2"]);
+
+    let merged = merge_run(header(), &[&v1, &v2], files(), None);
+    assert_eq!(
+        merged.ops["b2"].status,
+        OpStatus::Success,
+        "an op only v2 has ran"
+    );
+    assert_eq!(
+        merged.ops["b"].status,
+        OpStatus::Skipped,
+        "v2 removed b, never ran"
+    );
+    assert_eq!(
+        merged.ops["d"].status,
+        OpStatus::Pending,
+        "v2 added d, not run yet"
+    );
+    assert_eq!(merged.ops["d"].prefix, v2.op("d").unwrap().prefix);
+    assert_eq!(merged.status, RunStatus::Running);
+
+    // every op of v2 ended: the run is final without Airflow's word
+    let mut done = files();
+    done.push(("c".to_owned(), ran("success", "v2")));
+    done.push(("d".to_owned(), ran("failed", "v2")));
+    let merged = merge_run(header(), &[&v1, &v2], done, None);
+    assert_eq!(merged.status, RunStatus::Failed);
+
+    // v2's edges decide what a failure blocks: c reads b2 there, not b
+    let failed = vec![
+        ("a".to_owned(), ran("success", "v1")),
+        ("b2".to_owned(), ran("failed", "v2")),
+    ];
+    let merged = merge_run(header(), &[&v1, &v2], failed, None);
+    assert_eq!(merged.ops["c"].status, OpStatus::UpstreamFailed);
+    assert_eq!(merged.ops["c"].blocked_by, ["b2"]);
+    assert_eq!(merged.ops["d"].status, OpStatus::UpstreamFailed);
+
+    // without v2's spec (unreadable), the op that ran is still shown
+    let merged = merge_run(header(), &[&v1], files(), None);
+    assert_eq!(merged.ops["b2"].status, OpStatus::Success);
+    assert_eq!(merged.ops["b"].status, OpStatus::Pending);
 }

@@ -14,7 +14,7 @@ pub fn render(flow: &str, run: &Run, airflow: Option<&str>) -> Markup {
         (flow.to_owned(), flow_url(flow)),
         (id.to_owned(), run_url(flow, id)),
     ];
-    let nodes = dag_svg::nodes(&run.spec, &record.ops, |op| op_url(flow, id, op));
+    let nodes = dag_svg::nodes(run.ops(), &record.ops, |op| op_url(flow, id, op));
     let ended = record.ended_at.as_deref().unwrap_or("");
     shell::page(
         &format!("{flow} {id}"),
@@ -44,7 +44,7 @@ pub fn render(flow: &str, run: &Run, airflow: Option<&str>) -> Markup {
             table #ops {
                 thead { tr { th { "Op" } th { "Kind" } th { "Status" } th { "Tries" } th { "Duration" } th { "Result" } } }
                 tbody {
-                    @for op in &run.spec.ops {
+                    @for op in run.ops() {
                         @let state = run.op_state(&op.name);
                         tr {
                             td { a href=(op_url(flow, id, &op.name)) { (op.name) } }
