@@ -86,7 +86,7 @@ def test_unparseable_manifest_is_corrupt(local_store: ss.Store) -> None:
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
-        ("relative/path", "expected file:///absolute/path"),
+        ("", "expected a folder"),
         ("ftp://host/x", "unknown scheme"),
         ("s3://", "bucket name is missing"),
         ("file://host/x", "local path"),
@@ -95,6 +95,16 @@ def test_unparseable_manifest_is_corrupt(local_store: ss.Store) -> None:
 def test_bad_urls(url: str, fragment: str) -> None:
     with pytest.raises(StorageError, match=fragment):
         ss.Store(url)
+
+
+def test_a_plain_path_is_a_local_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for given in ("slip", "./slip", str(tmp_path / "slip"), "with space/x"):
+        store = ss.Store(given)
+        expected = (tmp_path / given).resolve() if not given.startswith("/") else Path(given)
+        assert store.url == expected.as_uri(), given
+    ss.Store("./slip").put_object("a/b.json", b"{}")
+    assert ss.Store(str(tmp_path / "slip")).get_object("a/b.json") == b"{}"
 
 
 @pytest.mark.parametrize(

@@ -196,8 +196,10 @@ def test_bad_definitions_are_refused_at_decoration() -> None:
 
     with pytest.raises(FlowDefinitionError, match=r"\*values.*no \*args"):
         ss.op(varargs)
-    with pytest.raises(FlowDefinitionError, match="name '<lambda>' is not valid"):
+    with pytest.raises(FlowDefinitionError, match=r"is a lambda.*Define it with def"):
         ss.op(lambda: 1)
+    with pytest.raises(FlowDefinitionError, match="is a lambda"):
+        ss.op(lambda x: x * x, name="square")  # refused where it is defined, not at run time
     with pytest.raises(FlowDefinitionError, match="name 'bad name' is not valid"):
         ss.op(name="bad name")(one)
     with pytest.raises(FlowDefinitionError, match="severity must be"):

@@ -201,7 +201,9 @@ def test_script_ops_using_unsupported_globals_are_refused(tmp_path: Path) -> Non
     assert not store.exists()
 
 
-def test_missing_module_is_reported_as_the_op_failure(tmp_path: Path) -> None:
+def test_missing_module_is_reported_as_the_op_failure(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     url = (tmp_path / "store").as_uri()
     store = ss.Store(url)
     flow = ss.Flow("moved", outputs=[_one()])
@@ -210,7 +212,15 @@ def test_missing_module_is_reported_as_the_op_failure(tmp_path: Path) -> None:
     spec = json.loads(store.get_object(spec_path))
     spec["ops"][0]["function"]["module"] = "tests.no_such_module"
     store.put_object(spec_path, json.dumps(spec).encode())
+    # its source was captured whole: a machine without the module runs that instead
+    assert "module_source" in spec["ops"][0]["function"]
     run = _local.run_version(store, "moved", version)
+    assert run.status == "success" and run["_one"] == 1
+    assert "'tests.no_such_module' is not installed here" in capfd.readouterr().err
+    # without it (a module whose globals cannot be captured), the op fails saying why
+    del spec["ops"][0]["function"]["module_source"]
+    store.put_object(spec_path, json.dumps(spec).encode())
+    run = _local.run_version(store, "moved", version, cache=False)
     assert run.status == "failed"
     error = run.ops["_one"].error
     assert error is not None and error["type"] == "slipstream.errors.CodeUnavailable"

@@ -4,6 +4,7 @@ debugger at the user's line when it fails."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,14 @@ def test_replay_stores_outputs_only_when_asked(store: str, tmp_path: Path) -> No
     assert ss.Store(out.as_uri()).get(key).equals(run["summary"])
 
 
-def test_stored_code_is_refused_for_an_imported_op(store: str) -> None:
+def test_stored_code_of_an_imported_op_runs_where_it_was_captured(store: str) -> None:
+    assert cli(store, "replay", "sample", "r1", "summary", "--stored-code").returncode == 0
+    # an imported op whose module could not be captured whole has no code to run stored
+    run = ss.open(store).run("sample", "r1")
+    path = f"flows/sample/versions/{run.version.id}/spec.json"
+    spec = json.loads(ss.Store(store).get_object(path))
+    for op in spec["ops"]:
+        op["function"].pop("module_source", None)
+    ss.Store(store).put_object(path, json.dumps(spec).encode())
     proc = cli(store, "replay", "sample", "r1", "summary", "--stored-code")
     assert proc.returncode == 2 and "imported from module 'tests.sample_flows'" in proc.stderr

@@ -65,8 +65,10 @@ def test_wrong_number_of_returned_values_is_explained(local_store: ss.Store) -> 
     assert record["status"] == "failed"
     assert record["error"]["phase"] == "outputs"
     assert (
-        "must return a tuple of 3 values, but returned a tuple of 2" in record["error"]["message"]
+        "op 'split' declares 3 outputs ('a', 'b', 'c') and must return a tuple of 3 values"
+        in record["error"]["message"]
     )
+    assert "but returned a tuple of 2" in record["error"]["message"]
 
 
 def parse_row(row: str) -> int:

@@ -73,6 +73,20 @@ class FlowDefinitionError(SlipstreamError, TypeError):
     Raised where the flow is defined, naming the op and the line."""
 
 
+class AmbiguousName(SlipstreamError, ValueError):
+    """A prefix of a run id or version names more than one of them: the message lists them."""
+
+
+class ParamError(SlipstreamError, ValueError):
+    """A run's params do not fit the flow: an unknown name, a required one missing, or a
+    value of another type than the param's default. Raised before any op runs."""
+
+
+class RunFailed(SlipstreamError):
+    """A run ended failed (`run.raise_for_status()`): the message lists each failed op with
+    its exception and the line of the user's code that raised it."""
+
+
 class FlowWarning(UserWarning):
     """A flow is defined in a way that is allowed but likely not meant: ops built from its
     artifacts are left out of it."""

@@ -105,16 +105,16 @@ pub fn classify_run_file(relative: &str) -> Option<(&'static str, Option<String>
     })
 }
 
-/// What a path under `flows/` is: `("spec", flow, version)`, `("run", flow, escaped run
-/// id)`, or `None` for any other file.
+/// What a path under `flows/` is: `("spec", flow, version)`, `("run", flow, run id)` (None
+/// for a very long id, stored hashed: its `run.json` has it), or `None` for any other file.
 #[pyfunction]
-pub fn classify_flow_file(path: &str) -> Option<(&'static str, String, String)> {
+pub fn classify_flow_file(path: &str) -> Option<(&'static str, String, Option<String>)> {
     Some(match FlowFile::classify(path)? {
-        FlowFile::Spec { flow, version } => ("spec", flow.to_owned(), version.to_owned()),
+        FlowFile::Spec { flow, version } => ("spec", flow.to_owned(), Some(version.to_owned())),
         FlowFile::RunRecord {
             flow,
             escaped_run_id,
-        } => ("run", flow.to_owned(), escaped_run_id.to_owned()),
+        } => ("run", flow.to_owned(), RunId::unescape(escaped_run_id)),
     })
 }
 

@@ -55,12 +55,14 @@ fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'p
 impl PyStore {
     #[new]
     fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
+        // A plain path is a local folder.
+        let url = slipstream_store::store_url(url).map_err(|e| store_error(url, e))?;
         // `s3://bucket/prefix/` and `s3://bucket/prefix` are the same store; `s3://` stays invalid.
         let url = match url.split_once("://") {
             Some((scheme, rest)) if !rest.trim_end_matches('/').is_empty() => {
                 format!("{scheme}://{}", rest.trim_end_matches('/'))
             }
-            _ => url.to_owned(),
+            _ => url,
         };
         let store = Self {
             url,

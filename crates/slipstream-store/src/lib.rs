@@ -16,7 +16,7 @@ use futures::stream::{self, BoxStream};
 
 pub use error::{Result, StoreError};
 pub use local::LocalStore;
-pub use registry::open;
+pub use registry::{open, store_url};
 pub use s3::{S3Store, S3Tuning};
 
 /// An object read piece by piece, in order.

@@ -13,6 +13,7 @@ This module imports nothing heavy: DAG files import it when they are parsed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
@@ -48,6 +49,8 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
 
 #: The key of a DAG run's conf that turns caching off for that run: `{"slipstream_cache": false}`.
 CACHE_CONF = "slipstream_cache"
+
+_log = logging.getLogger("slipstream")
 
 
 def _conf_flag(conf: Mapping[str, Any], key: str) -> bool:
@@ -127,6 +130,12 @@ def run_task(
     state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
     _runs.write_op_state(store, flow, run_id, op_name, state)
     error = record["error"]
+    check = record["check"]
+    if check is not None:  # a verdict belongs in the task log, a warning's above all
+        level = logging.INFO if check["passed"] else logging.WARNING
+        verdict = "passed" if check["passed"] else "failed"
+        _log.log(level, "check %r (%s) %s: %s of %s values false", op_name,
+                 check["severity"], verdict, check["failed"], check["total"])  # fmt: skip
     if error is None:
         return {
             name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")}

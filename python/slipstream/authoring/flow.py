@@ -34,6 +34,9 @@ SPEC_FORMAT = 1
 _PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
 # Fields of a spec that describe a publication, not the flow; left out of the version hash.
 _UNHASHED = ("version", "published_at", "environment")
+# Where and how an op's code was loaded, not what it is (its `code_hash` is): a flow
+# run as a script, imported, or exec'd from its file is one version.
+_WHERE = ("file", "line", "module", "importable", "module_source")
 _LIBRARIES = ("slipstream", "pyarrow", "pandas", "polars", "numpy", "pillow")
 
 
@@ -181,7 +184,7 @@ def version_id(spec: Mapping[str, Any]) -> str:
     content["ops"] = [
         {
             **{k: v for k, v in op.items() if k not in ("prefix", "defined_at")},
-            "function": {k: v for k, v in op["function"].items() if k not in ("file", "line")},
+            "function": {k: v for k, v in op["function"].items() if k not in _WHERE},
         }
         for op in spec["ops"]
     ]

@@ -19,6 +19,8 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from slipstream._native import ArtifactKey
 from slipstream.errors import FlowDefinitionError
+from slipstream.runtime.calling import inside_op
+from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
 
 Kind = Literal["op", "metric", "check"]
@@ -165,6 +167,7 @@ class OpDefinition(Generic[P, R]):
     ) -> None:
         if not callable(fn) or isinstance(fn, OpDefinition):
             raise FlowDefinitionError(f"@{kind} decorates a plain function, not {fn!r}")
+        _refuse_unstorable(fn, kind, name)
         self.fn = fn
         self.kind: Kind = kind
         self.name = name or fn.__name__
@@ -211,6 +214,8 @@ class OpDefinition(Generic[P, R]):
                 )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if inside_op():  # another op's function calls this one: a plain call, as captured
+            return self.fn(*args, **kwargs)
         where = _call_site()
         what = f"{self.name}() at {where}"
         try:
@@ -293,10 +298,36 @@ def _checked_constant(what: str, arg: str, value: Any, nested: list[Param]) -> A
             hint = (
                 "constants are written into the flow spec, so they must be None, bool, int, "
                 "float, str, bytes, or lists, tuples and dicts of them; produce data with an "
-                "op (or load it inside one) and pass the artifact instead"
+                "op (or load it inside one) and pass the artifact instead. Calling an op "
+                "records a step of a flow; to call the function itself on data, use "
+                f"{what.split('(')[0]}.local(...)"
             )
         raise FlowDefinitionError(f"{what}: argument {arg!r} is a {exc}: {hint}") from None
     return value
+
+
+def _refuse_unstorable(fn: Callable[..., Any], kind: Kind, name: str | None) -> None:
+    """Functions whose code cannot be stored and loaded again by name where tasks run."""
+    where = _defined_at(getattr(fn, "__func__", fn))
+    if inspect.ismethod(fn):
+        raise FlowDefinitionError(
+            f"@{kind} {name or fn.__name__!r} ({where}) is a method bound to "
+            f"{type(fn.__self__).__name__} object; a task cannot rebuild the object it is "
+            "bound to. Make it a module-level function (or a @staticmethod) and pass what it "
+            "needs from the object as arguments"
+        )
+    if getattr(fn, "__name__", "") == "<lambda>":
+        raise FlowDefinitionError(
+            f"@{kind} {name or '<lambda>'!r} ({where}) is a lambda; slipstream stores the code "
+            "of every op, and a lambda's source is part of another statement. Define it with "
+            f"def: `@ss.{kind}\ndef {name or 'my_op'}(...): ...`"
+        )
+    if not inspect.isfunction(fn):
+        raise FlowDefinitionError(
+            f"@{kind} decorates a function defined with def, not {type(fn).__name__} {fn!r}"
+        )
+    if fn.__code__.co_filename == "<string>":
+        _code.source_of(fn)  # raises why its source cannot be stored, and what to do
 
 
 def _frame_conversions(fn: Callable[..., Any]) -> dict[str, str]:

@@ -14,18 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from slipstream.cli import get as _get
 from slipstream.cli.exit_codes import ExitCode
-
-#: `get` draws a progress bar (on a terminal) for payloads from this size on.
-PROGRESS_FROM_BYTES = 4 * 1024 * 1024
-
-
-class NotFound(Exception):
-    """What the command line names does not exist."""
-
-
-class Ambiguous(Exception):
-    """The command line leaves a choice open that it must make."""
+from slipstream.cli.lookup import Ambiguous, NotFound, find_op, find_run
 
 
 def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -51,20 +42,9 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
     logs.add_argument("run_id")
     logs.add_argument("op")
     logs.add_argument("--try", dest="try_number", type=int, help="try number (default: last)")
-    get = command("get", "download an output as stored (Parquet, PNG, bincode...), verified",
-                  _get, json_flag=False)  # fmt: skip
-    get.add_argument("flow")
-    get.add_argument("run_id")
-    get.add_argument("op")
-    get.add_argument("output", nargs="?", help="which output (default: the op's only one)")
-    get.add_argument(
-        "-o",
-        dest="path",
-        type=Path,
-        metavar="FILE",
-        help="file or folder to write to (default: <op>[.<output>].<ext> here)",
-    )
-    get.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    get = command("get", "write an output to a file: Parquet, PNG, .npy, JSON or as stored",
+                  _get.get, json_flag=False)  # fmt: skip
+    _get.add_arguments(get)
     diff = command("diff", "what changed between two versions of a flow", _diff)
     diff.add_argument("flow")
     diff.add_argument("version_a")
@@ -74,11 +54,11 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
 def run(args: argparse.Namespace) -> int:
     """Runs a reading command with its exit code."""
     import slipstream as ss
-    from slipstream.errors import ArtifactNotFound, SlipstreamError
+    from slipstream.errors import AmbiguousName, ArtifactNotFound, SlipstreamError
 
     try:
         return int(args.handler(ss.open(args.store), args))
-    except Ambiguous as exc:
+    except (Ambiguous, AmbiguousName) as exc:
         return _fail(exc, ExitCode.USAGE)
     except (NotFound, ArtifactNotFound) as exc:
         return _fail(exc, ExitCode.NOT_FOUND)
@@ -116,8 +96,6 @@ def _flows(history: Any, args: argparse.Namespace) -> int:
 
 
 def _runs(history: Any, args: argparse.Namespace) -> int:
-    if args.flow not in history.flows():
-        raise NotFound(f"no flow {args.flow!r} in {history.store.url}")
     rows = [_run_row(r) for r in history.runs(args.flow)[: args.limit]]
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -130,23 +108,7 @@ def _runs(history: Any, args: argparse.Namespace) -> int:
 def _show(history: Any, args: argparse.Namespace) -> int:
     run = find_run(history, args.flow, args.run_id)
     if args.op is None:
-        data = {**_run_row(run), "params": run.params, "metrics": run.metrics,
-                "checks": run.checks, "ops": {n: o.state for n, o in run.ops.items()}}  # fmt: skip
-        if args.json:
-            print(json.dumps(data, indent=1, default=str))
-            return 0
-        for key in ("run_id", "status", "trigger", "version", "started_at", "seconds"):
-            print(f"{key:12} {data[key]}")
-        print(f"{'params':12} {json.dumps(run.params, default=str)}")
-        print(f"{'metrics':12} {json.dumps(run.metrics)}")
-        print()
-        rows = [{"op": n, "status": o.status, "tries": o.state.get("tries", 0),
-                 "version": o.version, "error": (o.state.get("error") or {}).get("message", "")}
-                for n, o in run.ops.items()]  # fmt: skip
-        # Ops that ran another version than the run started with (cleared after a recompile)
-        mixed = any(row["version"] != run.version.id for row in rows)
-        _table(rows, ["op", "status", "tries", *(["version"] if mixed else []), "error"])
-        return 0
+        return _show_run(run, args.json)
     op = find_op(run, args.op)
     record = op.record
     tries = op.tries
@@ -155,25 +117,98 @@ def _show(history: Any, args: argparse.Namespace) -> int:
             "tries": int(op.state.get("tries", 0)),
             "try_versions": {t["try_number"]: t.get("version") or run.version.id for t in tries},
             "code": op.code, "outputs": record["outputs"] if record else {},
+            "check": run.checks.get(op.name), "metric": run.metrics.get(op.name),
             "error": record["error"] if record else None}  # fmt: skip
     if args.json:
         print(json.dumps(data, indent=1, default=str))
         return 0
-    print(f"op {op.name}: {op.status} after {data['tries']} tries (prefix {op.prefix})")
+    tries_text = "1 try" if data["tries"] == 1 else f"{data['tries']} tries"
+    print(f"op {op.name}: {op.status} after {tries_text} (prefix {op.prefix})")
+    spec = op.spec
+    print(f"  defined at {_short(spec['function']['file'])}:{spec['function']['line']}, "
+          f"called at {spec.get('defined_at', '?')}")  # fmt: skip
     if op.cached_from is not None:
         print(f"  did not run: reused the outputs of run {op.cached_from}")
     if len(set(data["try_versions"].values()) | {run.version.id}) > 1:
         for n, ran in data["try_versions"].items():
             error = next(t["error"] for t in tries if t["try_number"] == n)
-            outcome = f"failed: {error['type']}: {error['message']}" if error else "succeeded"
+            outcome = f"failed: {_error_text(error)}" if error else "succeeded"
             print(f"  try {n} ran version {ran}: {outcome}")
     for name, manifest in data["outputs"].items():
-        print(f"  output {name}: {manifest.get('type')} {manifest.get('flavor')}, "
-              f"{manifest.get('rows')} rows, {manifest.get('bytes')} bytes")  # fmt: skip
+        print(f"  output {name}: {_manifest_text(manifest)}")
+    if data["metric"] is not None:
+        print(f"  metric: {data['metric']}")
+    if data["check"] is not None:
+        print(f"  check: {_check_text(data['check'])}")
     if data["error"]:
-        print(f"\n{data['error']['traceback']}")
+        print(f"\n{_traceback(data['error'])}")
     print(f"\ncode of version {op.version}:\n{data['code']}")
     return 0
+
+
+def _show_run(run: Any, as_json: bool) -> int:
+    data = {**_run_row(run), "params": run.params, "metrics": run.metrics,
+            "checks": run.checks, "ops": {n: o.state for n, o in run.ops.items()}}  # fmt: skip
+    if as_json:
+        print(json.dumps(data, indent=1, default=str))
+        return 0
+    for key in ("run_id", "status", "trigger", "version", "started_at", "seconds"):
+        if data[key] is not None:
+            print(f"{key:12} {data[key]}")
+    if run.params:
+        print(f"{'params':12} {json.dumps(run.params, default=str)}")
+    if run.metrics:
+        print(f"{'metrics':12} {json.dumps(run.metrics)}")
+    for name, check in run.checks.items():
+        print(f"{'check':12} {name}: {_check_text(check)}")
+    print()
+    rows = [{"op": n, "status": o.status, "tries": o.state.get("tries", 0),
+             "version": o.version, "error": _error_text(o.state.get("error"))}
+            for n, o in run.ops.items()]  # fmt: skip
+    # Ops that ran another version than the run started with (cleared after a recompile)
+    mixed = any(row["version"] != run.version.id for row in rows)
+    _table(rows, ["op", "status", "tries", *(["version"] if mixed else []), "error"])
+    if run.status == "failed":
+        print(f"\n{run.summary()}")
+    return 0
+
+
+def _error_text(error: Any) -> str:
+    """`KeyError: 'qty'`: the exception's type (without its module) and message."""
+    if not error:
+        return ""
+    kind = str(error["type"]).rsplit(".", 1)[-1]
+    return f"{kind}: {error['message']}" if error.get("message") else kind
+
+
+def _check_text(check: Any) -> str:
+    verdict = "passed" if check["passed"] else "FAILED"
+    return f"{verdict} ({check['severity']}), {check['failed']} of {check['total']} values false"
+
+
+def _manifest_text(manifest: Any) -> str:
+    parts = [f"{manifest.get('type')} {manifest.get('flavor') or ''}".strip()]
+    if manifest.get("rows") is not None:
+        parts.append(f"{manifest['rows']} rows")
+    parts.append(f"{manifest.get('bytes')} bytes")
+    return ", ".join(parts)
+
+
+def _traceback(error: Any) -> str:
+    """The stored traceback, or the error alone when no frame of the user's code was in it."""
+    text = str(error.get("traceback") or "")
+    lines = text.splitlines()
+    if lines[:1] == ["Traceback (most recent call last):"] and not error.get("frames"):
+        lines = lines[1:]
+    return "\n".join(lines) or _error_text(error)
+
+
+def _short(path: str) -> str:
+    try:
+        relative = str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+    return relative
 
 
 def _logs(history: Any, args: argparse.Namespace) -> int:
@@ -190,41 +225,6 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _get(history: Any, args: argparse.Namespace) -> int:
-    from slipstream.errors import ArtifactNotFound
-
-    run = find_run(history, args.flow, args.run_id)
-    op = find_op(run, args.op)
-    outputs = list(op.spec["outputs"])  # of the version its last try ran
-    output = args.output or (outputs[0] if len(outputs) == 1 else None)
-    if output is None:
-        raise Ambiguous(f"op {op.name!r} has outputs {', '.join(outputs)}: name the one to get")
-    if output not in outputs:
-        raise NotFound(f"op {op.name!r} has no output {output!r} (its outputs: "
-                       f"{', '.join(outputs)})")  # fmt: skip
-    key = run.key(op.name, output)
-    try:
-        manifest = history.store.manifest(key)
-    except ArtifactNotFound:
-        if op.status == "success":
-            raise
-        raise NotFound(f"op {op.name!r} has status {op.status} in run {run.run_id!r}: it stored no "
-                       f"{output!r}; see `slipstream show {run.flow} {run.run_id} "
-                       f"{op.name}`") from None  # fmt: skip
-    extension = manifest["payload"].rpartition(".")[2]
-    name = f"{op.name}.{extension}" if output == "out" else f"{op.name}.{output}.{extension}"
-    path = args.path or Path(name)
-    if path.is_dir():
-        path = path / name
-    progress = not args.quiet and manifest["bytes"] >= PROGRESS_FROM_BYTES
-    manifest = history.store.download(key, path, progress=progress)
-    if not args.quiet:
-        rows = f", {manifest['rows']} rows" if manifest.get("rows") is not None else ""
-        print(f"{path}: {manifest['type']} {manifest['flavor']}{rows}, {manifest['bytes']} "
-              f"bytes of {manifest['codec']}, {manifest['checksum']} verified")  # fmt: skip
-    return 0
-
-
 def _diff(history: Any, args: argparse.Namespace) -> int:
     a = history.version(args.flow, args.version_a).spec
     b = history.version(args.flow, args.version_b).spec
@@ -232,14 +232,15 @@ def _diff(history: Any, args: argparse.Namespace) -> int:
     ops_b = {op["name"]: op for op in b["ops"]}
     edges_a = {(u, op["name"]) for op in a["ops"] for u in op["upstream"]}
     edges_b = {(u, op["name"]) for op in b["ops"] for u in op["upstream"]}
+    changed = sorted(
+        n
+        for n in set(ops_a) & set(ops_b)
+        if ops_a[n]["function"]["code_hash"] != ops_b[n]["function"]["code_hash"]
+    )
     changes = {
         "ops_added": sorted(set(ops_b) - set(ops_a)),
         "ops_removed": sorted(set(ops_a) - set(ops_b)),
-        "code_changed": sorted(
-            n
-            for n in set(ops_a) & set(ops_b)
-            if ops_a[n]["function"]["code_hash"] != ops_b[n]["function"]["code_hash"]
-        ),
+        "code_changed": changed,
         "edges_added": sorted(f"{u} -> {d}" for u, d in edges_b - edges_a),
         "edges_removed": sorted(f"{u} -> {d}" for u, d in edges_a - edges_b),
         "params_changed": sorted(
@@ -248,28 +249,34 @@ def _diff(history: Any, args: argparse.Namespace) -> int:
             if a["params"].get(k) != b["params"].get(k)
         ),
     }
+    code_diffs = {n: _code_diff(ops_a[n], ops_b[n], a["version"], b["version"]) for n in changed}
     if args.json:
-        print(json.dumps(changes, indent=1))
+        print(json.dumps({**changes, "code_diffs": code_diffs}, indent=1))
         return 0
     if not any(changes.values()):
-        print(f"{args.version_a} and {args.version_b} define the same flow")
+        print(f"{a['version']} and {b['version']} define the same flow")
     for key, items in changes.items():
         for item in items:
             print(f"{key.replace('_', ' '):15} {item}")
+    for name, text in code_diffs.items():
+        print(f"\n{text}" if text else f"\nop {name}: the helpers it uses changed")
     return 0
 
 
-def find_run(history: Any, flow: str, run_id: str) -> Any:
-    if flow not in history.flows():
-        raise NotFound(f"no flow {flow!r} in {history.store.url}")
-    return history.run(flow, run_id)  # ArtifactNotFound when it has no such run
+def _code_diff(a: Any, b: Any, version_a: str, version_b: str) -> str:
+    """A unified diff of an op's code in two versions: its captured module when it has one
+    (the function and the helpers it uses), else its own source."""
+    import difflib
 
+    def code(op: Any) -> list[str]:
+        function = op["function"]
+        text = function.get("module_source") or function["source"]
+        return [line for line in text.splitlines(keepends=True) if line.strip()]
 
-def find_op(run: Any, name: str) -> Any:
-    if name not in run.ops:
-        raise NotFound(f"run {run.run_id!r} of {run.flow!r} has no op {name!r} "
-                       f"(its ops: {', '.join(run.ops)})")  # fmt: skip
-    return run.ops[name]
+    name = a["name"]
+    return "".join(difflib.unified_diff(
+        code(a), code(b), f"{name} ({version_a})", f"{name} ({version_b})"
+    ))  # fmt: skip
 
 
 def _run_row(run: Any) -> dict[str, Any]:

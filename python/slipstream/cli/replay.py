@@ -63,7 +63,7 @@ def function(spec: dict[str, Any], name: str, stored: bool) -> Callable[..., Any
 
 def run(history: Any, args: argparse.Namespace) -> int:
     from slipstream._native import ArtifactKey, Store
-    from slipstream.cli.history import find_op, find_run
+    from slipstream.cli.lookup import find_op, find_run
     from slipstream.errors import CodeUnavailable
 
     op = find_op(find_run(history, args.flow, args.run_id), args.op)

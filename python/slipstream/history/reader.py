@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import difflib
+import site
+import sysconfig
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,7 +27,7 @@ from slipstream._native import (
     runs_dir,
     versions_dir,
 )
-from slipstream.errors import ArtifactNotFound
+from slipstream.errors import AmbiguousName, ArtifactNotFound, RunFailed
 from slipstream.records import files
 from slipstream.records.files import load_spec
 from slipstream.records.runs import merged, outputs_at
@@ -74,18 +77,47 @@ class History:
         found = (classify_flow_file(p) for p in self.store.list("flows/"))
         return sorted({f[1] for f in found if f is not None and f[0] == "spec"})
 
+    def __repr__(self) -> str:
+        return f"<History {self.store.url}>"
+
+    def _known(self, flow: str) -> None:
+        """Raises `ArtifactNotFound`, naming the flows there are, unless `flow` has a
+        published version: a mistyped name is an error, not a flow without runs."""
+        if any(_is(p, "spec") for p in self.store.list(versions_dir(flow) + "/")):
+            return
+        flows = self.flows()
+        near = difflib.get_close_matches(flow, flows, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ArtifactNotFound(
+            f"no flow {flow!r} in {self.store.url} (its flows: "
+            f"{', '.join(flows) or 'none yet'}){hint}"
+        )
+
     def versions(self, flow: str) -> list[Version]:
         """Every published version of `flow`, newest first."""
         paths = [p for p in self.store.list(versions_dir(flow) + "/") if _is(p, "spec")]
+        if not paths:
+            self._known(flow)
         found = [Version(files.read(self.store, p, "spec")) for p in paths]
         return sorted(found, key=lambda v: _newest_first(v.published_at, v.id), reverse=True)
 
     def version(self, flow: str, version: str) -> Version:
-        return Version(load_spec(self.store, flow, version))
+        """A published version by its id, a unique prefix of it, or `latest` (the newest)."""
+        try:
+            return Version(load_spec(self.store, flow, version))
+        except (ArtifactNotFound, ValueError):
+            self._known(flow)
+            if version == "latest":
+                return self.versions(flow)[0]
+            paths = self.store.list(versions_dir(flow) + "/")
+            ids = [f[2] for f in map(classify_flow_file, paths) if f and f[0] == "spec" and f[2]]
+            return Version(load_spec(self.store, flow, _unique(flow, "version", version, ids)))
 
     def runs(self, flow: str) -> list[Run]:
         """Every recorded run of `flow`, newest first."""
         paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
+        if not paths:
+            self._known(flow)
         records = [files.read(self.store, p, "run") for p in paths]
         records.sort(key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
         specs: dict[str, dict[str, Any]] = {}
@@ -98,20 +130,55 @@ class History:
         return runs
 
     def run(self, flow: str, run_id: str) -> Run:
+        """A run by its id, a unique prefix of it, or `latest`, `latest-failed`,
+        `latest-success` (the newest run, or the newest with that status)."""
         try:
             record = files.read(self.store, flow_run_path(flow, run_id), "run")
-        except ArtifactNotFound:
-            raise ArtifactNotFound(
-                f"flow {flow!r} has no run {run_id!r} in {self.store.url}"
-            ) from None
+        except (ArtifactNotFound, ValueError):
+            self._known(flow)
+            if run_id in _LATEST:
+                return self._latest(flow, _LATEST[run_id])
+            paths = self.store.list(runs_dir(flow) + "/")
+            found = [f for f in map(classify_flow_file, paths) if f and f[0] == "run"]
+            # a very long id is stored hashed: its record names it
+            ids = [f[2] or "" for f in found]
+            run_id = _unique(flow, "run", run_id, ids)
+            record = files.read(self.store, flow_run_path(flow, run_id), "run")
         spec = load_spec(self.store, flow, record["version"])
         return Run(self.store, merged(self.store, record, spec), spec)
+
+    def _latest(self, flow: str, status: str | None) -> Run:
+        for run in self.runs(flow):  # newest first
+            if status is None or run.status == status:
+                return run
+        raise ArtifactNotFound(f"flow {flow!r} has no {status or ''} run in {self.store.url}")
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
         return [
             (r.run_id, r.metrics[metric]) for r in reversed(self.runs(flow)) if metric in r.metrics
         ]
+
+
+_LATEST = {"latest": None, "latest-failed": "failed", "latest-success": "success"}
+
+
+def _unique(flow: str, what: str, given: str, ids: list[str]) -> str:
+    """The one id that starts with `given`."""
+    matches = sorted(i for i in ids if given and i.startswith(given))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+        raise AmbiguousName(
+            f"{given!r} is the start of {len(matches)} {what}s of flow {flow!r}: {shown}; "
+            "give more of it"
+        )
+    hint = " (or latest, latest-failed, latest-success)" if what == "run" else " (or latest)"
+    raise ArtifactNotFound(
+        f"flow {flow!r} has no {what} {given!r}, nor one starting with it; give an id or a "
+        f"unique start of one{hint}"
+    )
 
 
 class Version:
@@ -178,8 +245,35 @@ class Run:
             )
         return name, out
 
+    def summary(self) -> str:
+        """What went wrong, short: each failed op with its exception and the line of the
+        user's code that raised it, and the ops that did not run because of it."""
+        lines = [f"run {self.run_id} of flow {self.flow!r}: {self.status}"]
+        blocked = []
+        for name, op in self.ops.items():
+            if op.status == "upstream_failed":
+                blocked.append(name)
+            elif op.status == "failed":
+                lines.append(f"  op {name!r} failed: {op.failure()}")
+            elif (check := self.checks.get(name)) and not check["passed"]:
+                lines.append(f"  check {name!r} ({check['severity']}) failed: "
+                             f"{check['failed']} of {check['total']} values false")  # fmt: skip
+        if blocked:
+            lines.append(f"  not run (an upstream op failed): {', '.join(blocked)}")
+        return "\n".join(lines)
+
+    def raise_for_status(self) -> Run:
+        """Raises `RunFailed` (its message is `summary()`) unless the run succeeded, so
+        that a script ending in `flow.run(...).raise_for_status()` exits non-zero on failure;
+        returns the run otherwise."""
+        if self.status != "success":
+            raise RunFailed(self.summary())
+        return self
+
     def __repr__(self) -> str:
-        return f"<Run {self.flow} {self.run_id}: {self.status}>"
+        failed = [n for n, o in self.ops.items() if o.status == "failed"]
+        more = f", failed: {', '.join(failed)}" if failed else ""
+        return f"<Run {self.flow} {self.run_id}: {self.status}{more}>"
 
 
 class OpRun:
@@ -275,5 +369,28 @@ class OpRun:
         record = self.record
         return None if record is None else record["error"]
 
+    def failure(self) -> str:
+        """`Type: message (file:line: code)`: why the last try failed, at the innermost line
+        of the user's own code; "" if it did not fail."""
+        error = self.error or self.state.get("error")
+        if not error:
+            return ""
+        kind = str(error["type"]).rsplit(".", 1)[-1]
+        text = f"{kind}: {error['message']}"
+        frame = user_frame(error.get("frames") or [])
+        if frame is not None:
+            code = f": {frame['code']}" if frame.get("code") else ""
+            text += f"\n    at {frame['file']}:{frame['line']}{code}"
+        return text
+
     def __repr__(self) -> str:
         return f"<OpRun {self.name}: {self.status}>"
+
+
+def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The innermost frame of the user's own code: not of an installed library or Python."""
+    library = (*site.getsitepackages(), site.getusersitepackages(), sysconfig.get_path("stdlib"))
+    library += ("<frozen",)
+    own = [f for f in frames if not str(f["file"]).startswith(library)]
+    chosen = own or frames
+    return chosen[-1] if chosen else None

@@ -22,11 +22,13 @@ from functools import partial
 from typing import Any, Literal
 
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
+from slipstream.errors import UnsupportedType
 from slipstream.records import files
 from slipstream.records.types import CheckResult, ErrorRecord, TryRecord
 from slipstream.runtime import memory as _memory
 from slipstream.runtime import outcomes
 from slipstream.runtime import preview as _preview
+from slipstream.runtime.calling import running_op
 from slipstream.values.frames import to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
@@ -53,6 +55,7 @@ def run_op(
     version: str | None = None,
     code_hash: str | None = None,
     reuse: Callable[[], Mapping[str, Any] | None] | None = None,
+    name: str | None = None,
 ) -> TryRecord:
     """Runs one attempt of `fn` and returns its record (also written to the store).
 
@@ -77,7 +80,8 @@ def run_op(
     if not outputs:
         raise ValueError("an op needs at least one output name")
     path = record_path(op_prefix, run_id, try_number)
-    keys = {name: ArtifactKey(op_prefix, run_id, name) for name in outputs}
+    label: str = name or str(getattr(fn, "__name__", "?"))
+    keys = {output: ArtifactKey(op_prefix, run_id, output) for output in outputs}
     inputs = dict(inputs or {})
 
     _memory.reset_peak()
@@ -103,28 +107,27 @@ def run_op(
                 kwargs = {
                     name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
                 }
-                for name, flavor in (convert or {}).items():
-                    if name in kwargs:
-                        kwargs[name] = to_flavor(kwargs[name], flavor)
+                for arg, flavor in (convert or {}).items():
+                    if arg in kwargs:
+                        kwargs[arg] = to_flavor(kwargs[arg], flavor)
                 kwargs.update(constants or {})
                 phase = "call"
-                result = fn(**kwargs)
+                with running_op():
+                    result = fn(**kwargs)
                 phase = "outputs"
                 if kind == "metric":
-                    result = metric_value = outcomes.metric_value(fn, result)
+                    result = metric_value = outcomes.metric_value(label, result)
                 elif kind == "check":
-                    result = check_result = outcomes.check_result(fn, result, severity)
-                for name, value in _split_outputs(fn, result, outputs).items():
-                    manifests[name] = store.put(
-                        keys[name], value, allow_pickle=allow_pickle, try_number=try_number,
-                        extra=extra,
-                    )  # fmt: skip
-                    stored = partial(store.get, keys[name], allow_pickle=allow_pickle)
-                    preview = _preview.make(value, manifests[name], stored)
-                    files.write(store, keys[name].preview_path, "preview", preview)
+                    result = check_result = outcomes.check_result(label, result, severity)
+                for output, value in _split_outputs(label, result, outputs).items():
+                    manifests[output] = _put(store, label, keys[output], value, allow_pickle,
+                                             try_number, extra)  # fmt: skip
+                    stored = partial(store.get, keys[output], allow_pickle=allow_pickle)
+                    preview = _preview.make(value, manifests[output], stored)
+                    files.write(store, keys[output].preview_path, "preview", preview)
                 if check_result is not None and not check_result["passed"] and severity == "error":
                     phase = "check"
-                    raise outcomes.failed_check(fn, check_result)
+                    raise outcomes.failed_check(label, check_result)
         except Exception as exc:  # noqa: BLE001 — whatever the op raises is its try's record
             error = _error_record(exc, phase)
         except BaseException as exc:  # noqa: BLE001 — timeouts, Ctrl-C: recorded, then re-raised
@@ -173,16 +176,50 @@ def run_op(
     return record
 
 
-def _split_outputs(fn: Callable[..., Any], result: Any, outputs: list[str]) -> dict[str, Any]:
+def _split_outputs(label: str, result: Any, outputs: list[str]) -> dict[str, Any]:
+    """One value per output: the result itself, or with several outputs a tuple of one value
+    per output (or a dict keyed by exactly the output names)."""
     if len(outputs) == 1:
         return {outputs[0]: result}
+    if isinstance(result, dict) and set(result) == set(outputs):
+        return {out: result[out] for out in outputs}
     if not isinstance(result, tuple) or len(result) != len(outputs):
         got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        if isinstance(result, dict):
+            got = f"a dict with keys {', '.join(map(repr, result))}"
         raise TypeError(
-            f"{_qualified_name(fn)} declares {len(outputs)} outputs {tuple(outputs)} and must "
-            f"return a tuple of {len(outputs)} values, but returned {got}"
+            f"op {label!r} declares {len(outputs)} outputs {tuple(outputs)} and must return a "
+            f"tuple of {len(outputs)} values in that order (or a dict with exactly those "
+            f"keys), but returned {got}"
         )
     return dict(zip(outputs, result, strict=True))
+
+
+def _put(
+    store: Store,
+    label: str,
+    key: ArtifactKey,
+    value: Any,
+    allow_pickle: bool,
+    try_number: int,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Stores one output; a value no codec takes is reported as the op's, with the way out
+    when it is a dict of values that would each store as outputs of their own."""
+    try:
+        manifest: dict[str, Any] = store.put(
+            key, value, allow_pickle=allow_pickle, try_number=try_number, extra=dict(extra)
+        )
+    except UnsupportedType as exc:
+        hint = ""
+        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+            names = tuple(value)
+            hint = (
+                f". To store each entry as an output of its own, declare them: "
+                f"@ss.op(outputs={names!r}) and return the values as a tuple in that order"
+            )
+        raise UnsupportedType(f"op {label!r}: {exc}{hint}") from None
+    return manifest
 
 
 def _qualified_name(fn: Callable[..., Any]) -> str:

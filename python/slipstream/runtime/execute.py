@@ -3,10 +3,13 @@ arguments in one run, and one attempt. Shared by the local runner and the Airflo
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from slipstream._native import ArtifactKey, Store
+from slipstream.errors import ParamError
 from slipstream.records.types import TryRecord
 from slipstream.runtime import cache
 from slipstream.runtime.attempt import run_op
@@ -15,22 +18,73 @@ from slipstream.spec import constants as _constants
 
 
 def resolve_params(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """The flow's param defaults overridden by `given`; unknown or missing names are errors."""
+    """The flow's param defaults overridden by `given`, each checked against the type of its
+    default (strings from a trigger form or a conf are converted where unambiguous);
+    unknown or missing names are errors, raised before anything runs."""
     declared = spec["params"]
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise ValueError(f"flow {spec['flow']!r} has no param {unknown[0]!r} (its params: {known})")
+        raise ParamError(f"flow {spec['flow']!r} has no param {unknown[0]!r} (its params: {known})")
     values = {}
     for name, entry in declared.items():
+        default = _constants.decode(entry["default"]) if "default" in entry else None
         if name in given:
-            values[name] = given[name]
+            values[name] = _typed(spec["flow"], name, given[name], default)
         elif entry["required"]:
-            raise ValueError(f"flow {spec['flow']!r} needs a value for param {name!r}")
+            raise ParamError(f"flow {spec['flow']!r} needs a value for param {name!r}")
         else:
-            values[name] = _constants.decode(entry["default"])
-        _constants.encode(values[name], f"param {name!r}")
+            values[name] = default
+        try:
+            _constants.encode(values[name], f"param {name!r}")
+        except _constants.UnsupportedConstant as exc:
+            raise ParamError(
+                f"flow {spec['flow']!r}: param {name!r} is a {exc}; params are None, bool, "
+                "int, float, str, bytes, or lists, tuples and dicts of them"
+            ) from None
     return values
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _typed(flow: str, name: str, value: Any, default: Any) -> Any:
+    """`value` as the type of the param's `default` (any type when the default is None)."""
+    if default is None or value is None:
+        return value
+    want = type(default)
+    text = value.strip() if isinstance(value, str) else None
+    converted: Any = _NO
+    if want is bool:
+        if isinstance(value, bool):
+            converted = value
+        elif text is not None and text.lower() in _TRUE + _FALSE:
+            converted = text.lower() in _TRUE
+    elif want is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            converted = value
+        elif text is not None and re.fullmatch(r"[+-]?\d+", text):
+            converted = int(text)
+    elif want is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            converted = float(value)
+        elif text is not None:
+            with contextlib.suppress(ValueError):
+                converted = float(text)
+    elif want in (list, tuple):
+        if isinstance(value, list | tuple):
+            converted = want(value)
+    elif isinstance(value, want):
+        converted = value
+    if converted is _NO:
+        raise ParamError(
+            f"flow {flow!r}: param {name!r} is {value!r} ({type(value).__name__}), but its "
+            f"default {default!r} is a {want.__name__}; pass a {want.__name__}"
+        )
+    return converted
+
+
+_NO: Any = object()
 
 
 def op_arguments(
@@ -81,6 +135,7 @@ def attempt(
         version=run["version"],
         code_hash=op["function"]["code_hash"],
         reuse=reuse,
+        name=op["name"],
     )
 
 

@@ -8,6 +8,7 @@ of every op.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -69,7 +70,10 @@ def run_version(
         raise
     statuses = {state["status"] for state in record["ops"].values()}
     _finish(store, path, record, "success" if statuses <= {"success"} else "failed")
-    return Run(store, record, spec)
+    run = Run(store, record, spec)
+    if run.status != "success":
+        print(f"{run.summary()}\n(run.raise_for_status() raises this)", file=sys.stderr)
+    return run
 
 
 def _run_op(

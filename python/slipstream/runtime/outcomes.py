@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from slipstream.errors import CheckFailed
@@ -13,7 +12,7 @@ if TYPE_CHECKING:
     from slipstream.records.types import CheckResult
 
 
-def metric_value(fn: Callable[..., Any], value: Any) -> float | int:
+def metric_value(label: str, value: Any) -> float | int:
     """A metric's number as a plain int or float; anything else is the metric's mistake."""
     item = getattr(value, "item", None)  # numpy scalars and 0-d arrays
     if callable(item) and getattr(value, "shape", None) == ():
@@ -21,24 +20,21 @@ def metric_value(fn: Callable[..., Any], value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         hint = " (a pass/fail judgement is a @check)" if isinstance(value, bool) else ""
         raise TypeError(
-            f"metric {fn.__qualname__} must return a number, but returned "
-            f"{type(value).__qualname__}{hint}"
+            f"metric {label!r} must return a number, but returned {type(value).__qualname__}{hint}"
         )
     if isinstance(value, int):
         return value
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(
-            f"metric {fn.__qualname__} returned {number}: a metric must be a finite number "
+            f"metric {label!r} returned {number}: a metric must be a finite number "
             "(records and history hold finite numbers only); return a finite value or raise "
             "where the metric is undefined"
         )
     return number
 
 
-def check_result(
-    fn: Callable[..., Any], value: Any, severity: Literal["error", "warning"]
-) -> CheckResult:
+def check_result(label: str, value: Any, severity: Literal["error", "warning"]) -> CheckResult:
     """A check passes on `True`, or on a boolean series/array whose elements are all true.
     Missing elements (None, NA, null) count as failures."""
     if isinstance(value, bool) or (
@@ -46,27 +42,27 @@ def check_result(
     ):
         failed, total = (0 if value else 1), 1
     else:
-        failed, total = _count_false(fn, value)
+        failed, total = _count_false(label, value)
     return {"passed": failed == 0, "severity": severity, "failed": failed, "total": total}
 
 
-def failed_check(fn: Callable[..., Any], result: CheckResult) -> CheckFailed:
+def failed_check(label: str, result: CheckResult) -> CheckFailed:
     what = (
         "returned False"
         if result["total"] == 1
         else (f"found {result['failed']:,} of {result['total']:,} elements false or missing")
     )
     return CheckFailed(
-        f"check {fn.__qualname__} {what}; the ops that consume the artifacts it checks do not "
+        f"check {label!r} {what}; the ops that consume the artifacts it checks do not "
         "run. Its result is stored with the run"
     )
 
 
-def _count_false(fn: Callable[..., Any], value: Any) -> tuple[int, int]:
+def _count_false(label: str, value: Any) -> tuple[int, int]:
     import numpy as np
 
     wrong = TypeError(
-        f"check {fn.__qualname__} must return a bool or a boolean series/array, but returned "
+        f"check {label!r} must return a bool or a boolean series/array, but returned "
         f"{type(value).__module__}.{type(value).__qualname__}"
     )
     if isinstance(value, str | bytes | dict) or not hasattr(value, "__len__"):

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import dis
 import hashlib
 import importlib
 import importlib.machinery
 import inspect
+import linecache
 import os
 import sys
 import textwrap
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from slipstream.errors import CodeUnavailable, FlowDefinitionError
@@ -32,8 +34,9 @@ def describe(fn: Callable[..., Any], op_name: str) -> dict[str, Any]:
     module = fn.__module__
     qualname = fn.__qualname__
     importable = _importable(module, qualname)
-    source = _source(fn)
-    code = _Capture(fn, strict=not importable, op_name=op_name).module_source()
+    source = source_of(fn)
+    capture = _Capture(fn, strict=not importable, op_name=op_name)
+    code = capture.module_source(aligned=False)
     entry: dict[str, Any] = {
         "module": module,
         "qualname": qualname,
@@ -41,36 +44,60 @@ def describe(fn: Callable[..., Any], op_name: str) -> dict[str, Any]:
         "line": fn.__code__.co_firstlineno,
         "importable": importable,
         "source": source,
-        # The hash covers the op and the helpers of its module it uses.
+        # The hash covers the op and the helpers of its module it uses, wherever they sit.
         "code_hash": "sha256:" + hashlib.sha256(code.encode()).hexdigest(),
     }
     if not importable:
-        entry["module_source"] = code
+        entry["module_source"] = capture.module_source(aligned=True)
+    else:
+        # Also captured where that is complete: a task on a machine where the module is
+        # not installed runs this instead of failing.
+        with contextlib.suppress(FlowDefinitionError):
+            strict = _Capture(fn, strict=True, op_name=op_name)
+            entry["module_source"] = strict.module_source(aligned=True)
     return entry
 
 
 def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
-    """The callable an op spec's `function` entry describes."""
+    """The callable an op spec's `function` entry describes: imported by module path when
+    it is importable (falling back to its captured source where the module is missing),
+    else rebuilt from the captured source."""
     if function["importable"]:
         try:
             obj: Any = importlib.import_module(function["module"])
             for part in function["qualname"].split("."):
                 obj = getattr(obj, part)
         except Exception as exc:
+            missing = isinstance(exc, ModuleNotFoundError) and exc.name == function["module"]
+            if missing and function.get("module_source"):
+                print(
+                    f"slipstream: op {op_name!r}: module {function['module']!r} is not "
+                    "installed here; running its source as captured when the flow was "
+                    "published",
+                    file=sys.stderr,
+                )
+                return _rebuild(function, op_name)
             raise CodeUnavailable(
                 f"op {op_name!r}: cannot import {function['qualname']} from module "
                 f"{function['module']!r} ({type(exc).__name__}: {exc}); install the code of "
-                "the flow where its tasks run, or define the op in a script so its source "
-                "is captured into the flow version"
+                "the flow where its tasks run (pip install it, or put its file in the DAG "
+                "folder), or define the op in a script so its source is captured into the "
+                "flow version"
             ) from exc
         plain: Callable[..., Any] = getattr(obj, "fn", obj)  # behind a decorated op
         return plain
+    return _rebuild(function, op_name)
+
+
+def _rebuild(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
+    """The function, from the module source captured with it."""
     name = f"slipstream_captured_{op_name}_{function['code_hash'][7:19]}"
     module = types.ModuleType(name)
-    module.__file__ = f"<captured from {function['file']}>"
+    text = function["module_source"]
+    module.__file__ = _captured_file(function["file"], text)
     sys.modules[name] = module  # pickling, dataclasses and typing look modules up here
     try:
-        exec(compile(function["module_source"], module.__file__, "exec"), module.__dict__)
+        exec(compile(text, module.__file__, "exec"), module.__dict__)
         # A function captured from inside another one is defined at module level here.
         return getattr(module, function["qualname"].rsplit(".", 1)[-1])  # type: ignore[no-any-return]
     except Exception as exc:
@@ -78,6 +105,18 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
             f"op {op_name!r}: the source captured from {function['file']} does not run here "
             f"({type(exc).__name__}: {exc}); its imports must be installed where tasks run"
         ) from exc
+
+
+def _captured_file(file: str, text: str) -> str:
+    """The file name captured code is compiled under: the user's own file when the captured
+    module keeps its lines (tracebacks then point at it); where that file is not on this
+    machine, its captured lines are what tracebacks show."""
+    if not text.split("\n", 1)[0].endswith(ALIGNED) or not os.path.isabs(file):
+        return f"<captured from {file}>"
+    if not os.path.exists(file):
+        lines = text.splitlines(keepends=True)
+        linecache.cache[file] = (len(text), None, lines, file)
+    return file
 
 
 def _importable(module: str, qualname: str) -> bool:
@@ -107,18 +146,31 @@ def _importable(module: str, qualname: str) -> bool:
     return origin is None or file is None or os.path.realpath(origin) == os.path.realpath(file)
 
 
-def _source(obj: Any) -> str:
+def source_of(obj: Any) -> str:
+    """The dedented source of a function or class, or FlowDefinitionError saying why not."""
     try:
         return textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError) as exc:
+        code = getattr(obj, "__code__", None)
+        if code is not None and code.co_filename.startswith("<") and "ipython" not in (
+            code.co_filename
+        ):
+            raise FlowDefinitionError(
+                f"cannot read the source of {obj!r}: it was compiled from a string without a "
+                f"file name ({code.co_filename}), as `exec(open(path).read())` does; "
+                "slipstream stores the code of every op. Name the file: "
+                "`exec(compile(open(path).read(), path, 'exec'))`, `runpy.run_path(path)`, "
+                "or import the module"
+            ) from None
         raise FlowDefinitionError(
             f"cannot read the source of {obj!r} ({exc}); slipstream stores the code of every "
             "op, so ops must be defined in a file or a notebook cell"
         ) from None
 
 
-def _strip_decorators(source: str) -> str:
-    """The definition without its decorators: `@ss.op(...)` is not needed to run it."""
+def _strip_decorators(source: str) -> tuple[str, int]:
+    """The definition without its decorators (`@ss.op(...)` is not needed to run it), and
+    how many lines were cut from its top."""
     tree = ast.parse(source)
     node = tree.body[0]
     if (
@@ -126,8 +178,32 @@ def _strip_decorators(source: str) -> str:
         and node.decorator_list
     ):
         first_line = node.lineno  # the `def` line, after the decorators
-        return "\n".join(source.splitlines()[first_line - 1 :]) + "\n"
-    return source
+        return "\n".join(source.splitlines()[first_line - 1 :]) + "\n", first_line - 1
+    return source, 0
+
+
+def _first_line(obj: Any) -> int:
+    """The line of its file a function's or class's source starts on (0: unknown)."""
+    try:
+        return inspect.getsourcelines(obj)[1]
+    except (OSError, TypeError):
+        return 0
+
+
+# Ends the first line of a captured module whose definitions sit on their lines of the file.
+ALIGNED = "# slipstream: lines as in the source file"
+
+
+def _aligned(definitions: Iterable[tuple[int, str]]) -> str | None:
+    """The definitions placed on their lines of the file, line 1 left to the prelude; None
+    if two would overlap, one starts on line 1 or its line is unknown (0)."""
+    lines: list[str] = []  # lines[i] is line i + 2
+    for first, source in sorted(definitions):
+        if first - 2 < len(lines):
+            return None
+        lines += [""] * (first - 2 - len(lines))
+        lines += source.rstrip("\n").split("\n")
+    return "\n".join(lines) + "\n"
 
 
 class _Capture:
@@ -140,26 +216,43 @@ class _Capture:
         self.module_name = fn.__module__
         self.imports: dict[str, str] = {}
         self.constants: dict[str, str] = {}
-        self.definitions: dict[str, str] = {}  # name -> source, dependencies first
+        # name -> (its first line in its file, source), dependencies first
+        self.definitions: dict[str, tuple[int, str]] = {}
 
-    def module_source(self) -> str:
-        self._refuse_closures(self.fn)
-        self._define(self.fn.__name__, self.fn, strip=True)
-        parts = ["from __future__ import annotations\n"]
-        parts += [f"{line}\n" for line in sorted(self.imports.values())]
-        parts += [f"{name} = {text}\n" for name, text in self.constants.items()]
-        parts += [f"\n\n{source}" for source in self.definitions.values()]
+    def module_source(self, *, aligned: bool) -> str:
+        """The module: its imports, constants and definitions one after another, or, when
+        `aligned`, laid out so that every definition sits on the lines it has in its file
+        (imports and constants share line 1) and marked by `ALIGNED`: a traceback of the
+        captured code then names the user's file and lines. Definitions that would overlap
+        (one captured from inside another) are laid out one after another instead."""
+        if not self.definitions:
+            self._refuse_closures(self.fn)
+            self._define(self.fn.__name__, self.fn, strip=True)
+        prelude = [
+            "from __future__ import annotations",
+            *sorted(self.imports.values()),
+            *(f"{name} = {text}" for name, text in self.constants.items()),
+        ]
+        laid_out = _aligned(self.definitions.values()) if aligned else None
+        if laid_out is not None:
+            return f"{'; '.join(prelude)}  {ALIGNED}\n{laid_out}"
+        parts = [f"{line}\n" for line in prelude]
+        parts += [f"\n\n{source}" for _, source in self.definitions.values()]
         return "".join(parts)
 
     def _define(self, name: str, obj: Any, *, strip: bool) -> None:
         if name in self.definitions:
             return
-        self.definitions[name] = ""  # a placeholder against cycles; filled below
-        source = _source(obj)
+        self.definitions[name] = (0, "")  # a placeholder against cycles; filled below
+        source = source_of(obj)
         for dependency in self._names_used(obj, source, decorated=not strip):
             self._resolve(dependency, obj)
         self.definitions.pop(name)
-        self.definitions[name] = _strip_decorators(source) if strip else source
+        first = _first_line(obj)
+        if strip:
+            source, skipped = _strip_decorators(source)
+            first += skipped
+        self.definitions[name] = (first, source)
 
     def _names_used(self, obj: Any, source: str, *, decorated: bool) -> Iterator[str]:
         """Global names `obj` reads: those its code loads when it runs, and those its

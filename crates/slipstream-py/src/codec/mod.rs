@@ -165,16 +165,16 @@ pub fn decode<'py>(
     })
 }
 
-/// The error for a value no codec takes. `detail` says where in a nested value it was.
+/// The error for a value no codec takes. `detail` says where in a nested value it was. The
+/// key's output is named; the op, which only its caller knows by name, is named by the
+/// caller (`run_op` prefixes "op 'x' returned ...").
 pub fn unsupported(key: &ArtifactKey, python_type: &str, detail: &str) -> PyErr {
     UnsupportedType::new_err(format!(
-        "cannot store a value of type {python_type}{detail} as output {:?} of op {} (run {}): \
-                 slipstream stores data frames (pandas, polars, pyarrow), PIL images, numpy arrays, \
-                 bytes, and trees of None/bool/int/float/str/bytes/list/tuple/dict; convert the value \
-                 to one of these, or pass allow_pickle=True to store it with pickle",
+        "cannot store a value of type {python_type}{detail} as output {:?}: slipstream stores \
+         data frames (pandas, polars, pyarrow), PIL images, numpy arrays, bytes, and trees of \
+         None/bool/int/float/str/bytes/list/tuple/dict; convert the value to one of these, or \
+         pass allow_pickle=True to store it with pickle",
         key.output.as_str(),
-        key.op_prefix.as_str(),
-        key.run_id.as_str()
     ))
 }
 
