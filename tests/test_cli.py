@@ -19,7 +19,7 @@ from PIL import Image
 
 from tests import airflow_flows, sample_flows
 from tests.conftest import make_bucket
-from tests.support.records import date_run
+from tests.support.records import date_run, date_version
 
 #: 24 MiB: several chunks on both backends, and above the size from which `get` shows progress.
 BLOB = bytes(range(256)) * (96 * 1024)
@@ -43,9 +43,15 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     sample_flows.build(with_failure=True).run(url, run_id="run-1")
     airflow_flows.evolving(1).run(url, run_id="old")
     airflow_flows.evolving(2).run(url, run_id="new")
-    for run_id, hour in (("run-1", 8), ("old", 9), ("new", 10)):
-        flow = "sample" if run_id == "run-1" else "evolving"
-        date_run(url, flow, run_id, f"2026-11-24T{hour:02d}:00:00+00:00")
+    airflow_flows.fixable(fixed=False).run(url, run_id="fix-1")
+    airflow_flows.fixable(fixed=True).run(url, run_id="fix-2")
+    flows = {"run-1": "sample", "old": "evolving", "new": "evolving", "fix-1": "fixable",
+             "fix-2": "fixable"}  # fmt: skip
+    history = ss.open(url)
+    for hour, (run_id, flow) in enumerate(flows.items(), start=8):
+        at = f"2026-11-24T{hour:02d}:00:00+00:00"
+        date_run(url, flow, run_id, at)
+        date_version(url, flow, history.run(flow, run_id).version.id, at)
     return url
 
 
@@ -73,6 +79,68 @@ def test_show_a_run_and_an_op(store: str) -> None:
     assert "def explode(frame: pd.DataFrame)" in op["code"]
     text = cli(store, "show", "sample", "run-1", "customers").stdout
     assert "output out: frame pandas.DataFrame, 50 rows" in text
+
+
+def test_show_says_what_went_wrong_without_noise(store: str) -> None:
+    text = cli(store, "show", "sample", "run-1").stdout
+    assert "spend_positive: FAILED (warning)" in text and "ids_unique: passed (error)" in text
+    row = next(line for line in text.splitlines() if line.startswith("explode "))
+    assert "ValueError: " in row  # the exception's type, not only its message
+    assert "op 'explode' failed: ValueError" in text and "sample_flows.py:" in text
+    assert "None" not in text
+    op = cli(store, "show", "sample", "run-1", "explode").stdout
+    assert "after 1 try " in op and "defined at tests/sample_flows.py:64" in op
+    assert "called at tests/sample_flows.py:" in op
+    assert 'File "' in op and "raise ValueError" in op
+    assert "None" not in op and "Traceback (most recent call last):\n\n" not in op
+    check = cli(store, "show", "sample", "run-1", "spend_positive").stdout
+    assert "check: FAILED (warning)" in check
+
+
+def test_runs_are_named_by_latest_and_unique_prefixes(store: str) -> None:
+    def shown(flow: str, ref: str) -> str:
+        return str(as_json(cli(store, "show", flow, ref, "--json"))["run_id"])
+
+    assert shown("evolving", "latest") == "new" and shown("evolving", "ol") == "old"
+    assert shown("fixable", "latest-failed") == "fix-1"
+    assert shown("fixable", "latest-success") == "fix-2"
+    assert shown("sample", "latest-failed") == "run-1"
+    none_failed = cli(store, "show", "evolving", "latest-failed")
+    assert none_failed.returncode == 3 and "has no failed run" in none_failed.stderr
+    ambiguous = cli(store, "show", "fixable", "fix-")
+    assert ambiguous.returncode == 2 and "fix-1, fix-2" in ambiguous.stderr
+    _, old = (r["version"] for r in as_json(cli(store, "runs", "evolving", "--json")))
+    changes = as_json(cli(store, "diff", "evolving", old[:6], "latest", "--json"))
+    assert changes["ops_added"] == ["grow"]
+    typo = cli(store, "runs", "evolvng")
+    assert typo.returncode == 3 and "did you mean 'evolving'?" in typo.stderr
+
+
+def test_diff_shows_the_code_that_changed(store: str) -> None:
+    versions = {r["run_id"]: r["version"] for r in as_json(cli(store, "runs", "fixable", "--json"))}
+    text = cli(store, "diff", "fixable", versions["fix-1"], versions["fix-2"]).stdout
+    assert "code changed    use" in text
+    assert f"--- use ({versions['fix-1']})" in text and f"+++ use ({versions['fix-2']})" in text
+    assert "-def use_broken(values: list[int]) -> int:" in text
+    assert "+    return sum(values) * 10" in text
+
+
+def test_get_writes_arrays_as_npy_and_values_as_json(store: str, tmp_path: Path) -> None:
+    import numpy as np
+
+    run = ss.open(store).run("sample", "run-1")
+    proc = cli(store, "get", "sample", "run-1", "render", "matrix", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert np.array_equal(np.load(tmp_path / "render.matrix.npy"), run["render.matrix"])
+    assert cli(store, "get", "sample", "run-1", "describe", "-o", str(tmp_path)).returncode == 0
+    described = json.loads((tmp_path / "describe.json").read_text())
+    assert described == json.loads(json.dumps(run["describe"]))  # tuples are JSON lists
+    raw = cli(store, "get", "sample", "run-1", "describe", "--raw", "-o", str(tmp_path))
+    assert raw.returncode == 0 and "bytes of bincode" in raw.stdout
+    manifest = ss.Store(store).manifest(run.key("describe"))
+    stored = tmp_path / f"describe.{manifest['payload'].rpartition('.')[2]}"
+    assert stored.stat().st_size == manifest["bytes"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no leftovers"
 
 
 def test_logs(store: str) -> None:

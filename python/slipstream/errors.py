@@ -82,6 +82,12 @@ class ParamError(SlipstreamError, ValueError):
     value of another type than the param's default. Raised before any op runs."""
 
 
+class Terminated(BaseException):
+    """The process running a local run was asked to stop (SIGTERM). Like Ctrl-C, the op that
+    was running records it as its failure and the run is recorded failed before the process
+    ends. A `BaseException`, so that an op's `except Exception` does not swallow it."""
+
+
 class RunFailed(SlipstreamError):
     """A run ended failed (`run.raise_for_status()`): the message lists each failed op with
     its exception and the line of the user's code that raised it."""

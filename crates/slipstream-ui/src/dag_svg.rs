@@ -123,7 +123,7 @@ fn colours(status: &str) -> (&'static str, &'static str) {
     match status {
         "success" => ("#dafbe1", "#1a7f37"),
         "failed" => ("#ffebe9", "#cf222e"),
-        "upstream_failed" => ("#fff1e5", "#bc4c00"),
+        "upstream_failed" | "interrupted" => ("#fff1e5", "#bc4c00"),
         "running" | "queued" => ("#ddf4ff", "#0969da"),
         "up_for_retry" => ("#fff8c5", "#9a6700"),
         _ => ("#f6f8fa", "#8c959f"),

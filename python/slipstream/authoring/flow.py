@@ -156,17 +156,26 @@ class Flow:
         default_args: Mapping[str, Any] | None = None,
         image: str | None = None,
         secret: str = "slipstream-store",
+        shared_store: bool = False,
     ) -> Path:
         """Publishes this flow to `store` and writes `<flow>.py` into `dags_folder`: an
         Airflow DAG whose tasks run the ops of the published version (`mode="python"`:
         `PythonOperator`s calling the installed slipstream; `mode="kubernetes"`:
         `KubernetesPodOperator`s running `image`, store credentials from the Kubernetes
-        secret `secret`). Returns the path of the DAG file."""
+        secret `secret`). Returns the path of the DAG file.
+
+        Warns (`FlowWarning`) of what would fail only once tasks run: an op's module that
+        tasks cannot import, a `file://` store with pods (unless `shared_store=True`: the
+        folder is a volume mounted into every pod)."""
+        from slipstream.airflow.checks import deployment_warnings
         from slipstream.airflow.compile import write_dag
         from slipstream.records.files import load_spec
 
         store = _open(store)
         spec = load_spec(store, self.name, self.publish(store))
+        for message in deployment_warnings(spec, Path(dags_folder), store=store.url, mode=mode,
+                                           shared_store=shared_store):  # fmt: skip
+            warnings.warn(f"flow {self.name!r}: {message}", FlowWarning, stacklevel=2)
         return write_dag(
             spec, dags_folder, store=store.url, mode=mode, schedule=schedule, retries=retries,
             default_args=default_args, image=image, secret=secret,

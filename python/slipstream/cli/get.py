@@ -5,9 +5,12 @@ their stored Parquet and images as their PNG (checksum verified on the way); arr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from slipstream.cli.lookup import Ambiguous, NotFound, find_op, find_run
 
@@ -84,7 +87,8 @@ def get(history: Any, args: argparse.Namespace) -> int:
 def _npy(value: Any, path: Path) -> str | None:
     import numpy as np
 
-    np.save(path, value, allow_pickle=False)
+    with _atomic(path) as file:
+        np.save(file, value, allow_pickle=False)
     return None
 
 
@@ -100,8 +104,21 @@ def _json(value: Any, path: Path) -> str | None:
         text = json.dumps(value, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
         return f"the value is not JSON ({exc})"
-    path.write_text(text + "\n")
+    with _atomic(path) as file:
+        file.write(text.encode() + b"\n")
     return None
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[BinaryIO]:
+    """A file that appears at `path` whole or not at all."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("wb") as file:
+            yield file
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # Stored type -> (extension, writer); the others are written as stored (Parquet, PNG, bytes).

@@ -32,7 +32,7 @@ from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.spec import constants as _constants
 
-RUN_FORMAT = 2
+RUN_FORMAT = 3
 OP_STATE_FORMAT = 2
 
 

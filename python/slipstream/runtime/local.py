@@ -8,12 +8,18 @@ of every op.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from slipstream._native import Store, flow_run_path
+from slipstream.errors import Terminated
 from slipstream.history.reader import History, Run
 from slipstream.records import runs
 from slipstream.records.files import load_spec
@@ -52,21 +58,26 @@ def run_version(
     path = flow_run_path(flow, run_id)
     record = new_record(spec, run_id, values, trigger="local")
     record["started_at"] = started.isoformat()
+    record["runner"] = {"host": socket.gethostname(), "pid": os.getpid()}
     write_run(store, record)
     try:
-        for op in spec["ops"]:
-            state = record["ops"][op["name"]]
-            blocked = [up for up in op["upstream"] if record["ops"][up]["status"] != "success"]
-            if blocked:
-                state["status"] = "upstream_failed"
-                state["blocked_by"] = blocked
-                continue
-            _run_op(store, spec, op, run_id, values, record, policy)
-    except BaseException:
+        with _sigterm_interrupts():
+            for op in spec["ops"]:
+                state = record["ops"][op["name"]]
+                blocked = [u for u in op["upstream"] if record["ops"][u]["status"] != "success"]
+                if blocked:
+                    state["status"] = "upstream_failed"
+                    state["blocked_by"] = blocked
+                    continue
+                _run_op(store, spec, op, run_id, values, record, policy)
+                write_run(store, record)  # each op's state as it ends: readers follow along
+    except BaseException as exc:
         for state in record["ops"].values():
             if state["status"] in ("pending", "running"):
                 state["status"] = "skipped"
         _finish(store, path, record, "failed")
+        if isinstance(exc, Terminated):
+            _terminate()  # recorded: now end as SIGTERM would have
         raise
     statuses = {state["status"] for state in record["ops"].values()}
     _finish(store, path, record, "success" if statuses <= {"success"} else "failed")
@@ -125,6 +136,32 @@ def _run_op(
         record["metrics"][op["name"]] = state["metric"] = result["metric"]
     if result["check"] is not None:
         record["checks"][op["name"]] = state["check"] = result["check"]
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in the run, as Ctrl-C raises KeyboardInterrupt, so that
+    the op running and the run are recorded before the process ends; only where nobody
+    else handles SIGTERM (the main thread, the default handler)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated("the process received SIGTERM")
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminate() -> None:
+    """Ends the process as the SIGTERM it received would have (exit status 143)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _finish(store: Store, path: str, record: dict[str, Any], status: str) -> None:

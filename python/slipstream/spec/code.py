@@ -152,8 +152,10 @@ def source_of(obj: Any) -> str:
         return textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError) as exc:
         code = getattr(obj, "__code__", None)
-        if code is not None and code.co_filename.startswith("<") and "ipython" not in (
-            code.co_filename
+        if (
+            code is not None
+            and code.co_filename.startswith("<")
+            and "ipython" not in (code.co_filename)
         ):
             raise FlowDefinitionError(
                 f"cannot read the source of {obj!r}: it was compiled from a string without a "

@@ -5,8 +5,9 @@
 //! 3. `airflow.json` (`slipstream sync`) is Airflow's word on the run state and on every
 //!    task whose Airflow try is at least as new as the task's own file (a killed task never
 //!    writes its file);
-//! 4. what is still open is derived: a pending op below a failure is `upstream_failed`, and
-//!    a run whose ops have all ended has a final status.
+//! 4. what is still open is derived: a pending op below a failure is `upstream_failed`, a
+//!    run whose ops have all ended has a final status, and a local run whose process is gone
+//!    is `interrupted`.
 
 use std::collections::BTreeSet;
 
@@ -117,6 +118,7 @@ pub fn merge_run(
         Some("queued") => RunStatus::Queued,
         _ if all_final && all_success => RunStatus::Success,
         _ if all_final => RunStatus::Failed,
+        _ if run.runner.as_ref().is_some_and(|r| r.is_gone()) => RunStatus::Interrupted,
         _ => RunStatus::Running,
     };
     if let Some(end) = airflow.and_then(|a| a.end_date.clone()) {

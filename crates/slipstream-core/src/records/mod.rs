@@ -24,7 +24,7 @@ pub use merge::{merge_run, op_status_from_airflow, versions_ran};
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
-    Severity,
+    Runner, Severity,
 };
 pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, StackFrame, TryRecord, TryStatus};

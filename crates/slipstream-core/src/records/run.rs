@@ -38,12 +38,37 @@ pub struct RunRecord {
     /// How the version was found when `slipstream sync` wrote the header (no task had).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_from: Option<String>,
+    /// The process of a local run (format 3), so that readers can tell a run whose process
+    /// is gone (killed) from one still going.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<Runner>,
+}
+
+/// The host and process id of a local run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runner {
+    pub host: String,
+    pub pid: u32,
+}
+
+impl Runner {
+    /// Whether the process is known to be gone: it ran on this host and no process has its
+    /// id any more. Elsewhere (another host, or a system without `/proc`) it cannot be told,
+    /// and the run is taken to be going.
+    pub fn is_gone(&self) -> bool {
+        let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+            return false;
+        };
+        host.trim() == self.host && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
 }
 
 impl Record for RunRecord {
     const KIND: &'static str = "run record";
-    /// 2: op states say which version ran them (`version`, `code_hash`, `attempts`).
-    const FORMAT: u32 = 2;
+    /// 2: op states say which version ran them (`version`, `code_hash`, `attempts`);
+    /// 3: `runner` of local runs.
+    const FORMAT: u32 = 3;
 }
 
 /// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
@@ -139,6 +164,9 @@ pub enum RunStatus {
     Running,
     Success,
     Failed,
+    /// A local run whose process is gone before it ended (killed): told by readers from its
+    /// `runner`, never written.
+    Interrupted,
 }
 
 /// Where an op stands in a run. Airflow's task states map onto these
@@ -200,6 +228,7 @@ impl RunStatus {
             Self::Running => "running",
             Self::Success => "success",
             Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
         }
     }
 }

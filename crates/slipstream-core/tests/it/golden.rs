@@ -183,3 +183,15 @@ fn cached_ops_point_at_the_outputs_they_reused() {
     let entry: CacheEntry = reads("format-2/cache-entry.json");
     assert_eq!((entry.at, Some(entry.key)), (from, state.cache_key));
 }
+
+#[test]
+fn format_3_local_runs_name_their_process() {
+    let run: RunRecord = reads("format-3/run.json");
+    assert_eq!(run.status, RunStatus::Success);
+    let runner = run.runner.as_ref().expect("a local run names its process");
+    assert_eq!((runner.host.as_str(), runner.pid), ("build-7", 4242));
+    let killed: RunRecord = reads("format-3/run-killed.json");
+    assert_eq!(killed.status, RunStatus::Running);
+    assert_eq!(killed.ops["make"].status, OpStatus::Success, "written as it ended");
+    assert_eq!(killed.ops["use"].status, OpStatus::Pending);
+}

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use slipstream_core::records::{
-    AirflowRun, FlowSpec, OpState, OpStatus, Record, RunRecord, RunStatus, merge_run,
+    AirflowRun, FlowSpec, OpState, OpStatus, Record, RunRecord, RunStatus, Runner, merge_run,
     op_status_from_airflow, versions_ran,
 };
 
@@ -259,4 +259,36 @@ fn a_run_moved_to_a_newer_version_takes_its_structure() {
     let merged = merge_run(header(), &[&v1], files(), None);
     assert_eq!(merged.ops["b2"].status, OpStatus::Success);
     assert_eq!(merged.ops["b"].status, OpStatus::Pending);
+}
+
+#[test]
+fn a_local_run_whose_process_is_gone_is_interrupted() {
+    let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+        return; // no /proc: a gone process cannot be told, which the next case covers
+    };
+    let with_runner = |host: &str, pid: u32| {
+        let mut run = header();
+        run.runner = Some(Runner {
+            host: host.to_owned(),
+            pid,
+        });
+        run
+    };
+    let here = host.trim();
+    let no_such_pid = u32::MAX;
+    let merged = merge_run(with_runner(here, no_such_pid), &[&spec()], [], None);
+    assert_eq!(merged.status, RunStatus::Interrupted);
+    let alive = merge_run(with_runner(here, std::process::id()), &[&spec()], [], None);
+    assert_eq!(alive.status, RunStatus::Running);
+    let elsewhere = merge_run(
+        with_runner("another-host", no_such_pid),
+        &[&spec()],
+        [],
+        None,
+    );
+    assert_eq!(
+        elsewhere.status,
+        RunStatus::Running,
+        "cannot be told from here"
+    );
 }

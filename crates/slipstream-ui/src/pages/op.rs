@@ -54,7 +54,8 @@ pub fn render(p: &OpPage<'_>) -> Markup {
             @if !op.description.is_empty() { p { (op.description) } }
             dl.facts {
                 dt { "Function" } dd { code { (function.module) "." (function.qualname) } }
-                dt { "Defined at" } dd { code { (op.defined_at) } }
+                dt { "Defined at" } dd { code #defined-at { (op.function.file) ":" (op.function.line) } }
+                dt { "Called at" } dd { code #called-at { (op.defined_at) } }
                 dt { "Prefix" } dd { code { (op.prefix) } }
                 dt { "Tries" } dd { (state.map_or(0, |s| s.tries)) " of " (op.retries + 1) " allowed" }
                 @if let Some(at) = state.and_then(|s| s.cached_from.as_ref()) {

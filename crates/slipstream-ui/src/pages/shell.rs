@@ -80,7 +80,7 @@ pre.trace { border-color: #cf222e; background: #fff8f8; }
 .muted { color: var(--muted); } .error { color: #cf222e; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #eaeef2; }
 .s-success { background: #dafbe1; color: #116329; } .s-failed { background: #ffebe9; color: #a40e26; }
-.s-upstream_failed { background: #fff1e5; color: #953800; } .s-running, .s-queued { background: #ddf4ff; color: #0550ae; }
+.s-upstream_failed, .s-interrupted { background: #fff1e5; color: #953800; } .s-running, .s-queued { background: #ddf4ff; color: #0550ae; }
 .s-up_for_retry { background: #fff8c5; color: #7d4e00; } .s-skipped, .s-pending { background: #eaeef2; color: #57606a; }
 .tabs a { margin-right: 12px; } .tabs a.current { font-weight: 700; color: var(--fg); text-decoration: none; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 0 0 12px; }

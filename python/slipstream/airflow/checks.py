@@ -1,0 +1,70 @@
+"""What `to_airflow` can tell before any task runs: code its tasks will not find, and a
+local store that tasks on other machines cannot share."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def deployment_warnings(
+    spec: Mapping[str, Any],
+    dags_folder: Path,
+    *,
+    store: str,
+    mode: str,
+    shared_store: bool,
+) -> list[str]:
+    """One message per problem, each naming what to do."""
+    found = []
+    if mode == "kubernetes" and store.startswith("file://") and not shared_store:
+        found.append(
+            f"the store {store} is a local folder, but mode='kubernetes' runs every task in "
+            "its own pod: each would write to its own empty folder. Use an s3:// store, or, "
+            "if that path is a volume mounted into every pod, say so with "
+            "to_airflow(..., shared_store=True)"
+        )
+    missing = _not_importable_by_tasks(spec, dags_folder)
+    for op in spec["ops"]:
+        function = op["function"]
+        top = function["module"].partition(".")[0]
+        if top in missing:
+            where = getattr(sys.modules.get(function["module"]), "__file__", None) or "?"
+            found.append(
+                f"op {op['name']!r} is imported from module {function['module']!r} ({where}), "
+                "which a fresh Python here cannot import: it is importable now only because "
+                "its folder is on this process's sys.path. Tasks will fail with "
+                "CodeUnavailable. Install it where tasks run (pip install -e <project>), put "
+                f"it in the DAG folder {dags_folder}, or set PYTHONPATH for the workers"
+            )
+    return found
+
+
+def _not_importable_by_tasks(spec: Mapping[str, Any], dags_folder: Path) -> set[str]:
+    """Top-level modules of importable ops without captured source that a fresh interpreter
+    (started elsewhere, with the DAG folder on its path, as Airflow's) cannot find."""
+    modules = sorted({
+        op["function"]["module"].partition(".")[0]
+        for op in spec["ops"]
+        if op["function"]["importable"] and not op["function"].get("module_source")
+    })  # fmt: skip
+    if not modules:
+        return set()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(dags_folder).resolve())
+    program = (
+        "import importlib.util, json, sys\n"
+        "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", program, *modules],
+        capture_output=True, text=True, timeout=60, env=env, cwd=os.path.expanduser("~"),
+    )  # fmt: skip
+    if proc.returncode != 0:
+        return set()  # cannot tell: say nothing rather than something wrong
+    return set(json.loads(proc.stdout))
