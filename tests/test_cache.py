@@ -4,6 +4,7 @@ compute makes it run; `resume` reuses a failed run's outputs that are still vali
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import slipstream as ss
-from slipstream.airflow import run_task
+from slipstream.airflow import CACHE_CONF, caching, run_task
+from slipstream.errors import SlipstreamError
 
 from tests import airflow_flows, cache_flows
 from tests.cache_flows import CALLS
@@ -128,3 +130,20 @@ def test_airflow_tasks_reuse_outputs_too(url: str) -> None:
     second = ss.open(url).run("cached", "scheduled__2")
     assert second.status == "success" and second.metrics == {"total": 6}
     assert {o.cached_from for o in second.ops.values()} == {"scheduled__1"}
+
+
+def test_a_runs_conf_turns_caching_off(url: str) -> None:
+    assert caching({}) and caching({"slipstream_cache": True}) and caching({CACHE_CONF: "yes"})
+    assert not caching({CACHE_CONF: "false"}) and not caching({CACHE_CONF: False})
+    with pytest.raises(SlipstreamError, match="use true or false"):
+        caching({CACHE_CONF: "maybe"})
+    version = cache_flows.chain().publish(url)
+    for run_id in ("manual__1", "manual__2"):  # the pods' command takes the conf too
+        proc = subprocess.run(
+            [sys.executable, "-m", "slipstream.cli", "task", "--store", url, "--flow", "cached",
+             "--version", version, "--op", "source", "--run-id", run_id,
+             "--conf", json.dumps({CACHE_CONF: False})],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    assert ss.open(url).run("cached", "manual__2").ops["source"].cached_from is None

@@ -71,6 +71,9 @@ def test_a_cleared_task_runs_the_new_version_on_the_runs_outputs(store: str) -> 
         op_url = f"{server.url}/flows/fixable/runs/{quote(RUN, safe='')}/ops/use"
         status, page, _ = get(op_url)
         assert status == 200 and "def use_fixed" in page
+        line = airflow_flows.use_fixed.fn.__code__.co_firstlineno
+        assert f'id="defined-at">{airflow_flows.__file__}:{line}<' in page  # the def
+        assert 'id="called-at">tests/airflow_flows.py:' in page  # where the flow calls it
         assert f"the run started with <code>{v1}" in page
         # its output, written under version 2's prefix, is found and previewed
         assert "Not stored in this run" not in page and "<code>60</code>" in page

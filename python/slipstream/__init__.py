@@ -28,7 +28,7 @@ from slipstream import errors
 from slipstream._native import ArtifactKey, Store, __version__, record_path, run_dir
 
 if TYPE_CHECKING:
-    from slipstream.authoring.flow import Flow, default_store
+    from slipstream.authoring.flow import Flow
     from slipstream.authoring.graph import (
         Artifact,
         OpDefinition,
@@ -40,13 +40,13 @@ if TYPE_CHECKING:
         param,
     )
     from slipstream.authoring.sql import save, sql
-    from slipstream.history.reader import History, OpRun, Run, Version, open
+    from slipstream.history.reader import History, OpRun, Run, Version, default_store, open
     from slipstream.records.types import TaskRecord, TryRecord
     from slipstream.runtime.attempt import run_op
 
 _LAZY = {
     "Flow": "authoring.flow",
-    "default_store": "authoring.flow",
+    "default_store": "history.reader",
     "Artifact": "authoring.graph",
     "OpDefinition": "authoring.graph",
     "Outcome": "authoring.graph",

@@ -43,7 +43,7 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
         params=dict(context.get("params") or {}),
         max_tries=int(getattr(ti, "max_tries", 0) or 0),
         prefix=prefix,
-        cache=_conf_flag(conf, CACHE_CONF),
+        cache=caching(conf),
     )
 
 
@@ -53,17 +53,17 @@ CACHE_CONF = "slipstream_cache"
 _log = logging.getLogger("slipstream")
 
 
-def _conf_flag(conf: Mapping[str, Any], key: str) -> bool:
-    """A yes/no switch in a DAG run's conf (true unless set false); the trigger form and the
-    REST API may send it as a string."""
-    value = conf.get(key, True)
+def caching(conf: Mapping[str, Any]) -> bool:
+    """Whether a DAG run's conf lets its ops reuse earlier outputs (unless it sets
+    `slipstream_cache` false; the trigger form and the REST API may send it as a string)."""
+    value = conf.get(CACHE_CONF, True)
     if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
         return False
     if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
         return True
     if isinstance(value, bool):
         return value
-    raise SlipstreamError(f"the run's conf sets {key!r} to {value!r}: use true or false")
+    raise SlipstreamError(f"the run's conf sets {CACHE_CONF!r} to {value!r}: use true or false")
 
 
 def run_task(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import uuid
 import warnings
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
 from slipstream.errors import ArtifactNotFound, FlowDefinitionError, FlowWarning
+from slipstream.history.reader import default_store
 from slipstream.records import files
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
@@ -38,13 +38,6 @@ _UNHASHED = ("version", "published_at", "environment")
 # run as a script, imported, or exec'd from its file is one version.
 _WHERE = ("file", "line", "module", "importable", "module_source")
 _LIBRARIES = ("slipstream", "pyarrow", "pandas", "polars", "numpy", "pillow")
-
-
-def default_store() -> str:
-    """`$SLIPSTREAM_STORE`, else the embedded default `file://~/.slipstream/store`."""
-    return (
-        os.environ.get("SLIPSTREAM_STORE") or Path.home().joinpath(".slipstream", "store").as_uri()
-    )
 
 
 class Flow:

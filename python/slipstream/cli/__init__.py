@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
-    from slipstream.authoring.flow import default_store
+    from slipstream.history.reader import default_store
 
     parser.add_argument(
         "--store", default=default_store(),
@@ -69,7 +69,7 @@ def _store_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from slipstream.airflow import OpFailed, run_task
+    from slipstream.airflow import OpFailed, caching, run_task
     from slipstream.errors import CheckFailed, SlipstreamError
 
     if not args.store:
@@ -84,6 +84,7 @@ def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         summary = run_task(
             args.store, args.flow, args.version, args.op, run_id=args.run_id,
             try_number=args.try_number, params=conf, max_tries=args.max_tries, prefix=args.prefix,
+            cache=caching(conf),
         )  # fmt: skip
     except (OpFailed, CheckFailed) as exc:
         print(f"slipstream: {exc}", file=sys.stderr)

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import difflib
+import os
 import site
 import sysconfig
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Protocol
 
 from slipstream._native import (
@@ -51,9 +53,19 @@ class Handle(Protocol):
     def output(self) -> str: ...
 
 
-def open(store: Store | str) -> History:
-    """What the store at `store` (a URL or a `Store`) holds."""
-    return History(store if isinstance(store, Store) else Store(store))
+def default_store() -> str:
+    """`$SLIPSTREAM_STORE`, else the embedded default `file://~/.slipstream/store`."""
+    return (
+        os.environ.get("SLIPSTREAM_STORE") or Path.home().joinpath(".slipstream", "store").as_uri()
+    )
+
+
+def open(store: Store | str | None = None) -> History:
+    """What the store at `store` (a URL, a local path or a `Store`; default: the default
+    store, `default_store()`) holds."""
+    if isinstance(store, Store):
+        return History(store)
+    return History(Store(store or default_store()))
 
 
 def _newest_first(timestamp: str | None, name: str) -> tuple[datetime, str]:

@@ -192,6 +192,10 @@ fn format_3_local_runs_name_their_process() {
     assert_eq!((runner.host.as_str(), runner.pid), ("build-7", 4242));
     let killed: RunRecord = reads("format-3/run-killed.json");
     assert_eq!(killed.status, RunStatus::Running);
-    assert_eq!(killed.ops["make"].status, OpStatus::Success, "written as it ended");
+    assert_eq!(
+        killed.ops["make"].status,
+        OpStatus::Success,
+        "written as it ended"
+    );
     assert_eq!(killed.ops["use"].status, OpStatus::Pending);
 }
