@@ -140,21 +140,34 @@ def test_a_failed_run_says_so_at_the_users_line(url: str, script: Path) -> None:
 
 
 def test_tracebacks_point_at_the_users_file_even_where_it_is_not(url: str, script: Path) -> None:
-    version = python(
-        "-c", f"import runpy; print(runpy.run_path({str(script)!r})['flow'].publish({url!r}))"
-    )
-    assert version.returncode == 0, version.stderr
+    publish = f"import runpy; print(runpy.run_path({str(script)!r})['flow'].publish({url!r}))"
+    version = python("-c", publish).stdout.strip()
+    assert version
+
+    def broken_traceback(run_id: str) -> tuple[str, list[dict[str, object]]]:
+        program = (
+            "import slipstream as ss; from slipstream.runtime.local import run_version; "
+            f"run_version(ss.Store({url!r}), 'script', {version!r}, run_id={run_id!r}, "
+            "cache=False)"
+        )
+        assert python("-c", program).returncode == 0
+        error = ss.open(url).run("script", run_id).ops["broken"].error
+        assert error is not None
+        return error["traceback"], error["frames"]
+
+    text, frames = broken_traceback("here")  # the file as captured: its own name
+    assert f'File "{script}", line {BROKEN_LINE}, in broken' in text
+    assert frames[-1]["file"] == str(script)
+    # A line added on top: the same code, the same version, but the file's lines moved.
+    script.write_text("# a new first line\n" + SCRIPT)
+    text, _ = broken_traceback("moved")
+    assert f'File "{script} [captured ' in text and f", line {BROKEN_LINE}, in broken" in text
+    assert 'raise ValueError(f"cannot use {total}")' in text, "the line as captured"
     script.unlink()  # as on a worker that has only the store
-    program = (
-        "import slipstream as ss; from slipstream.runtime.local import run_version; "
-        f"run_version(ss.Store({url!r}), 'script', {version.stdout.strip()!r})"
-    )
-    assert python("-c", program).returncode == 0
-    error = ss.open(url).run("script", "latest").ops["broken"].error
-    assert error is not None
-    assert f'File "{script}", line {BROKEN_LINE}, in broken' in error["traceback"]
-    assert 'raise ValueError(f"cannot use {total}")' in error["traceback"]
-    assert error["frames"][-1]["file"] == str(script)
+    text, frames = broken_traceback("elsewhere")
+    assert f'File "{script} [captured ' in text and f", line {BROKEN_LINE}, in broken" in text
+    assert 'raise ValueError(f"cannot use {total}")' in text
+    assert frames[-1]["line"] == BROKEN_LINE
 
 
 def test_errors_name_the_op_and_the_way_out(url: str) -> None:
@@ -250,7 +263,13 @@ def test_compiling_warns_of_code_tasks_cannot_import(
         flows.calling().to_airflow(dags, store=url)
 
 
-def test_compiling_pods_with_a_local_store_warns(url: str, tmp_path: Path) -> None:
+def test_compiling_pods_with_a_local_store_warns(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    with pytest.warns(ss.errors.FlowWarning, match=r"executor \(CeleryExecutor\)"):
+        flows.calling().to_airflow(tmp_path, store=url)
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
     with pytest.warns(ss.errors.FlowWarning, match="each would write to its own empty folder"):
         flows.calling().to_airflow(tmp_path, store=url, mode="kubernetes", image="img:1")
     with warnings.catch_warnings():

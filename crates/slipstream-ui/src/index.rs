@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::{StreamExt, TryStreamExt, stream};
 use slipstream_core::records::{
     AirflowRun, FlowSpec, OpSpec, OpState, Preview, Record, RunRecord, RunStatus, Severity,
-    TryRecord, merge_run, versions_ran,
+    TryRecord, merge_run, newest_version, versions_ran,
 };
 use slipstream_core::{ArtifactKey, FlowFile, FlowName, RunFile, RunId, TryNumber, VersionId};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
@@ -38,25 +38,38 @@ impl Run {
         self.record.ops.get(name)
     }
 
+    /// The version whose structure the run has now, when a cleared task moved it to a newer
+    /// one (the merge's choice).
+    pub fn newest(&self) -> Option<&FlowSpec> {
+        let specs: Vec<&FlowSpec> = std::iter::once(self.spec.as_ref())
+            .chain(self.later.iter().map(AsRef::as_ref))
+            .collect();
+        newest_version(&self.record, &specs, self.record.ops.values())
+    }
+
     /// The definition of op `name` as this run ran it: that of the version its last try
-    /// ran, else of the run's version, else of a later version the run moved to.
+    /// ran, else of the version the run moved to, else of the run's own version.
     pub fn op_spec(&self, name: &str) -> Option<&OpSpec> {
         let ran = self.op_state(name).and_then(|s| s.version.as_deref());
         let specs = || std::iter::once(&self.spec).chain(&self.later);
         specs()
             .find(|s| Some(s.version.as_str()) == ran)
             .and_then(|s| s.op(name))
+            .or_else(|| self.newest().and_then(|s| s.op(name)))
             .or_else(|| specs().find_map(|s| s.op(name)))
     }
 
-    /// The run's ops in drawing order, each as the version that ran it defines it: the
-    /// version the run started with, then the ops a later version added.
+    /// The run's ops in drawing order (upstream first), each as the version that ran it
+    /// defines it: the order of the version the run moved to, then the ops it removed.
     pub fn ops(&self) -> Vec<&OpSpec> {
-        self.record
+        let order = self.newest().unwrap_or(self.spec.as_ref());
+        let names = order
             .ops
-            .keys()
-            .filter_map(|name| self.op_spec(name))
-            .collect()
+            .iter()
+            .map(|o| &o.name)
+            .filter(|n| self.record.ops.contains_key(*n))
+            .chain(self.record.ops.keys().filter(|n| order.op(n).is_none()));
+        names.filter_map(|name| self.op_spec(name)).collect()
     }
 
     /// Names of the checks that did not pass, with their severity.

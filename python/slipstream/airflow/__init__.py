@@ -83,6 +83,7 @@ def run_task(
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
     `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
     could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf)."""
+    from slipstream.airflow.compile import dag_params
     from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
@@ -101,7 +102,11 @@ def run_task(
             f"op {op_name!r}: the DAG file says prefix {prefix} but version {version} has "
             f"{op['prefix']}; the DAG file and the store disagree, recompile the flow"
         )
-    declared = {k: v for k, v in (params or {}).items() if k in spec["params"]}
+    # Airflow hands every param over, defaults as the DAG file renders them in JSON (bytes
+    # as text, tuples as lists): those are not given, the spec's own default applies.
+    rendered = dag_params(spec)
+    declared = {k: v for k, v in (params or {}).items()
+                if k in spec["params"] and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
     _runs.ensure_header(store, spec, run_id, values, trigger)
     fn = _execute.load_function(op)

@@ -29,6 +29,15 @@ def deployment_warnings(
             "if that path is a volume mounted into every pod, say so with "
             "to_airflow(..., shared_store=True)"
         )
+    executor = os.environ.get("AIRFLOW__CORE__EXECUTOR", "")
+    remote = any(name in executor for name in ("Celery", "Kubernetes", "Edge"))
+    if mode == "python" and remote and store.startswith("file://") and not shared_store:
+        found.append(
+            f"the store {store} is a local folder, but this Airflow's executor ({executor}) "
+            "runs tasks on other machines, each with its own folder. Use an s3:// store, or, "
+            "if that path is shared by every worker, say so with "
+            "to_airflow(..., shared_store=True)"
+        )
     missing = _not_importable_by_tasks(spec, dags_folder)
     for op in spec["ops"]:
         function = op["function"]
@@ -61,10 +70,12 @@ def _not_importable_by_tasks(spec: Mapping[str, Any], dags_folder: Path) -> set[
         "import importlib.util, json, sys\n"
         "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", program, *modules],
-        capture_output=True, text=True, timeout=60, env=env, cwd=os.path.expanduser("~"),
-    )  # fmt: skip
-    if proc.returncode != 0:
-        return set()  # cannot tell: say nothing rather than something wrong
-    return set(json.loads(proc.stdout))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", program, *modules],
+            capture_output=True, text=True, timeout=60, env=env, cwd=os.path.expanduser("~"),
+        )  # fmt: skip
+        found = json.loads(proc.stdout.splitlines()[-1]) if proc.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        found = []  # cannot tell: say nothing rather than something wrong
+    return set(found)

@@ -162,7 +162,7 @@ def write_dag(
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.UTC)",
         "catchup": "False",
-        "params": _py(_params(spec)),
+        "params": _py(dag_params(spec)),
         "default_args": _py(args),
         "tags": _py(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
     }
@@ -202,8 +202,9 @@ def _task_args(op: Mapping[str, Any], mode: Mode) -> str:
     return "".join(f", {p}" for p in parts)
 
 
-def _params(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """DAG params: each flow param with its default (None when required), as JSON values."""
+def dag_params(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """DAG params: each flow param with its default (None when required), as JSON values
+    (a task takes a param equal to its rendering here as not given: its default applies)."""
     params = {}
     for name, entry in spec["params"].items():
         value = _constants.decode(entry["default"]) if "default" in entry else None

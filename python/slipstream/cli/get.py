@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -71,8 +72,8 @@ def get(history: Any, args: argparse.Namespace) -> int:
         if written is not None:  # not representable: the stored payload instead
             path = path.with_suffix("." + manifest["payload"].rpartition(".")[2])
             convert = None
-            if not args.quiet:
-                print(f"{written}; writing the stored payload instead")
+            print(f"slipstream: {written}; writing the stored payload to {path} instead",
+                  file=sys.stderr)  # fmt: skip
     if convert is None:
         progress = not args.quiet and manifest["bytes"] >= PROGRESS_FROM_BYTES
         manifest = history.store.download(key, path, progress=progress)

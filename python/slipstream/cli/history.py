@@ -168,7 +168,7 @@ def _show_run(run: Any, as_json: bool) -> int:
     # Ops that ran another version than the run started with (cleared after a recompile)
     mixed = any(row["version"] != run.version.id for row in rows)
     _table(rows, ["op", "status", "tries", *(["version"] if mixed else []), "error"])
-    if run.status == "failed":
+    if run.status in ("failed", "interrupted"):
         print(f"\n{run.summary()}")
     return 0
 

@@ -150,18 +150,28 @@ class History:
             self._known(flow)
             if run_id in _LATEST:
                 return self._latest(flow, _LATEST[run_id])
-            paths = self.store.list(runs_dir(flow) + "/")
-            found = [f for f in map(classify_flow_file, paths) if f and f[0] == "run"]
-            # a very long id is stored hashed: its record names it
-            ids = [f[2] or "" for f in found]
+            paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
+            ids = [self._run_id(p) for p in paths]
             run_id = _unique(flow, "run", run_id, ids)
             record = files.read(self.store, flow_run_path(flow, run_id), "run")
         spec = load_spec(self.store, flow, record["version"])
         return Run(self.store, merged(self.store, record, spec), spec)
 
+    def _run_id(self, path: str) -> str:
+        """The run id of a `run.json` path (a very long id is stored hashed: its record
+        names it)."""
+        found = classify_flow_file(path)
+        if found is not None and found[2] is not None:
+            return found[2]
+        return str(files.read(self.store, path, "run")["run_id"])
+
     def _latest(self, flow: str, status: str | None) -> Run:
         for run in self.runs(flow):  # newest first
-            if status is None or run.status == status:
+            if (
+                status is None
+                or run.status == status
+                or (status == "failed" and run.status == "interrupted")
+            ):
                 return run
         raise ArtifactNotFound(f"flow {flow!r} has no {status or ''} run in {self.store.url}")
 
@@ -326,9 +336,18 @@ class OpRun:
     @property
     def spec(self) -> dict[str, Any]:
         """The op as its version defines it (the version its last try ran)."""
-        if self.version == self.run.version.id:
+        if self.version != self.run.version.id:
+            return Version(load_spec(self.run.store, self.run.flow, self.version)).ops[self.name]
+        if self.name in self.run.version.ops:
             return self.run.version.ops[self.name]
-        return Version(load_spec(self.run.store, self.run.flow, self.version)).ops[self.name]
+        # An op only a version the run moved to has (a task cleared after a recompile), not
+        # run yet: as the versions other ops ran define it.
+        ran = {str(o.state.get("version")) for o in self.run.ops.values() if o.state.get("version")}
+        for version in sorted(ran - {self.run.version.id}):
+            ops = Version(load_spec(self.run.store, self.run.flow, version)).ops
+            if self.name in ops:
+                return ops[self.name]
+        raise KeyError(f"no version of flow {self.run.flow!r} this run ran has op {self.name!r}")
 
     @property
     def code(self) -> str:

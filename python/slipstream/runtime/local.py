@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from slipstream._native import Store, flow_run_path
@@ -58,7 +59,7 @@ def run_version(
     path = flow_run_path(flow, run_id)
     record = new_record(spec, run_id, values, trigger="local")
     record["started_at"] = started.isoformat()
-    record["runner"] = {"host": socket.gethostname(), "pid": os.getpid()}
+    record["runner"] = _runner()
     write_run(store, record)
     try:
         with _sigterm_interrupts():
@@ -136,6 +137,18 @@ def _run_op(
         record["metrics"][op["name"]] = state["metric"] = result["metric"]
     if result["check"] is not None:
         record["checks"][op["name"]] = state["check"] = result["check"]
+
+
+def _runner() -> dict[str, Any]:
+    """This process, as readers tell whether it is still going (see `Runner` in the Rust
+    core): host and pid, and on Linux the boot, pid namespace and start time."""
+    runner: dict[str, Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        runner["boot_id"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        runner["pid_namespace"] = os.readlink("/proc/self/ns/pid")
+        stat = Path("/proc/self/stat").read_text()
+        runner["started"] = int(stat.rsplit(")", 1)[1].split()[19])
+    return runner
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ import dis
 import hashlib
 import importlib
 import importlib.machinery
+import importlib.util
 import inspect
 import linecache
 import os
@@ -62,13 +63,19 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
     """The callable an op spec's `function` entry describes: imported by module path when
     it is importable (falling back to its captured source where the module is missing),
     else rebuilt from the captured source."""
+    if function["importable"] and function.get("module_source") and _is_main(function["module"]):
+        # The version was published by importing the file that now runs as a script:
+        # importing it again would run the script a second time.
+        return _rebuild(function, op_name)
     if function["importable"]:
         try:
             obj: Any = importlib.import_module(function["module"])
             for part in function["qualname"].split("."):
                 obj = getattr(obj, part)
         except Exception as exc:
-            missing = isinstance(exc, ModuleNotFoundError) and exc.name == function["module"]
+            missing = isinstance(exc, ModuleNotFoundError) and _names_package_of(
+                exc.name, function["module"]
+            )
             if missing and function.get("module_source"):
                 print(
                     f"slipstream: op {op_name!r}: module {function['module']!r} is not "
@@ -94,7 +101,7 @@ def _rebuild(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
     name = f"slipstream_captured_{op_name}_{function['code_hash'][7:19]}"
     module = types.ModuleType(name)
     text = function["module_source"]
-    module.__file__ = _captured_file(function["file"], text)
+    module.__file__ = _captured_file(function["file"], text, function["code_hash"])
     sys.modules[name] = module  # pickling, dataclasses and typing look modules up here
     try:
         exec(compile(text, module.__file__, "exec"), module.__dict__)
@@ -107,16 +114,48 @@ def _rebuild(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
         ) from exc
 
 
-def _captured_file(file: str, text: str) -> str:
+def _captured_file(file: str, text: str, code_hash: str) -> str:
     """The file name captured code is compiled under: the user's own file when the captured
-    module keeps its lines (tracebacks then point at it); where that file is not on this
-    machine, its captured lines are what tracebacks show."""
+    module keeps its lines and the file here still has them (tracebacks then point at it);
+    else `<file> [captured <hash>]`, whose lines are the captured ones, at the same numbers."""
     if not text.split("\n", 1)[0].endswith(ALIGNED) or not os.path.isabs(file):
         return f"<captured from {file}>"
-    if not os.path.exists(file):
-        lines = text.splitlines(keepends=True)
-        linecache.cache[file] = (len(text), None, lines, file)
-    return file
+    if _has_lines(file, text):
+        return file
+    name = f"{file} [captured {code_hash[7:19]}]"
+    linecache.cache[name] = (len(text), None, text.splitlines(keepends=True), name)
+    return name
+
+
+def _has_lines(file: str, text: str) -> bool:
+    """Whether `file` holds every line of the aligned captured `text` at its number."""
+    try:
+        with open(file, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.strip() and (number > len(lines) or lines[number - 1].rstrip() != line.rstrip()):
+            return False
+    return True
+
+
+def _names_package_of(missing: str | None, module: str) -> bool:
+    """Whether the module that could not be found is `module` or a package above it."""
+    return missing is not None and (module == missing or module.startswith(missing + "."))
+
+
+def _is_main(module: str) -> bool:
+    """Whether `module` is the file running as `__main__`."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not main:
+        return False
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(found, "origin", None)
+    return origin is not None and os.path.realpath(origin) == os.path.realpath(main)
 
 
 def _importable(module: str, qualname: str) -> bool:

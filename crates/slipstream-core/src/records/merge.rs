@@ -25,6 +25,25 @@ pub fn versions_ran<'a>(
         .collect()
 }
 
+/// The version whose structure a run has now, when it is not the one the run started
+/// with: the most recently published of those its op states say ran (`specs` holds the
+/// versions known; see [`merge_run`]).
+pub fn newest_version<'a, 's>(
+    run: &RunRecord,
+    specs: &[&'a FlowSpec],
+    states: impl IntoIterator<Item = &'s OpState>,
+) -> Option<&'a FlowSpec> {
+    let ran = versions_ran(run, states);
+    specs
+        .iter()
+        .copied()
+        .filter(|s| s.version == run.version || ran.contains(&s.version))
+        .max_by(|a, b| {
+            (a.published_at.as_deref(), &a.version).cmp(&(b.published_at.as_deref(), &b.version))
+        })
+        .filter(|s| s.version != run.version)
+}
+
 /// The run as readers show it. A run that is no longer `running` is final and returned as
 /// recorded; `op_files` are `(op name, state)` of the files found under `ops/`; `specs` are
 /// the spec of the run's version and of each version its op files say ran
@@ -44,14 +63,7 @@ pub fn merge_run(
         return run;
     }
     let op_files: Vec<(String, OpState)> = op_files.into_iter().collect();
-    let ran = versions_ran(&run, op_files.iter().map(|(_, s)| s));
-    let newest = specs
-        .iter()
-        .filter(|s| s.version == run.version || ran.contains(&s.version))
-        .max_by(|a, b| {
-            (a.published_at.as_deref(), &a.version).cmp(&(b.published_at.as_deref(), &b.version))
-        })
-        .filter(|s| s.version != run.version);
+    let newest = newest_version(&run, specs, op_files.iter().map(|(_, s)| s));
     if let Some(newest) = newest {
         for op in &newest.ops {
             run.ops
@@ -94,20 +106,26 @@ pub fn merge_run(
             .or_else(|| specs.iter().find_map(|s| s.op(name)))
     };
     let names: Vec<String> = run.ops.keys().cloned().collect();
-    for name in names {
-        let Some(op) = op_spec(&name) else { continue };
-        let blocked: Vec<String> = op
-            .upstream
-            .iter()
-            .filter(|u| run.ops.get(*u).is_some_and(|s| s.status.blocks_consumers()))
-            .cloned()
-            .collect();
-        if let Some(state) = run.ops.get_mut(&name)
-            && state.status == OpStatus::Pending
-            && !blocked.is_empty()
-        {
-            state.status = OpStatus::UpstreamFailed;
-            state.blocked_by = blocked;
+    // Until nothing changes: ops a newer version added come last, not in dependency order.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for name in &names {
+            let Some(op) = op_spec(name) else { continue };
+            let blocked: Vec<String> = op
+                .upstream
+                .iter()
+                .filter(|u| run.ops.get(*u).is_some_and(|s| s.status.blocks_consumers()))
+                .cloned()
+                .collect();
+            if let Some(state) = run.ops.get_mut(name)
+                && state.status == OpStatus::Pending
+                && !blocked.is_empty()
+            {
+                state.status = OpStatus::UpstreamFailed;
+                state.blocked_by = blocked;
+                changed = true;
+            }
         }
     }
     let all_final = run.ops.values().all(|s| s.status.is_final());

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
 pub use cache::CacheEntry;
-pub use merge::{merge_run, op_status_from_airflow, versions_ran};
+pub use merge::{merge_run, newest_version, op_status_from_airflow, versions_ran};
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,

@@ -44,24 +44,62 @@ pub struct RunRecord {
     pub runner: Option<Runner>,
 }
 
-/// The host and process id of a local run.
+/// The process of a local run: its host and id, and (on Linux) what tells it from another
+/// process of the same id: the boot, the pid namespace (a container), its start time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Runner {
     pub host: String,
     pub pid: u32,
+    /// `/proc/sys/kernel/random/boot_id` when the run started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    /// `/proc/self/ns/pid` of the process, e.g. `pid:[4026531836]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_namespace: Option<String>,
+    /// Its start time, in clock ticks after boot (`/proc/<pid>/stat`, field 22).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<u64>,
 }
 
 impl Runner {
-    /// Whether the process is known to be gone: it ran on this host and no process has its
-    /// id any more. Elsewhere (another host, or a system without `/proc`) it cannot be told,
-    /// and the run is taken to be going.
+    /// Whether the process is known to be gone: it ran on this host, in this boot and pid
+    /// namespace, and no process with its id and start time is left (or the host has
+    /// restarted since). Where that cannot be told (another host or container, a system
+    /// without `/proc`), the run is taken to be going.
     pub fn is_gone(&self) -> bool {
-        let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+        let read = |path: &str| std::fs::read_to_string(path).ok();
+        let host = read("/proc/sys/kernel/hostname");
+        if host.as_deref().map(str::trim) != Some(self.host.as_str()) {
             return false;
-        };
-        host.trim() == self.host && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+        }
+        let boot = read("/proc/sys/kernel/random/boot_id");
+        if let (Some(then), Some(now)) = (&self.boot_id, boot.as_deref().map(str::trim))
+            && then != now
+        {
+            return true; // the host restarted since
+        }
+        if let Some(then) = &self.pid_namespace {
+            let now = std::fs::read_link("/proc/self/ns/pid").ok();
+            if now.as_deref().and_then(|p| p.to_str()) != Some(then.as_str()) {
+                return false; // another container's processes are not visible here
+            }
+        }
+        match read(&format!("/proc/{}/stat", self.pid)) {
+            None => true,
+            Some(stat) => self.started.is_some_and(|t| start_time(&stat) != Some(t)),
+        }
     }
+}
+
+/// Field 22 of `/proc/<pid>/stat` (the fields after the command name start at field 3).
+fn start_time(stat: &str) -> Option<u64> {
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
 }
 
 impl Record for RunRecord {

@@ -190,6 +190,7 @@ fn format_3_local_runs_name_their_process() {
     assert_eq!(run.status, RunStatus::Success);
     let runner = run.runner.as_ref().expect("a local run names its process");
     assert_eq!((runner.host.as_str(), runner.pid), ("build-7", 4242));
+    assert_eq!(runner.started, Some(1_934_411));
     let killed: RunRecord = reads("format-3/run-killed.json");
     assert_eq!(killed.status, RunStatus::Running);
     assert_eq!(

@@ -271,6 +271,9 @@ fn a_local_run_whose_process_is_gone_is_interrupted() {
         run.runner = Some(Runner {
             host: host.to_owned(),
             pid,
+            boot_id: None,
+            pid_namespace: None,
+            started: None,
         });
         run
     };
@@ -291,4 +294,43 @@ fn a_local_run_whose_process_is_gone_is_interrupted() {
         RunStatus::Running,
         "cannot be told from here"
     );
+    // this process's id, but another start time: the id was reused, the run's process is gone
+    let mut reused = with_runner(here, std::process::id());
+    reused.runner.as_mut().unwrap().started = Some(1);
+    assert_eq!(
+        merge_run(reused, &[&spec()], [], None).status,
+        RunStatus::Interrupted
+    );
+    // another pid namespace (a container beside this one): its processes are not seen here
+    let mut other_container = with_runner(here, no_such_pid);
+    other_container.runner.as_mut().unwrap().pid_namespace = Some("pid:[1]".into());
+    assert_eq!(
+        merge_run(other_container, &[&spec()], [], None).status,
+        RunStatus::Running
+    );
+}
+
+#[test]
+fn a_failure_reaches_past_ops_a_newer_version_inserted() {
+    // v2 puts a new op `x` between `a` and `b`: `a -> x -> b -> c`.
+    let mut v2 = serde_json::to_value(spec()).unwrap();
+    v2["version"] = json!("v2");
+    v2["published_at"] = json!("2026-11-24T02:00:00+00:00");
+    let ops = v2["ops"].as_array_mut().unwrap();
+    let mut x = ops[1].clone();
+    x["name"] = json!("x");
+    x["upstream"] = json!(["a"]);
+    ops[1]["upstream"] = json!(["x"]);
+    ops.insert(1, x);
+    let v2 = FlowSpec::parse(v2.to_string().as_bytes()).unwrap();
+    let merged = merge_run(
+        header(),
+        &[&spec(), &v2],
+        [("a".to_owned(), ran("failed", "v2"))],
+        None,
+    );
+    for op in ["x", "b", "c"] {
+        assert_eq!(merged.ops[op].status, OpStatus::UpstreamFailed, "{op}");
+    }
+    assert_eq!(merged.status, RunStatus::Failed);
 }
