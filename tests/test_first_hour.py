@@ -131,6 +131,7 @@ def test_a_failed_run_says_so_at_the_users_line(url: str, script: Path) -> None:
     assert f"at {script}:{BROKEN_LINE}: raise ValueError" in proc.stderr
     strict = python(str(script), url, "--raise")  # ends with run.raise_for_status()
     assert strict.returncode == 1 and "slipstream.errors.RunFailed" in strict.stderr
+    assert strict.stderr.count("op 'broken' failed") == 1 and "(the summary above)" in strict.stderr
     run = ss.open(url).run("script", "latest")
     with pytest.raises(
         RunFailed, match=f"op 'broken' failed: ValueError: cannot use 6\n.*{BROKEN_LINE}"

@@ -86,7 +86,9 @@ def run(history: Any, args: argparse.Namespace) -> int:
     try:
         result = fn(**inputs)
     except Exception as exc:  # noqa: BLE001 — the op's own failure: shown, or debugged
-        traceback.print_exception(exc)
+        # from the op's own frame on: this command's frame is not the user's
+        own = exc.__traceback__.tb_next if exc.__traceback__ else None
+        traceback.print_exception(exc.with_traceback(own or exc.__traceback__))
         if args.pdb:
             pdb.post_mortem(exc.__traceback__)
         return ExitCode.OP_FAILED

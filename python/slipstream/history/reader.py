@@ -241,6 +241,8 @@ class Run:
         self.metrics: dict[str, float | int] = dict(record["metrics"])
         self.checks: dict[str, dict[str, Any]] = dict(record["checks"])
         self.ops = {name: OpRun(self, name, state) for name, state in record["ops"].items()}
+        #: Whether `summary()` was printed already (by `flow.run`).
+        self.summary_shown = False
 
     def key(self, target: Handle | str, output: str | None = None) -> ArtifactKey:
         """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
@@ -289,6 +291,9 @@ class Run:
         that a script ending in `flow.run(...).raise_for_status()` exits non-zero on failure;
         returns the run otherwise."""
         if self.status != "success":
+            if self.summary_shown:  # printed by flow.run already: not twice
+                raise RunFailed(f"run {self.run_id} of flow {self.flow!r}: {self.status} "
+                                "(the summary above)")  # fmt: skip
             raise RunFailed(self.summary())
         return self
 

@@ -84,7 +84,8 @@ def run_version(
     _finish(store, path, record, "success" if statuses <= {"success"} else "failed")
     run = Run(store, record, spec)
     if run.status != "success":
-        print(f"{run.summary()}\n(run.raise_for_status() raises this)", file=sys.stderr)
+        print(run.summary(), file=sys.stderr)
+        run.summary_shown = True
     return run
 
 
