@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 import slipstream as ss
+from slipstream._native import UiServer
 from slipstream.airflow import run_task
 from slipstream.errors import ArtifactNotFound, FlowDefinitionError, ParamError, RunFailed
 
 from tests import first_hour_flows as flows
+from tests.support.records import date_run
+from tests.test_ui import get
 
 SCRIPT = """
 import sys
@@ -336,3 +339,21 @@ def test_a_killed_local_run_is_shown_as_such(url: str, tmp_path: Path, signal: s
         assert run.status == "failed" and run.ops["wait"].status == "failed"
         error = run.ops["wait"].error
         assert error is not None and error["type"] == "slipstream.errors.Terminated"
+
+
+def test_the_ui_takes_run_names_too(url: str) -> None:
+    flows.calling().run(url, run_id="r-1")
+    flows.calling().run(url, run_id="r-2")
+    date_run(url, "calling", "r-1", "2026-11-24T08:00:00+00:00")
+    date_run(url, "calling", "r-2", "2026-11-24T09:00:00+00:00")
+    server = UiServer(ss.Store(url), "127.0.0.1", 0)
+    try:
+        runs = f"{server.url}/flows/calling/runs"
+        status, page, _ = get(f"{runs}/latest")
+        assert status == 200 and "<h1>Run r-2 " in page
+        status, page, _ = get(f"{runs}/latest-success/ops/quadruple")
+        assert status == 200 and "r-2" in page
+        assert get(f"{runs}/r-")[0] == 400  # the start of two runs
+        assert get(f"{runs}/latest-failed")[0] == 404
+    finally:
+        server.stop()

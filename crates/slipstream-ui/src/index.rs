@@ -289,16 +289,48 @@ impl Index {
         Ok(headers)
     }
 
+    /// A run by its id, or (as the CLI and SDK take them) `latest`, `latest-failed`,
+    /// `latest-success` or a unique start of an id.
     pub async fn run(&self, flow: &str, run_id: &str) -> Result<Run> {
         let id = RunId::new(run_id).map_err(bad_request)?;
         let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);
-        let header = self.header(dir, None).await.map_err(|e| match e {
-            UiError::Store(StoreError::NotFound { .. }) => {
-                UiError::NotFound(format!("flow {flow:?} has no run {run_id:?}"))
+        match self.header(dir, None).await {
+            Ok(header) => self.complete(flow, header).await,
+            Err(UiError::Store(StoreError::NotFound { .. })) => self.named_run(flow, run_id).await,
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The run `name` stands for when it is not a run id.
+    async fn named_run(&self, flow: &str, name: &str) -> Result<Run> {
+        let not_found = || UiError::NotFound(format!("flow {flow:?} has no run {name:?}"));
+        let wanted = match name {
+            "latest" => Some(None),
+            "latest-failed" => Some(Some([RunStatus::Failed, RunStatus::Interrupted])),
+            "latest-success" => Some(Some([RunStatus::Success, RunStatus::Success])),
+            _ => None,
+        };
+        let headers = self.headers(flow).await?; // newest first
+        if let Some(statuses) = wanted {
+            for header in headers {
+                let run = self.complete(flow, header).await?;
+                if statuses.is_none_or(|s| s.contains(&run.record.status)) {
+                    return Ok(run);
+                }
             }
-            other => other,
-        })?;
-        self.complete(flow, header).await
+            return Err(not_found());
+        }
+        let mut matches: Vec<Header> = headers
+            .into_iter()
+            .filter(|h| h.record.run_id.starts_with(name))
+            .collect();
+        match matches.len() {
+            0 => Err(not_found()),
+            1 => self.complete(flow, matches.remove(0)).await,
+            n => Err(UiError::BadRequest(format!(
+                "{name:?} is the start of {n} runs of flow {flow:?}: give more of it"
+            ))),
+        }
     }
 
     /// The `run.json` in `dir`; `files` (relative to `dir`) when the caller has listed them.
