@@ -160,3 +160,16 @@ def halve(total: int) -> float:
 def grown() -> ss.Flow:
     """`fixable` fixed, with an op `halve` added after `use`."""
     return ss.Flow("fixable", outputs=[halve(use_fixed.named("use")(make()))])
+
+
+@ss.op
+def echo(value: float, ceiling: float) -> float:
+    return min(value, ceiling)
+
+
+def hostile() -> ss.Flow:
+    """A flow whose description and params a DAG file must quote with care."""
+    description = 'Reads r"C:\\Users\\data" and \\N{BULLET}, """quoted""" and ends in \\'
+    return ss.Flow("hostile", outputs=[echo(ss.param("value", default=float("nan")),
+                                            ss.param("ceiling", default=float("inf")))],
+                   description=description)  # fmt: skip

@@ -5,11 +5,15 @@ and names its Python in SLIPSTREAM_AIRFLOW2_PYTHON."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from slipstream.errors import FlowDefinitionError
 
 from tests import airflow_flows
 from tests.support.airflow import ROOT
@@ -53,3 +57,37 @@ def test_dag_file_parses_on_airflow_2(tmp_path: Path) -> None:
     assert parsed["params"] == {"scale": 2.0}
     assert f"version:{flow.version}" in parsed["tags"]
     assert parsed["callable"] == "slipstream.airflow"
+
+
+HOSTILE_PROBE = """
+import json, runpy, sys
+dag = runpy.run_path(sys.argv[1])["dag"]
+print(json.dumps({"description": dag.description, "params": {k: dag.params[k] for k in dag.params},
+                  "retry_delay": dag.default_args["retry_delay"].total_seconds()}))
+"""
+
+
+@pytest.mark.parametrize("airflow", ["3", "2"])
+def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: str) -> None:
+    python = sys.executable if airflow == "3" else os.environ.get("SLIPSTREAM_AIRFLOW2_PYTHON")
+    if not python:
+        pytest.skip("SLIPSTREAM_AIRFLOW2_PYTHON is not set (make test provides Airflow 2)")
+    flow = airflow_flows.hostile()
+    store = (tmp_path / "store").as_uri()
+    with pytest.raises(FlowDefinitionError, match=r"default_args\['on_failure_callback'\] is a"):
+        flow.to_airflow(tmp_path / "dags", store=store,
+                        default_args={"on_failure_callback": print})  # fmt: skip
+    path = flow.to_airflow(tmp_path / "dags", store=store,
+                           default_args={"retry_delay": timedelta(minutes=2)})  # fmt: skip
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp_path / f"airflow{airflow}"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(ROOT)]),
+    )
+    proc = subprocess.run([python, "-c", HOSTILE_PROBE, str(path)], env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    parsed = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert parsed["description"] == flow.spec()["description"]
+    assert math.isnan(parsed["params"]["value"]) and parsed["params"]["ceiling"] == math.inf
+    assert parsed["retry_delay"] == 120

@@ -3,9 +3,12 @@ ever read as data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -179,3 +182,48 @@ def test_unwritable_local_store(tmp_path: Path) -> None:
             store.put(ss.ArtifactKey("p", "r"), 1)
     finally:
         root.chmod(0o700)
+
+
+def test_files_are_written_as_open_would_under_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        store = ss.Store(str(tmp_path / "store"))
+        store.put(ss.ArtifactKey("p", "r"), {"a": 1})
+        store.put_object("flows/x/run.json", b"{}")
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.rglob("*") if p.is_file()}
+    assert modes and set(modes.values()) == {0o644}, modes  # readable by a team, as umask says
+
+
+def test_a_server_that_never_answers_fails_the_call(tmp_path: Path) -> None:
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept_and_hold() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(silent.accept()[0])  # accepted, never answered
+
+    threading.Thread(target=accept_and_hold, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="k",
+               AWS_SECRET_ACCESS_KEY="s", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+               SLIPSTREAM_S3_TIMEOUT="1", SLIPSTREAM_S3_MAX_ATTEMPTS="2")  # fmt: skip
+    try:
+        for code in (
+            "import slipstream as ss; ss.Store('s3://b/x').get_object('flows/f/spec.json')",
+            "import slipstream as ss; ss.Store('s3://b/x').get(ss.ArtifactKey('p', 'r'))",
+        ):
+            proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                  text=True, timeout=120)  # fmt: skip
+            assert proc.returncode != 0
+            assert "StorageError" in proc.stderr, proc.stderr
+            assert f"{endpoint} did not answer within 1 s" in proc.stderr, proc.stderr
+        cli = subprocess.run([sys.executable, "-m", "slipstream.cli", "flows", "--store", "s3://b"],
+                             env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert cli.returncode == 4 and "did not answer" in cli.stderr
+    finally:
+        silent.close()
+        for conn in held:
+            conn.close()

@@ -200,6 +200,11 @@ def test_bad_definitions_are_refused_at_decoration() -> None:
         ss.op(lambda: 1)
     with pytest.raises(FlowDefinitionError, match="is a lambda"):
         ss.op(lambda x: x * x, name="square")  # refused where it is defined, not at run time
+    for bad in ("one\n", "", "x" * 101):  # whole names only: no trailing newline slips by
+        with pytest.raises(FlowDefinitionError, match="is not valid"):
+            ss.op(name=bad)(one)
+    with pytest.raises(FlowDefinitionError, match="is not valid"):
+        ss.param("day\n")
     with pytest.raises(FlowDefinitionError, match="name 'bad name' is not valid"):
         ss.op(name="bad name")(one)
     with pytest.raises(FlowDefinitionError, match="severity must be"):
@@ -260,3 +265,22 @@ def test_flows_sharing_artifacts_keep_their_own_publishes(tmp_path: Any) -> None
     assert [n.name for n in export.nodes] == ["frame", "save_exported"]
     assert [n.name for n in again.nodes] == ["frame"]  # not a second writer of the table
     assert [n.name for n in train.nodes] == ["load", "train"]
+
+
+def test_a_pickling_producer_needs_a_consumer_that_reads_pickles() -> None:
+    @ss.op(allow_pickle=True)
+    def make() -> object:
+        return object()
+
+    @ss.op
+    def use(value: object) -> int:
+        return 1
+
+    @ss.metric(allow_pickle=True)
+    def count(value: object) -> int:
+        return 1
+
+    with pytest.raises(FlowDefinitionError, match=r"make.out.*allow_pickle=True to use too"):
+        use(make())
+    count(make())  # a consumer that reads pickles is fine
+    ss.op(allow_pickle=True)(use.fn)(make())

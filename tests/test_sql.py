@@ -217,6 +217,13 @@ def test_definition_errors() -> None:
         ss.save(ss.sql("sqlite:///w.db", "SELECT 1"), "sqlite:///w.db", table="t", mode="merge")  # type: ignore[arg-type]
     with pytest.raises(FlowDefinitionError, match="names no database file"):
         ss.sql("sqlite:///", "SELECT 1")
+    for hidden in (
+        "postgresql://me@db/x?password=hunter2",
+        "postgresql://me@db/x?sslmode=require&PWD=hunter2",
+    ):
+        with pytest.raises(FlowDefinitionError, match="contains a password") as caught:
+            ss.sql(hidden, "SELECT 1")
+        assert "hunter2" not in str(caught.value) and "***" in str(caught.value)
 
 
 def failure(url: str, make: Callable[[], ss.Artifact]) -> dict[str, Any]:
@@ -291,4 +298,8 @@ def test_env_and_airflow_connections_keep_secrets_out(
 
 def test_redact_hides_passwords() -> None:
     assert _warehouse.redact("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
+    assert (
+        _warehouse.redact("postgresql://u@h/db?sslmode=require&password=pw")
+        == "postgresql://u@h/db?sslmode=require&password=***"
+    )
     assert os.path.basename(_warehouse.redact("sqlite:///x.db")) == "x.db"

@@ -219,8 +219,25 @@ def test_a_token_is_required_when_set(store_url: str) -> None:
         assert "HttpOnly" in headers["Set-Cookie"]
         assert get(f"{server.url}/flows/ui", {"Cookie": cookie})[0] == 200
         assert get(f"{server.url}/?token=wrong")[0] == 401
+        # never a redirect to another site: `//host` is a scheme-relative URL
+        status, _, headers = get(f"{server.url}//evil.example/x?token=s3cret")
+        assert status == 303 and headers["Location"] == "/evil.example/x"
     finally:
         server.stop()
+
+
+def test_pages_are_locked_down_against_other_sites(ui: str) -> None:
+    status, _, headers = get(ui)
+    assert status == 200
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+    # Without a token the UI answers only requests made to loopback (no DNS rebinding).
+    port = ui.rsplit(":", 1)[1].rstrip("/")
+    for host in ("localhost", f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert get(ui, {"Host": host})[0] == 200, host
+    status, body, _ = get(ui, {"Host": f"rebound.example:{port}"})
+    assert status == 421 and "only requests to localhost" in body
 
 
 def test_beyond_loopback_the_ui_refuses_to_start_without_a_token(store_url: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import random
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -81,21 +83,41 @@ def slow_server(delay: float) -> Iterator[str]:
 
 class FaultProxy:
     """Forwards to an upstream S3 server, but answers the first `failures` requests with an
-    error (503 SlowDown or 500) to exercise the client's retries, and holds GETs of paths
-    containing `slow_paths` for `delay` seconds: a transfer that hangs."""
+    error (503 SlowDown or 500) to exercise the client's retries, cuts off the body of the
+    first `truncations` GET answers half-way, and holds GETs of paths containing
+    `slow_paths` for `delay` seconds: a transfer that hangs. With `rate`, each request
+    meets a fault at that rate instead, drawn from `seed`: 503, 500, a connection reset
+    before any answer, a body cut off half-way, or 50 ms of latency."""
 
     def __init__(
         self, upstream: str, failures: int, status: int = 503, slow_paths: str | None = None,
-        delay: float = 0.0,
+        delay: float = 0.0, truncations: int = 0, rate: float = 0.0, seed: int = 0,
     ) -> None:  # fmt: skip
         self.upstream = upstream.removeprefix("http://")
         self.failures_left = failures
+        self.truncations_left = truncations
         self.status = status
         self.slow_paths = slow_paths
         self.delay = delay
+        self.rate = rate
+        self.random = random.Random(seed)
         self.failed = 0
+        self.truncated = 0
+        self.reset = 0
         self.forwarded = 0
         self._lock = threading.Lock()
+
+    def _fault(self, method: str) -> str | None:
+        """The fault this request meets, if any (under the lock)."""
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            return "status"
+        if method == "GET" and self.truncations_left > 0:
+            self.truncations_left -= 1
+            return "truncate"
+        if self.rate and self.random.random() < self.rate:
+            return self.random.choice(["503", "500", "reset", "truncate", "latency"])
+        return None
 
     def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         proxy = self
@@ -107,19 +129,28 @@ class FaultProxy:
                 if proxy.slow_paths and self.command == "GET" and proxy.slow_paths in self.path:
                     time.sleep(proxy.delay)
                 with proxy._lock:
-                    fail = proxy.failures_left > 0
-                    if fail:
-                        proxy.failures_left -= 1
-                        proxy.failed += 1
-                    else:
-                        proxy.forwarded += 1
-                if fail:
-                    code = "SlowDown" if proxy.status == 503 else "InternalError"
+                    fault = proxy._fault(self.command)
+                    if fault == "truncate" and self.command != "GET":
+                        fault = None
+                    proxy.forwarded += fault is None or fault in ("truncate", "latency")
+                if fault == "reset":
+                    proxy.reset += 1
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))  # fmt: skip
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault == "latency":
+                    time.sleep(0.05)
+                if fault in ("status", "503", "500"):
+                    status = proxy.status if fault == "status" else int(fault)
+                    proxy.failed += 1
+                    code = "SlowDown" if status == 503 else "InternalError"
                     payload = (
                         f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                         f"<Message>injected</Message></Error>"
                     ).encode()
-                    self.send_response(proxy.status)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -134,9 +165,17 @@ class FaultProxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("connection", "transfer-encoding", "content-length"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # a HEAD answer has no body but tells the size of the object
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if fault == "truncate" and len(data) > 1:
+                    proxy.truncated += 1
+                    self.wfile.write(data[: len(data) // 2])  # then the connection drops
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif self.command != "HEAD":
                     self.wfile.write(data)
                 conn.close()
 
@@ -147,10 +186,10 @@ class FaultProxy:
 
 @contextmanager
 def fault_proxy(
-    upstream: str, failures: int, status: int = 503, slow_paths: str | None = None,
-    delay: float = 0.0,
+    upstream: str, failures: int = 0, status: int = 503, slow_paths: str | None = None,
+    delay: float = 0.0, truncations: int = 0, rate: float = 0.0, seed: int = 0,
 ) -> Iterator[tuple[str, FaultProxy]]:  # fmt: skip
-    proxy = FaultProxy(upstream, failures, status, slow_paths, delay)
+    proxy = FaultProxy(upstream, failures, status, slow_paths, delay, truncations, rate, seed)
     with _serve(proxy.handler()) as url:
         yield url, proxy
 

@@ -86,10 +86,18 @@ impl PyStore {
         key: &PyArtifactKey,
         value: &Bound<'py, PyAny>,
         allow_pickle: bool,
-        try_number: u32,
+        try_number: i64,
         extra: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let key = &key.0;
+        let try_number = u32::try_from(try_number)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "try_number must be 1 or more (the first try is 1), not {try_number}"
+                ))
+            })?;
         let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
         if let Some(extra) = extra {
             let text: String = py

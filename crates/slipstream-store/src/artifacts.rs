@@ -2,11 +2,15 @@
 //!
 //! 1. the payload is written under a name derived from its checksum;
 //! 2. the manifest is written last, atomically replacing any previous one;
-//! 3. the previous payload, if it had another name, is deleted.
+//! 3. every other payload of the output is deleted: the previous artifact's, and those of
+//!    puts killed between (1) and (2); so are the store's leftovers of interrupted writes
+//!    (temporary files, open multipart uploads) from before this put began.
 //!
 //! A reader starts from the manifest, so it sees the old artifact or the new one whole, and
-//! a crash between (1) and (2) leaves only an unreferenced payload. Reads verify size and
-//! checksum before any byte is decoded.
+//! a crash between (1) and (2) leaves only an unreferenced payload, removed by the next
+//! successful put of that output. Reads verify size and checksum before any byte is
+//! decoded. Two puts of one output at once (a zombie try beside its retry) are not
+//! supported: the one whose manifest lands last may find its payload swept.
 
 use std::time::{Instant, SystemTime};
 
@@ -26,15 +30,12 @@ pub async fn write(
     mut manifest: Manifest,
 ) -> Result<Manifest> {
     let started = Instant::now();
+    let began = SystemTime::now();
     let checksum = Checksum::of(&payload);
     manifest.payload = format!("payload-{}.{extension}", checksum.hex());
     manifest.bytes = payload.len() as u64;
     manifest.checksum = checksum.to_string();
 
-    let previous = match read_manifest(store, key).await {
-        Ok(previous) => Some(previous.payload),
-        Err(_) => None, // absent or unreadable: nothing to clean up
-    };
     store
         .put(&key.payload_path(&manifest.payload), payload)
         .await?;
@@ -43,25 +44,66 @@ pub async fn write(
     store
         .put(&key.manifest_path(), Bytes::from(manifest.to_json()))
         .await?;
-    if let Some(old) = previous.filter(|old| *old != manifest.payload)
-        && is_payload_name(&old)
-    {
-        // Best effort: a leftover payload is unreferenced, never read as data.
-        let _ = store.delete(&key.payload_path(&old)).await;
-    }
+    // Best effort: what earlier attempts of this output left is unreferenced, never read
+    // as data, but it costs storage forever unless removed here.
+    let _ = sweep(store, key, &manifest.payload, began).await;
     Ok(manifest)
 }
 
-/// Reads and parses the manifest of `key`.
+/// Removes the payloads of `key` other than `keep` (the previous artifact's, and those of
+/// puts killed between their payload and their manifest), and the store's leftovers of
+/// interrupted writes from before `began`.
+async fn sweep(
+    store: &dyn ObjectStore,
+    key: &ArtifactKey,
+    keep: &str,
+    began: SystemTime,
+) -> Result<()> {
+    let dir = format!("{}/", key.output_dir());
+    for path in store.list(&dir).await? {
+        let name = &path[dir.len()..];
+        if is_payload_name(name) && name != keep {
+            store.delete(&path).await?;
+        }
+    }
+    store.sweep(&dir, began).await
+}
+
+/// Reads and parses the manifest of `key`, and checks that it is this key's: a manifest
+/// copied from another output, run or op is refused, never served as this one's data.
 pub async fn read_manifest(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<Manifest> {
     let bytes = store.get(&key.manifest_path()).await?;
-    Manifest::from_json(&bytes).map_err(|e| StoreError::Corrupt {
+    let manifest = Manifest::from_json(&bytes).map_err(|e| StoreError::Corrupt {
         key: key.to_string(),
         reason: format!(
             "its manifest at {} cannot be parsed ({e})",
             key.manifest_path()
         ),
-    })
+    })?;
+    let claimed = (
+        manifest.op_prefix.as_str(),
+        manifest.run_id.as_str(),
+        manifest.output.as_str(),
+    );
+    let actual = (
+        key.op_prefix.as_str(),
+        key.run_id.as_str(),
+        key.output.as_str(),
+    );
+    if claimed != actual {
+        return Err(StoreError::Corrupt {
+            key: key.to_string(),
+            reason: format!(
+                "its manifest at {} describes output {:?} of op {} in run {:?}, not this one: \
+                 it was copied or moved here",
+                key.manifest_path(),
+                claimed.2,
+                claimed.0,
+                claimed.1
+            ),
+        });
+    }
+    Ok(manifest)
 }
 
 /// Reads the manifest and the payload of `key`, verifying the payload's size and checksum.

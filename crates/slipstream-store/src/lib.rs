@@ -44,6 +44,13 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     async fn delete(&self, path: &str) -> Result<()>;
     /// Paths of every object under `prefix` (recursively), sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    /// Removes what interrupted writes left under the folder `dir` before `before`, beyond
+    /// its objects: a local store's temporary files, S3's open multipart uploads. Best
+    /// effort; the default has nothing to remove.
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
+        let _ = (dir, before);
+        Ok(())
+    }
     /// The URL this store was opened with.
     fn url(&self) -> &str;
 }

@@ -1,6 +1,7 @@
 //! The embedded default store: a folder on the local filesystem.
 
 use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -56,7 +57,12 @@ impl LocalStore {
     fn write_atomic(target: &Path, data: &[u8]) -> std::io::Result<()> {
         let dir = target.parent().expect("object paths have a parent folder");
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            // What a plain `open` would create (the umask still applies), not tempfile's
+            // 0600: a store a team shares is read by other users than the one who wrote it.
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(dir)?;
         tmp.write_all(data)?;
         // Durable before visible: a crash after the rename must not leave an empty file.
         tmp.as_file().sync_data()?;
@@ -165,6 +171,30 @@ impl ObjectStore for LocalStore {
         })
         .await;
         found.map_err(|e| self.io("list", &prefix, e))
+    }
+
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
+        let folder = self.full(dir.trim_end_matches('/'))?;
+        blocking(move || {
+            let entries = match std::fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            for entry in entries.flatten() {
+                let stale = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|at| at < before);
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") && stale {
+                    // a write killed before its rename; one still going is newer than this put
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| self.io("sweep", dir, e))
     }
 
     fn url(&self) -> &str {

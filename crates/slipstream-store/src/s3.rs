@@ -30,6 +30,9 @@ pub struct S3Tuning {
     pub concurrency: usize,
     /// Attempts per request, counting the first (throttling and 5xx are retried).
     pub max_attempts: u32,
+    /// How long a request waits for the server's answer to start, per attempt: a server
+    /// that accepts and never answers fails the call instead of hanging it.
+    pub timeout: Duration,
 }
 
 impl Default for S3Tuning {
@@ -38,13 +41,14 @@ impl Default for S3Tuning {
             part_size: 16 * 1024 * 1024,
             concurrency: 8,
             max_attempts: 6,
+            timeout: Duration::from_secs(30),
         }
     }
 }
 
 impl S3Tuning {
-    /// Defaults, overridden by `SLIPSTREAM_S3_PART_SIZE_MB`, `SLIPSTREAM_S3_CONCURRENCY` and
-    /// `SLIPSTREAM_S3_MAX_ATTEMPTS` when set.
+    /// Defaults, overridden by `SLIPSTREAM_S3_PART_SIZE_MB`, `SLIPSTREAM_S3_CONCURRENCY`,
+    /// `SLIPSTREAM_S3_MAX_ATTEMPTS` and `SLIPSTREAM_S3_TIMEOUT` (seconds) when set.
     pub fn from_env() -> Result<Self> {
         let mut tuning = Self::default();
         let read = |name: &str| -> Result<Option<usize>> {
@@ -69,6 +73,9 @@ impl S3Tuning {
         if let Some(n) = read("SLIPSTREAM_S3_MAX_ATTEMPTS")? {
             tuning.max_attempts = n.max(1) as u32;
         }
+        if let Some(seconds) = read("SLIPSTREAM_S3_TIMEOUT")? {
+            tuning.timeout = Duration::from_secs(seconds.max(1) as u64);
+        }
         Ok(tuning)
     }
 }
@@ -80,6 +87,8 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     url: String,
+    /// Where requests go, for messages: `AWS_ENDPOINT_URL`, or AWS S3 in its region.
+    endpoint: String,
     tuning: S3Tuning,
 }
 
@@ -112,7 +121,8 @@ impl S3Store {
             .with_initial_backoff(Duration::from_millis(100))
             .with_max_backoff(Duration::from_secs(10));
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(10).min(tuning.timeout))
+            .read_timeout(tuning.timeout)
             .build();
         let shared = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
@@ -131,13 +141,26 @@ impl S3Store {
         if shared.region().is_none() {
             config = config.region(Region::from_static("us-east-1"));
         }
+        let endpoint = match shared.endpoint_url() {
+            Some(endpoint) => endpoint.to_owned(),
+            None => format!(
+                "AWS S3 ({})",
+                shared.region().map_or("us-east-1", |r| r.as_ref())
+            ),
+        };
         Ok(Self {
             client: Client::from_conf(config.build()),
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
             url: url.trim_end_matches('/').to_owned(),
+            endpoint,
             tuning,
         })
+    }
+
+    /// Where requests go, for messages.
+    fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// The SDK client, for callers that need an operation this trait does not cover.
@@ -173,10 +196,25 @@ impl S3Store {
             (SdkError::ConstructionFailure(_), _) => " (no usable AWS credentials were found: set \
                  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
                 .to_owned(),
-            (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => {
-                " (the S3 endpoint could not be reached: check AWS_ENDPOINT_URL and the network)"
-                    .to_owned()
-            }
+            (SdkError::TimeoutError(_), _) => format!(
+                " (the S3 endpoint {} did not answer within {} s, {} attempts: check \
+                 AWS_ENDPOINT_URL and the network; SLIPSTREAM_S3_TIMEOUT sets the wait)",
+                self.endpoint(),
+                self.tuning.timeout.as_secs(),
+                self.tuning.max_attempts
+            ),
+            (SdkError::DispatchFailure(d), _) if d.is_timeout() => format!(
+                " (the S3 endpoint {} did not answer within {} s, {} attempts: check \
+                 AWS_ENDPOINT_URL and the network; SLIPSTREAM_S3_TIMEOUT sets the wait)",
+                self.endpoint(),
+                self.tuning.timeout.as_secs(),
+                self.tuning.max_attempts
+            ),
+            (SdkError::DispatchFailure(_), _) => format!(
+                " (the S3 endpoint {} could not be reached: check AWS_ENDPOINT_URL and the \
+                 network)",
+                self.endpoint()
+            ),
             _ => String::new(),
         };
         StoreError::S3 {
@@ -307,7 +345,9 @@ impl S3Store {
         Ok(Bytes::from(buf))
     }
 
-    /// Downloads `slot.len()` bytes from `start` straight into `slot`.
+    /// Downloads `slot.len()` bytes from `start` straight into `slot`. A body cut off
+    /// mid-way (a reset, a truncated answer) is resumed from the first byte missing, within
+    /// the same budget of attempts as the SDK gives throttling and 5xx answers.
     async fn fetch_range(
         &self,
         path: &str,
@@ -316,34 +356,76 @@ impl S3Store {
         slot: &mut [u8],
         etag: Option<String>,
     ) -> Result<()> {
+        let mut filled = 0;
+        let mut attempt = 1;
+        while filled < slot.len() {
+            match self
+                .fetch_rest(path, key, start, slot, &mut filled, etag.clone())
+                .await
+            {
+                Ok(()) => {}
+                Err(Cut(e)) if attempt < self.tuning.max_attempts => {
+                    tracing::debug!(path, filled, attempt, "resuming a download cut off: {e}");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(Cut(e) | Failed(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// One request for the bytes of `slot` from `filled` on; `filled` counts what arrived.
+    async fn fetch_rest(
+        &self,
+        path: &str,
+        key: &str,
+        start: usize,
+        slot: &mut [u8],
+        filled: &mut usize,
+        etag: Option<String>,
+    ) -> std::result::Result<(), Interruption> {
         let end = start + slot.len() - 1;
         let resp = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .range(format!("bytes={start}-{end}"))
+            .range(format!("bytes={}-{end}", start + *filled))
             // Every range must come from the same object, even if it is replaced meanwhile.
             .set_if_match(etag)
             .send()
             .await
-            .map_err(|e| self.error("get", path, e))?;
+            .map_err(|e| {
+                if is_not_found(&e) {
+                    Failed(StoreError::NotFound {
+                        path: path.to_owned(),
+                    })
+                } else {
+                    Failed(self.error("get", path, e))
+                }
+            })?;
         let mut body = resp.body;
-        let mut filled = 0;
         while let Some(bytes) = body
             .try_next()
             .await
-            .map_err(|e| self.stream_error(path, e.to_string()))?
+            .map_err(|e| Cut(self.stream_error(path, e.to_string())))?
         {
-            let to = filled + bytes.len();
+            let to = *filled + bytes.len();
             if to > slot.len() {
-                return Err(self.stream_error(path, "the server sent more bytes than asked".into()));
+                return Err(Failed(self.stream_error(
+                    path,
+                    "the server sent more bytes than asked".into(),
+                )));
             }
-            slot[filled..to].copy_from_slice(&bytes);
-            filled = to;
+            slot[*filled..to].copy_from_slice(&bytes);
+            *filled = to;
         }
-        if filled != slot.len() {
-            return Err(self.stream_error(path, format!("range {start}-{end} ended early")));
+        if *filled != slot.len() {
+            return Err(Cut(self.stream_error(
+                path,
+                format!("range {start}-{end} ended early, at {}", start + *filled),
+            )));
         }
         Ok(())
     }
@@ -358,6 +440,13 @@ impl S3Store {
         }
     }
 }
+
+/// Why a range request stopped: cut off mid-body (resumable), or failed outright.
+enum Interruption {
+    Cut(StoreError),
+    Failed(StoreError),
+}
+use Interruption::{Cut, Failed};
 
 fn is_not_found<E: ProvideErrorMetadata>(
     err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
@@ -392,28 +481,11 @@ impl ObjectStore for S3Store {
         if size > self.tuning.part_size {
             return self.get_ranged(path, &key, size, etag).await;
         }
-        let resp = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await;
-        let resp = match resp {
-            Ok(resp) => resp,
-            Err(e) if is_not_found(&e) => {
-                return Err(StoreError::NotFound {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(self.error("get", path, e)),
-        };
-        let body = resp
-            .body
-            .collect()
-            .await
-            .map_err(|e| self.stream_error(path, e.to_string()))?;
-        Ok(body.into_bytes())
+        let mut buf = vec![0u8; size];
+        if size > 0 {
+            self.fetch_range(path, &key, 0, &mut buf, etag).await?;
+        }
+        Ok(Bytes::from(buf))
     }
 
     /// Ranges of `part_size` bytes, `concurrency` of them in flight, handed on in order.
@@ -487,6 +559,36 @@ impl ObjectStore for S3Store {
         }
         out.sort();
         Ok(out)
+    }
+
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
+        // Uploads of a put killed mid-way stay open (and billed) until aborted.
+        let prefix = self.key(dir.trim_end_matches('/'))? + "/";
+        let listed = self
+            .client
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .send()
+            .await
+            .map_err(|e| self.error("list multipart uploads", dir, e))?;
+        for upload in listed.uploads() {
+            let stale = upload
+                .initiated()
+                .and_then(|at| std::time::SystemTime::try_from(*at).ok())
+                .is_some_and(|at| at < before);
+            if let (true, Some(key), Some(id)) = (stale, upload.key(), upload.upload_id()) {
+                let _ = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(id)
+                    .send()
+                    .await;
+            }
+        }
+        Ok(())
     }
 
     fn url(&self) -> &str {

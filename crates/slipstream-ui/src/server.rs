@@ -58,7 +58,49 @@ pub fn router(config: Config) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(app.clone(), gate))
+        .layer(middleware::from_fn(secure_headers))
         .with_state(app)
+}
+
+/// What every answer says about how browsers may use it: no scripts, no framing, no
+/// referrer leaving the UI (its URLs name runs and flows).
+async fn secure_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Whether a request's `Host` names this machine's loopback (`localhost`, `127.0.0.1`,
+/// `[::1]`, with any port): a UI without a token answers only those, so that a web page
+/// cannot reach it through a DNS name rebound to 127.0.0.1.
+fn host_is_loopback(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(name, _)| name),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Serves on `listener` until `shutdown` completes.
@@ -90,6 +132,15 @@ async fn gate(
     next: Next,
 ) -> Response {
     let Some(expected) = app.token.as_deref() else {
+        // Without a token the UI is bound to loopback: answer only requests made to it.
+        if !host_is_loopback(&headers) {
+            return (
+                StatusCode::MISDIRECTED_REQUEST,
+                "this slipstream UI answers only requests to localhost or 127.0.0.1 (it has no \
+                 token; start it with --token to serve other names)",
+            )
+                .into_response();
+        }
         return next.run(request).await;
     };
     let matches = |given: &str| bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
@@ -98,7 +149,9 @@ async fn gate(
             return (StatusCode::UNAUTHORIZED, "wrong token").into_response();
         }
         // Trade the token in the URL for a cookie, and drop it from the address bar.
-        let mut response = Redirect::to(request.uri().path()).into_response();
+        // One leading slash only: `//host` would send the browser to another site.
+        let path = format!("/{}", request.uri().path().trim_start_matches('/'));
+        let mut response = Redirect::to(&path).into_response();
         let cookie = format!("{COOKIE}={expected}; Path=/; HttpOnly; SameSite=Strict");
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().insert(header::SET_COOKIE, value);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from slipstream import __version__
+from slipstream.errors import FlowDefinitionError
 from slipstream.spec import constants as _constants
 
 Mode = Literal["python", "kubernetes"]
@@ -144,7 +146,8 @@ def write_dag(
     if retries is not None:
         args["retries"] = retries
     names = _variable_names([o["name"] for o in ops])
-    description = f"\n{spec['description']}\n" if spec.get("description") else ""
+    description = spec.get("description") or ""
+    description = f"\n{_docstring_text(description)}\n" if description else ""
     text = _HEADER.format(
         flow=spec["flow"], version=spec["version"], description=description,
         slipstream=__version__,
@@ -162,8 +165,8 @@ def write_dag(
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.UTC)",
         "catchup": "False",
-        "params": _py(dag_params(spec)),
-        "default_args": _py(args),
+        "params": _py(dag_params(spec), "params"),
+        "default_args": _py(args, "default_args"),
         "tags": _py(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
     }
     text += "\n\nwith DAG(\n" + "".join(f"    {k}={v},\n" for k, v in dag_args.items())
@@ -212,17 +215,38 @@ def dag_params(spec: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _py(value: Any) -> str:
-    """`value` as a Python literal in the style of formatted code (double quotes)."""
+def _py(value: Any, where: str = "a value") -> str:
+    """`value` as a Python literal in the style of formatted code (double quotes). A value no
+    literal can hold (a function, an object) is refused, naming `where` it is."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool) or value is None or isinstance(value, int | bytes):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 'float("nan")'
+        return repr(value) if math.isfinite(value) else f'{"-" if value < 0 else ""}float("inf")'
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
+        return "[" + ", ".join(_py(v, f"{where}[{i}]") for i, v in enumerate(value)) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+        items = (f"{_py(k, where)}: {_py(v, f'{where}[{k!r}]')}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, timedelta):
         return f"datetime.timedelta(seconds={value.total_seconds()!r})"
-    return repr(value)
+    if isinstance(value, datetime):
+        return f"datetime.datetime.fromisoformat({value.isoformat()!r})"
+    raise FlowDefinitionError(
+        f"{where} is a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60}), "
+        "which a generated DAG file cannot hold: it writes plain values (str, numbers, "
+        "bools, None, bytes, lists, dicts, timedelta, datetime). Set callbacks and other "
+        "objects in Airflow itself (a cluster policy or airflow_local_settings), not in "
+        "default_args"
+    )
+
+
+def _docstring_text(text: str) -> str:
+    """`text` safe inside a triple-quoted docstring: backslashes and quotes escaped."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def _variable_names(ops: list[str]) -> dict[str, str]:

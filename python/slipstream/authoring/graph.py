@@ -26,7 +26,7 @@ from slipstream.spec import constants as _constants
 Kind = Literal["op", "metric", "check"]
 Severity = Literal["error", "warning"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # matched whole: fullmatch
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _sequence = itertools.count()
@@ -78,7 +78,7 @@ def param(name: str, default: Any = _REQUIRED, *, description: str = "") -> Para
     """A named value of the flow, e.g. `ss.param("threshold", default=0.5)`; every run may
     override it (`flow.run(params={...})`, or the trigger form / `dag_run.conf` in Airflow).
     Without a default, every run must supply it."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise FlowDefinitionError(
             f"param name {name!r} is not valid: use letters, digits, '_' and '-'"
         )
@@ -170,7 +170,7 @@ class OpDefinition(Generic[P, R]):
         _refuse_unstorable(fn, kind, name)
         self.fn = fn
         self.kind: Kind = kind
-        self.name = name or fn.__name__
+        self.name = fn.__name__ if name is None else name
         self.outputs = tuple(outputs)
         self.allow_pickle = allow_pickle
         self.retries = retries
@@ -186,7 +186,7 @@ class OpDefinition(Generic[P, R]):
 
     def _validate(self) -> None:
         what = f"@{self.kind} {self.name!r} ({_defined_at(self.fn)})"
-        if not _NAME.match(self.name):
+        if not _NAME.fullmatch(self.name):
             raise FlowDefinitionError(
                 f"{what}: name {self.name!r} is not valid: use letters, digits, '_' and '-' "
                 "(it becomes an Airflow task id)"
@@ -230,6 +230,14 @@ class OpDefinition(Generic[P, R]):
         constants: dict[str, Any] = {}
         for arg, value in bound.arguments.items():
             if isinstance(value, Artifact):
+                producer = value.node.definition
+                if producer.allow_pickle and not self.allow_pickle:
+                    raise FlowDefinitionError(
+                        f"{what}: argument {arg!r} is {value.node.name}.{value.output}, whose op "
+                        "may store pickles (allow_pickle=True), but this op does not read "
+                        f"them; pass allow_pickle=True to {self.name} too, or return a type "
+                        f"with a codec from {value.node.name}"
+                    )
                 inputs[arg] = value
             elif isinstance(value, Param):
                 params[arg] = value
@@ -438,7 +446,7 @@ def op(
 def metric(fn: Callable[P, R], /) -> OpDefinition[P, R]: ...
 @overload
 def metric(
-    *, name: str | None = None, description: str | None = None
+    *, name: str | None = None, description: str | None = None, allow_pickle: bool = False
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def metric(
     fn: Callable[..., Any] | None = None,
@@ -446,18 +454,26 @@ def metric(
     *,
     name: str | None = None,
     description: str | None = None,
+    allow_pickle: bool = False,
 ) -> Any:
     """Marks a function that returns a number about its inputs, recorded in every run so
-    that its history across runs can be followed."""
+    that its history across runs can be followed. `allow_pickle` lets it read inputs an op
+    stored with pickle."""
 
-    return _decorate(fn, kind="metric", name=name, description=description)
+    return _decorate(
+        fn, kind="metric", name=name, description=description, allow_pickle=allow_pickle
+    )
 
 
 @overload
 def check(fn: Callable[P, R], /) -> OpDefinition[P, R]: ...
 @overload
 def check(
-    *, severity: Severity = "error", name: str | None = None, description: str | None = None
+    *,
+    severity: Severity = "error",
+    name: str | None = None,
+    description: str | None = None,
+    allow_pickle: bool = False,
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def check(
     fn: Callable[..., Any] | None = None,
@@ -466,13 +482,16 @@ def check(
     severity: Severity = "error",
     name: str | None = None,
     description: str | None = None,
+    allow_pickle: bool = False,
 ) -> Any:
     """Marks a function that judges its inputs: it returns a bool, or a boolean series or
     array that passes when every element is true. A failing `error` check stops the ops
     that consume the artifacts it checks and fails the run; a failing `warning` check is
-    recorded and the run goes on."""
+    recorded and the run goes on. `allow_pickle` lets it read inputs an op stored with
+    pickle."""
 
     def wrap(f: Callable[..., Any]) -> OpDefinition[..., Any]:
-        return OpDefinition(f, kind="check", name=name, description=description, severity=severity)
+        return OpDefinition(f, kind="check", name=name, description=description,
+                            severity=severity, allow_pickle=allow_pickle)  # fmt: skip
 
     return wrap(fn) if fn is not None else wrap

@@ -74,6 +74,8 @@ def run_op(
     `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
     re-raised.
     """
+    if isinstance(try_number, bool) or not isinstance(try_number, int) or try_number < 1:
+        raise ValueError(f"try_number must be 1 or more (the first try is 1), not {try_number!r}")
     if isinstance(store, str):
         store = Store(store)
     outputs = list(outputs)

@@ -22,6 +22,11 @@ def resolve_params(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[st
     default (strings from a trigger form or a conf are converted where unambiguous);
     unknown or missing names are errors, raised before anything runs."""
     declared = spec["params"]
+    if not isinstance(given, Mapping):
+        raise ParamError(
+            f"flow {spec['flow']!r}: params are a mapping of param name to value, e.g. "
+            f"params={{'{next(iter(declared), 'name')}': ...}}, not a {type(given).__name__}"
+        )
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from slipstream.errors import SqlError
 
@@ -39,7 +39,7 @@ def check_uri(conn: str) -> None:
             f"unknown connection scheme {parts.scheme!r} in {redact(conn)!r}: use "
             "sqlite:///path.db, postgresql://user@host:port/db, env://VAR or airflow://conn_id"
         )
-    if parts.password:
+    if parts.password or _query_secrets(parts.query):
         raise ValueError(
             f"the connection {redact(conn)!r} contains a password, which would be written into "
             "the flow spec and the DAG file; set PGPASSWORD where tasks run, or keep the whole "
@@ -63,13 +63,26 @@ def check_table(table: str) -> tuple[str | None, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
 
 
+# Query parameters of a connection URI that hold secrets (libpq's and common drivers').
+_SECRET_PARAMETERS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
+
+
+def _query_secrets(query: str) -> list[str]:
+    """The values of the secret parameters in a URI's query string."""
+    return [v for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() in
+            _SECRET_PARAMETERS]  # fmt: skip
+
+
 def redact(uri: str) -> str:
-    """The URI without its password."""
+    """The URI without its password, in the user part or in the query."""
     parts = urlsplit(uri)
-    if not parts.password:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    if _query_secrets(parts.query):
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = "&".join(f"{k}={'***' if k.lower() in _SECRET_PARAMETERS else v}" for k, v in pairs)
+        parts = parts._replace(query=query)
+    return urlunsplit(parts)
 
 
 @dataclass
@@ -98,7 +111,8 @@ def connect(conn: str) -> Iterator[Warehouse]:
     uri = resolve(conn)
     parts = urlsplit(uri)
     scheme = _scheme(parts.scheme)
-    secrets = tuple(s for s in (parts.password, os.environ.get("PGPASSWORD")) if s)
+    found = (parts.password, os.environ.get("PGPASSWORD"), *_query_secrets(parts.query))
+    secrets = tuple(s for s in found if s)
     label = redact(conn if conn == uri else f"{conn} ({redact(uri)})")
     try:
         if scheme == "sqlite":

@@ -55,6 +55,19 @@ def to_flavor(value: Any, library: str) -> Any:
     return restore(pa.table(value), flavor)
 
 
+def failing_column(frame: Any) -> Any:
+    """The label of the first column of a pandas frame that Arrow cannot convert (to name it
+    in the refusal), or None."""
+    import pyarrow as pa
+
+    for label in frame.columns:
+        try:
+            pa.array(frame[label], from_pandas=True)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return label
+    return None
+
+
 def _ordered_categoricals(table: Any) -> list[str]:
     """Columns pandas recorded as ordered categoricals. Arrow-rs keeps no `ordered` flag on
     dictionaries, but the pandas metadata stored with the schema does."""

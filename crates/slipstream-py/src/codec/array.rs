@@ -26,6 +26,14 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     };
     let dtype = array.getattr("dtype")?;
     let kind: String = dtype.getattr("kind")?.extract()?;
+    if kind == "T" {
+        return Err(unsupported(
+            key,
+            &format!("{} of dtype {}", type_name(value), dtype.str()?),
+            " (numpy StringDType strings live outside the array's buffer: convert with \
+             value.astype(str) for fixed-width strings, pass a list, or allow_pickle=True)",
+        ));
+    }
     if kind == "O" || kind == "V" || !dtype.getattr("fields")?.is_none() {
         return Err(unsupported(
             key,

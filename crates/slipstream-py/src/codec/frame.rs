@@ -8,9 +8,9 @@ use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 use pyo3_arrow::input::AnyRecordBatch;
 use slipstream_codec::frame;
-use slipstream_core::{Manifest, TypeTag};
+use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 
-use super::{Described, codec_error, type_name};
+use super::{Described, codec_error, type_name, unsupported};
 
 /// The library a frame belongs to, which decides the type handed back on reads.
 fn flavor(value: &Bound<'_, PyAny>) -> String {
@@ -28,9 +28,37 @@ fn flavor(value: &Bound<'_, PyAny>) -> String {
         .map_or_else(|| "arrow".to_owned(), |(_, _, flavor)| (*flavor).to_owned())
 }
 
-pub fn encode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Described> {
+pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<Described> {
     let flavor = flavor(value);
-    let reader = value.extract::<AnyRecordBatch>()?.into_reader()?;
+    let mut value = value.clone();
+    match flavor.as_str() {
+        // polars hands all-null columns over with a buffer the Arrow C interface does not
+        // expect; pyarrow takes them and hands them on as Arrow says.
+        "polars.DataFrame" if refuse_polars_columns(key, &value)? => {
+            value = py.import("pyarrow")?.call_method1("table", (&value,))?;
+        }
+        "pandas.DataFrame" => refuse_ambiguous_labels(key, &value)?,
+        _ => {}
+    }
+    let reader = value
+        .extract::<AnyRecordBatch>()
+        .map_err(|e| {
+            // pandas object columns that Arrow cannot type, among others: named if found
+            let column = py
+                .import("slipstream.values.frames")
+                .and_then(|m| m.call_method1("failing_column", (&value,)))
+                .ok()
+                .filter(|c| !c.is_none())
+                .and_then(|c| c.repr().ok())
+                .map(|r| format!("column {r} "))
+                .unwrap_or_default();
+            unsupported(
+                key,
+                &type_name(&value),
+                &format!(" ({column}cannot be converted to Arrow: {e})"),
+            )
+        })?
+        .into_reader()?;
     let schema = reader.schema();
     // Pulling batches through the C stream is zero-copy; the encoding below runs without the GIL.
     let batches = reader
@@ -50,6 +78,76 @@ pub fn encode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Described> {
             m.schema = Some(summary);
         }),
     )
+}
+
+/// polars columns Arrow cannot hold are refused by name: `Object` (Python objects, handed
+/// to Arrow as 8-byte pointers, never stored as memory addresses) and 128-bit integers.
+/// Returns whether the frame has all-null columns.
+fn refuse_polars_columns(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let schema = value.getattr("schema")?;
+    let mut nulls = false;
+    for item in schema.call_method0("items")?.try_iter()? {
+        let (name, dtype): (String, Bound<'_, PyAny>) = item?.extract()?;
+        let dtype = dtype.str()?.to_string();
+        let refusal = if dtype.starts_with("Object") {
+            Some("holds Python objects, which Arrow cannot store: convert it to a typed column")
+        } else if dtype == "Int128" || dtype == "UInt128" {
+            Some(
+                "is a 128-bit integer, which Arrow and Parquet cannot store: cast it to Int64 \
+                 or a Decimal",
+            )
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return Err(unsupported(
+                key,
+                "polars.DataFrame",
+                &format!(
+                    " (column {name:?} {refusal}, or pass allow_pickle=True to store the frame \
+                     with pickle)"
+                ),
+            ));
+        }
+        nulls |= dtype == "Null";
+    }
+    Ok(nulls)
+}
+
+/// Column labels that would not come back as they were: two that read alike as text
+/// (`0` and `"0"`), or labels of several types (Arrow names columns with text; pandas
+/// restores one type of label).
+fn refuse_ambiguous_labels(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for label in value.getattr("columns")?.try_iter()? {
+        let label = label?;
+        kinds.insert(type_name(&label));
+        let text = label.str()?.to_string();
+        if !seen.insert(text.clone()) {
+            return Err(unsupported(
+                key,
+                "pandas.DataFrame",
+                &format!(
+                    " (two columns are labelled {text:?} as text, so they would collide: give \
+                     the columns distinct names, e.g. df.columns = [...])"
+                ),
+            ));
+        }
+    }
+    if kinds.len() > 1 {
+        let kinds: Vec<String> = kinds.into_iter().collect();
+        return Err(unsupported(
+            key,
+            "pandas.DataFrame",
+            &format!(
+                " (its column labels mix types ({}), which would come back as text: name the \
+                 columns with strings, e.g. df.columns = df.columns.astype(str))",
+                kinds.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub fn decode<'py>(

@@ -22,6 +22,14 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         ));
     }
     let (width, height): (u32, u32) = value.getattr("size")?.extract()?;
+    if width == 0 || height == 0 {
+        return Err(unsupported(
+            key,
+            &format!("{} of size {width}×{height}", type_name(value)),
+            " (an image with no pixels, which PNG cannot hold: store None, or check the \
+             crop or resize that made it)",
+        ));
+    }
     let (png_mode, source) = if mode == "1" {
         ("L", value.call_method1("convert", ("L",))?)
     } else {
@@ -61,6 +69,15 @@ pub fn decode<'py>(
         .image
         .as_ref()
         .map_or(pixels.mode, |i| i.mode.as_str());
+    let bilevel = pixels.data.iter().all(|&v| v == 0 || v == 255);
+    let fits = stored_mode == pixels.mode || (stored_mode == "1" && pixels.mode == "L" && bilevel);
+    if !fits {
+        return Err(crate::errors::CorruptArtifact::new_err(format!(
+            "artifact {}/{}/{}: its manifest says image mode {stored_mode:?}, but the PNG holds \
+             {:?} pixels: the manifest was edited; write the output again",
+            manifest.op_prefix, manifest.run_id, manifest.output, pixels.mode
+        )));
+    }
     if stored_mode == "1" {
         // Values are exactly 0 or 255, so thresholding without dithering restores the bits.
         let none = pil.getattr("Dither")?.getattr("NONE")?;

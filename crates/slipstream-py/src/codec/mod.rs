@@ -98,14 +98,26 @@ pub fn encode(
     } else if let Some(tree) = tree::encode(py, key, value)? {
         tree
     } else {
-        match root_module(value).as_str() {
-            "numpy" if value.hasattr("dtype")? => array::encode(py, key, value)?,
-            "PIL" if image::is_image(py, value)? => image::encode(py, key, value)?,
+        let typed = match root_module(value).as_str() {
+            _ if column_of_a_frame(&python_type).is_some() => Err(unsupported(
+                key,
+                &python_type,
+                column_of_a_frame(&python_type).unwrap_or_default(),
+            )),
+            "numpy" if value.hasattr("dtype")? => array::encode(py, key, value),
+            "PIL" if image::is_image(py, value)? => image::encode(py, key, value),
             _ if value.hasattr("__arrow_c_stream__")? || value.hasattr("__arrow_c_array__")? => {
-                frame::encode(py, value)?
+                frame::encode(py, key, value)
             }
-            _ if allow_pickle => blob::encode_pickle(py, value)?,
-            _ => return Err(unsupported(key, &python_type, "")),
+            _ => Err(unsupported(key, &python_type, "")),
+        };
+        match typed {
+            // A value no codec takes (an object array, a frame of Python objects) is pickled
+            // where the caller allows it.
+            Err(e) if allow_pickle && e.is_instance_of::<UnsupportedType>(py) => {
+                blob::encode_pickle(py, value)?
+            }
+            other => other?,
         }
     };
     let mut manifest = Manifest::new(
@@ -126,6 +138,51 @@ pub fn encode(
     })
 }
 
+/// The way out for a single column (a series, an Arrow array), which Arrow streams as
+/// something else than a table: make it a frame.
+fn column_of_a_frame(python_type: &str) -> Option<&'static str> {
+    match python_type {
+        "pandas.Series" | "pandas.core.series.Series" => {
+            Some(" (a single column: store series.to_frame())")
+        }
+        "polars.series.series.Series" => Some(" (a single column: store series.to_frame())"),
+        t if t.starts_with("pyarrow.lib.") && (t.ends_with("Array") || t.ends_with("Scalar")) => {
+            Some(" (a single column: store pa.table({\"name\": array}))")
+        }
+        _ => None,
+    }
+}
+
+/// What a manifest claims that cannot be so: a codec its type is not written with, or a
+/// frame library other than the one its Python type comes from.
+fn inconsistency(manifest: &Manifest) -> Option<String> {
+    let codecs: &[&str] = match manifest.type_tag {
+        TypeTag::Frame => &["parquet"],
+        TypeTag::Image => &["png"],
+        TypeTag::Ndarray | TypeTag::Value => &["bincode"],
+        TypeTag::Bytes => &["bincode"],
+        TypeTag::Pickle => &["pickle"],
+    };
+    if !codecs.contains(&manifest.codec.as_str()) {
+        return Some(format!(
+            "says codec {:?} for a {:?} value",
+            manifest.codec, manifest.type_tag
+        ));
+    }
+    if manifest.type_tag == TypeTag::Frame {
+        let library = manifest.flavor.split('.').next().unwrap_or_default();
+        let from = manifest.python_type.split('.').next().unwrap_or_default();
+        let known = ["pandas", "polars", "pyarrow"];
+        if known.contains(&library) && library != from {
+            return Some(format!(
+                "says the frame goes back to {} but it was a {}",
+                manifest.flavor, manifest.python_type
+            ));
+        }
+    }
+    None
+}
+
 /// Rebuilds the Python value of a verified payload.
 pub fn decode<'py>(
     py: Python<'py>,
@@ -134,6 +191,11 @@ pub fn decode<'py>(
     payload: bytes::Bytes,
     allow_pickle: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(problem) = inconsistency(manifest) {
+        return Err(CorruptArtifact::new_err(format!(
+            "artifact {key}: its manifest {problem}: it was edited; write the output again"
+        )));
+    }
     let decoded = match manifest.type_tag {
         TypeTag::Frame => frame::decode(py, manifest, payload),
         TypeTag::Image => image::decode(py, manifest, &payload),

@@ -81,7 +81,17 @@ fn to_value(
         return Ok(Value::Float(v.extract()?));
     }
     if v.is_exact_instance_of::<PyString>() {
-        return Ok(Value::Str(v.extract()?));
+        let text: String = v.extract().map_err(|_| {
+            unsupported(
+                key,
+                "str",
+                &format!(
+                    " (at value{path}: it holds a lone surrogate, which is not Unicode text: \
+                     encode it, e.g. text.encode(\"utf-8\", \"surrogatepass\"), and store bytes)"
+                ),
+            )
+        })?;
+        return Ok(Value::Str(text));
     }
     if v.is_exact_instance_of::<PyBytes>() {
         return Ok(Value::Bytes(v.extract()?));

@@ -19,6 +19,7 @@ async fn store(server: &S3Server, url: &str) -> S3Store {
         part_size: 5 * MIB,
         concurrency: 4,
         max_attempts: 3,
+        ..S3Tuning::default()
     };
     S3Store::open(url, tuning).await.unwrap()
 }

@@ -1,0 +1,57 @@
+"""The crash suite: puts of large artifacts killed (SIGKILL) at many points. No reader ever
+sees a partial artifact, the next put succeeds, and it leaves nothing behind: no temporary
+file, no payload that no manifest points at."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import slipstream as ss
+
+WRITER = """
+import sys
+import numpy as np
+import slipstream as ss
+store = ss.Store(sys.argv[1])
+key = ss.ArtifactKey("crash", "run-1")
+print("ready", flush=True)
+for i in range(1_000_000):
+    store.put(key, np.full(4_000_000, i, dtype=np.int64))  # 32 MB, a new payload each time
+"""
+
+
+def _output_dir(root: Path) -> Path:
+    (manifest,) = root.rglob("manifest.json")
+    return manifest.parent
+
+
+def test_killed_puts_never_show_a_partial_artifact_nor_leave_garbage(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    url = str(root)
+    key = ss.ArtifactKey("crash", "run-1")
+    store = ss.Store(url)
+    store.put(key, np.zeros(4_000_000, dtype=np.int64))
+    rng = random.Random(20261128)  # the same points every run
+    kills = 0
+    while kills < 30:
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, url], stdout=subprocess.PIPE,
+                                  text=True)  # fmt: skip
+        assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0.0, 0.4))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        kills += 1
+        value = store.get(key)  # whole, of one put: never a mix, never a partial array
+        assert value.shape == (4_000_000,) and value.min() == value.max()
+    leftovers = {p.name for p in _output_dir(root).iterdir()}
+    store.put(key, np.ones(4_000_000, dtype=np.int64))  # the next put cleans up after them
+    kept = sorted(p.name for p in _output_dir(root).iterdir())
+    manifest = store.manifest(key)
+    assert kept == sorted(["manifest.json", manifest["payload"]]), (kept, leftovers)
+    assert int(store.get(key)[0]) == 1
