@@ -4,6 +4,7 @@ and names its Python in SLIPSTREAM_AIRFLOW2_PYTHON."""
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import os
@@ -59,11 +60,16 @@ def test_dag_file_parses_on_airflow_2(tmp_path: Path) -> None:
     assert parsed["callable"] == "slipstream.airflow"
 
 
+class Tries(enum.IntEnum):
+    TWO = 2
+
+
 HOSTILE_PROBE = """
 import json, runpy, sys
 dag = runpy.run_path(sys.argv[1])["dag"]
 print(json.dumps({"description": dag.description, "params": {k: dag.params[k] for k in dag.params},
-                  "retry_delay": dag.default_args["retry_delay"].total_seconds()}))
+                  "retry_delay": dag.default_args["retry_delay"].total_seconds(),
+                  "retries": dag.default_args["retries"]}))
 """
 
 
@@ -78,7 +84,8 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
         flow.to_airflow(tmp_path / "dags", store=store,
                         default_args={"on_failure_callback": print})  # fmt: skip
     path = flow.to_airflow(tmp_path / "dags", store=store,
-                           default_args={"retry_delay": timedelta(minutes=2)})  # fmt: skip
+                           default_args={"retry_delay": timedelta(minutes=2),
+                                         "retries": Tries.TWO})  # fmt: skip
     env = dict(
         os.environ,
         AIRFLOW_HOME=str(tmp_path / f"airflow{airflow}"),
@@ -90,4 +97,4 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
     parsed = json.loads(proc.stdout.strip().splitlines()[-1])
     assert parsed["description"] == flow.spec()["description"]
     assert math.isnan(parsed["params"]["value"]) and parsed["params"]["ceiling"] == math.inf
-    assert parsed["retry_delay"] == 120
+    assert parsed["retry_delay"] == 120 and parsed["retries"] == 2  # an IntEnum: its number

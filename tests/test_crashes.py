@@ -12,12 +12,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import slipstream as ss
+
+from tests.conftest import make_bucket
 
 WRITER = """
 import sys
 import numpy as np
 import slipstream as ss
+
+from tests.conftest import make_bucket
 store = ss.Store(sys.argv[1])
 key = ss.ArtifactKey("crash", "run-1")
 print("ready", flush=True)
@@ -55,3 +60,26 @@ def test_killed_puts_never_show_a_partial_artifact_nor_leave_garbage(tmp_path: P
     manifest = store.manifest(key)
     assert kept == sorted(["manifest.json", manifest["payload"]]), (kept, leftovers)
     assert int(store.get(key)[0]) == 1
+
+
+def test_a_put_on_s3_clears_what_killed_puts_left(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("SLIPSTREAM_S3_PART_SIZE_MB", "5")  # outputs of 6 MB go up in parts
+    bucket = make_bucket(s3_endpoint)
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint)
+    store = ss.Store(f"s3://{bucket}/p")
+    key = ss.ArtifactKey("crash", "run-1")
+    folder = f"{key.run_dir}/outputs/out"
+    # a put killed during its multipart upload, another between its payload and manifest
+    s3.create_multipart_upload(Bucket=bucket, Key=f"p/{folder}/payload-dead.bin")
+    store.put_object(f"{folder}/payload-0badc0de.bin", b"partial")
+    time.sleep(1.1)  # S3 dates uploads to the second: these began before the next put
+    data = random.Random(3).randbytes(6_000_000)
+    manifest = store.put(key, data)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    kept = sorted(path.rsplit("/", 1)[1] for path in store.list(f"{folder}/"))
+    assert kept == sorted(["manifest.json", manifest["payload"]])
+    assert store.get(key) == data

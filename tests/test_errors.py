@@ -4,6 +4,7 @@ ever read as data."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -84,6 +85,49 @@ def test_unparseable_manifest_is_corrupt(local_store: ss.Store) -> None:
     local_store.put_object(key.manifest_path, b'{"format": 1, "trunc')
     with pytest.raises(CorruptArtifact, match="manifest"):
         local_store.get(key)
+
+
+def test_a_manifest_is_trusted_only_for_what_its_payload_and_key_bear_out(
+    local_store: ss.Store,
+) -> None:
+    import pandas as pd
+    from PIL import Image
+
+    def edit(key: ss.ArtifactKey, **change: object) -> None:
+        manifest = json.loads(local_store.get_object(key.manifest_path))
+        for field, value in change.items():
+            target = manifest
+            *path, last = field.split("__")
+            for part in path:
+                target = target[part]
+            target[last] = value
+        local_store.put_object(key.manifest_path, json.dumps(manifest).encode())
+
+    a, b = ss.ArtifactKey("op", "run-a"), ss.ArtifactKey("op", "run-b")
+    local_store.put(a, "run a's value")
+    local_store.put(b, "run b's value")
+    # run a's manifest and payload copied over run b's
+    payload = json.loads(local_store.get_object(a.manifest_path))["payload"]
+    copied = local_store.get_object(f"{a.run_dir}/outputs/out/{payload}")
+    local_store.put_object(f"{b.run_dir}/outputs/out/{payload}", copied)
+    local_store.put_object(b.manifest_path, local_store.get_object(a.manifest_path))
+    with pytest.raises(CorruptArtifact, match='describes output "out" of op op in run "run-a"'):
+        local_store.get(b)
+
+    frame = ss.ArtifactKey("op", "frame")
+    local_store.put(frame, pd.DataFrame({"x": [1]}))
+    edit(frame, flavor="pyarrow.Table")
+    with pytest.raises(CorruptArtifact, match=r"goes back to pyarrow\.Table but it was a pandas"):
+        local_store.get(frame)
+
+    image = ss.ArtifactKey("op", "image")
+    local_store.put(image, Image.new("L", (2, 2), 7))
+    edit(image, image__mode="1")
+    with pytest.raises(CorruptArtifact, match='says image mode "1"'):
+        local_store.get(image)
+    edit(image, image__mode="L", codec="bincode")
+    with pytest.raises(CorruptArtifact, match='says codec "bincode"'):
+        local_store.get(image)
 
 
 @pytest.mark.parametrize(

@@ -353,6 +353,8 @@ def test_the_ui_takes_run_names_too(url: str) -> None:
         assert status == 200 and "<h1>Run r-2 " in page
         status, page, _ = get(f"{runs}/latest-success/ops/quadruple")
         assert status == 200 and "r-2" in page
+        assert "Not stored in this run" not in page and "<code>12</code>" in page
+        assert get(f"{runs}/latest/ops/quadruple/outputs/out")[0] == 200
         assert get(f"{runs}/r-")[0] == 400  # the start of two runs
         assert get(f"{runs}/latest-failed")[0] == 404
     finally:

@@ -284,3 +284,4 @@ def test_a_pickling_producer_needs_a_consumer_that_reads_pickles() -> None:
         use(make())
     count(make())  # a consumer that reads pickles is fine
     ss.op(allow_pickle=True)(use.fn)(make())
+    ss.save(make(), "sqlite:///w.db", table="t")  # a publish fails by itself on a pickle

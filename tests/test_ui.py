@@ -234,7 +234,9 @@ def test_pages_are_locked_down_against_other_sites(ui: str) -> None:
     assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
     # Without a token the UI answers only requests made to loopback (no DNS rebinding).
     port = ui.rsplit(":", 1)[1].rstrip("/")
-    for host in ("localhost", f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+    hosts = ("localhost", f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}",
+             f"slip.localhost:{port}", "localhost.")  # fmt: skip
+    for host in hosts:
         assert get(ui, {"Host": host})[0] == 200, host
     status, body, _ = get(ui, {"Host": f"rebound.example:{port}"})
     assert status == 421 and "only requests to localhost" in body

@@ -46,7 +46,14 @@ pub async fn write(
         .await?;
     // Best effort: what earlier attempts of this output left is unreferenced, never read
     // as data, but it costs storage forever unless removed here.
-    let _ = sweep(store, key, &manifest.payload, began).await;
+    let _ = sweep(
+        store,
+        key,
+        &manifest.payload,
+        began,
+        manifest.bytes as usize,
+    )
+    .await;
     Ok(manifest)
 }
 
@@ -58,6 +65,7 @@ async fn sweep(
     key: &ArtifactKey,
     keep: &str,
     began: SystemTime,
+    size: usize,
 ) -> Result<()> {
     let dir = format!("{}/", key.output_dir());
     for path in store.list(&dir).await? {
@@ -66,7 +74,7 @@ async fn sweep(
             store.delete(&path).await?;
         }
     }
-    store.sweep(&dir, began).await
+    store.sweep(&dir, began, size).await
 }
 
 /// Reads and parses the manifest of `key`, and checks that it is this key's: a manifest

@@ -45,10 +45,12 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Paths of every object under `prefix` (recursively), sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>>;
     /// Removes what interrupted writes left under the folder `dir` before `before`, beyond
-    /// its objects: a local store's temporary files, S3's open multipart uploads. Best
-    /// effort; the default has nothing to remove.
-    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
-        let _ = (dir, before);
+    /// its objects: a local store's temporary files, S3's open multipart uploads (looked for
+    /// only when `size`, that of the object just written, is one S3 uploads in parts: the
+    /// earlier attempts of an output are about as large). Best effort; the default has
+    /// nothing to remove.
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime, size: usize) -> Result<()> {
+        let _ = (dir, before, size);
         Ok(())
     }
     /// The URL this store was opened with.

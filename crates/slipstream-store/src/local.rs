@@ -173,7 +173,7 @@ impl ObjectStore for LocalStore {
         found.map_err(|e| self.io("list", &prefix, e))
     }
 
-    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime, _size: usize) -> Result<()> {
         let folder = self.full(dir.trim_end_matches('/'))?;
         blocking(move || {
             let entries = match std::fs::read_dir(&folder) {

@@ -158,6 +158,16 @@ impl S3Store {
         })
     }
 
+    /// The configuration of requests that send a body: the wait for the answer starts only
+    /// once the body is sent, which takes as long as the link needs, so no read timeout.
+    fn uploading(&self) -> aws_sdk_s3::config::Builder {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10).min(self.tuning.timeout))
+            .disable_read_timeout()
+            .build();
+        aws_sdk_s3::config::Builder::default().timeout_config(timeouts)
+    }
+
     /// Where requests go, for messages.
     fn endpoint(&self) -> &str {
         &self.endpoint
@@ -251,6 +261,9 @@ impl S3Store {
                     .upload_id(upload_id)
                     .part_number(number)
                     .body(ByteStream::from(chunk))
+                    // Sending a body takes as long as the link needs: no answer is due meanwhile.
+                    .customize()
+                    .config_override(self.uploading())
                     .send()
                     .await
                     .map_err(|e| self.error("upload part", path, e))?;
@@ -345,6 +358,65 @@ impl S3Store {
         Ok(Bytes::from(buf))
     }
 
+    /// A small object in one request, without a precondition (records are rewritten in
+    /// place); a body cut off mid-way is resumed with ranges of the same version (ETag).
+    async fn get_whole(&self, path: &str, key: &str) -> Result<Bytes> {
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                if is_not_found(&e) {
+                    StoreError::NotFound {
+                        path: path.to_owned(),
+                    }
+                } else {
+                    self.error("get", path, e)
+                }
+            })?;
+        let size = resp.content_length().unwrap_or(0).max(0) as usize;
+        let etag = resp.e_tag().map(str::to_owned);
+        let mut buf = Vec::with_capacity(size);
+        let mut body = resp.body;
+        loop {
+            let cut = match self.next_chunk(path, &mut body).await {
+                Ok(Some(bytes)) => {
+                    buf.extend_from_slice(&bytes);
+                    continue;
+                }
+                Ok(None) if buf.len() >= size => return Ok(Bytes::from(buf)),
+                Ok(None) => self.stream_error(path, format!("ended early, at {}", buf.len())),
+                Err(e) => e,
+            };
+            // resumable: the size and the version (ETag) of what was being read are known
+            if etag.is_some() && size > buf.len() {
+                break;
+            }
+            return Err(cut);
+        }
+        // Cut off: the rest of this same version, by range.
+        let start = buf.len();
+        buf.resize(size, 0);
+        self.fetch_range(path, key, start, &mut buf[start..], etag)
+            .await?;
+        Ok(Bytes::from(buf))
+    }
+
+    /// The next piece of a body; one that does not come within the timeout is a cut.
+    async fn next_chunk(&self, path: &str, body: &mut ByteStream) -> Result<Option<Bytes>> {
+        match tokio::time::timeout(self.tuning.timeout, body.try_next()).await {
+            Ok(Ok(piece)) => Ok(piece),
+            Ok(Err(e)) => Err(self.stream_error(path, e.to_string())),
+            Err(_) => Err(self.stream_error(
+                path,
+                format!("no data for {} s", self.tuning.timeout.as_secs()),
+            )),
+        }
+    }
+
     /// Downloads `slot.len()` bytes from `start` straight into `slot`. A body cut off
     /// mid-way (a reset, a truncated answer) is resumed from the first byte missing, within
     /// the same budget of attempts as the SDK gives throttling and 5xx answers.
@@ -406,11 +478,7 @@ impl S3Store {
                 }
             })?;
         let mut body = resp.body;
-        while let Some(bytes) = body
-            .try_next()
-            .await
-            .map_err(|e| Cut(self.stream_error(path, e.to_string())))?
-        {
+        while let Some(bytes) = self.next_chunk(path, &mut body).await.map_err(Cut)? {
             let to = *filled + bytes.len();
             if to > slot.len() {
                 return Err(Failed(self.stream_error(
@@ -469,6 +537,9 @@ impl ObjectStore for S3Store {
             .bucket(&self.bucket)
             .key(&key)
             .body(ByteStream::from(data))
+            // Sending a body takes as long as the link needs: no answer is due meanwhile.
+            .customize()
+            .config_override(self.uploading())
             .send()
             .await
             .map(|_| ())
@@ -481,11 +552,8 @@ impl ObjectStore for S3Store {
         if size > self.tuning.part_size {
             return self.get_ranged(path, &key, size, etag).await;
         }
-        let mut buf = vec![0u8; size];
-        if size > 0 {
-            self.fetch_range(path, &key, 0, &mut buf, etag).await?;
-        }
-        Ok(Bytes::from(buf))
+        let _ = etag; // a small object is read whole, as it is now: no precondition
+        self.get_whole(path, &key).await
     }
 
     /// Ranges of `part_size` bytes, `concurrency` of them in flight, handed on in order.
@@ -561,7 +629,10 @@ impl ObjectStore for S3Store {
         Ok(out)
     }
 
-    async fn sweep(&self, dir: &str, before: std::time::SystemTime) -> Result<()> {
+    async fn sweep(&self, dir: &str, before: std::time::SystemTime, size: usize) -> Result<()> {
+        if size <= self.tuning.part_size {
+            return Ok(()); // not a multipart size: spare the LIST request
+        }
         // Uploads of a put killed mid-way stay open (and billed) until aborted.
         let prefix = self.key(dir.trim_end_matches('/'))? + "/";
         let listed = self

@@ -89,15 +89,22 @@ async fn secure_headers(request: Request, next: Next) -> Response {
 /// Whether a request's `Host` names this machine's loopback (`localhost`, `127.0.0.1`,
 /// `[::1]`, with any port): a UI without a token answers only those, so that a web page
 /// cannot reach it through a DNS name rebound to 127.0.0.1.
-fn host_is_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+fn host_is_loopback(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    // HTTP/2 names the host in the request's authority, HTTP/1.1 in `Host`.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let Some(host) = host else {
         return false;
     };
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split_once(']').map_or("", |(name, _)| name),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     };
-    name.eq_ignore_ascii_case("localhost")
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost") // RFC 6761: always loopback
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
@@ -133,11 +140,11 @@ async fn gate(
 ) -> Response {
     let Some(expected) = app.token.as_deref() else {
         // Without a token the UI is bound to loopback: answer only requests made to it.
-        if !host_is_loopback(&headers) {
+        if !host_is_loopback(&headers, request.uri()) {
             return (
                 StatusCode::MISDIRECTED_REQUEST,
-                "this slipstream UI answers only requests to localhost or 127.0.0.1 (it has no \
-                 token; start it with --token to serve other names)",
+                "this slipstream UI answers only requests to localhost, 127.0.0.1 or [::1] (it \
+                 has no token); behind a proxy or under another name, start it with --token",
             )
                 .into_response();
         }
@@ -257,6 +264,7 @@ async fn op(
             .map_or(prefix, |a| a.prefix.as_str())
     };
     let index = &app.index;
+    let run_id = run.id().to_owned(); // the id itself, also when the URL named `latest`
     let run_id_ref = run_id.as_str();
     let records = futures::future::join_all((1..=tries).map(|n| {
         let prefix = prefix_of(n);
@@ -322,7 +330,7 @@ async fn output(
     let ran_spec = app.index.op_version(&flow, &run, &name).await?;
     let op = find_op(&ran_spec, &flow, &name)?;
     let own = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
-    let (at_prefix, at_run) = outputs_at(state, own, &run_id);
+    let (at_prefix, at_run) = outputs_at(state, own, run.id());
     let key = ArtifactKey::new(at_prefix, at_run, &output)
         .map_err(|e| UiError::BadRequest(e.to_string()))?;
     let (manifest, payload) =

@@ -220,9 +220,12 @@ def _py(value: Any, where: str = "a value") -> str:
     literal can hold (a function, an object) is refused, naming `where` it is."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool) or value is None or isinstance(value, int | bytes):
-        return repr(value)
+    if isinstance(value, bool) or value is None:
+        return repr(bool(value)) if value is not None else "None"
+    if isinstance(value, int | bytes):
+        return repr(int(value) if isinstance(value, int) else bytes(value))  # IntEnum: a number
     if isinstance(value, float):
+        value = float(value)  # numpy floats: a plain number
         if math.isnan(value):
             return 'float("nan")'
         return repr(value) if math.isfinite(value) else f'{"-" if value < 0 else ""}float("inf")'

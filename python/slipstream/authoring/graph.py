@@ -179,6 +179,8 @@ class OpDefinition(Generic[P, R]):
         self.severity: Severity = severity
         self.image = image
         self.cache = cache
+        #: A publish (`ss.save`) writes frames out: a pickled input fails it by itself.
+        self.publishes = False
         self.signature = inspect.signature(fn)
         self.convert = _frame_conversions(fn)
         self._validate()
@@ -231,7 +233,7 @@ class OpDefinition(Generic[P, R]):
         for arg, value in bound.arguments.items():
             if isinstance(value, Artifact):
                 producer = value.node.definition
-                if producer.allow_pickle and not self.allow_pickle:
+                if producer.allow_pickle and not self.allow_pickle and not self.publishes:
                     raise FlowDefinitionError(
                         f"{what}: argument {arg!r} is {value.node.name}.{value.output}, whose op "
                         "may store pickles (allow_pickle=True), but this op does not read "

@@ -98,6 +98,7 @@ def save(
     op = _publish.named(name or f"save_{table.replace('.', '_')}")
     op.retries = retries
     op.cache = False  # a publish writes the world outside: it always runs
+    op.publishes = True
     handle: Artifact = op(artifact, conn, table, mode)
     # A publish belongs to any flow built from what it publishes, as metrics and checks do.
     artifact.node.observers.append(handle.node)

@@ -35,7 +35,15 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         // polars hands all-null columns over with a buffer the Arrow C interface does not
         // expect; pyarrow takes them and hands them on as Arrow says.
         "polars.DataFrame" if refuse_polars_columns(key, &value)? => {
-            value = py.import("pyarrow")?.call_method1("table", (&value,))?;
+            let pyarrow = py.import("pyarrow").map_err(|_| {
+                unsupported(
+                    key,
+                    "polars.DataFrame",
+                    " (it has all-null columns, which slipstream hands to Arrow through \
+                     pyarrow: pip install pyarrow, or give the columns a type)",
+                )
+            })?;
+            value = pyarrow.call_method1("table", (&value,))?;
         }
         "pandas.DataFrame" => refuse_ambiguous_labels(key, &value)?,
         _ => {}
@@ -43,7 +51,14 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     let reader = value
         .extract::<AnyRecordBatch>()
         .map_err(|e| {
-            // pandas object columns that Arrow cannot type, among others: named if found
+            // What Arrow cannot convert (pandas object columns, among others) is refused,
+            // naming the column if found; anything else (an interrupt, no memory) passes.
+            let conversion = e.is_instance_of::<pyo3::exceptions::PyTypeError>(py)
+                || e.is_instance_of::<pyo3::exceptions::PyValueError>(py)
+                || e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py);
+            if !conversion {
+                return e;
+            }
             let column = py
                 .import("slipstream.values.frames")
                 .and_then(|m| m.call_method1("failing_column", (&value,)))

@@ -95,10 +95,9 @@ pub fn encode(
         || value.is_exact_instance_of::<PyByteArray>()
     {
         blob::encode_bytes(py, value)?
-    } else if let Some(tree) = tree::encode(py, key, value)? {
-        tree
     } else {
         let typed = match root_module(value).as_str() {
+            _ if tree::is_tree_type(value) => tree::encode(py, key, value),
             _ if column_of_a_frame(&python_type).is_some() => Err(unsupported(
                 key,
                 &python_type,

@@ -12,28 +12,22 @@ use super::{Described, type_name, unsupported};
 /// Deepest nesting accepted; deeper values are almost certainly cyclic.
 const MAX_DEPTH: usize = 256;
 
-/// Encodes `value` if it is a builtin tree; `None` if its root is another type.
-pub fn encode(
-    py: Python<'_>,
-    key: &ArtifactKey,
-    value: &Bound<'_, PyAny>,
-) -> PyResult<Option<Described>> {
-    if !is_tree_type(value) {
-        return Ok(None);
-    }
+/// Encodes `value`, a builtin tree ([`is_tree_type`] of its root).
+pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<Described> {
     let tree = to_value(py, key, value, 0, &mut String::new())?;
     let payload =
         encode_value(&tree).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-    Ok(Some(Described::new(
+    Ok(Described::new(
         payload,
         "bin",
         TypeTag::Value,
         "bincode",
         "builtins",
-    )))
+    ))
 }
 
-fn is_tree_type(v: &Bound<'_, PyAny>) -> bool {
+/// Whether `v` is of a type the value codec stores (exactly: subclasses are not).
+pub fn is_tree_type(v: &Bound<'_, PyAny>) -> bool {
     v.is_none()
         || v.is_exact_instance_of::<PyBool>()
         || v.is_exact_instance_of::<PyInt>()
