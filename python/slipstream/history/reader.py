@@ -173,7 +173,8 @@ class History:
                 or (status == "failed" and run.status == "interrupted")
             ):
                 return run
-        raise ArtifactNotFound(f"flow {flow!r} has no {status or ''} run in {self.store.url}")
+        which = f"{status} run" if status else "run"
+        raise ArtifactNotFound(f"flow {flow!r} has no {which} in {self.store.url}")
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
