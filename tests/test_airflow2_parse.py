@@ -10,10 +10,12 @@ import math
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.tz import tzlocal
 from slipstream.errors import FlowDefinitionError
 
 from tests import airflow_flows
@@ -69,7 +71,8 @@ import json, runpy, sys
 dag = runpy.run_path(sys.argv[1])["dag"]
 print(json.dumps({"description": dag.description, "params": {k: dag.params[k] for k in dag.params},
                   "retry_delay": dag.default_args["retry_delay"].total_seconds(),
-                  "retries": dag.default_args["retries"]}))
+                  "retries": dag.default_args["retries"],
+                  "dates": [str(dag.default_args[k]) for k in ("start_date", "end_date")]}))
 """
 
 
@@ -83,9 +86,13 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
     with pytest.raises(FlowDefinitionError, match=r"default_args\['on_failure_callback'\] is a"):
         flow.to_airflow(tmp_path / "dags", store=store,
                         default_args={"on_failure_callback": print})  # fmt: skip
+    amsterdam = datetime(2026, 1, 5, 6, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    local = datetime(2027, 1, 1, tzinfo=tzlocal())  # no zone name: a fixed offset
     path = flow.to_airflow(tmp_path / "dags", store=store,
                            default_args={"retry_delay": timedelta(minutes=2),
-                                         "retries": Tries.TWO})  # fmt: skip
+                                         "retries": Tries.TWO,
+                                         "start_date": amsterdam,
+                                         "end_date": local})  # fmt: skip
     env = dict(
         os.environ,
         AIRFLOW_HOME=str(tmp_path / f"airflow{airflow}"),
@@ -98,3 +105,6 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
     assert parsed["description"] == flow.spec()["description"]
     assert math.isnan(parsed["params"]["value"]) and parsed["params"]["ceiling"] == math.inf
     assert parsed["retry_delay"] == 120 and parsed["retries"] == 2  # an IntEnum: its number
+    # Airflow keeps dates in UTC; the DAG file keeps the zone the user named.
+    assert parsed["dates"] == ["2026-01-05 05:30:00+00:00", str(local.astimezone(UTC))]
+    assert 'zoneinfo.ZoneInfo("Europe/Amsterdam")' in path.read_text()

@@ -130,12 +130,22 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "polars all-null column": (lambda: pl.DataFrame({"a": [None, None]}), None),
     "polars object": (
         lambda: pl.DataFrame({"a": [object()]}, schema={"a": pl.Object}),
-        Refused('column "a" holds Python objects'),
+        Refused('column "a" of type Object holds Python objects'),
     ),
     "polars Int128": (
         lambda: pl.DataFrame({"a": [1]}, schema={"a": pl.Int128}),
         Refused("128-bit"),
     ),
+    "polars Int128 in a struct": (
+        lambda: pl.DataFrame({"s": [{"x": 1}]}, schema={"s": pl.Struct({"x": pl.Int128})}),
+        Refused("column \"s\" of type Struct({'x': Int128}) holds 128-bit integers"),
+    ),
+    "polars UInt128 in an array": (
+        lambda: pl.DataFrame({"a": [[1, 2]]}, schema={"a": pl.Array(pl.UInt128, 2)}),
+        Refused('column "a" of type Array(UInt128'),
+    ),
+    "polars list of nulls": (lambda: pl.DataFrame({"l": [[None], []]}), None),
+    "polars struct with a null field": (lambda: pl.DataFrame({"s": [{"x": None, "y": 1}]}), None),
     "polars struct": (lambda: pl.DataFrame({"s": [{"a": 1}, {"a": 2}]}), None),
     "polars list": (lambda: pl.DataFrame({"l": [[1, 2], []]}), None),
     "polars series": (lambda: pl.Series("a", [1, 2]), Refused("to_frame")),

@@ -142,14 +142,8 @@ def airflow_stack(home: AirflowHome) -> Iterator[AirflowApi]:
         AIRFLOW__API_AUTH__JWT_SECRET="slipstream-tests-jwt-secret",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
     )
-    logs = home.root / "logs"
-    logs.mkdir(exist_ok=True)
-    procs = []
-    try:
-        for component in ("api-server", "scheduler", "dag-processor"):
-            log = open(logs / f"{component}.log", "w")  # noqa: SIM115 - closed with the process
-            procs.append((subprocess.Popen([AIRFLOW, component], env=env, stdout=log,
-                                           stderr=subprocess.STDOUT), log))  # fmt: skip
+    commands = {name: [AIRFLOW, name] for name in ("api-server", "scheduler", "dag-processor")}
+    with background(commands, env, home.root / "logs"):
         wait_listening(port, timeout=120)
         deadline = time.monotonic() + 120
         while True:
@@ -161,6 +155,22 @@ def airflow_stack(home: AirflowHome) -> Iterator[AirflowApi]:
                     raise
                 time.sleep(1)
         yield api
+
+
+@contextmanager
+def background(
+    commands: Mapping[str, list[str]], env: Mapping[str, str], logs: Path
+) -> Iterator[None]:
+    """Runs each command in the background, output to `<logs>/<name>.log`; on exit,
+    SIGTERM to each, then SIGKILL to what has not stopped after 30 s."""
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = []
+    try:
+        for name, command in commands.items():
+            log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+            procs.append((subprocess.Popen(command, env=env, stdout=log,
+                                           stderr=subprocess.STDOUT), log))  # fmt: skip
+        yield
     finally:
         for proc, _ in procs:
             proc.send_signal(signal.SIGTERM)

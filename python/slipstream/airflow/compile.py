@@ -12,6 +12,7 @@ import json
 import keyword
 import math
 import re
+import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -169,6 +170,8 @@ def write_dag(
         "default_args": _py(args, "default_args"),
         "tags": _py(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
     }
+    if "zoneinfo.ZoneInfo(" in dag_args["default_args"]:
+        text = text.replace("\nimport datetime\n", "\nimport datetime\nimport zoneinfo\n", 1)
     text += "\n\nwith DAG(\n" + "".join(f"    {k}={v},\n" for k, v in dag_args.items())
     text += ") as dag:\n"
     for o in ops:
@@ -237,13 +240,30 @@ def _py(value: Any, where: str = "a value") -> str:
     if isinstance(value, timedelta):
         return f"datetime.timedelta(seconds={value.total_seconds()!r})"
     if isinstance(value, datetime):
-        return f"datetime.datetime.fromisoformat({value.isoformat()!r})"
+        return _datetime(value)
     raise FlowDefinitionError(
         f"{where} is a {type(value).__module__}.{type(value).__qualname__} ({value!r:.60}), "
         "which a generated DAG file cannot hold: it writes plain values (str, numbers, "
         "bools, None, bytes, lists, dicts, timedelta, datetime). Set callbacks and other "
         "objects in Airflow itself (a cluster policy or airflow_local_settings), not in "
         "default_args"
+    )
+
+
+def _datetime(value: datetime) -> str:
+    """A datetime literal. A named zone (`zoneinfo`, pendulum's or pytz's) stays named, so
+    that the value reads as the user wrote it, DST rules included; any other time zone is
+    written as the fixed offset of that instant (Airflow itself keeps dates in UTC)."""
+    tz = value.tzinfo
+    zone = getattr(tz, "key", None) if isinstance(tz, zoneinfo.ZoneInfo) else None
+    zone = zone or getattr(tz, "zone", None)  # pytz
+    if not isinstance(zone, str):
+        return f"datetime.datetime.fromisoformat({_py(value.isoformat())})"
+    naive = value.replace(tzinfo=None).isoformat()
+    fold = ", fold=1" if value.fold else ""
+    return (
+        f"datetime.datetime.fromisoformat({_py(naive)})"
+        f".replace(tzinfo=zoneinfo.ZoneInfo({_py(zone)}){fold})"
     )
 
 

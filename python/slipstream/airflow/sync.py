@@ -191,7 +191,10 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
 def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> dict[str, Any]:
     run_path = f"dags/{dag}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
     tasks: dict[str, Any] = {}
-    for ti in client.pages(f"{run_path}/taskInstances", "task_instances", order_by="id"):
+    # Airflow 2 lists a run's task instances in database order and takes no `order_by`
+    # (400); a run's tasks fit one page there unless it has more than `PAGE` of them.
+    ordered = {"order_by": "id"} if client.api == "v2" else {}
+    for ti in client.pages(f"{run_path}/taskInstances", "task_instances", **ordered):
         if ti.get("map_index", -1) not in (-1, None):
             continue  # slipstream ops are never mapped
         try_number = int(ti.get("try_number") or 0)

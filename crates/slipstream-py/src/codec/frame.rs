@@ -96,20 +96,23 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
 }
 
 /// polars columns Arrow cannot hold are refused by name: `Object` (Python objects, handed
-/// to Arrow as 8-byte pointers, never stored as memory addresses) and 128-bit integers.
-/// Returns whether the frame has all-null columns.
+/// to Arrow as 8-byte pointers, never stored as memory addresses) and 128-bit integers,
+/// at any depth of lists, arrays and structs. Returns whether a column holds the `Null`
+/// type at any depth (polars exports those through its C interface in a form arrow-rs
+/// rejects; pyarrow converts them).
 fn refuse_polars_columns(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<bool> {
     let schema = value.getattr("schema")?;
     let mut nulls = false;
     for item in schema.call_method0("items")?.try_iter()? {
         let (name, dtype): (String, Bound<'_, PyAny>) = item?.extract()?;
-        let dtype = dtype.str()?.to_string();
-        let refusal = if dtype.starts_with("Object") {
+        let mut found = PolarsTypes::default();
+        found.visit(&dtype)?;
+        let refusal = if found.object {
             Some("holds Python objects, which Arrow cannot store: convert it to a typed column")
-        } else if dtype == "Int128" || dtype == "UInt128" {
+        } else if found.int128 {
             Some(
-                "is a 128-bit integer, which Arrow and Parquet cannot store: cast it to Int64 \
-                 or a Decimal",
+                "holds 128-bit integers, which Arrow and Parquet cannot store: cast them to \
+                 Int64 or a Decimal",
             )
         } else {
             None
@@ -119,14 +122,44 @@ fn refuse_polars_columns(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResul
                 key,
                 "polars.DataFrame",
                 &format!(
-                    " (column {name:?} {refusal}, or pass allow_pickle=True to store the frame \
-                     with pickle)"
+                    " (column {name:?} of type {} {refusal}, or pass allow_pickle=True to store \
+                     the frame with pickle)",
+                    dtype.str()?
                 ),
             ));
         }
-        nulls |= dtype == "Null";
+        nulls |= found.null;
     }
     Ok(nulls)
+}
+
+/// What a polars data type holds, nested types included.
+#[derive(Default)]
+struct PolarsTypes {
+    object: bool,
+    int128: bool,
+    null: bool,
+}
+
+impl PolarsTypes {
+    fn visit(&mut self, dtype: &Bound<'_, PyAny>) -> PyResult<()> {
+        // polars data types are instances of classes named after the type (`Int128()`,
+        // `List(inner)`, `Struct(fields)`).
+        let class = dtype.get_type().name()?.to_string();
+        match class.as_str() {
+            "Object" => self.object = true,
+            "Int128" | "UInt128" => self.int128 = true,
+            "Null" => self.null = true,
+            "List" | "Array" => self.visit(&dtype.getattr("inner")?)?,
+            "Struct" => {
+                for field in dtype.getattr("fields")?.try_iter()? {
+                    self.visit(&field?.getattr("dtype")?)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Column labels that would not come back as they were: two that read alike as text
