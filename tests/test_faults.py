@@ -61,3 +61,27 @@ def test_the_fault_suite(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert results["corrupt"] == 0
     assert results["ok"] >= 0.99 * operations
     assert proxy.failed + proxy.reset + proxy.truncated >= 0.05 * operations, "faults happened"
+
+
+def test_small_artifacts_are_read_without_a_head_request(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read is one GET per object: the manifest, then the payload (its first part is the
+    whole of a small one); a large payload's other parts follow by ranges."""
+    import pandas as pd
+
+    bucket = make_bucket(s3_endpoint)
+    frame = pd.DataFrame({"id": range(1_000), "name": [f"n{i}" for i in range(1_000)]})
+    with fault_proxy(s3_endpoint) as (url, proxy):
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        monkeypatch.setenv("SLIPSTREAM_S3_PART_SIZE_MB", "5")
+        store = ss.Store(f"s3://{bucket}/small")
+        large = random.Random(3).randbytes(11 * 1024 * 1024)  # three parts of 5 MiB
+        for name, value in [("value", {"a": [1, 2]}), ("frame", frame), ("large", large)]:
+            key = ss.ArtifactKey("small", name)
+            store.put(key, value)
+            proxy.requests.clear()
+            back = store.get(key)
+            assert back.equals(value) if name == "frame" else back == value
+            methods = [method for method, _ in proxy.requests]
+            assert methods == ["GET"] * (4 if name == "large" else 2), (name, proxy.requests)

@@ -105,6 +105,7 @@ class FaultProxy:
         self.truncated = 0
         self.reset = 0
         self.forwarded = 0
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self._lock = threading.Lock()
 
     def _fault(self, method: str) -> str | None:
@@ -129,6 +130,7 @@ class FaultProxy:
                 if proxy.slow_paths and self.command == "GET" and proxy.slow_paths in self.path:
                     time.sleep(proxy.delay)
                 with proxy._lock:
+                    proxy.requests.append((self.command, self.path))
                     fault = proxy._fault(self.command)
                     if fault == "truncate" and self.command != "GET":
                         fault = None

@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use arrow_array::{RecordBatch, RecordBatchOptions};
-use arrow_schema::{Schema, SchemaRef};
+use arrow_array::{Array, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::{Result, dictionary};
 
@@ -36,11 +38,11 @@ pub fn schema_summary(schema: &Schema) -> serde_json::Value {
         .collect()
 }
 
-/// Encodes batches sharing `schema` into one Parquet file.
+/// Encodes batches sharing `schema` into one Parquet file. Row groups are encoded on all
+/// cores (each by its own column writers) and appended to the file in order.
 pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let (schema, batches) = dictionary::prepare(&schema, batches)?;
-    let batches = &batches[..];
     let schema = if schema.fields().is_empty() {
         let mut metadata = schema.metadata().clone();
         metadata.insert(ZERO_COLUMN_ROWS.to_owned(), rows.to_string());
@@ -48,22 +50,162 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     } else {
         schema
     };
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Chunk)
-        .build();
-    let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?;
-    if !schema.fields().is_empty() {
-        for batch in batches {
-            // Batches may carry the caller's schema metadata; write them under ours.
-            let batch = batch.clone().with_schema(schema.clone())?;
-            writer.write(&batch)?;
+        .set_statistics_enabled(EnabledStatistics::Chunk);
+    if let Some(first) = batches.iter().find(|b| b.num_rows() > 0) {
+        for (field, column) in schema.fields().iter().zip(first.columns()) {
+            if !dictionary_pays(column.as_ref()) {
+                let path = ColumnPath::new(vec![field.name().clone()]);
+                props = props.set_column_dictionary_enabled(path, false);
+            }
         }
     }
-    writer.close()?;
+    let props = props.build();
+    let mut out = Vec::new();
+    // The ArrowWriter embeds the Arrow schema; its parts then write row groups we encode.
+    let (mut file, factory) =
+        ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?.into_serialized_writer()?;
+    if !schema.fields().is_empty() {
+        let groups = row_groups(&batches, ROW_GROUP_ROWS);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for (wave, chunk) in groups.chunks(workers.max(1)).enumerate() {
+            let first = wave * workers.max(1);
+            let encoded: Vec<Result<Vec<ArrowColumnChunk>>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, group)| {
+                        let (factory, schema) = (&factory, &schema);
+                        scope.spawn(move || encode_row_group(factory, schema, first + i, group))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("Parquet encoding thread panicked"))
+                    .collect()
+            });
+            for columns in encoded {
+                let mut row_group = file.next_row_group()?;
+                for column in columns? {
+                    column.append_to_row_group(&mut row_group)?;
+                }
+                row_group.close()?;
+            }
+        }
+    }
+    file.close()?;
     Ok(out)
+}
+
+/// Values sampled to decide whether a column is dictionary-encoded.
+const DICTIONARY_SAMPLE: usize = 4096;
+
+/// Whether dictionary encoding pays for a top-level column, judged on its first values:
+/// always for dictionaries (categoricals), never for floats and booleans, and for other
+/// flat columns when at most half of the sampled values are distinct. Trying a dictionary
+/// on a column of unique values costs a hash table per page before the writer falls back.
+fn dictionary_pays(column: &dyn Array) -> bool {
+    use arrow_array::cast::AsArray;
+    let sample = column.slice(0, column.len().min(DICTIONARY_SAMPLE));
+    let distinct = |values: &mut dyn Iterator<Item = &[u8]>| -> usize {
+        values.collect::<std::collections::HashSet<_>>().len()
+    };
+    let seen = match sample.data_type() {
+        DataType::Dictionary(..) => return true,
+        DataType::Boolean | DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            return false;
+        }
+        DataType::Utf8 => distinct(
+            &mut sample
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .map(str::as_bytes),
+        ),
+        DataType::LargeUtf8 => distinct(
+            &mut sample
+                .as_string::<i64>()
+                .iter()
+                .flatten()
+                .map(str::as_bytes),
+        ),
+        DataType::Utf8View => {
+            distinct(&mut sample.as_string_view().iter().flatten().map(str::as_bytes))
+        }
+        DataType::Binary => distinct(&mut sample.as_binary::<i32>().iter().flatten()),
+        DataType::LargeBinary => distinct(&mut sample.as_binary::<i64>().iter().flatten()),
+        data_type => match data_type.primitive_width() {
+            Some(width) => {
+                let data = sample.to_data();
+                let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
+                distinct(&mut bytes[..sample.len() * width].chunks_exact(width))
+            }
+            None => return true, // nested and others: the writer's default
+        },
+    };
+    seen * 2 <= sample.len() - sample.null_count()
+}
+
+/// The batches cut into row groups of `size` rows (the last may be shorter); slices share
+/// the batches' buffers.
+fn row_groups(batches: &[RecordBatch], size: usize) -> Vec<Vec<RecordBatch>> {
+    let mut groups = vec![];
+    let mut current: Vec<RecordBatch> = vec![];
+    let mut filled = 0;
+    for batch in batches {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let take = (size - filled).min(batch.num_rows() - offset);
+            current.push(batch.slice(offset, take));
+            (offset, filled) = (offset + take, filled + take);
+            if filled == size {
+                groups.push(std::mem::take(&mut current));
+                filled = 0;
+            }
+        }
+    }
+    if filled > 0 {
+        groups.push(current);
+    }
+    groups
+}
+
+/// Encodes one row group's columns into column chunks ready to append to the file.
+fn encode_row_group(
+    factory: &ArrowRowGroupWriterFactory,
+    schema: &SchemaRef,
+    index: usize,
+    batches: &[RecordBatch],
+) -> Result<Vec<ArrowColumnChunk>> {
+    let mut writers = factory.create_column_writers(index)?.into_iter();
+    let mut chunks = vec![];
+    for (i, field) in schema.fields().iter().enumerate() {
+        // A nested field has one writer per leaf; compute_leaves yields them in that order.
+        let mut leaves: Vec<Vec<_>> = vec![];
+        for batch in batches {
+            for (n, leaf) in compute_leaves(field, batch.column(i))?
+                .into_iter()
+                .enumerate()
+            {
+                if leaves.len() <= n {
+                    leaves.push(vec![]);
+                }
+                leaves[n].push(leaf);
+            }
+        }
+        for leaf_parts in leaves {
+            let mut writer = writers
+                .next()
+                .expect("the writer factory makes one writer per leaf column");
+            for part in &leaf_parts {
+                writer.write(part)?;
+            }
+            chunks.push(writer.close()?);
+        }
+    }
+    Ok(chunks)
 }
 
 /// Decodes a Parquet file written by [`encode`] into its schema and batches.
@@ -178,6 +320,75 @@ mod tests {
         );
         let back = arrow_select_concat(&schema, &batches);
         assert_eq!(back, batch.with_schema(schema).unwrap());
+    }
+
+    #[test]
+    fn nested_columns_survive_row_groups_cut_across_batches() {
+        use arrow_array::builder::{Int32Builder, ListBuilder};
+        use arrow_array::{Array, StructArray};
+        let rows = ROW_GROUP_ROWS + 1_000;
+        let mut lists = ListBuilder::new(Int32Builder::new());
+        for i in 0..rows {
+            if i % 5 == 0 {
+                lists.append_null();
+            } else {
+                lists.append_value((0..(i % 4) as i32).map(Some));
+            }
+        }
+        let lists: ArrayRef = Arc::new(lists.finish());
+        let inner: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows as i64));
+        let structs: ArrayRef = Arc::new(StructArray::from(vec![(
+            Arc::new(Field::new("x", DataType::Int64, false)),
+            inner,
+        )]));
+        let batch = RecordBatch::try_from_iter([("l", lists), ("s", structs)]).unwrap();
+        let cuts = [0, 7, 100_000, ROW_GROUP_ROWS - 3, rows];
+        let parts: Vec<RecordBatch> = cuts
+            .windows(2)
+            .map(|w| batch.slice(w[0], w[1] - w[0]))
+            .collect();
+        let payload = encode(batch.schema(), &parts).unwrap();
+        let groups = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(payload.clone()))
+            .unwrap()
+            .metadata()
+            .num_row_groups();
+        assert_eq!(groups, 2);
+        let (schema, batches) = decode(Bytes::from(payload)).unwrap();
+        let back = arrow_select_concat(&schema, &batches);
+        assert_eq!(back.column(0).null_count(), batch.column(0).null_count());
+        assert_eq!(back, batch.with_schema(schema).unwrap());
+    }
+
+    #[test]
+    fn dictionaries_only_where_values_repeat() {
+        let batch = sample(10_000);
+        let repeated: ArrayRef =
+            Arc::new(Int64Array::from_iter_values((0..10_000).map(|i| i % 10)));
+        let batch = RecordBatch::try_from_iter(
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .zip(batch.columns().iter().cloned())
+                .chain([("few".to_owned(), repeated)]),
+        )
+        .unwrap();
+        let payload = Bytes::from(encode(batch.schema(), std::slice::from_ref(&batch)).unwrap());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(payload.clone()).unwrap();
+        let group = reader.metadata().row_group(0);
+        let dictionary: Vec<bool> = group
+            .columns()
+            .iter()
+            .map(|c| c.dictionary_page_offset().is_some())
+            .collect();
+        // id (unique), cat (a dictionary), ts (unique), text (unique), few (ten values)
+        assert_eq!(dictionary, [false, true, false, false, true]);
+        let (schema, batches) = decode(payload).unwrap();
+        assert_eq!(
+            arrow_select_concat(&schema, &batches),
+            batch.with_schema(schema).unwrap()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Reading objects: whole for small ones, by ranges in parallel for large ones, a body cut
-//! off mid-way resumed from its first missing byte.
+//! Reading objects: one GET of the first part, which is the whole of a small object and
+//! tells the size and version of a large one, whose other parts follow by ranges in
+//! parallel; a body cut off mid-way is resumed from its first missing byte.
 
 use std::time::Duration;
 
@@ -37,70 +38,74 @@ impl S3Store {
         }
     }
 
-    pub(super) async fn get_ranged(
-        &self,
-        path: &str,
-        key: &str,
-        size: usize,
-        etag: Option<String>,
-    ) -> Result<Bytes> {
-        let mut buf = vec![0u8; size];
-        let chunk = self.tuning.part_size;
-        let fetches: Vec<_> = buf
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(i, slot)| self.fetch_range(path, key, i * chunk, slot, etag.clone()))
-            .collect();
-        stream::iter(fetches)
-            .buffer_unordered(self.tuning.concurrency)
-            .try_for_each(|()| async { Ok(()) })
-            .await?;
-        Ok(Bytes::from(buf))
-    }
-
-    /// A small object in one request, without a precondition (records are rewritten in
-    /// place); a body cut off mid-way is resumed with ranges of the same version (ETag).
-    pub(super) async fn get_whole(&self, path: &str, key: &str) -> Result<Bytes> {
+    /// The whole object, starting with one GET of its first part: an object no larger than
+    /// a part (every record, manifest and small artifact) costs that one request; a larger
+    /// one tells its size and version (ETag) there, and its other parts follow by ranges
+    /// of that version, `concurrency` of them in flight.
+    pub(super) async fn get_by_parts(&self, path: &str, key: &str) -> Result<Bytes> {
+        let part = self.tuning.part_size;
         let resp = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .range(format!("bytes=0-{}", part - 1))
             .send()
-            .await
-            .map_err(|e| {
-                if is_not_found(&e) {
-                    StoreError::NotFound {
-                        path: path.to_owned(),
-                    }
-                } else {
-                    self.error("get", path, e)
-                }
-            })?;
-        let size = resp.content_length().unwrap_or(0).max(0) as usize;
-        let etag = resp.e_tag().map(str::to_owned);
-        let mut buf = Vec::with_capacity(size);
-        let mut body = resp.body;
-        loop {
-            let cut = match self.next_chunk(path, &mut body).await {
-                Ok(Some(bytes)) => {
-                    buf.extend_from_slice(&bytes);
-                    continue;
-                }
-                Ok(None) if buf.len() >= size => return Ok(Bytes::from(buf)),
-                Ok(None) => self.stream_error(path, format!("ended early, at {}", buf.len())),
-                Err(e) => e,
-            };
-            // resumable: the size and the version (ETag) of what was being read are known
-            if etag.is_some() && size > buf.len() {
-                break;
+            .await;
+        let resp = match resp {
+            Ok(resp) => resp,
+            Err(e) if is_not_found(&e) => {
+                return Err(StoreError::NotFound {
+                    path: path.to_owned(),
+                });
             }
-            return Err(cut);
+            // An empty object has no byte 0 to send.
+            Err(e) if e.code() == Some("InvalidRange") => {
+                return match self.size_and_etag(path, key).await? {
+                    (0, _) => Ok(Bytes::new()),
+                    _ => Err(self.error("get", path, e)),
+                };
+            }
+            Err(e) => return Err(self.error("get", path, e)),
+        };
+        let sent = resp.content_length().unwrap_or(0).max(0) as usize;
+        // `bytes 0-N/TOTAL`; a server that ignores the range sends everything, unlabelled.
+        let size = resp
+            .content_range()
+            .and_then(|range| range.rsplit('/').next()?.parse::<usize>().ok())
+            .unwrap_or(sent);
+        let expected = if resp.content_range().is_some() {
+            size.min(part)
+        } else {
+            size
+        };
+        if sent != expected {
+            let asked = format!("bytes 0-{} of {size}", expected.saturating_sub(1));
+            return Err(self.stream_error(path, format!("{sent} bytes sent for {asked}")));
         }
-        // Cut off: the rest of this same version, by range.
-        let start = buf.len();
-        buf.resize(size, 0);
-        self.fetch_range(path, key, start, &mut buf[start..], etag)
+        let etag = resp.e_tag().map(str::to_owned);
+        let mut buf = vec![0u8; size];
+        let mut filled = 0;
+        match self
+            .read_body(path, resp.body, 0, &mut buf[..sent], &mut filled)
+            .await
+        {
+            Ok(()) => {}
+            // resumable: the size and version of what was being read are known
+            Err(Cut(_)) if etag.is_some() => {
+                self.fetch_range(path, key, filled, &mut buf[filled..sent], etag.clone())
+                    .await?;
+            }
+            Err(Cut(e) | Failed(e)) => return Err(e),
+        }
+        let fetches: Vec<_> = buf[sent..]
+            .chunks_mut(part)
+            .enumerate()
+            .map(|(i, slot)| self.fetch_range(path, key, sent + i * part, slot, etag.clone()))
+            .collect();
+        stream::iter(fetches)
+            .buffer_unordered(self.tuning.concurrency)
+            .try_for_each(|()| async { Ok(()) })
             .await?;
         Ok(Bytes::from(buf))
     }
@@ -177,7 +182,20 @@ impl S3Store {
                     Failed(self.error("get", path, e))
                 }
             })?;
-        let mut body = resp.body;
+        self.read_body(path, resp.body, start, slot, filled).await
+    }
+
+    /// Reads a body (of the bytes from `start` on) into `slot` from `filled` on, counting
+    /// in `filled` what arrived; a body that ends before `slot` is full is a cut, one that
+    /// overflows it a failure.
+    async fn read_body(
+        &self,
+        path: &str,
+        mut body: ByteStream,
+        start: usize,
+        slot: &mut [u8],
+        filled: &mut usize,
+    ) -> std::result::Result<(), Interruption> {
         while let Some(bytes) = self.next_chunk(path, &mut body).await.map_err(Cut)? {
             let to = *filled + bytes.len();
             if to > slot.len() {
@@ -190,6 +208,7 @@ impl S3Store {
             *filled = to;
         }
         if *filled != slot.len() {
+            let end = start + slot.len() - 1;
             return Err(Cut(self.stream_error(
                 path,
                 format!("range {start}-{end} ended early, at {}", start + *filled),

@@ -342,12 +342,7 @@ impl ObjectStore for S3Store {
 
     async fn get(&self, path: &str) -> Result<Bytes> {
         let key = self.key(path)?;
-        let (size, etag) = self.size_and_etag(path, &key).await?;
-        if size > self.tuning.part_size {
-            return self.get_ranged(path, &key, size, etag).await;
-        }
-        let _ = etag; // a small object is read whole, as it is now: no precondition
-        self.get_whole(path, &key).await
+        self.get_by_parts(path, &key).await
     }
 
     /// Ranges of `part_size` bytes, `concurrency` of them in flight, handed on in order.
