@@ -8,6 +8,7 @@ Each approach runs in a fresh process so that its peak RSS is its own. Run `make
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -80,13 +81,14 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
     # Opened once, as a task would: the timings are of the handoff, not of configuration.
     store = ss.Store(f"s3://{bucket}/bench" if target == "s3" else f"file://{workdir}")
 
-    def put_get(i: int) -> tuple[float, float, int, Any]:
+    def put_get(i: int, phases: _PhasePeaks) -> tuple[float, float, int, Any]:
         name = f"{approach}-{i}"
+        phases.start("put")
         t0 = time.perf_counter()
         if approach == "slipstream":
             key = ss.ArtifactKey("bench", name)
             stored = store.put(key, df)["bytes"]
-            t1 = time.perf_counter()
+            t1 = phases.split()
             back = store.get(key)
         elif approach == "pyarrow+boto3":
             table = pa.Table.from_pandas(df)
@@ -96,7 +98,7 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
                 stored = buf.tell()
                 s3.put_object(Bucket=bucket, Key=name, Body=buf.getvalue())
                 del buf, table
-                t1 = time.perf_counter()
+                t1 = phases.split()
                 body = s3.get_object(Bucket=bucket, Key=name)["Body"].read()
                 back = pq.read_table(pa.BufferReader(body)).to_pandas()
             else:
@@ -104,7 +106,7 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
                 pq.write_table(table, path)
                 stored = path.stat().st_size
                 del table
-                t1 = time.perf_counter()
+                t1 = phases.split()
                 back = pq.read_table(path).to_pandas()
         else:
             data = pickle.dumps(df, protocol=5)
@@ -112,26 +114,28 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
             if s3:
                 s3.put_object(Bucket=bucket, Key=name, Body=data)
                 del data
-                t1 = time.perf_counter()
+                t1 = phases.split()
                 back = pickle.loads(s3.get_object(Bucket=bucket, Key=name)["Body"].read())
             else:
                 path = workdir / f"{name}.pickle"
                 path.write_bytes(data)
                 del data
-                t1 = time.perf_counter()
+                t1 = phases.split()
                 back = pickle.loads(path.read_bytes())
         t2 = time.perf_counter()
-        return t1 - t0, t2 - t1, stored, back
+        phases.stop()
+        return phases.put_ended - t0, t2 - t1, stored, back
 
-    baseline = rss_now()
-    _memory.reset_peak()
     runs = []
+    peaks = {"put": 0, "get": 0}
     for i in range(REPEATS):
-        put_s, get_s, stored, back = put_get(i)
+        phases = _PhasePeaks(_memory)
+        put_s, get_s, stored, back = put_get(i, phases)
+        for phase, extra in phases.extra.items():
+            peaks[phase] = max(peaks[phase], extra)
         runs.append((put_s + get_s, put_s, get_s, stored))
         assert back.shape == df.shape and back["id"].iloc[-1] == ROWS - 1
         del back
-    peak = _memory.peak_rss_bytes()
     total, put_s, get_s, stored = min(runs)
     return {
         "approach": approach,
@@ -141,13 +145,92 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
         "total_s": total,
         "stored_bytes": stored,
         "frame_bytes": frame_bytes,
-        "peak_extra_rss_bytes": max(0, peak - baseline),
+        "peak_extra_rss_bytes": max(peaks.values()),
+        "put_extra_rss_bytes": peaks["put"],
+        "get_extra_rss_bytes": peaks["get"],
     }
+
+
+class _PhasePeaks:
+    """Peak RSS above the RSS at the start of each phase (put, get) of one repetition."""
+
+    def __init__(self, memory: Any) -> None:
+        self.memory = memory
+        self.extra: dict[str, int] = {}
+        self._phase: str | None = None
+        self._start = 0
+        self.put_ended = 0.0
+
+    def start(self, phase: str) -> None:
+        self.stop()
+        gc.collect()
+        self._phase, self._start = phase, rss_now()
+        self.memory.reset_peak()
+
+    def split(self) -> float:
+        """Ends the put phase and starts the get phase; returns when the get's clock starts."""
+        self.put_ended = time.perf_counter()
+        self.start("get")
+        return time.perf_counter()
+
+    def stop(self) -> None:
+        if self._phase is not None:
+            self.extra[self._phase] = max(0, self.memory.peak_rss_bytes() - self._start)
+            self._phase = None
+
+
+SMALL_REPEATS = int(os.environ.get("SLIPSTREAM_BENCH_SMALL_REPEATS", 50))
+
+
+def run_small(endpoint: str, bucket: str) -> dict[str, Any]:
+    """Runs in a child process: ms per put + get of small artifacts on S3 (a value, a
+    1,000-row frame), slipstream against boto3 by hand, medians of `SMALL_REPEATS`."""
+    import statistics
+
+    import boto3
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import slipstream as ss
+
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    store = ss.Store(f"s3://{bucket}/small")
+    value = {"accuracy": 0.93, "labels": ["churn", "stay"], "n": 1000}
+    frame = make_frame(1_000)
+
+    def by_hand(name: str, obj: Any) -> None:
+        if isinstance(obj, pd.DataFrame):
+            buf = io.BytesIO()
+            pq.write_table(pa.Table.from_pandas(obj), buf)
+            s3.put_object(Bucket=bucket, Key=name, Body=buf.getvalue())
+            body = s3.get_object(Bucket=bucket, Key=name)["Body"].read()
+            pq.read_table(pa.BufferReader(body)).to_pandas()
+        else:
+            s3.put_object(Bucket=bucket, Key=name, Body=pickle.dumps(obj))
+            pickle.loads(s3.get_object(Bucket=bucket, Key=name)["Body"].read())
+
+    def slipstream(name: str, obj: Any) -> None:
+        key = ss.ArtifactKey("small", name)
+        store.put(key, obj)
+        store.get(key)
+
+    out: dict[str, Any] = {}
+    for kind, obj in [("value", value), ("1,000-row frame", frame)]:
+        for approach, fn in [("slipstream", slipstream), ("boto3 by hand", by_hand)]:
+            fn(f"warm-{approach}", obj)
+            times = []
+            for i in range(SMALL_REPEATS):
+                t = time.perf_counter()
+                fn(f"{approach}-{i}", obj)
+                times.append(time.perf_counter() - t)
+            out[f"{kind}|{approach}"] = statistics.median(times) * 1000
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--target", default="local")
     parser.add_argument("--endpoint")
     parser.add_argument("--bucket")
@@ -155,6 +238,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.target, args.endpoint, args.bucket)))
+        return
+    if args.small:
+        print(json.dumps(run_small(args.endpoint, args.bucket)))
         return
 
     import boto3
@@ -177,9 +263,23 @@ def main() -> None:
                 results.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 r = results[-1]
                 print(f"  measured {target:5} {approach:14} {r['total_s']:.2f} s", file=sys.stderr)
+        cmd = [sys.executable, __file__, "--small", "--endpoint", endpoint, "--bucket", "bench"]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"small artifacts failed:\n{out.stderr}")
+        small = json.loads(out.stdout.strip().splitlines()[-1])
     report(results)
+    report_small(small)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    args.out.write_text(json.dumps({"frames": results, "small_ms": small}, indent=2))
+
+
+def report_small(small: dict[str, float]) -> None:
+    print(f"\nsmall artifacts on S3 (moto): ms per put + get, median of {SMALL_REPEATS}\n")
+    for kind in ("value", "1,000-row frame"):
+        mine, theirs = small[f"{kind}|slipstream"], small[f"{kind}|boto3 by hand"]
+        print(f"{kind:16} slipstream {mine:6.1f} ms   boto3 by hand {theirs:6.1f} ms   "
+              f"{mine / theirs:5.2f}x")  # fmt: skip
 
 
 def report(results: list[dict[str, Any]]) -> None:
@@ -188,7 +288,7 @@ def report(results: list[dict[str, Any]]) -> None:
     print(f"\nhandoff: {ROWS:,} rows, pandas frame of {frame / mb:.0f} MiB in memory; "
           f"put + get, best of {REPEATS}; S3 is moto on loopback\n")  # fmt: skip
     header = (f"{'target':6} {'approach':14} {'put s':>7} {'get s':>7} {'total s':>8} "
-              f"{'MiB/s':>7} {'stored MiB':>10} {'peak+ MiB':>9} {'RSS/frame':>9} {'time vs pyarrow':>15}")  # fmt: skip
+              f"{'MiB/s':>7} {'stored MiB':>10} {'put+ MiB':>8} {'get+ MiB':>8} {'RSS/frame':>9} {'time vs pyarrow':>15}")  # fmt: skip
     print(header)
     print("-" * len(header))
     for r in results:
@@ -201,7 +301,8 @@ def report(results: list[dict[str, Any]]) -> None:
         print(
             f"{r['target']:6} {label:14} {r['put_s']:7.2f} {r['get_s']:7.2f} {r['total_s']:8.2f} "
             f"{2 * frame / mb / r['total_s']:7.0f} {r['stored_bytes'] / mb:10.1f} "
-            f"{r['peak_extra_rss_bytes'] / mb:9.0f} {r['peak_extra_rss_bytes'] / frame:9.2f} "
+            f"{r['put_extra_rss_bytes'] / mb:8.0f} {r['get_extra_rss_bytes'] / mb:8.0f} "
+            f"{r['peak_extra_rss_bytes'] / frame:9.2f} "
             f"{r['total_s'] / base['total_s']:14.2f}x"
         )
 

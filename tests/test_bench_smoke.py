@@ -24,11 +24,15 @@ def run_bench(script: str, out: Path, **env: str) -> tuple[str, Any]:
 
 
 def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    stdout, results = run_bench("handoff.py", tmp_path / "h.json", SLIPSTREAM_BENCH_ROWS="5000")
+    small = {"SLIPSTREAM_BENCH_ROWS": "5000", "SLIPSTREAM_BENCH_SMALL_REPEATS": "3"}
+    stdout, results = run_bench("handoff.py", tmp_path / "h.json", **small)
     rows = [line for line in stdout.splitlines() if line.startswith(("local ", "s3 "))]
     assert len(rows) == 6, stdout
     assert all(line.rstrip().endswith("x") for line in rows)
-    assert len(results) == 6
+    assert len(results["frames"]) == 6
+    assert all(r["put_extra_rss_bytes"] >= 0 and r["get_extra_rss_bytes"] >= 0
+               for r in results["frames"])  # fmt: skip
+    assert "1,000-row frame  slipstream" in stdout and len(results["small_ms"]) == 4
 
 
 def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> None:

@@ -36,9 +36,13 @@ pub async fn write(
     manifest.bytes = payload.len() as u64;
     manifest.checksum = checksum.to_string();
 
-    store
-        .put(&key.payload_path(&manifest.payload), payload)
-        .await?;
+    // What earlier attempts left is listed while the payload uploads: the listing costs
+    // no time of its own, and nothing it names can be this put's manifest's payload but
+    // its own, which the sweep keeps.
+    let dir = format!("{}/", key.output_dir());
+    let payload_path = key.payload_path(&manifest.payload);
+    let (written, listed) = futures::join!(store.put(&payload_path, payload), store.list(&dir));
+    written?;
     manifest.write_seconds = started.elapsed().as_secs_f64();
     manifest.written_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
     store
@@ -46,35 +50,31 @@ pub async fn write(
         .await?;
     // Best effort: what earlier attempts of this output left is unreferenced, never read
     // as data, but it costs storage forever unless removed here.
-    let _ = sweep(
-        store,
-        key,
-        &manifest.payload,
-        began,
-        manifest.bytes as usize,
-    )
-    .await;
+    if let Ok(listed) = listed {
+        let size = manifest.bytes as usize;
+        let _ = sweep(store, &dir, &listed, &manifest.payload, began, size).await;
+    }
     Ok(manifest)
 }
 
-/// Removes the payloads of `key` other than `keep` (the previous artifact's, and those of
-/// puts killed between their payload and their manifest), and the store's leftovers of
-/// interrupted writes from before `began`.
+/// Removes the payloads among `listed` (the paths under the output's folder `dir`) other
+/// than `keep`: the previous artifact's, and those of puts killed between their payload and
+/// their manifest; then the store's leftovers of interrupted writes from before `began`.
 async fn sweep(
     store: &dyn ObjectStore,
-    key: &ArtifactKey,
+    dir: &str,
+    listed: &[String],
     keep: &str,
     began: SystemTime,
     size: usize,
 ) -> Result<()> {
-    let dir = format!("{}/", key.output_dir());
-    for path in store.list(&dir).await? {
+    for path in listed {
         let name = &path[dir.len()..];
         if is_payload_name(name) && name != keep {
-            store.delete(&path).await?;
+            store.delete(path).await?;
         }
     }
-    store.sweep(&dir, began, size).await
+    store.sweep(dir, began, size).await
 }
 
 /// Reads and parses the manifest of `key`, and checks that it is this key's: a manifest
