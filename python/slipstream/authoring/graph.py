@@ -46,6 +46,17 @@ _FRAME_HINTS = {
     "pyarrow.lib.Table": "pyarrow",
     "pyarrow.Table": "pyarrow",
     "pa.Table": "pyarrow",
+    # lazy: a scan of the stored Parquet (see slipstream.runtime.lazy)
+    "polars.lazyframe.frame.LazyFrame": "polars-lazy",
+    "polars.LazyFrame": "polars-lazy",
+    "pl.LazyFrame": "polars-lazy",
+    "pyarrow._dataset.Dataset": "arrow-dataset",
+    "pyarrow._dataset.FileSystemDataset": "arrow-dataset",
+    "pyarrow.dataset.Dataset": "arrow-dataset",
+    "ds.Dataset": "arrow-dataset",
+    "pyarrow.lib.RecordBatchReader": "arrow-reader",
+    "pyarrow.RecordBatchReader": "arrow-reader",
+    "pa.RecordBatchReader": "arrow-reader",
 }
 
 

@@ -29,6 +29,7 @@ from slipstream.runtime import memory as _memory
 from slipstream.runtime import outcomes
 from slipstream.runtime import preview as _preview
 from slipstream.runtime.calling import running_op
+from slipstream.runtime.lazy import LAZY, LazyInputs
 from slipstream.values.frames import to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
@@ -98,7 +99,7 @@ def run_op(
     check_result: CheckResult | None = None
     extra = {"producer": _qualified_name(fn), **(extra or {})}
     capture = OutputCapture()
-    with _python_streams_on_descriptors():
+    with _python_streams_on_descriptors(), LazyInputs() as lazy:
         capture.start()
         try:
             reused = reuse() if reuse is not None else None
@@ -106,12 +107,15 @@ def run_op(
                 manifests, cached_from = dict(reused["manifests"]), dict(reused["at"])
                 metric_value, check_result = reused.get("metric"), reused.get("check")
             else:
-                kwargs = {
-                    name: store.get(key, allow_pickle=allow_pickle) for name, key in inputs.items()
-                }
-                for arg, flavor in (convert or {}).items():
-                    if arg in kwargs:
-                        kwargs[arg] = to_flavor(kwargs[arg], flavor)
+                kwargs = {}
+                for name, key in inputs.items():
+                    library = (convert or {}).get(name)
+                    if library in LAZY:
+                        kwargs[name] = lazy.load(store, key, library, allow_pickle)
+                        continue
+                    kwargs[name] = store.get(key, allow_pickle=allow_pickle)
+                    if library is not None:
+                        kwargs[name] = to_flavor(kwargs[name], library)
                 kwargs.update(constants or {})
                 phase = "call"
                 with running_op():

@@ -43,15 +43,25 @@ _HINTED = {
 
 def to_flavor(value: Any, library: str) -> Any:
     """`value` as a frame of `library` (`pandas`, `polars`, `pyarrow`) when it is a frame of
-    another library; anything else is returned as it is."""
-    flavor = _HINTED[library]
-    kind = type(value)
-    if f"{kind.__module__.split('.')[0]}.{kind.__name__}" == flavor:
-        return value
+    another library; anything else is returned as it is. The lazy kinds (`polars-lazy`,
+    `arrow-dataset`, `arrow-reader`) wrap a frame already in memory (replays use this; a
+    task scans the stored Parquet instead, see `slipstream.runtime.lazy`)."""
     if not hasattr(value, "__arrow_c_stream__"):
         return value
     import pyarrow as pa
 
+    if library == "polars-lazy":
+        return to_flavor(value, "polars").lazy()
+    if library == "arrow-dataset":
+        import pyarrow.dataset as ds
+
+        return ds.dataset(pa.table(value))
+    if library == "arrow-reader":
+        return pa.RecordBatchReader.from_stream(value)
+    flavor = _HINTED[library]
+    kind = type(value)
+    if f"{kind.__module__.split('.')[0]}.{kind.__name__}" == flavor:
+        return value
     return restore(pa.table(value), flavor)
 
 
