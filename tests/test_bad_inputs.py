@@ -149,6 +149,7 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "polars struct": (lambda: pl.DataFrame({"s": [{"a": 1}, {"a": 2}]}), None),
     "polars list": (lambda: pl.DataFrame({"l": [[1, 2], []]}), None),
     "polars series": (lambda: pl.Series("a", [1, 2]), Refused("to_frame")),
+    "polars lazy frame": (lambda: pl.LazyFrame({"a": [1]}), Refused("lazy_frame.collect()")),
     # pyarrow
     "arrow table": (lambda: pa.table({"a": [1, 2]}), None),
     "arrow empty table": (lambda: pa.table({"a": pa.array([], pa.int64())}), None),

@@ -98,10 +98,10 @@ pub fn encode(
     } else {
         let typed = match root_module(value).as_str() {
             _ if tree::is_tree_type(value) => tree::encode(py, key, value),
-            _ if column_of_a_frame(&python_type).is_some() => Err(unsupported(
+            _ if way_to_a_frame(&python_type).is_some() => Err(unsupported(
                 key,
                 &python_type,
-                column_of_a_frame(&python_type).unwrap_or_default(),
+                way_to_a_frame(&python_type).unwrap_or_default(),
             )),
             "numpy" if value.hasattr("dtype")? => array::encode(py, key, value),
             "PIL" if image::is_image(py, value)? => image::encode(py, key, value),
@@ -137,10 +137,13 @@ pub fn encode(
     })
 }
 
-/// The way out for a single column (a series, an Arrow array), which Arrow streams as
-/// something else than a table: make it a frame.
-fn column_of_a_frame(python_type: &str) -> Option<&'static str> {
+/// The way out for values one step from a frame: a single column (a series, an Arrow
+/// array), which Arrow streams as something else than a table, and a lazy query.
+fn way_to_a_frame(python_type: &str) -> Option<&'static str> {
     match python_type {
+        "polars.lazyframe.frame.LazyFrame" => {
+            Some(" (a lazy query, not data: return lazy_frame.collect())")
+        }
         "pandas.Series" | "pandas.core.series.Series" => {
             Some(" (a single column: store series.to_frame())")
         }
