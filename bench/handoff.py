@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ROWS = int(os.environ.get("SLIPSTREAM_BENCH_ROWS", 2_000_000))
+# Sizes of the scaling run (local folder): the cost per row should stay flat.
+SCALING = [
+    int(n)
+    for n in os.environ.get("SLIPSTREAM_BENCH_SCALING", "1000000,4000000,16000000").split(",")
+]
 APPROACHES = ["slipstream", "pyarrow+boto3", "pickle+boto3"]
 REPEATS = 2
 
@@ -268,10 +273,36 @@ def main() -> None:
         if out.returncode != 0:
             sys.exit(f"small artifacts failed:\n{out.stderr}")
         small = json.loads(out.stdout.strip().splitlines()[-1])
+        scaling = []
+        for rows in SCALING:
+            for approach in ("slipstream", "pyarrow+boto3"):
+                cmd = [sys.executable, __file__, "--one", approach, "--target", "local"]
+                out = subprocess.run(cmd, env=dict(env, SLIPSTREAM_BENCH_ROWS=str(rows)),
+                                     capture_output=True, text=True)  # fmt: skip
+                if out.returncode != 0:
+                    sys.exit(f"scaling {rows} {approach} failed:\n{out.stderr}")
+                scaling.append({"rows": rows, **json.loads(out.stdout.strip().splitlines()[-1])})
+                print(f"  measured {rows:>11,} rows {approach}", file=sys.stderr)
     report(results)
     report_small(small)
+    report_scaling(scaling)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"frames": results, "small_ms": small}, indent=2))
+    args.out.write_text(
+        json.dumps({"frames": results, "small_ms": small, "scaling": scaling}, indent=2)
+    )
+
+
+def report_scaling(scaling: list[dict[str, Any]]) -> None:
+    print("\nscaling on the local folder: put + get, time per row and peak RSS per frame\n")
+    mine = [r for r in scaling if r["approach"] == "slipstream"]
+    first = mine[0]["total_s"] / mine[0]["rows"]
+    for r in mine:
+        base = next(x for x in scaling if x["rows"] == r["rows"] and x is not r)
+        per_row = r["total_s"] / r["rows"]
+        print(f"{r['rows']:>11,} rows  {r['total_s']:7.2f} s  {per_row * 1e9:6.0f} ns/row "
+              f"({per_row / first:4.2f}x the smallest)  vs pyarrow {r['total_s'] / base['total_s']:4.2f}x  "
+              f"put peak {r['put_extra_rss_bytes'] / r['frame_bytes']:4.2f}x  "
+              f"get peak {r['get_extra_rss_bytes'] / r['frame_bytes']:4.2f}x the frame")  # fmt: skip
 
 
 def report_small(small: dict[str, float]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 import slipstream as ss
 from PIL import Image
@@ -150,6 +151,7 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "polars list": (lambda: pl.DataFrame({"l": [[1, 2], []]}), None),
     "polars series": (lambda: pl.Series("a", [1, 2]), Refused("to_frame")),
     "polars lazy frame": (lambda: pl.LazyFrame({"a": [1]}), Refused("lazy_frame.collect()")),
+    "arrow dataset": (lambda: ds.dataset(pa.table({"a": [1]})), Refused("dataset.to_table()")),
     # pyarrow
     "arrow table": (lambda: pa.table({"a": [1, 2]}), None),
     "arrow empty table": (lambda: pa.table({"a": pa.array([], pa.int64())}), None),

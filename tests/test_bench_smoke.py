@@ -24,7 +24,8 @@ def run_bench(script: str, out: Path, **env: str) -> tuple[str, Any]:
 
 
 def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    small = {"SLIPSTREAM_BENCH_ROWS": "5000", "SLIPSTREAM_BENCH_SMALL_REPEATS": "3"}
+    small = {"SLIPSTREAM_BENCH_ROWS": "5000", "SLIPSTREAM_BENCH_SMALL_REPEATS": "3",
+             "SLIPSTREAM_BENCH_SCALING": "2000,8000"}  # fmt: skip
     stdout, results = run_bench("handoff.py", tmp_path / "h.json", **small)
     rows = [line for line in stdout.splitlines() if line.startswith(("local ", "s3 "))]
     assert len(rows) == 6, stdout
@@ -33,6 +34,7 @@ def test_handoff_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert all(r["put_extra_rss_bytes"] >= 0 and r["get_extra_rss_bytes"] >= 0
                for r in results["frames"])  # fmt: skip
     assert "1,000-row frame  slipstream" in stdout and len(results["small_ms"]) == 4
+    assert "8,000 rows" in stdout and len(results["scaling"]) == 4
 
 
 def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> None:

@@ -96,3 +96,15 @@ def test_a_lazy_hint_on_a_value_reads_the_value(tmp_path: Path) -> None:
     store.put(key, [1, 2, 3])
     with LazyInputs() as lazy:
         assert lazy.load(store, key, "arrow-reader", allow_pickle=False) == [1, 2, 3]
+
+
+def test_lazy_queries_are_never_stored_even_as_pickles(tmp_path: Path) -> None:
+    """A scan points at a copy removed when its op ends: storing it would store a dangling
+    path, so it is refused with the way out, pickling allowed or not."""
+    from slipstream.errors import UnsupportedType
+
+    store = ss.Store((tmp_path / "store").as_uri())
+    for value, advice in [(pl.LazyFrame({"a": [1]}), "collect()"),
+                          (ds.dataset(pa.table({"a": [1]})), "to_table()")]:  # fmt: skip
+        with pytest.raises(UnsupportedType, match=advice):
+            store.put(ss.ArtifactKey("p", "r"), value, allow_pickle=True)

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, RecordBatch, RecordBatchOptions};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
@@ -18,6 +18,9 @@ use crate::{Result, dictionary};
 
 /// Rows per Parquet row group; also the unit of parallel decoding.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+/// Threads encoding row groups at once.
+const MAX_WORKERS: usize = 8;
 
 /// Key under which the row count of a zero-column frame is kept: Parquet has no rows
 /// without columns, but `pandas.DataFrame(index=range(3))` does.
@@ -54,16 +57,14 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Chunk);
-    if let Some(first) = batches.iter().find(|b| b.num_rows() > 0) {
-        for (field, column) in schema.fields().iter().zip(first.columns()) {
-            if !dictionary_pays(column.as_ref()) {
-                let path = ColumnPath::new(vec![field.name().clone()]);
-                props = props.set_column_dictionary_enabled(path.clone(), false);
-                if is_integer_like(field.data_type()) {
-                    // ids, counters and event times are mostly ordered: their deltas pack
-                    // into a few bits (a 1-second timestamp column shrinks ~20-fold).
-                    props = props.set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
-                }
+    for (i, field) in schema.fields().iter().enumerate() {
+        if dictionary_pays(batches.iter().map(|b| b.column(i))) == Some(false) {
+            let path = ColumnPath::new(vec![field.name().clone()]);
+            props = props.set_column_dictionary_enabled(path.clone(), false);
+            if is_integer_like(field.data_type()) {
+                // ids, counters and event times are mostly ordered: their deltas pack
+                // into a few bits (a 1-second timestamp column shrinks ~20-fold).
+                props = props.set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
             }
         }
     }
@@ -74,7 +75,8 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
         ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?.into_serialized_writer()?;
     if !schema.fields().is_empty() {
         let groups = row_groups(&batches, ROW_GROUP_ROWS);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Memory holds a wave of encoded row groups: at most `MAX_WORKERS` of them.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
         for (wave, chunk) in groups.chunks(workers.max(1)).enumerate() {
             let first = wave * workers.max(1);
             let encoded: Vec<Result<Vec<ArrowColumnChunk>>> = std::thread::scope(|scope| {
@@ -88,7 +90,10 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("Parquet encoding thread panicked"))
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
                     .collect()
             });
             for columns in encoded {
@@ -104,53 +109,99 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Values sampled to decide whether a column is dictionary-encoded.
+/// Values sampled to decide whether a column is dictionary-encoded, and the fewest valid
+/// ones a decision is taken on.
 const DICTIONARY_SAMPLE: usize = 4096;
+const DICTIONARY_MIN_SAMPLE: usize = 1024;
 
-/// Whether dictionary encoding pays for a top-level column, judged on its first values:
-/// always for dictionaries (categoricals), never for floats and booleans, and for other
-/// flat columns when at most half of the sampled values are distinct. Trying a dictionary
-/// on a column of unique values costs a hash table per page before the writer falls back.
-fn dictionary_pays(column: &dyn Array) -> bool {
-    use arrow_array::cast::AsArray;
-    let sample = column.slice(0, column.len().min(DICTIONARY_SAMPLE));
-    let distinct = |values: &mut dyn Iterator<Item = &[u8]>| -> usize {
-        values.collect::<std::collections::HashSet<_>>().len()
-    };
-    let seen = match sample.data_type() {
-        DataType::Dictionary(..) => return true,
-        DataType::Boolean | DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            return false;
+/// Whether dictionary encoding pays for a top-level column, judged on its first values
+/// (across batches): always for dictionaries (categoricals), never for booleans, and for
+/// other flat columns when at most half of the sampled valid values are distinct. Trying a
+/// dictionary on a column of unique values costs a hash table per page before the writer
+/// falls back. `None` (the writer's default) for too few values and nested types.
+fn dictionary_pays<'a>(parts: impl Iterator<Item = &'a ArrayRef>) -> Option<bool> {
+    let mut samples = vec![];
+    let mut taken = 0;
+    for part in parts {
+        match part.data_type() {
+            DataType::Dictionary(..) => return Some(true),
+            DataType::Boolean => return Some(false),
+            _ => {}
         }
-        DataType::Utf8 => distinct(
-            &mut sample
+        let take = part.len().min(DICTIONARY_SAMPLE - taken);
+        samples.push(part.slice(0, take));
+        taken += take;
+        if taken == DICTIONARY_SAMPLE {
+            break;
+        }
+    }
+    let mut seen = Distinct::default();
+    let mut valid = 0;
+    for sample in &samples {
+        valid += seen.add(sample.as_ref())?;
+    }
+    (valid >= DICTIONARY_MIN_SAMPLE).then_some(seen.hashes.len() * 2 <= valid)
+}
+
+/// Hashes of the distinct values seen.
+#[derive(Default)]
+struct Distinct {
+    hashes: std::collections::HashSet<u64>,
+    state: std::hash::RandomState,
+}
+
+impl Distinct {
+    /// Adds each valid value of `array`; returns how many were valid, or `None` for a type
+    /// without flat values.
+    fn add(&mut self, array: &dyn Array) -> Option<usize> {
+        use arrow_array::cast::AsArray;
+        use std::hash::BuildHasher;
+        let state = &self.state;
+        let hashes = &mut self.hashes;
+        let mut insert = |bytes: &[u8]| {
+            hashes.insert(state.hash_one(bytes));
+        };
+        match array.data_type() {
+            DataType::Utf8 => array
                 .as_string::<i32>()
                 .iter()
                 .flatten()
-                .map(str::as_bytes),
-        ),
-        DataType::LargeUtf8 => distinct(
-            &mut sample
+                .for_each(|v| insert(v.as_bytes())),
+            DataType::LargeUtf8 => array
                 .as_string::<i64>()
                 .iter()
                 .flatten()
-                .map(str::as_bytes),
-        ),
-        DataType::Utf8View => {
-            distinct(&mut sample.as_string_view().iter().flatten().map(str::as_bytes))
-        }
-        DataType::Binary => distinct(&mut sample.as_binary::<i32>().iter().flatten()),
-        DataType::LargeBinary => distinct(&mut sample.as_binary::<i64>().iter().flatten()),
-        data_type => match data_type.primitive_width() {
-            Some(width) => {
-                let data = sample.to_data();
-                let bytes = &data.buffers()[0].as_slice()[data.offset() * width..];
-                distinct(&mut bytes[..sample.len() * width].chunks_exact(width))
+                .for_each(|v| insert(v.as_bytes())),
+            DataType::Utf8View => array
+                .as_string_view()
+                .iter()
+                .flatten()
+                .for_each(|v| insert(v.as_bytes())),
+            DataType::Binary => array
+                .as_binary::<i32>()
+                .iter()
+                .flatten()
+                .for_each(&mut insert),
+            DataType::LargeBinary => array
+                .as_binary::<i64>()
+                .iter()
+                .flatten()
+                .for_each(&mut insert),
+            data_type => {
+                // Fixed-width values (numbers, dates, times, decimals): their bytes, valid
+                // slots only (a null slot may hold anything).
+                let width = data_type.primitive_width()?;
+                let data = array.to_data();
+                let bytes = &data.buffers().first()?.as_slice()[data.offset() * width..];
+                for (i, value) in bytes[..array.len() * width].chunks_exact(width).enumerate() {
+                    if array.is_valid(i) {
+                        insert(value);
+                    }
+                }
             }
-            None => return true, // nested and others: the writer's default
-        },
-    };
-    seen * 2 <= sample.len() - sample.null_count()
+        }
+        Some(array.len() - array.null_count())
+    }
 }
 
 /// Integers and what Parquet stores as integers (dates, times, timestamps, durations).
@@ -215,9 +266,11 @@ fn encode_row_group(
             }
         }
         for leaf_parts in leaves {
-            let mut writer = writers
-                .next()
-                .expect("the writer factory makes one writer per leaf column");
+            let Some(mut writer) = writers.next() else {
+                return Err(crate::CodecError::Invalid(
+                    "Parquet: fewer column writers than leaf columns".into(),
+                ));
+            };
             for part in &leaf_parts {
                 writer.write(part)?;
             }
@@ -281,7 +334,10 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("Parquet decoding thread panicked"))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
     let mut ordered = Vec::new();
@@ -413,6 +469,28 @@ mod tests {
         assert_eq!(
             arrow_select_concat(&schema, &batches),
             batch.with_schema(schema).unwrap()
+        );
+    }
+
+    #[test]
+    fn dictionaries_are_judged_across_batches_and_for_floats() {
+        let labels: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..5_000).map(|i| ["a", "b", "c"][i % 3]),
+        ));
+        let ratings: ArrayRef = Arc::new(arrow_array::Float64Array::from_iter_values(
+            (0..5_000).map(|i| f64::from(i % 5)),
+        ));
+        let batch = RecordBatch::try_from_iter([("label", labels), ("rating", ratings)]).unwrap();
+        // a tiny first batch, as concatenated tables and polars chunks often have
+        let parts = [batch.slice(0, 1), batch.slice(1, 4_999)];
+        let payload = Bytes::from(encode(batch.schema(), &parts).unwrap());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(payload).unwrap();
+        let group = reader.metadata().row_group(0);
+        assert!(
+            group
+                .columns()
+                .iter()
+                .all(|c| c.dictionary_page_offset().is_some())
         );
     }
 

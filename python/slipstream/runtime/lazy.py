@@ -2,8 +2,10 @@
 `pyarrow.RecordBatchReader` gets a scan of the stored Parquet, not a frame loaded into
 memory, so that an op can read a frame larger than memory (filter, aggregate, stream).
 
-The payload is first copied, verified (size and checksum), into a temporary folder that
-lives while the op runs and its outputs are written; the scan reads that copy. Columns come
+The payload is first copied, verified (size and checksum), into a temporary folder (under
+`TMPDIR`: point it at a disk, not a memory-backed tmpfs, for frames larger than memory) that
+lives while the op runs and its outputs are written; the scan reads that copy, so a scan
+kept beyond the op (in a global) fails when it is next read. Columns come
 back as the scanning library reads Parquet (a pandas categorical as a dictionary or
 `Categorical` column, for instance), not through slipstream's own restore."""
 
@@ -16,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from slipstream._native import ArtifactKey, Store
+from slipstream.values.frames import to_flavor
 
 LAZY = {"polars-lazy", "arrow-dataset", "arrow-reader"}
 
@@ -37,10 +40,10 @@ class LazyInputs:
             shutil.rmtree(self._folder, ignore_errors=True)
 
     def load(self, store: Store, key: ArtifactKey, library: str, allow_pickle: bool) -> Any:
-        """A scan of the frame under `key` for `library`; anything but a frame is read as
-        usual (a lazy hint on a value changes nothing)."""
+        """A scan of the frame under `key` for `library`; anything else is read as usual
+        (a pickled frame is then wrapped as the hint asks, a value is left as it is)."""
         if store.manifest(key)["type"] != "frame":
-            return store.get(key, allow_pickle=allow_pickle)
+            return to_flavor(store.get(key, allow_pickle=allow_pickle), library)
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="slipstream-inputs-"))
         self._count += 1

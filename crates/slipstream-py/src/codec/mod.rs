@@ -91,6 +91,9 @@ pub fn encode(
 ) -> PyResult<Encoded> {
     let started = Instant::now();
     let python_type = type_name(value);
+    if let Some(advice) = query_not_data(&python_type) {
+        return Err(unsupported(key, &python_type, advice));
+    }
     let described = if value.is_exact_instance_of::<PyBytes>()
         || value.is_exact_instance_of::<PyByteArray>()
     {
@@ -137,13 +140,25 @@ pub fn encode(
     })
 }
 
-/// The way out for values one step from a frame: a single column (a series, an Arrow
-/// array), which Arrow streams as something else than a table, and a lazy query.
-fn way_to_a_frame(python_type: &str) -> Option<&'static str> {
+/// Lazy queries and datasets (a `pl.LazyFrame`, a `pyarrow.dataset.Dataset`): a plan over
+/// files, not data; pickled, it would point at files that may be gone (a lazy input's copy
+/// is removed when its op ends). Refused even where pickling is allowed.
+fn query_not_data(python_type: &str) -> Option<&'static str> {
     match python_type {
         "polars.lazyframe.frame.LazyFrame" => {
             Some(" (a lazy query, not data: return lazy_frame.collect())")
         }
+        t if t.starts_with("pyarrow._dataset.") && t.ends_with("Dataset") => {
+            Some(" (a dataset, not data: return dataset.to_table())")
+        }
+        _ => None,
+    }
+}
+
+/// The way out for a single column (a series, an Arrow array), which Arrow streams as
+/// something else than a table: make it a frame.
+fn way_to_a_frame(python_type: &str) -> Option<&'static str> {
+    match python_type {
         "pandas.Series" | "pandas.core.series.Series" => {
             Some(" (a single column: store series.to_frame())")
         }

@@ -41,7 +41,7 @@ impl S3Store {
     /// The whole object, starting with one GET of its first part: an object no larger than
     /// a part (every record, manifest and small artifact) costs that one request; a larger
     /// one tells its size and version (ETag) there, and its other parts follow by ranges
-    /// of that version, `concurrency` of them in flight.
+    /// of that version, `concurrency` of them in flight while the first body arrives.
     pub(super) async fn get_by_parts(&self, path: &str, key: &str) -> Result<Bytes> {
         let part = self.tuning.part_size;
         let resp = self
@@ -60,7 +60,7 @@ impl S3Store {
                 });
             }
             // An empty object has no byte 0 to send.
-            Err(e) if e.code() == Some("InvalidRange") => {
+            Err(e) if is_unsatisfiable(&e) => {
                 return match self.size_and_etag(path, key).await? {
                     (0, _) => Ok(Bytes::new()),
                     _ => Err(self.error("get", path, e)),
@@ -68,45 +68,43 @@ impl S3Store {
             }
             Err(e) => return Err(self.error("get", path, e)),
         };
-        let sent = resp.content_length().unwrap_or(0).max(0) as usize;
-        // `bytes 0-N/TOTAL`; a server that ignores the range sends everything, unlabelled.
-        let size = resp
-            .content_range()
-            .and_then(|range| range.rsplit('/').next()?.parse::<usize>().ok())
-            .unwrap_or(sent);
-        let expected = if resp.content_range().is_some() {
-            size.min(part)
-        } else {
-            size
+        // `bytes 0-END/SIZE`; a server that ignores the range sends everything, unlabelled.
+        let (sent, size) = match (resp.content_range(), resp.content_length()) {
+            (Some(range), _) => match parse_content_range(range) {
+                Some((0, end, size)) if end < size => (end + 1, size),
+                _ => return Err(self.stream_error(path, format!("Content-Range {range:?}"))),
+            },
+            (None, Some(length)) => (length.max(0) as usize, length.max(0) as usize),
+            (None, None) => {
+                let message = "an answer without Content-Range or Content-Length".to_owned();
+                return Err(self.stream_error(path, message));
+            }
         };
-        if sent != expected {
-            let asked = format!("bytes 0-{} of {size}", expected.saturating_sub(1));
-            return Err(self.stream_error(path, format!("{sent} bytes sent for {asked}")));
-        }
         let etag = resp.e_tag().map(str::to_owned);
         let mut buf = vec![0u8; size];
-        let mut filled = 0;
-        match self
-            .read_body(path, resp.body, 0, &mut buf[..sent], &mut filled)
-            .await
-        {
-            Ok(()) => {}
-            // resumable: the size and version of what was being read are known
-            Err(Cut(_)) if etag.is_some() => {
-                self.fetch_range(path, key, filled, &mut buf[filled..sent], etag.clone())
-                    .await?;
+        let (first, rest) = buf.split_at_mut(sent);
+        let first_part = async {
+            let mut filled = 0;
+            match self.read_body(path, resp.body, 0, first, &mut filled).await {
+                Ok(()) => Ok(()),
+                // resumable: the size and the version of what was being read are known
+                Err(Cut(_)) if etag.is_some() && filled < first.len() => {
+                    let (start, slot) = (filled, &mut first[filled..]);
+                    self.fetch_range(path, key, start, slot, etag.clone()).await
+                }
+                Err(Cut(e) | Failed(e)) => Err(e),
             }
-            Err(Cut(e) | Failed(e)) => return Err(e),
-        }
-        let fetches: Vec<_> = buf[sent..]
+        };
+        // The rest, from where the first answer stopped (a server may send less than asked).
+        let fetches: Vec<_> = rest
             .chunks_mut(part)
             .enumerate()
             .map(|(i, slot)| self.fetch_range(path, key, sent + i * part, slot, etag.clone()))
             .collect();
-        stream::iter(fetches)
+        let others = stream::iter(fetches)
             .buffer_unordered(self.tuning.concurrency)
-            .try_for_each(|()| async { Ok(()) })
-            .await?;
+            .try_for_each(|()| async { Ok(()) });
+        futures::try_join!(first_part, others)?;
         Ok(Bytes::from(buf))
     }
 
@@ -141,6 +139,8 @@ impl S3Store {
                 .await
             {
                 Ok(()) => {}
+                // all bytes arrived, then the body failed (its checksum, say): not data
+                Err(Cut(e)) if filled == slot.len() => return Err(e),
                 Err(Cut(e)) if attempt < self.tuning.max_attempts => {
                     tracing::debug!(path, filled, attempt, "resuming a download cut off: {e}");
                     attempt += 1;
@@ -234,6 +234,23 @@ enum Interruption {
     Failed(StoreError),
 }
 use Interruption::{Cut, Failed};
+
+/// `(start, end, size)` of `bytes START-END/SIZE`.
+fn parse_content_range(range: &str) -> Option<(usize, usize, usize)> {
+    let (span, size) = range.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = span.split_once('-')?;
+    Some((start.parse().ok()?, end.parse().ok()?, size.parse().ok()?))
+}
+
+/// A range the object cannot satisfy (416): its first byte is past the end.
+fn is_unsatisfiable<E: ProvideErrorMetadata>(
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    err.code() == Some("InvalidRange")
+        || err
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() == 416)
+}
 
 fn is_not_found<E: ProvideErrorMetadata>(
     err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
