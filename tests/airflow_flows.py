@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import slipstream as ss
+
+from tests.airflow2_flows import flaky  # needs no pandas: Airflow 2's tasks run it too
 
 
 @ss.op
@@ -61,16 +62,6 @@ def all_small(frame: pd.DataFrame) -> pd.Series:
 @ss.metric
 def total_value(frame: pd.DataFrame) -> float:
     return float(frame["value"].sum())
-
-
-@ss.op(retries=1)
-def flaky(marker_dir: str) -> str:
-    """Fails on its first try, succeeds on its second."""
-    marker = Path(marker_dir) / "flaky-tried"
-    if not marker.exists():
-        marker.write_text("tried once")
-        raise ConnectionError("the warehouse is busy, try again")
-    return "second time lucky"
 
 
 def semantics(marker_dir: str | None = None) -> ss.Flow:

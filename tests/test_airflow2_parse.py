@@ -1,6 +1,6 @@
 """Generated DAG files also import on Airflow 2.11 (a parse test: the DAG, its tasks, their
-dependencies and params, as Airflow 2 builds them). `make test` provides an Airflow 2 venv
-and names its Python in SLIPSTREAM_AIRFLOW2_PYTHON."""
+dependencies and params, as Airflow 2 builds them), in the Airflow 2 venv `make test`
+provides (see tests/support/airflow2.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from slipstream.errors import FlowDefinitionError
 
 from tests import airflow_flows
 from tests.support.airflow import ROOT
+from tests.support.airflow2 import airflow2_python
 
 PROBE = """
 import json, runpy, sys
@@ -37,10 +38,7 @@ print(json.dumps({
 
 
 def test_dag_file_parses_on_airflow_2(tmp_path: Path) -> None:
-    python = os.environ.get("SLIPSTREAM_AIRFLOW2_PYTHON")
-    if not python:
-        pytest.skip("SLIPSTREAM_AIRFLOW2_PYTHON is not set (make test provides Airflow 2)")
-    assert Path(python).exists(), f"SLIPSTREAM_AIRFLOW2_PYTHON={python} does not exist"
+    python = airflow2_python()
     flow = airflow_flows.semantics()
     path = flow.to_airflow(tmp_path / "dags", store=(tmp_path / "store").as_uri())
     env = dict(
@@ -78,9 +76,7 @@ print(json.dumps({"description": dag.description, "params": {k: dag.params[k] fo
 
 @pytest.mark.parametrize("airflow", ["3", "2"])
 def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: str) -> None:
-    python = sys.executable if airflow == "3" else os.environ.get("SLIPSTREAM_AIRFLOW2_PYTHON")
-    if not python:
-        pytest.skip("SLIPSTREAM_AIRFLOW2_PYTHON is not set (make test provides Airflow 2)")
+    python = sys.executable if airflow == "3" else str(airflow2_python())
     flow = airflow_flows.hostile()
     store = (tmp_path / "store").as_uri()
     with pytest.raises(FlowDefinitionError, match=r"default_args\['on_failure_callback'\] is a"):

@@ -1,5 +1,5 @@
-"""Real Airflow 2.11 for the tests: its own venv (`make airflow2`, whose Python
-SLIPSTREAM_AIRFLOW2_PYTHON names), a home with a SQLite database, and webserver + scheduler
+"""Real Airflow 2.11 for the tests: its own venv (`make airflow2`; SLIPSTREAM_AIRFLOW2_PYTHON
+may name another), a home with a SQLite database, and webserver + scheduler
 on loopback. Airflow 2's REST API is `/api/v1` with HTTP basic auth; its scheduler runs
 each task as `airflow tasks run` with the SequentialExecutor, importing slipstream from the
 source tree (`make develop` builds the native module in place)."""
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.airflow import ROOT, background
 from tests.support.servers import free_port
@@ -25,11 +24,12 @@ USER, PASSWORD = "admin", "admin-pw"
 
 
 def airflow2_python() -> Path:
-    python = os.environ.get("SLIPSTREAM_AIRFLOW2_PYTHON")
-    if not python:
-        pytest.skip("SLIPSTREAM_AIRFLOW2_PYTHON is not set (make test provides Airflow 2)")
-    assert Path(python).exists(), f"SLIPSTREAM_AIRFLOW2_PYTHON={python} does not exist"
-    return Path(python)
+    """The Python of the Airflow 2 venv: SLIPSTREAM_AIRFLOW2_PYTHON, else the one `make
+    airflow2` builds. A missing venv fails the test with the command that makes it."""
+    default = Path.home() / ".cache" / "slipstream" / "airflow2-venv" / "bin" / "python"
+    python = Path(os.environ.get("SLIPSTREAM_AIRFLOW2_PYTHON") or default)
+    assert python.exists(), f"no Airflow 2 venv at {python}: run `make airflow2` (or make test)"
+    return python
 
 
 def airflow2_env(root: Path, dags: Path) -> dict[str, str]:

@@ -77,24 +77,10 @@ pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
         let groups = row_groups(&batches, ROW_GROUP_ROWS);
         // Memory holds a wave of encoded row groups: at most `MAX_WORKERS` of them.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
-        for (wave, chunk) in groups.chunks(workers.max(1)).enumerate() {
-            let first = wave * workers.max(1);
-            let encoded: Vec<Result<Vec<ArrowColumnChunk>>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, group)| {
-                        let (factory, schema) = (&factory, &schema);
-                        scope.spawn(move || encode_row_group(factory, schema, first + i, group))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
+        for (wave, chunk) in groups.chunks(workers).enumerate() {
+            let first = wave * workers;
+            let encoded = in_parallel(chunk, |i, group| {
+                encode_row_group(&factory, &schema, first + i, group)
             });
             for columns in encoded {
                 let mut row_group = file.next_row_group()?;
@@ -218,6 +204,29 @@ fn is_integer_like(data_type: &DataType) -> bool {
         )
 }
 
+/// `work(index, item)` for each item, each on a thread of its own, the results in the items'
+/// order; a panic in one is resumed here with its message.
+fn in_parallel<I: Send, T: Send>(
+    items: impl IntoIterator<Item = I>,
+    work: impl Fn(usize, I) -> T + Sync,
+) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| scope.spawn(move || work(i, item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// The batches cut into row groups of `size` rows (the last may be shorter); slices share
 /// the batches' buffers.
 fn row_groups(batches: &[RecordBatch], size: usize) -> Vec<Vec<RecordBatch>> {
@@ -312,33 +321,18 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let chunks: Vec<Vec<usize>> = (0..workers)
         .map(|w| (0..groups).filter(|g| g % workers == w).collect())
         .collect();
-    let decoded: Vec<Result<Vec<(usize, RecordBatch)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|groups| {
-                let payload = payload.clone();
-                scope.spawn(move || -> Result<Vec<(usize, RecordBatch)>> {
-                    let mut out = Vec::new();
-                    for g in groups {
-                        let reader = ParquetRecordBatchReaderBuilder::try_new(payload.clone())?
-                            .with_row_groups(vec![g])
-                            .with_batch_size(ROW_GROUP_ROWS)
-                            .build()?;
-                        for batch in reader {
-                            out.push((g, batch?));
-                        }
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let decoded = in_parallel(chunks, |_, groups| -> Result<Vec<(usize, RecordBatch)>> {
+        let mut out = Vec::new();
+        for g in groups {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(payload.clone())?
+                .with_row_groups(vec![g])
+                .with_batch_size(ROW_GROUP_ROWS)
+                .build()?;
+            for batch in reader {
+                out.push((g, batch?));
+            }
+        }
+        Ok(out)
     });
     let mut ordered = Vec::new();
     for part in decoded {
