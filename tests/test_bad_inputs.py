@@ -150,7 +150,17 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "polars struct": (lambda: pl.DataFrame({"s": [{"a": 1}, {"a": 2}]}), None),
     "polars list": (lambda: pl.DataFrame({"l": [[1, 2], []]}), None),
     "polars series": (lambda: pl.Series("a", [1, 2]), Refused("to_frame")),
-    "polars lazy frame": (lambda: pl.LazyFrame({"a": [1]}), Refused("lazy_frame.collect()")),
+    "polars lazy frame": (lambda: pl.LazyFrame({"a": [1], "n": [None]}).select(pl.all()), None),
+    "polars lazy object": (
+        lambda: pl.LazyFrame({"a": [object()]}, schema={"a": pl.Object}),
+        Refused('column "a" of type Object holds Python objects'),
+    ),
+    "arrow reader": (
+        lambda: pa.RecordBatchReader.from_batches(
+            pa.schema([("a", pa.int64())]), [pa.record_batch({"a": [1, 2]})] * 2
+        ),
+        None,
+    ),
     "arrow dataset": (lambda: ds.dataset(pa.table({"a": [1]})), Refused("dataset.to_table()")),
     # pyarrow
     "arrow table": (lambda: pa.table({"a": [1, 2]}), None),
@@ -199,6 +209,10 @@ def _same(a: Any, b: Any) -> bool:
         return isinstance(b, pl.DataFrame) and a.equals(b) and a.schema == b.schema
     if isinstance(a, pa.Table):
         return isinstance(b, pa.Table) and a.equals(b)
+    if isinstance(a, pa.RecordBatchReader):
+        return isinstance(b, pa.RecordBatchReader) and a.read_all().equals(b.read_all())
+    if isinstance(a, pl.LazyFrame):
+        return isinstance(b, pl.LazyFrame) and _same(a.collect(), b.collect())
     if isinstance(a, Image.Image):
         return (
             isinstance(b, Image.Image)

@@ -45,7 +45,7 @@ def edit(url: str, path: str, change: dict[str, object]) -> None:
 def test_every_golden_file_reads_through_the_sdk(golden: str) -> None:
     data = (GOLDEN / golden).read_bytes()
     name = Path(golden).name
-    if name == "manifest.json":
+    if name.startswith("manifest"):
         return  # manifests are read by the store itself; the Rust golden test covers them
     kind = next(k for prefix, k in KINDS.items() if name.startswith(prefix))
     assert files.parse(data, golden, kind) == json.loads(data)  # type: ignore[arg-type]

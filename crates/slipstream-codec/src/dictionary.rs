@@ -6,7 +6,7 @@
 //! Dictionaries of `Utf8View` values (polars) are written as `Utf8`, which the Parquet
 //! reader supports, and turned back into `Utf8View` on the way out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -23,65 +23,111 @@ fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-/// Schema and batches ready for Parquet: string dictionaries recorded, views turned into Utf8.
-pub fn prepare(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    let mut columns: Vec<Vec<ArrayRef>> = batches.iter().map(|b| b.columns().to_vec()).collect();
-    let mut changed = false;
-    for (i, field) in schema.fields().iter().enumerate() {
-        let DataType::Dictionary(key, value) = field.data_type() else {
-            continue;
-        };
-        if !is_string(value) {
-            continue;
+/// Prepares batches for Parquet as they arrive: string dictionaries of views are turned
+/// into `Utf8` ones, and the union of each column's dictionaries (in first-seen order) is
+/// recorded, to be written in the field's metadata once the last batch is known.
+pub struct Recorder {
+    /// The schema of prepared batches, without the recorded dictionaries.
+    stored: SchemaRef,
+    /// Per top-level column: its recorded dictionary, for string dictionaries.
+    columns: Vec<Option<Recorded>>,
+}
+
+/// The dictionary of one column so far.
+#[derive(Default)]
+struct Recorded {
+    seen: HashSet<String>,
+    null: bool,
+    values: Vec<Option<String>>,
+    view: bool,
+}
+
+impl Recorder {
+    pub fn new(schema: &SchemaRef) -> Self {
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut columns = Vec::with_capacity(fields.len());
+        for field in &mut fields {
+            let DataType::Dictionary(key, value) = field.data_type().clone() else {
+                columns.push(None);
+                continue;
+            };
+            if !is_string(&value) {
+                columns.push(None);
+                continue;
+            }
+            let view = *value == DataType::Utf8View;
+            if view {
+                field.set_data_type(DataType::Dictionary(key, Box::new(DataType::Utf8)));
+            }
+            columns.push(Some(Recorded {
+                view,
+                ..Recorded::default()
+            }));
         }
-        changed = true;
-        // Union of every batch's dictionary in first-seen order (usually one shared dictionary).
-        let mut seen: HashMap<String, ()> = HashMap::new();
-        let mut values: Vec<Option<String>> = Vec::new();
-        for batch in batches {
-            let dict = batch.column(i).as_any_dictionary();
+        let stored = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        Self { stored, columns }
+    }
+
+    /// The schema of the batches [`Recorder::prepare`] returns.
+    pub fn stored(&self) -> &SchemaRef {
+        &self.stored
+    }
+
+    /// `batch` ready for Parquet; its dictionaries are added to those recorded.
+    pub fn prepare(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let mut columns = batch.columns().to_vec();
+        for (i, recorded) in self.columns.iter_mut().enumerate() {
+            let Some(recorded) = recorded else { continue };
+            let dict = columns[i].as_any_dictionary();
             let strings = arrow_cast::cast(dict.values(), &DataType::Utf8)?;
             for v in strings.as_string::<i32>() {
                 match v {
-                    Some(s) if seen.insert(s.to_owned(), ()).is_none() => {
-                        values.push(Some(s.to_owned()))
+                    Some(s) if !recorded.seen.contains(s) => {
+                        recorded.seen.insert(s.to_owned());
+                        recorded.values.push(Some(s.to_owned()));
                     }
-                    Some(_) => {}
-                    None => values.push(None),
+                    None if !recorded.null => {
+                        recorded.null = true;
+                        recorded.values.push(None);
+                    }
+                    _ => {}
                 }
             }
-        }
-        let mut metadata = field.metadata().clone();
-        metadata.insert(
-            VALUES_KEY.into(),
-            serde_json::to_string(&values).expect("strings serialize"),
-        );
-        if **value == DataType::Utf8View {
-            metadata.insert(VALUE_TYPE_KEY.into(), "Utf8View".into());
-            let stored = DataType::Dictionary(key.clone(), Box::new(DataType::Utf8));
-            for batch_columns in columns.iter_mut() {
-                batch_columns[i] = arrow_cast::cast(&batch_columns[i], &stored)?;
+            if recorded.view {
+                columns[i] = arrow_cast::cast(&columns[i], self.stored.field(i).data_type())?;
             }
-            fields[i] = field.as_ref().clone().with_data_type(stored);
         }
-        fields[i] = fields[i].clone().with_metadata(metadata);
+        Ok(RecordBatch::try_new(self.stored.clone(), columns)?)
     }
-    if !changed {
-        return Ok((schema.clone(), batches.to_vec()));
+
+    /// The schema to embed in the file: the stored one, each string dictionary's values
+    /// recorded in its field's metadata.
+    pub fn finish(&self) -> Schema {
+        let fields: Vec<Field> = self
+            .stored
+            .fields()
+            .iter()
+            .zip(&self.columns)
+            .map(|(field, recorded)| {
+                let Some(recorded) = recorded else {
+                    return field.as_ref().clone();
+                };
+                let mut metadata = field.metadata().clone();
+                metadata.insert(
+                    VALUES_KEY.into(),
+                    serde_json::to_string(&recorded.values).expect("strings serialize"),
+                );
+                if recorded.view {
+                    metadata.insert(VALUE_TYPE_KEY.into(), "Utf8View".into());
+                }
+                field.as_ref().clone().with_metadata(metadata)
+            })
+            .collect();
+        Schema::new_with_metadata(fields, self.stored.metadata().clone())
     }
-    let prepared = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let batches = columns
-        .into_iter()
-        .map(|c| RecordBatch::try_new(prepared.clone(), c))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((prepared, batches))
 }
 
-/// Undoes [`prepare`] on decoded batches.
+/// Undoes [`Recorder::prepare`] on decoded batches.
 pub fn restore(
     schema: &SchemaRef,
     batches: Vec<RecordBatch>,

@@ -28,7 +28,7 @@ pub fn store_error(key: &str, err: StoreError) -> PyErr {
         StoreError::InvalidUrl { .. } | StoreError::InvalidPath { .. } => {
             StorageError::new_err(err.to_string())
         }
-        StoreError::Io { .. } | StoreError::S3 { .. } => {
+        StoreError::Io { .. } | StoreError::S3 { .. } | StoreError::Interrupted { .. } => {
             StorageError::new_err(format!("while accessing {key}: {err}"))
         }
     }

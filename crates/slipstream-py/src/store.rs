@@ -1,5 +1,6 @@
 //! `slipstream.Store`: artifacts in and out of a local folder or S3.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -98,16 +99,29 @@ impl PyStore {
                     "try_number must be 1 or more (the first try is 1), not {try_number}"
                 ))
             })?;
+        let extra =
+            match extra {
+                Some(extra) => {
+                    let text: String = py
+                        .import("json")?
+                        .call_method1("dumps", (extra,))?
+                        .extract()?;
+                    Some(serde_json::from_str::<BTreeMap<_, _>>(&text).map_err(|e| {
+                        pyo3::exceptions::PyValueError::new_err(format!("extra: {e}"))
+                    })?)
+                }
+                None => None,
+            };
+        let store = self.backend(py)?;
+        if codec::is_stream(value) {
+            let extra = extra.unwrap_or_default();
+            let written = codec::put_stream(py, store.as_ref(), key, value, try_number, extra)?;
+            return manifest_dict(py, &written);
+        }
         let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
         if let Some(extra) = extra {
-            let text: String = py
-                .import("json")?
-                .call_method1("dumps", (extra,))?
-                .extract()?;
-            encoded.manifest.extra = serde_json::from_str(&text)
-                .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("extra: {e}")))?;
+            encoded.manifest.extra = extra;
         }
-        let store = self.backend(py)?;
         let payload = Bytes::from(encoded.payload);
         let written = wait(py, async {
             artifacts::write(

@@ -1,6 +1,7 @@
 //! The artifact protocol over any [`ObjectStore`]:
 //!
-//! 1. the payload is written under a name derived from its checksum;
+//! 1. the payload is written under a name derived from its checksum (or, for a payload
+//!    streamed as it is produced, whose checksum is known only at its end, a unique name);
 //! 2. the manifest is written last, atomically replacing any previous one;
 //! 3. every other payload of the output is deleted: the previous artifact's, and those of
 //!    puts killed between (1) and (2); so are the store's leftovers of interrupted writes
@@ -15,7 +16,7 @@
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use futures::{TryStreamExt, stream};
+use futures::{Future, TryStreamExt, stream};
 use slipstream_core::{ArtifactKey, Checksum, Manifest};
 
 use crate::{Chunks, ObjectStore, Result, StoreError};
@@ -43,6 +44,18 @@ pub async fn write(
     let payload_path = key.payload_path(&manifest.payload);
     let (written, listed) = futures::join!(store.put(&payload_path, payload), store.list(&dir));
     written?;
+    finish(store, key, manifest, listed, started, began).await
+}
+
+/// Writes the manifest of a stored payload, then sweeps what earlier attempts left.
+async fn finish(
+    store: &dyn ObjectStore,
+    key: &ArtifactKey,
+    mut manifest: Manifest,
+    listed: Result<Vec<String>>,
+    started: Instant,
+    began: SystemTime,
+) -> Result<Manifest> {
     manifest.write_seconds = started.elapsed().as_secs_f64();
     manifest.written_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
     store
@@ -52,9 +65,51 @@ pub async fn write(
     // as data, but it costs storage forever unless removed here.
     if let Ok(listed) = listed {
         let size = manifest.bytes as usize;
+        let dir = format!("{}/", key.output_dir());
         let _ = sweep(store, &dir, &listed, &manifest.payload, began, size).await;
     }
     Ok(manifest)
+}
+
+/// Writes a payload that arrives as `chunks` (a frame encoded as its batches arrive), then
+/// its manifest, which `manifest` gives once the producer has finished; size, checksum and
+/// timestamps are filled in here. The payload's name is unique to this put
+/// (`payload-s<uuid>.<ext>`): its checksum is known only at its end. `Ok(None)` when the
+/// producer gives no manifest (it failed, and reports why itself): the payload is then
+/// removed, and the output keeps its previous artifact.
+pub async fn write_stream(
+    store: &dyn ObjectStore,
+    key: &ArtifactKey,
+    chunks: Chunks<'_>,
+    extension: &str,
+    manifest: impl Future<Output = Option<Manifest>> + Send,
+) -> Result<Option<Manifest>> {
+    let started = Instant::now();
+    let began = SystemTime::now();
+    let payload = format!("payload-s{}.{extension}", uuid::Uuid::new_v4().simple());
+    let payload_path = key.payload_path(&payload);
+    let summed = std::sync::Mutex::new((0u64, Checksum::EMPTY));
+    let counted = chunks.inspect_ok(|chunk| {
+        let mut summed = summed.lock().unwrap_or_else(|p| p.into_inner());
+        *summed = (summed.0 + chunk.len() as u64, summed.1.append(chunk));
+    });
+    let dir = format!("{}/", key.output_dir());
+    let (written, listed) = futures::join!(
+        store.put_stream(&payload_path, Box::pin(counted)),
+        store.list(&dir)
+    );
+    written?;
+    let Some(mut manifest) = manifest.await else {
+        let _ = store.delete(&payload_path).await;
+        return Ok(None);
+    };
+    let (bytes, checksum) = *summed.lock().unwrap_or_else(|p| p.into_inner());
+    manifest.payload = payload;
+    manifest.bytes = bytes;
+    manifest.checksum = checksum.to_string();
+    finish(store, key, manifest, listed, started, began)
+        .await
+        .map(Some)
 }
 
 /// Removes the payloads among `listed` (the paths under the output's folder `dir`) other

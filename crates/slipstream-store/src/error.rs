@@ -33,6 +33,9 @@ pub enum StoreError {
         hint: String,
     },
 
+    #[error("the write was interrupted: {reason}")]
+    Interrupted { reason: String },
+
     #[error("artifact {key}: {reason}")]
     Corrupt { key: String, reason: String },
 }

@@ -7,6 +7,7 @@
 pub mod artifacts;
 mod error;
 mod local;
+mod pipe;
 mod registry;
 mod s3;
 
@@ -16,6 +17,7 @@ use futures::stream::{self, BoxStream};
 
 pub use error::{Result, StoreError};
 pub use local::LocalStore;
+pub use pipe::{PipeWriter, pipe};
 pub use registry::{open, store_url};
 pub use s3::{S3Store, S3Tuning};
 
@@ -30,6 +32,18 @@ pub type Chunks<'a> = BoxStream<'a, Result<Bytes>>;
 pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Writes `data` at `path`, replacing any previous object atomically.
     async fn put(&self, path: &str, data: Bytes) -> Result<()>;
+    /// Writes the chunks of `data` at `path`, in order. The object appears (replacing any
+    /// previous one atomically) only once the stream has ended without an error; an error in
+    /// the stream, a failed write or the future dropped leave nothing at `path`. Memory holds
+    /// a bounded number of chunks. The default collects the chunks and calls `put`.
+    async fn put_stream(&self, path: &str, mut data: Chunks<'_>) -> Result<()> {
+        use futures::TryStreamExt;
+        let mut whole = bytes::BytesMut::new();
+        while let Some(chunk) = data.try_next().await? {
+            whole.extend_from_slice(&chunk);
+        }
+        self.put(path, whole.freeze()).await
+    }
     /// Reads the whole object; [`StoreError::NotFound`] if absent.
     async fn get(&self, path: &str) -> Result<Bytes>;
     /// Reads the object as chunks, in order, so that objects larger than memory can be

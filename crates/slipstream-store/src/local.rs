@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::stream;
+use futures::{TryStreamExt, stream};
+use tempfile::NamedTempFile;
 
 use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
 
@@ -55,15 +56,25 @@ impl LocalStore {
     }
 
     fn write_atomic(target: &Path, data: &[u8]) -> std::io::Result<()> {
+        let mut tmp = Self::temporary(target)?;
+        tmp.write_all(data)?;
+        Self::persist(tmp, target)
+    }
+
+    /// A temporary file beside `target`, removed unless persisted.
+    fn temporary(target: &Path) -> std::io::Result<NamedTempFile> {
         let dir = target.parent().expect("object paths have a parent folder");
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new()
+        tempfile::Builder::new()
             .prefix(".tmp-")
             // What a plain `open` would create (the umask still applies), not tempfile's
             // 0600: a store a team shares is read by other users than the one who wrote it.
             .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)?;
-        tmp.write_all(data)?;
+            .tempfile_in(dir)
+    }
+
+    /// Makes a complete temporary file the object at `target`.
+    fn persist(tmp: NamedTempFile, target: &Path) -> std::io::Result<()> {
         // Durable before visible: a crash after the rename must not leave an empty file.
         tmp.as_file().sync_data()?;
         tmp.persist(target).map_err(|e| e.error)?;
@@ -83,6 +94,23 @@ impl ObjectStore for LocalStore {
     async fn put(&self, path: &str, data: Bytes) -> Result<()> {
         let target = self.full(path)?;
         blocking(move || Self::write_atomic(&target, &data))
+            .await
+            .map_err(|e| self.io("write", path, e))
+    }
+
+    async fn put_stream(&self, path: &str, mut data: Chunks<'_>) -> Result<()> {
+        let target = self.full(path)?;
+        let at = target.clone();
+        let mut tmp = blocking(move || Self::temporary(&at))
+            .await
+            .map_err(|e| self.io("write", path, e))?;
+        // An error below drops the temporary file, which removes it.
+        while let Some(chunk) = data.try_next().await? {
+            tmp = blocking(move || tmp.write_all(&chunk).map(|()| tmp))
+                .await
+                .map_err(|e| self.io("write", path, e))?;
+        }
+        blocking(move || Self::persist(tmp, &target))
             .await
             .map_err(|e| self.io("write", path, e))
     }

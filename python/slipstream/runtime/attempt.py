@@ -18,7 +18,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Literal
 
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
@@ -30,7 +29,7 @@ from slipstream.runtime import outcomes
 from slipstream.runtime import preview as _preview
 from slipstream.runtime.calling import running_op
 from slipstream.runtime.lazy import LAZY, LazyInputs
-from slipstream.values.frames import to_flavor
+from slipstream.values.frames import Streamed, is_stream, to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -126,10 +125,11 @@ def run_op(
                 elif kind == "check":
                     result = check_result = outcomes.check_result(label, result, severity)
                 for output, value in _split_outputs(label, result, outputs).items():
+                    if is_stream(value):  # read once, as it is stored: keep rows to preview
+                        value = Streamed(value, keep=_preview.STREAMED_ROWS)
                     manifests[output] = _put(store, label, keys[output], value, allow_pickle,
                                              try_number, extra)  # fmt: skip
-                    stored = partial(store.get, keys[output], allow_pickle=allow_pickle)
-                    preview = _preview.make(value, manifests[output], stored)
+                    preview = _preview.make(value, manifests[output])
                     files.write(store, keys[output].preview_path, "preview", preview)
                 if check_result is not None and not check_result["passed"] and severity == "error":
                     phase = "check"

@@ -1,7 +1,8 @@
 """Previews written with every output, so that a viewer never downloads a payload to show it.
 
     frame   first rows (cells as capped text) and a profile per column, computed with polars:
-            type, nulls, distinct estimate, min/max/mean, a histogram of numeric columns
+            type, nulls, distinct estimate, min/max/mean, a histogram of numeric columns; of
+            a streamed frame, the first `STREAMED_ROWS` rows (`profiled_rows` says how many)
     image   a PNG thumbnail (base64), with the full image's size and mode
     array   shape, dtype and a capped rendering
     number  the value;  text: the first characters;  json: a capped indented rendering
@@ -18,8 +19,10 @@ import contextlib
 import io
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from slipstream.values.frames import Streamed
 
 PREVIEW_FORMAT = 1
 ROWS = 20
@@ -28,16 +31,21 @@ CELL = 120
 TEXT = 4000
 THUMBNAIL = 256
 BINS = 10
+# Rows of a streamed frame kept as it is stored, to preview and profile it.
+STREAMED_ROWS = 10_000
 
 
-def make(value: Any, manifest: Mapping[str, Any], stored: Callable[[], Any]) -> dict[str, Any]:
-    """The preview of a stored `value` whose manifest is `manifest`; `stored` reads the value
-    back, for values that storing consumed (a record batch stream)."""
+def make(value: Any, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The preview of a stored `value` whose manifest is `manifest`."""
     kind = manifest["type"]
     try:
-        if kind == "frame":
-            if type(value).__name__ == "RecordBatchReader":
-                value = stored()
+        if kind == "frame" and isinstance(value, Streamed):
+            # Read once while stored: only its first rows were kept.
+            head = value.head_table()
+            body = {**_frame(head), "rows": manifest["rows"]}
+            if head.num_rows < manifest["rows"]:
+                body["profiled_rows"] = head.num_rows
+        elif kind == "frame":
             body = _frame(value)
         elif kind == "image":
             body = _image(value)

@@ -8,10 +8,11 @@ from typing import Any
 
 def restore(table: Any, flavor: str) -> Any:
     """Converts `table` (any object with `__arrow_c_stream__`) to the type named by `flavor`."""
-    if flavor == "polars.DataFrame":
+    if flavor in ("polars.DataFrame", "polars.LazyFrame"):
         import polars as pl
 
-        return pl.DataFrame(table)
+        frame = pl.DataFrame(table)
+        return frame.lazy() if flavor == "polars.LazyFrame" else frame
 
     import pyarrow as pa
 
@@ -46,6 +47,8 @@ def to_flavor(value: Any, library: str) -> Any:
     another library; anything else is returned as it is. The lazy kinds (`polars-lazy`,
     `arrow-dataset`, `arrow-reader`) wrap a frame already in memory (replays use this; a
     task scans the stored Parquet instead, see `slipstream.runtime.lazy`)."""
+    if _type_name(value) == "polars.lazyframe.frame.LazyFrame" and library != "polars-lazy":
+        value = value.collect()  # a streamed LazyFrame, read back for a hint of loaded frames
     if not hasattr(value, "__arrow_c_stream__"):
         return value
     import pyarrow as pa
@@ -63,6 +66,68 @@ def to_flavor(value: Any, library: str) -> Any:
     if f"{kind.__module__.split('.')[0]}.{kind.__name__}" == flavor:
         return value
     return restore(pa.table(value), flavor)
+
+
+_STREAMS = {
+    "pyarrow.lib.RecordBatchReader": "pyarrow.RecordBatchReader",
+    "polars.lazyframe.frame.LazyFrame": "polars.LazyFrame",
+}
+
+
+def is_stream(value: Any) -> bool:
+    """Whether `value` is a frame stored as its batches are read, never whole in memory."""
+    return isinstance(value, Streamed) or _type_name(value) in _STREAMS
+
+
+class Streamed:
+    """A frame stored as its batches are read: a `pyarrow.RecordBatchReader`, or a
+    `polars.LazyFrame` run by polars' streaming engine. It is an Arrow stream (read once)
+    that keeps its first `keep` rows as they pass, for the output's preview."""
+
+    def __init__(self, value: Any, keep: int = 0) -> None:
+        self.source: Any = value.source if isinstance(value, Streamed) else value
+        self.schema: Any = None
+        self.python_type = _type_name(self.source)
+        self.flavor = _STREAMS[self.python_type]
+        self.head: list[Any] = []
+        self._keep = keep
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        import pyarrow as pa
+
+        if self.flavor == "polars.LazyFrame":
+            import polars as pl
+
+            # Each chunk goes through pyarrow, which hands Null-typed columns to Arrow as
+            # Arrow expects (polars' own export does not).
+            schema = pl.DataFrame(schema=self.source.collect_schema()).to_arrow().schema
+            chunks = self.source.collect_batches(lazy=True)
+            batches = (b for c in chunks for b in c.to_arrow().cast(schema).to_batches())
+        else:
+            schema = self.source.schema
+            batches = iter(self.source)
+        reader = pa.RecordBatchReader.from_batches(schema, self._keeping(batches))
+        self.schema = schema
+        return reader.__arrow_c_stream__(requested_schema)
+
+    def _keeping(self, batches: Any) -> Any:
+        kept = 0
+        for batch in batches:
+            if kept < self._keep:
+                self.head.append(batch.slice(0, self._keep - kept))
+                kept += self.head[-1].num_rows
+            yield batch
+
+    def head_table(self) -> Any:
+        """The first rows read, as a pyarrow Table."""
+        import pyarrow as pa
+
+        return pa.Table.from_batches(self.head, schema=self.schema)
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def failing_column(frame: Any) -> Any:

@@ -18,6 +18,10 @@ pub enum Preview {
         columns_shown: u64,
         head: FrameHead,
         profile: Vec<ColumnProfile>,
+        /// Rows the head and profile were taken from, when fewer than `rows`: a frame
+        /// streamed as it was stored keeps only its first rows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profiled_rows: Option<u64>,
     },
     /// A thumbnail (base64 PNG) of an image.
     Image {

@@ -146,6 +146,23 @@ fn previews_and_manifests_read() {
 }
 
 #[test]
+fn streamed_frames_name_their_payload_uniquely_and_say_what_was_profiled() {
+    let manifest: Manifest = reads("format-1/manifest-streamed.json");
+    assert!(manifest.payload.starts_with("payload-s"), "{}", manifest.payload);
+    assert_eq!(manifest.flavor, "pyarrow.RecordBatchReader");
+    let preview: Preview = reads("format-1/preview-frame-streamed.json");
+    let Preview::Frame {
+        rows,
+        profiled_rows,
+        ..
+    } = preview
+    else {
+        panic!("a frame preview")
+    };
+    assert_eq!((rows, profiled_rows), (40, Some(5)));
+}
+
+#[test]
 fn format_2_records_say_which_version_ran_each_try() {
     let state: OpState = reads("format-2/op-state-cleared.json");
     let versions: Vec<&str> = state.attempts.iter().map(|a| a.version.as_str()).collect();

@@ -34,7 +34,9 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     match flavor.as_str() {
         // polars hands all-null columns over with a buffer the Arrow C interface does not
         // expect; pyarrow takes them and hands them on as Arrow says.
-        "polars.DataFrame" if refuse_polars_columns(key, &value)? => {
+        "polars.DataFrame"
+            if refuse_polars_columns(key, &value.getattr("schema")?, "polars.DataFrame")? =>
+        {
             let pyarrow = py.import("pyarrow").map_err(|_| {
                 unsupported(
                     key,
@@ -95,13 +97,17 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
     )
 }
 
-/// polars columns Arrow cannot hold are refused by name: `Object` (Python objects, handed
-/// to Arrow as 8-byte pointers, never stored as memory addresses) and 128-bit integers,
+/// polars columns (of a frame's or a lazy frame's `schema`) Arrow cannot hold are refused by
+/// name: `Object` (Python objects, handed to Arrow as 8-byte pointers, never stored as memory
+/// addresses) and 128-bit integers,
 /// at any depth of lists, arrays and structs. Returns whether a column holds the `Null`
 /// type at any depth (polars exports those through its C interface in a form arrow-rs
 /// rejects; pyarrow converts them).
-fn refuse_polars_columns(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let schema = value.getattr("schema")?;
+pub fn refuse_polars_columns(
+    key: &ArtifactKey,
+    schema: &Bound<'_, PyAny>,
+    python_type: &str,
+) -> PyResult<bool> {
     let mut nulls = false;
     for item in schema.call_method0("items")?.try_iter()? {
         let (name, dtype): (String, Bound<'_, PyAny>) = item?.extract()?;
@@ -120,11 +126,15 @@ fn refuse_polars_columns(key: &ArtifactKey, value: &Bound<'_, PyAny>) -> PyResul
         if let Some(refusal) = refusal {
             return Err(unsupported(
                 key,
-                "polars.DataFrame",
+                python_type,
                 &format!(
-                    " (column {name:?} of type {} {refusal}, or pass allow_pickle=True to store \
-                     the frame with pickle)",
-                    dtype.str()?
+                    " (column {name:?} of type {} {refusal}{})",
+                    dtype.str()?,
+                    if python_type == "polars.DataFrame" {
+                        ", or pass allow_pickle=True to store the frame with pickle"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }

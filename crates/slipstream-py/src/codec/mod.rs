@@ -5,6 +5,7 @@ mod array;
 mod blob;
 mod frame;
 mod image;
+mod stream;
 mod tree;
 
 use std::time::Instant;
@@ -15,6 +16,7 @@ use slipstream_core::{ArtifactKey, Manifest, TypeTag};
 
 pub use crate::errors::codec_error;
 use crate::errors::{CorruptArtifact, PickleNotAllowed, UnsupportedType};
+pub use stream::{is_stream, put_stream};
 
 /// A value encoded for storage: the payload and everything the manifest says about it.
 pub struct Encoded {
@@ -122,15 +124,13 @@ pub fn encode(
             other => other?,
         }
     };
-    let mut manifest = Manifest::new(
+    let mut manifest = manifest(
+        py,
         key,
-        described.type_tag,
-        described.codec,
-        &described.flavor,
+        (described.type_tag, described.codec, &described.flavor),
         &python_type,
-    );
-    manifest.try_number = try_number;
-    manifest.libraries = libraries(py, &described.flavor)?;
+        try_number,
+    )?;
     (described.fill)(&mut manifest);
     manifest.encode_seconds = started.elapsed().as_secs_f64();
     Ok(Encoded {
@@ -140,14 +140,26 @@ pub fn encode(
     })
 }
 
-/// Lazy queries and datasets (a `pl.LazyFrame`, a `pyarrow.dataset.Dataset`): a plan over
-/// files, not data; pickled, it would point at files that may be gone (a lazy input's copy
-/// is removed when its op ends). Refused even where pickling is allowed.
+/// The manifest of a value of `python_type` written by `codec` as `type_tag` and `flavor`,
+/// without what only its payload tells.
+fn manifest(
+    py: Python<'_>,
+    key: &ArtifactKey,
+    (type_tag, codec, flavor): (TypeTag, &str, &str),
+    python_type: &str,
+    try_number: u32,
+) -> PyResult<Manifest> {
+    let mut manifest = Manifest::new(key, type_tag, codec, flavor, python_type);
+    manifest.try_number = try_number;
+    manifest.libraries = libraries(py, flavor)?;
+    Ok(manifest)
+}
+
+/// Datasets (a `pyarrow.dataset.Dataset`): a plan over files, not data; pickled, it would
+/// point at files that may be gone (a lazy input's copy is removed when its op ends).
+/// Refused even where pickling is allowed. (A `polars.LazyFrame` is streamed, see `stream`.)
 fn query_not_data(python_type: &str) -> Option<&'static str> {
     match python_type {
-        "polars.lazyframe.frame.LazyFrame" => {
-            Some(" (a lazy query, not data: return lazy_frame.collect())")
-        }
         t if t.starts_with("pyarrow._dataset.") && t.ends_with("Dataset") => {
             Some(" (a dataset, not data: return dataset.to_table())")
         }

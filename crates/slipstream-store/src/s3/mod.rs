@@ -16,12 +16,36 @@ use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumVal
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
 
 mod download;
+
+/// The most parts S3 takes in one multipart upload.
+const MAX_PARTS: i32 = 10_000;
+
+/// `chunks` regrouped into parts of exactly `size` bytes, the last one shorter.
+fn parts_of(chunks: Chunks<'_>, size: usize) -> Chunks<'_> {
+    let parts = stream::try_unfold(
+        (chunks, BytesMut::new(), false),
+        move |(mut chunks, mut buffer, mut ended)| async move {
+            while !ended && buffer.len() < size {
+                match chunks.try_next().await? {
+                    Some(chunk) => buffer.extend_from_slice(&chunk),
+                    None => ended = true,
+                }
+            }
+            if buffer.is_empty() {
+                return Ok(None);
+            }
+            let part = buffer.split_to(size.min(buffer.len())).freeze();
+            Ok(Some((part, (chunks, buffer, ended))))
+        },
+    );
+    Box::pin(parts)
+}
 
 /// Transfer settings; the defaults suit payloads from kilobytes to tens of gigabytes.
 #[derive(Debug, Clone)]
@@ -239,6 +263,16 @@ impl S3Store {
     }
 
     async fn put_multipart(&self, path: &str, key: &str, data: Bytes) -> Result<()> {
+        let part_size = self.part_size_for(data.len());
+        let parts = (0..data.len().div_ceil(part_size))
+            .map(move |i| Ok(data.slice(i * part_size..((i + 1) * part_size).min(data.len()))));
+        self.upload_parts(path, key, Box::pin(stream::iter(parts)))
+            .await
+    }
+
+    /// Uploads `parts` (each but the last at least S3's minimum part size) as one multipart
+    /// upload, `concurrency` of them in flight; the upload is aborted if anything fails.
+    async fn upload_parts(&self, path: &str, key: &str, parts: Chunks<'_>) -> Result<()> {
         let created = self
             .client
             .create_multipart_upload()
@@ -249,12 +283,19 @@ impl S3Store {
             .map_err(|e| self.error("create multipart upload", path, e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
 
-        let part_size = self.part_size_for(data.len());
-        let parts = (0..data.len().div_ceil(part_size)).map(|i| {
-            let chunk = data.slice(i * part_size..((i + 1) * part_size).min(data.len()));
-            let number = i as i32 + 1;
+        let uploads = parts.enumerate().map(|(i, part)| {
             let upload_id = upload_id.clone();
             async move {
+                let number = i32::try_from(i + 1)
+                    .ok()
+                    .filter(|n| *n <= MAX_PARTS)
+                    .ok_or_else(|| StoreError::Interrupted {
+                        reason: format!(
+                            "{path} is larger than S3's {MAX_PARTS} parts of {} MiB: raise \
+                             SLIPSTREAM_S3_PART_SIZE_MB",
+                            self.tuning.part_size >> 20
+                        ),
+                    })?;
                 let done = self
                     .client
                     .upload_part()
@@ -262,7 +303,7 @@ impl S3Store {
                     .key(key)
                     .upload_id(upload_id)
                     .part_number(number)
-                    .body(ByteStream::from(chunk))
+                    .body(ByteStream::from(part?))
                     // Sending a body takes as long as the link needs: no answer is due meanwhile.
                     .customize()
                     .config_override(self.uploading())
@@ -277,7 +318,7 @@ impl S3Store {
                 )
             }
         });
-        let uploaded: Result<Vec<CompletedPart>> = stream::iter(parts)
+        let uploaded: Result<Vec<CompletedPart>> = uploads
             .buffered(self.tuning.concurrency)
             .try_collect()
             .await;
@@ -315,7 +356,7 @@ impl S3Store {
 
     /// S3 allows at most 10,000 parts: grow parts for very large payloads.
     fn part_size_for(&self, len: usize) -> usize {
-        self.tuning.part_size.max(len.div_ceil(10_000))
+        self.tuning.part_size.max(len.div_ceil(MAX_PARTS as usize))
     }
 }
 
@@ -338,6 +379,24 @@ impl ObjectStore for S3Store {
             .await
             .map(|_| ())
             .map_err(|e| self.error("put", path, e))
+    }
+
+    /// One PUT when the stream holds at most one part; else a multipart upload that starts
+    /// with the first two parts, so memory holds the parts in flight and the one filling.
+    async fn put_stream(&self, path: &str, data: Chunks<'_>) -> Result<()> {
+        let key = self.key(path)?;
+        let mut parts = parts_of(data, self.tuning.part_size);
+        let first = parts.try_next().await?.unwrap_or_default();
+        let second = if first.len() < self.tuning.part_size {
+            None
+        } else {
+            parts.try_next().await?
+        };
+        let Some(second) = second else {
+            return self.put(path, first).await;
+        };
+        let parts = stream::iter([Ok(first), Ok(second)]).chain(parts);
+        self.upload_parts(path, &key, Box::pin(parts)).await
     }
 
     async fn get(&self, path: &str) -> Result<Bytes> {
@@ -453,5 +512,37 @@ impl ObjectStore for S3Store {
 
     fn url(&self) -> &str {
         &self.url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regroup(chunks: &[&'static [u8]], size: usize) -> Vec<Bytes> {
+        let chunks = stream::iter(chunks.iter().map(|c| Ok(Bytes::from_static(c))));
+        futures::executor::block_on(parts_of(Box::pin(chunks), size).try_collect()).unwrap()
+    }
+
+    #[test]
+    fn parts_are_cut_at_the_part_size_whatever_the_chunks() {
+        assert_eq!(
+            regroup(&[b"ab", b"cdefg", b"h"], 3),
+            [&b"abc"[..], b"def", b"gh"]
+        );
+        assert_eq!(regroup(&[b"abcdef"], 3), [&b"abc"[..], b"def"]);
+        assert_eq!(regroup(&[b"", b"a", b""], 3), [&b"a"[..]]);
+        assert!(regroup(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn an_error_in_the_chunks_is_an_error_of_the_parts() {
+        let chunks = stream::iter([
+            Ok(Bytes::from_static(b"abcd")),
+            Err(StoreError::Interrupted { reason: "x".into() }),
+        ]);
+        let got: Result<Vec<Bytes>> =
+            futures::executor::block_on(parts_of(Box::pin(chunks), 3).try_collect());
+        assert!(matches!(got, Err(StoreError::Interrupted { .. })));
     }
 }

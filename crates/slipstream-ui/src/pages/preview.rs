@@ -14,11 +14,15 @@ pub fn render(preview: &Preview, full: &str) -> Markup {
             columns_shown,
             head,
             profile,
+            profiled_rows,
             ..
         } => html! {
             p.muted {
                 (rows) " rows × " (columns) " columns"
                 @if columns_shown != columns { ", first " (columns_shown) " shown" }
+                @if let Some(profiled) = profiled_rows {
+                    "; profile of the first " (profiled) " rows (the frame was streamed)"
+                }
             }
             (frame(head, profile))
         },

@@ -2,19 +2,19 @@
 //! index and categorical information) is embedded in the file, so that types such as
 //! dictionaries, time zones and nested lists/structs come back exactly.
 
+mod columns;
+mod writer;
+
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_schema::{DataType, Schema, SchemaRef};
+use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_schema::{Schema, SchemaRef};
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::basic::{Compression, Encoding};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
 
 use crate::{Result, dictionary};
+
+pub use writer::FrameWriter;
 
 /// Rows per Parquet row group; also the unit of parallel decoding.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -41,167 +41,13 @@ pub fn schema_summary(schema: &Schema) -> serde_json::Value {
         .collect()
 }
 
-/// Encodes batches sharing `schema` into one Parquet file. Row groups are encoded on all
-/// cores (each by its own column writers) and appended to the file in order.
+/// Encodes batches sharing `schema` into one Parquet file in memory (see [`FrameWriter`]).
 pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let (schema, batches) = dictionary::prepare(&schema, batches)?;
-    let schema = if schema.fields().is_empty() {
-        let mut metadata = schema.metadata().clone();
-        metadata.insert(ZERO_COLUMN_ROWS.to_owned(), rows.to_string());
-        Arc::new(Schema::new_with_metadata(schema.fields().clone(), metadata))
-    } else {
-        schema
-    };
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Chunk);
-    for (i, field) in schema.fields().iter().enumerate() {
-        if dictionary_pays(batches.iter().map(|b| b.column(i))) == Some(false) {
-            let path = ColumnPath::new(vec![field.name().clone()]);
-            props = props.set_column_dictionary_enabled(path.clone(), false);
-            if is_integer_like(field.data_type()) {
-                // ids, counters and event times are mostly ordered: their deltas pack
-                // into a few bits (a 1-second timestamp column shrinks ~20-fold).
-                props = props.set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
-            }
-        }
+    let mut writer = FrameWriter::new(&schema, Vec::new());
+    for batch in batches {
+        writer.write(batch)?;
     }
-    let props = props.build();
-    let mut out = Vec::new();
-    // The ArrowWriter embeds the Arrow schema; its parts then write row groups we encode.
-    let (mut file, factory) =
-        ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?.into_serialized_writer()?;
-    if !schema.fields().is_empty() {
-        let groups = row_groups(&batches, ROW_GROUP_ROWS);
-        // Memory holds a wave of encoded row groups: at most `MAX_WORKERS` of them.
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
-        for (wave, chunk) in groups.chunks(workers).enumerate() {
-            let first = wave * workers;
-            let encoded = in_parallel(chunk, |i, group| {
-                encode_row_group(&factory, &schema, first + i, group)
-            });
-            for columns in encoded {
-                let mut row_group = file.next_row_group()?;
-                for column in columns? {
-                    column.append_to_row_group(&mut row_group)?;
-                }
-                row_group.close()?;
-            }
-        }
-    }
-    file.close()?;
-    Ok(out)
-}
-
-/// Values sampled to decide whether a column is dictionary-encoded, and the fewest valid
-/// ones a decision is taken on.
-const DICTIONARY_SAMPLE: usize = 4096;
-const DICTIONARY_MIN_SAMPLE: usize = 1024;
-
-/// Whether dictionary encoding pays for a top-level column, judged on its first values
-/// (across batches): always for dictionaries (categoricals), never for booleans, and for
-/// other flat columns when at most half of the sampled valid values are distinct. Trying a
-/// dictionary on a column of unique values costs a hash table per page before the writer
-/// falls back. `None` (the writer's default) for too few values and nested types.
-fn dictionary_pays<'a>(parts: impl Iterator<Item = &'a ArrayRef>) -> Option<bool> {
-    let mut samples = vec![];
-    let mut taken = 0;
-    for part in parts {
-        match part.data_type() {
-            DataType::Dictionary(..) => return Some(true),
-            DataType::Boolean => return Some(false),
-            _ => {}
-        }
-        let take = part.len().min(DICTIONARY_SAMPLE - taken);
-        samples.push(part.slice(0, take));
-        taken += take;
-        if taken == DICTIONARY_SAMPLE {
-            break;
-        }
-    }
-    let mut seen = Distinct::default();
-    let mut valid = 0;
-    for sample in &samples {
-        valid += seen.add(sample.as_ref())?;
-    }
-    (valid >= DICTIONARY_MIN_SAMPLE).then_some(seen.hashes.len() * 2 <= valid)
-}
-
-/// Hashes of the distinct values seen.
-#[derive(Default)]
-struct Distinct {
-    hashes: std::collections::HashSet<u64>,
-    state: std::hash::RandomState,
-}
-
-impl Distinct {
-    /// Adds each valid value of `array`; returns how many were valid, or `None` for a type
-    /// without flat values.
-    fn add(&mut self, array: &dyn Array) -> Option<usize> {
-        use arrow_array::cast::AsArray;
-        use std::hash::BuildHasher;
-        let state = &self.state;
-        let hashes = &mut self.hashes;
-        let mut insert = |bytes: &[u8]| {
-            hashes.insert(state.hash_one(bytes));
-        };
-        match array.data_type() {
-            DataType::Utf8 => array
-                .as_string::<i32>()
-                .iter()
-                .flatten()
-                .for_each(|v| insert(v.as_bytes())),
-            DataType::LargeUtf8 => array
-                .as_string::<i64>()
-                .iter()
-                .flatten()
-                .for_each(|v| insert(v.as_bytes())),
-            DataType::Utf8View => array
-                .as_string_view()
-                .iter()
-                .flatten()
-                .for_each(|v| insert(v.as_bytes())),
-            DataType::Binary => array
-                .as_binary::<i32>()
-                .iter()
-                .flatten()
-                .for_each(&mut insert),
-            DataType::LargeBinary => array
-                .as_binary::<i64>()
-                .iter()
-                .flatten()
-                .for_each(&mut insert),
-            data_type => {
-                // Fixed-width values (numbers, dates, times, decimals): their bytes, valid
-                // slots only (a null slot may hold anything).
-                let width = data_type.primitive_width()?;
-                let data = array.to_data();
-                let bytes = &data.buffers().first()?.as_slice()[data.offset() * width..];
-                for (i, value) in bytes[..array.len() * width].chunks_exact(width).enumerate() {
-                    if array.is_valid(i) {
-                        insert(value);
-                    }
-                }
-            }
-        }
-        Some(array.len() - array.null_count())
-    }
-}
-
-/// Integers and what Parquet stores as integers (dates, times, timestamps, durations).
-fn is_integer_like(data_type: &DataType) -> bool {
-    data_type.is_integer()
-        || matches!(
-            data_type,
-            DataType::Date32
-                | DataType::Date64
-                | DataType::Time32(_)
-                | DataType::Time64(_)
-                | DataType::Timestamp(..)
-                | DataType::Duration(_)
-        )
+    writer.finish()
 }
 
 /// `work(index, item)` for each item, each on a thread of its own, the results in the items'
@@ -225,68 +71,6 @@ fn in_parallel<I: Send, T: Send>(
             })
             .collect()
     })
-}
-
-/// The batches cut into row groups of `size` rows (the last may be shorter); slices share
-/// the batches' buffers.
-fn row_groups(batches: &[RecordBatch], size: usize) -> Vec<Vec<RecordBatch>> {
-    let mut groups = vec![];
-    let mut current: Vec<RecordBatch> = vec![];
-    let mut filled = 0;
-    for batch in batches {
-        let mut offset = 0;
-        while offset < batch.num_rows() {
-            let take = (size - filled).min(batch.num_rows() - offset);
-            current.push(batch.slice(offset, take));
-            (offset, filled) = (offset + take, filled + take);
-            if filled == size {
-                groups.push(std::mem::take(&mut current));
-                filled = 0;
-            }
-        }
-    }
-    if filled > 0 {
-        groups.push(current);
-    }
-    groups
-}
-
-/// Encodes one row group's columns into column chunks ready to append to the file.
-fn encode_row_group(
-    factory: &ArrowRowGroupWriterFactory,
-    schema: &SchemaRef,
-    index: usize,
-    batches: &[RecordBatch],
-) -> Result<Vec<ArrowColumnChunk>> {
-    let mut writers = factory.create_column_writers(index)?.into_iter();
-    let mut chunks = vec![];
-    for (i, field) in schema.fields().iter().enumerate() {
-        // A nested field has one writer per leaf; compute_leaves yields them in that order.
-        let mut leaves: Vec<Vec<_>> = vec![];
-        for batch in batches {
-            for (n, leaf) in compute_leaves(field, batch.column(i))?
-                .into_iter()
-                .enumerate()
-            {
-                if leaves.len() <= n {
-                    leaves.push(vec![]);
-                }
-                leaves[n].push(leaf);
-            }
-        }
-        for leaf_parts in leaves {
-            let Some(mut writer) = writers.next() else {
-                return Err(crate::CodecError::Invalid(
-                    "Parquet: fewer column writers than leaf columns".into(),
-                ));
-            };
-            for part in &leaf_parts {
-                writer.write(part)?;
-            }
-            chunks.push(writer.close()?);
-        }
-    }
-    Ok(chunks)
 }
 
 /// Decodes a Parquet file written by [`encode`] into its schema and batches.
@@ -345,11 +129,14 @@ pub fn decode(payload: Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
     use arrow_array::types::Int8Type;
     use arrow_array::{
         ArrayRef, DictionaryArray, Int64Array, StringArray, TimestampMicrosecondArray,
     };
     use arrow_schema::{DataType, Field, TimeUnit};
+    use parquet::basic::Encoding;
 
     fn sample(rows: i64) -> RecordBatch {
         let ids: ArrayRef = Arc::new(Int64Array::from_iter(
@@ -485,6 +272,54 @@ mod tests {
                 .columns()
                 .iter()
                 .all(|c| c.dictionary_page_offset().is_some())
+        );
+    }
+
+    #[test]
+    fn written_batch_by_batch_dictionaries_are_recorded_at_close() {
+        use arrow_array::StringViewArray;
+        // More rows than one wave of row groups, so that categories first seen after the
+        // first wave is encoded must still be recorded, in first-seen order.
+        let rows = ROW_GROUP_ROWS * MAX_WORKERS + 10;
+        let labels = |from: usize, names: &[&'static str]| -> ArrayRef {
+            let keys = arrow_array::Int8Array::from_iter_values(
+                (from..from + 1000).map(|i| (i % names.len()) as i8),
+            );
+            let values = StringViewArray::from_iter_values(names.iter().copied());
+            Arc::new(DictionaryArray::try_new(keys, Arc::new(values)).unwrap())
+        };
+        let batch = |from: usize, names: &[&'static str]| {
+            RecordBatch::try_from_iter([("label", labels(from, names))]).unwrap()
+        };
+        let first = batch(0, &["b", "a"]);
+        let mut writer = FrameWriter::new(&first.schema(), Vec::new());
+        let mut written = 0;
+        while written < rows {
+            writer.write(&batch(written, &["b", "a"])).unwrap();
+            written += 1000;
+        }
+        writer.write(&batch(written, &["c", "a"])).unwrap();
+        assert_eq!(writer.rows(), (written + 1000) as u64);
+        let payload = Bytes::from(writer.finish().unwrap());
+        let groups = ParquetRecordBatchReaderBuilder::try_new(payload.clone())
+            .unwrap()
+            .metadata()
+            .num_row_groups();
+        assert!(groups > MAX_WORKERS, "{groups} row groups");
+        let (schema, batches) = decode(payload).unwrap();
+        assert_eq!(
+            schema.field(0).data_type(),
+            &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8View))
+        );
+        let last = batches.last().unwrap().column(0).as_any_dictionary();
+        let values = arrow_cast::cast(last.values(), &DataType::Utf8).unwrap();
+        let values: Vec<_> = values.as_string::<i32>().iter().flatten().collect();
+        assert_eq!(values, ["b", "a", "c"]);
+        let text = arrow_cast::cast(batches.last().unwrap().column(0), &DataType::Utf8).unwrap();
+        let text = text.as_string::<i32>();
+        assert_eq!(
+            (text.value(text.len() - 2), text.value(text.len() - 1)),
+            ("c", "a")
         );
     }
 
