@@ -66,6 +66,12 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # libfaketime, to run the suites that order runs by time a year ahead and in another zone.
+# A fast S3 server written in Rust, for throughput figures (moto is Python: fine for
+# conformance, slow under load). Built once into the cache.
+S3S_FS := $(CACHE)/tools/bin/s3s-fs
+$(S3S_FS):
+	cargo install s3s-fs@0.14.1 --features binary --locked --quiet --root $(CACHE)/tools
+
 faketime:
 	@command -v faketime >/dev/null 2>&1 || { \
 		echo "installing faketime (apt)"; \
@@ -117,8 +123,9 @@ lint: venv
 
 test: test-rust test-python test-clock lint
 
-bench: develop-release postgres
-	$(PY) bench/handoff.py
+bench: develop-release postgres $(S3S_FS)
+	SLIPSTREAM_S3S_FS=$(S3S_FS) $(PY) bench/handoff.py
+	$(PY) bench/streaming.py
 	$(PY) bench/extract.py
 	$(PY) bench/airflow_overhead.py
 	$(PY) bench/ui_scale.py

@@ -2,6 +2,11 @@
 store and through S3 on loopback, with slipstream and with what a user would hand-write
 (pyarrow.parquet + boto3, pickle + boto3), on the same data and server, in one run.
 
+S3 is moto (Python: multipart, but slow under load) and, when `SLIPSTREAM_S3S_FS` names its
+binary (`make bench` builds it), s3s-fs (Rust, fast). s3s-fs fails multipart uploads of
+keys longer than ~123 bytes, which slipstream's are: there, every payload goes in one PUT
+and comes back in one GET (`SLIPSTREAM_S3_PART_SIZE_MB=1024`), as boto3's `put_object` does.
+
 Each approach runs in a fresh process so that its peak RSS is its own. Run `make bench`.
 """
 
@@ -78,13 +83,13 @@ def run_one(approach: str, target: str, endpoint: str | None, bucket: str | None
     frame_bytes = int(df.memory_usage(deep=True).sum())
     workdir = Path(tempfile.mkdtemp(prefix="slipstream-bench-"))
     s3 = None
-    if target == "s3":
+    if target != "local":
         import boto3
 
         s3 = boto3.client("s3", endpoint_url=endpoint)
 
     # Opened once, as a task would: the timings are of the handoff, not of configuration.
-    store = ss.Store(f"s3://{bucket}/bench" if target == "s3" else f"file://{workdir}")
+    store = ss.Store(f"file://{workdir}" if target == "local" else f"s3://{bucket}/bench")
 
     def put_get(i: int, phases: _PhasePeaks) -> tuple[float, float, int, Any]:
         name = f"{approach}-{i}"
@@ -268,6 +273,7 @@ def main() -> None:
                 results.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 r = results[-1]
                 print(f"  measured {target:5} {approach:14} {r['total_s']:.2f} s", file=sys.stderr)
+        results += measure_s3s_fs()
         cmd = [sys.executable, __file__, "--small", "--endpoint", endpoint, "--bucket", "bench"]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if out.returncode != 0:
@@ -290,6 +296,38 @@ def main() -> None:
     args.out.write_text(
         json.dumps({"frames": results, "small_ms": small, "scaling": scaling}, indent=2)
     )
+
+
+def measure_s3s_fs() -> list[dict[str, Any]]:
+    """Every approach through s3s-fs, each payload in one PUT; none without its binary."""
+    binary = os.environ.get("SLIPSTREAM_S3S_FS")
+    if not binary:
+        print(
+            "  s3s-fs: SLIPSTREAM_S3S_FS is not set (make bench sets it); skipped", file=sys.stderr
+        )
+        return []
+    import boto3
+
+    from tests.support.servers import s3s_fs_server
+
+    results = []
+    with tempfile.TemporaryDirectory() as root, s3s_fs_server(binary, Path(root), "bench", "bench") as endpoint:  # fmt: skip
+        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench",
+                   AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1",
+                   SLIPSTREAM_S3_PART_SIZE_MB="1024")  # fmt: skip
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                     aws_access_key_id="bench", aws_secret_access_key="bench").create_bucket(Bucket="bench")  # fmt: skip
+        for approach in APPROACHES:
+            cmd = [sys.executable, __file__, "--one", approach, "--target", "s3s-fs",
+                   "--endpoint", endpoint, "--bucket", "bench"]  # fmt: skip
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(f"s3s-fs {approach} failed:\n{out.stderr}")
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(
+                f"  measured s3s-fs {approach:14} {results[-1]['total_s']:.2f} s", file=sys.stderr
+            )
+    return results
 
 
 def report_scaling(scaling: list[dict[str, Any]]) -> None:
@@ -317,8 +355,8 @@ def report(results: list[dict[str, Any]]) -> None:
     mb = 1024 * 1024
     frame = results[0]["frame_bytes"]
     print(f"\nhandoff: {ROWS:,} rows, pandas frame of {frame / mb:.0f} MiB in memory; "
-          f"put + get, best of {REPEATS}; S3 is moto on loopback\n")  # fmt: skip
-    header = (f"{'target':6} {'approach':14} {'put s':>7} {'get s':>7} {'total s':>8} "
+          f"put + get, best of {REPEATS}; s3 is moto on loopback, s3s-fs one PUT per payload\n")  # fmt: skip
+    header = (f"{'target':7} {'approach':14} {'put s':>7} {'get s':>7} {'total s':>8} "
               f"{'MiB/s':>7} {'stored MiB':>10} {'put+ MiB':>8} {'get+ MiB':>8} {'RSS/frame':>9} {'time vs pyarrow':>15}")  # fmt: skip
     print(header)
     print("-" * len(header))
@@ -330,7 +368,7 @@ def report(results: list[dict[str, Any]]) -> None:
             x for x in results if x["target"] == r["target"] and x["approach"] == "pyarrow+boto3"
         )
         print(
-            f"{r['target']:6} {label:14} {r['put_s']:7.2f} {r['get_s']:7.2f} {r['total_s']:8.2f} "
+            f"{r['target']:7} {label:14} {r['put_s']:7.2f} {r['get_s']:7.2f} {r['total_s']:8.2f} "
             f"{2 * frame / mb / r['total_s']:7.0f} {r['stored_bytes'] / mb:10.1f} "
             f"{r['put_extra_rss_bytes'] / mb:8.0f} {r['get_extra_rss_bytes'] / mb:8.0f} "
             f"{r['peak_extra_rss_bytes'] / frame:9.2f} "

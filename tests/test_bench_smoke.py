@@ -68,3 +68,14 @@ def test_cache_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     for target in ("local", "s3"):
         assert results[target]["rerun_cached"] == "4/4"  # an unchanged rerun runs nothing
         assert results[target]["changed_ran"] == 3  # the changed op's three uses, not `slow`
+
+
+def test_streaming_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    stdout, results = run_bench(
+        "streaming.py", tmp_path / "s.json", SLIPSTREAM_BENCH_STREAM_GIB="0.01"
+    )
+    assert "streamed handoff: 167,772 rows, 10 MiB uncompressed" in stdout, stdout
+    for target in ("local", "s3"):
+        ops = results[target]["ops"]
+        assert set(ops) == {"produce", "consume"}
+        assert all(op["peak_rss_bytes"] > 0 for op in ops.values())

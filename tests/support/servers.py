@@ -57,6 +57,26 @@ def moto_server() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@contextmanager
+def s3s_fs_server(binary: str, root: Path, key: str, secret: str) -> Iterator[str]:
+    """An s3s-fs S3 server (Rust, folder-backed: fast enough for throughput figures) serving
+    the folder `root` on a free loopback port; yields its endpoint URL. Its multipart uploads
+    fail for keys longer than ~123 bytes: keep payloads in one PUT when using it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--host", "127.0.0.1", "--port", str(port), "--access-key", key,
+         "--secret-key", secret, str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 class _Quiet(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 

@@ -111,11 +111,15 @@ class Streamed:
         return reader.__arrow_c_stream__(requested_schema)
 
     def _keeping(self, batches: Any) -> Any:
+        import pyarrow as pa
+
         kept = 0
         for batch in batches:
             if kept < self._keep:
-                self.head.append(batch.slice(0, self._keep - kept))
-                kept += self.head[-1].num_rows
+                # A copy of the rows kept: a slice would keep the whole batch alive.
+                taken = batch.take(pa.array(range(min(batch.num_rows, self._keep - kept))))
+                self.head.append(taken)
+                kept += taken.num_rows
             yield batch
 
     def head_table(self) -> Any:
