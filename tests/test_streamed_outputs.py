@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,24 +95,62 @@ def test_a_streamed_output_is_previewed_from_its_first_rows(
     assert (ids["min"], ids["max"]) == (0, 2_499), "the profile covers the rows kept"
 
 
-def test_a_stream_that_fails_keeps_the_previous_artifact(store: ss.Store) -> None:
+def readings() -> Iterator[pa.RecordBatch]:
+    yield from batches(2_000)
+    raise ValueError("sensor 7 sent garbage")
+
+
+@ss.op
+def broken() -> pa.RecordBatchReader:
+    return pa.RecordBatchReader.from_batches(SCHEMA, readings())
+
+
+def test_an_op_whose_stream_raises_fails_at_the_users_line(local_store: ss.Store) -> None:
+    run = ss.Flow("broken_stream", outputs=[broken()]).run(local_store.url)
+    assert run.status == "failed"
+    error = run.ops["broken"].error
+    assert error is not None
+    assert (error["type"], error["message"]) == ("ValueError", "sensor 7 sent garbage")
+    assert any(f["function"] == "readings" for f in error["frames"]), error["frames"]
+
+
+def test_readers_of_every_kind_are_streamed(local_store: ss.Store) -> None:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, SCHEMA) as writer:
+        for batch in batches(3_000):
+            writer.write_batch(batch)
+    reader = pa.ipc.open_stream(sink.getvalue())  # a subclass of RecordBatchReader
+    key = ss.ArtifactKey("streams", "run-1")
+    manifest = local_store.put(key, reader)
+    assert manifest["payload"].startswith("payload-s") and manifest["rows"] == 3_000
+    assert manifest["flavor"] == "pyarrow.RecordBatchReader"
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_stream_that_fails_keeps_the_previous_artifact(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("SLIPSTREAM_S3_PART_SIZE_MB", "5")
+    url = _url(where, tmp_path, request)
+    store = ss.Store(url)
     key = ss.ArtifactKey("streams", "run-1")
     store.put(key, pa.RecordBatchReader.from_batches(SCHEMA, batches(2_000)))
     before = store.manifest(key)
+    noise = _noise(2_500_000)  # ~19 MiB: the upload is in parts when the source fails
 
     def failing() -> Iterator[pa.RecordBatch]:
-        yield from batches(600_000, 100_000)
-        raise RuntimeError("the source went away")
+        yield from noise.to_batches(max_chunksize=250_000)
+        raise ConnectionResetError("the source went away")
 
-    with pytest.raises(ValueError, match="the source went away") as caught:
-        store.put(key, pa.RecordBatchReader.from_batches(SCHEMA, failing()))
-    assert "nothing was stored" in str(caught.value)
+    with pytest.raises(ConnectionResetError, match="the source went away") as caught:
+        store.put(key, pa.RecordBatchReader.from_batches(noise.schema, failing()))
+    frames = [f.name for f in traceback.extract_tb(caught.value.__traceback__)]
+    assert "failing" in frames, "the source's own exception, with its traceback"
     assert store.manifest(key) == before
     assert store.get(key).read_all().num_rows == 2_000
     folder = f"{key.manifest_path.rsplit('/', 1)[0]}/"
-    assert sorted(store.list(folder)) == sorted(
-        [key.manifest_path, f"{folder}{before['payload']}"]
-    ), "the failed stream's payload is removed"
+    assert sorted(store.list(folder)) == sorted([key.manifest_path, f"{folder}{before['payload']}"])
+    assert not _partial(where, url, key), "no temporary file, no open upload is left"
 
 
 def test_a_stream_of_many_parts_is_one_multipart_upload(
@@ -165,11 +204,7 @@ def test_a_process_killed_mid_stream_leaves_nothing_readable(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     monkeypatch.setenv("SLIPSTREAM_S3_PART_SIZE_MB", "5")
-    if where == "s3":
-        bucket = make_bucket(request.getfixturevalue("s3_endpoint"))
-        url = f"s3://{bucket}/p"
-    else:
-        url = (tmp_path / "store").as_uri()
+    url = _url(where, tmp_path, request)
     store = ss.Store(url)
     key = ss.ArtifactKey("streams", "run-1")
     store.put(key, pd.DataFrame({"x": [1.0, 2.0]}))
@@ -199,12 +234,18 @@ def test_a_process_killed_mid_stream_leaves_nothing_readable(
     assert store.get(key).read_all().equals(table)
 
 
+def _url(where: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if where == "s3":
+        return f"s3://{make_bucket(request.getfixturevalue('s3_endpoint'))}/p"
+    return (tmp_path / "store").as_uri()
+
+
 def _partial(where: str, url: str, key: ss.ArtifactKey) -> bool:
     """Whether a put left a partial payload: a temporary file, or an open multipart upload."""
     folder = key.manifest_path.rsplit("/", 1)[0]
     if where == "local":
         found = Path(url.removeprefix("file://"), folder)
-        return any(p.name.startswith(".tmp-") for p in found.iterdir())
+        return found.exists() and any(p.name.startswith(".tmp-") for p in found.iterdir())
     bucket = url.removeprefix("s3://").split("/")[0]
     listed: dict[str, Any] = boto3.client("s3").list_multipart_uploads(
         Bucket=bucket, Prefix=f"p/{folder}/"

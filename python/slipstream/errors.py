@@ -20,6 +20,7 @@ SlipstreamError
 from __future__ import annotations
 
 __all__ = [
+    "ArtifactExpired",
     "ArtifactNotFound",
     "CheckFailed",
     "CodeUnavailable",
@@ -42,6 +43,11 @@ class SlipstreamError(Exception):
 
 class ArtifactNotFound(SlipstreamError, FileNotFoundError):
     """No complete artifact exists under the key: the op has not written it (yet)."""
+
+
+class ArtifactExpired(ArtifactNotFound):
+    """The artifact's payload was deleted by retention (`slipstream gc`); its manifest and
+    the run's records are kept, and the message says when. Re-running the op writes it again."""
 
 
 class CorruptArtifact(SlipstreamError):

@@ -120,11 +120,42 @@ impl Recorder {
                 if recorded.view {
                     metadata.insert(VALUE_TYPE_KEY.into(), "Utf8View".into());
                 }
-                field.as_ref().clone().with_metadata(metadata)
+                let data_type = wide_enough(field.data_type(), recorded.values.len());
+                field
+                    .as_ref()
+                    .clone()
+                    .with_data_type(data_type)
+                    .with_metadata(metadata)
             })
             .collect();
         Schema::new_with_metadata(fields, self.stored.metadata().clone())
     }
+}
+
+/// `data_type`, a dictionary, with keys wide enough for `values` values: batches with
+/// dictionaries of their own (a stream's chunks) can together have more categories than
+/// each one's keys hold. The keys of the stored values do not depend on it; readers build
+/// keys of the recorded type.
+fn wide_enough(data_type: &DataType, values: usize) -> DataType {
+    let DataType::Dictionary(key, value) = data_type else {
+        return data_type.clone();
+    };
+    let fits = |t: &DataType| match t {
+        DataType::Int8 => values <= 1 << 7,
+        DataType::UInt8 => values <= 1 << 8,
+        DataType::Int16 => values <= 1 << 15,
+        DataType::UInt16 => values <= 1 << 16,
+        DataType::Int32 => values <= 1 << 31,
+        _ => true,
+    };
+    if fits(key) {
+        return data_type.clone();
+    }
+    let wider = [DataType::Int16, DataType::Int32, DataType::Int64]
+        .into_iter()
+        .find(|t| fits(t))
+        .unwrap_or(DataType::Int64);
+    DataType::Dictionary(Box::new(wider), value.clone())
 }
 
 /// Undoes [`Recorder::prepare`] on decoded batches.
@@ -240,7 +271,13 @@ fn remap(column: &ArrayRef, data_type: &DataType, dictionary: &ArrayRef) -> Resu
         .zip(0..old.len())
         .map(|(k, i)| (!old.keys().is_null(i)).then(|| mapping[*k]))
         .collect();
-    let keys = arrow_cast::cast(&(Arc::new(keys) as ArrayRef), key_type(data_type))?;
+    // A key that does not fit is an error, never a null.
+    let strict = arrow_cast::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let keys =
+        arrow_cast::cast_with_options(&(Arc::new(keys) as ArrayRef), key_type(data_type), &strict)?;
     with_dictionary(data_type, &keys, dictionary)
 }
 

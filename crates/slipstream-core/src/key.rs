@@ -206,6 +206,12 @@ impl ArtifactKey {
         run_dir(&self.op_prefix, &self.run_id)
     }
 
+    /// `ops/<op prefix>/<escaped run id>/expired.json`: present once retention deleted the
+    /// payloads of this op in this run (see [`crate::records::Expiry`]).
+    pub fn expiry_path(&self) -> String {
+        format!("{}/expired.json", self.run_dir())
+    }
+
     /// The folder holding this output's manifest and payload.
     pub fn output_dir(&self) -> String {
         format!("{}/outputs/{}", self.run_dir(), self.output.as_str())

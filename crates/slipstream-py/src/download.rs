@@ -2,13 +2,12 @@
 //! with a progress bar when a person is watching.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use slipstream_core::{ArtifactKey, Manifest};
-use slipstream_store::{ObjectStore, StoreError, artifacts};
+use slipstream_store::{ObjectStore, StoreError, artifacts, persist, temporary_in};
 
 /// Why a download failed: reading the store, or writing the destination file.
 pub(crate) enum DownloadError {
@@ -44,19 +43,13 @@ pub(crate) async fn download(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut partial = tempfile::Builder::new()
-        .prefix(".slipstream-download-")
-        // What a plain `open` would create (the umask still applies), not tempfile's 0600.
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)
-        .map_err(file_error)?;
+    let mut partial = temporary_in(dir, ".slipstream-download-").map_err(file_error)?;
     let bar = bar(manifest.bytes, dest, progress);
     while let Some(chunk) = chunks.try_next().await.map_err(DownloadError::Store)? {
         partial.write_all(&chunk).map_err(file_error)?;
         bar.inc(chunk.len() as u64);
     }
-    partial.as_file().sync_data().map_err(file_error)?;
-    partial.persist(dest).map_err(|e| file_error(e.error))?;
+    persist(partial, dest).map_err(file_error)?;
     Ok(manifest)
 }
 

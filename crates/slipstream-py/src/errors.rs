@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use slipstream_core::CoreError;
 use slipstream_store::StoreError;
 
+pyo3::import_exception!(slipstream.errors, ArtifactExpired);
 pyo3::import_exception!(slipstream.errors, ArtifactNotFound);
 pyo3::import_exception!(slipstream.errors, CorruptArtifact);
 pyo3::import_exception!(slipstream.errors, NewerFormat);
@@ -21,6 +22,9 @@ pub fn store_error(key: &str, err: StoreError) -> PyErr {
         StoreError::NotFound { path } => ArtifactNotFound::new_err(format!(
             "no artifact at {key} (looked for {path}): the op has not written this output \
              for this run id yet, or it failed; check the op's task record and the run id"
+        )),
+        StoreError::Expired { .. } => ArtifactExpired::new_err(format!(
+            "{err}; re-run the op that produces it to write it again"
         )),
         StoreError::Corrupt { key, reason } => CorruptArtifact::new_err(format!(
             "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"

@@ -53,6 +53,12 @@ impl PyArtifactKey {
         self.0.run_dir()
     }
 
+    /// Path of the marker retention writes when it deletes this op's payloads in this run.
+    #[getter]
+    fn expiry_path(&self) -> String {
+        self.0.expiry_path()
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "ArtifactKey(op_prefix={:?}, run_id={:?}, output={:?})",

@@ -4,8 +4,8 @@
 
 use pyo3::prelude::*;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, FlowSpec, OpState, Preview, Record, RunRecord, TryRecord, merge_run,
-    versions_ran,
+    AirflowRun, CacheEntry, Expiry, FlowSpec, OpState, Pin, Preview, Record, RunRecord, TryRecord,
+    merge_run, versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
@@ -30,6 +30,8 @@ fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreErro
         "airflow" => parsed::<AirflowRun>(data, writing),
         "preview" => parsed::<Preview>(data, writing),
         "cache" => parsed::<CacheEntry>(data, writing),
+        "expiry" => parsed::<Expiry>(data, writing),
+        "pin" => parsed::<Pin>(data, writing),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "no record kind {other:?}: spec, run, op_state, try, airflow, preview or cache"

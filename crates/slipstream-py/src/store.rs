@@ -230,6 +230,21 @@ impl PyStore {
         wait(py, async { store.list(prefix).await })?.map_err(|e| store_error(prefix, e))
     }
 
+    /// `(path, size in bytes)` of every object under `prefix`, sorted by path.
+    #[pyo3(signature = (prefix = ""))]
+    fn list_sizes(&self, py: Python<'_>, prefix: &str) -> PyResult<Vec<(String, u64)>> {
+        let store = self.backend(py)?;
+        wait(py, async { store.list_sized(prefix).await })?.map_err(|e| store_error(prefix, e))
+    }
+
+    /// Deletes the objects at `paths` (relative to the store root); absent ones are not an
+    /// error. On S3, in requests of up to 1,000 keys.
+    fn delete_objects(&self, py: Python<'_>, paths: Vec<String>) -> PyResult<()> {
+        let store = self.backend(py)?;
+        let first = paths.first().cloned().unwrap_or_default();
+        wait(py, async { store.delete_many(&paths).await })?.map_err(|e| store_error(&first, e))
+    }
+
     fn __repr__(&self) -> String {
         format!("Store({:?})", self.url)
     }

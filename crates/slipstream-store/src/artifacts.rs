@@ -17,6 +17,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::{Future, TryStreamExt, stream};
+use slipstream_core::records::{Expiry, Record};
 use slipstream_core::{ArtifactKey, Checksum, Manifest};
 
 use crate::{Chunks, ObjectStore, Result, StoreError};
@@ -44,7 +45,8 @@ pub async fn write(
     let payload_path = key.payload_path(&manifest.payload);
     let (written, listed) = futures::join!(store.put(&payload_path, payload), store.list(&dir));
     written?;
-    finish(store, key, manifest, listed, started, began).await
+    let sweep_size = manifest.bytes as usize;
+    finish(store, key, manifest, listed, started, began, sweep_size).await
 }
 
 /// Writes the manifest of a stored payload, then sweeps what earlier attempts left.
@@ -55,6 +57,7 @@ async fn finish(
     listed: Result<Vec<String>>,
     started: Instant,
     began: SystemTime,
+    sweep_size: usize,
 ) -> Result<Manifest> {
     manifest.write_seconds = started.elapsed().as_secs_f64();
     manifest.written_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
@@ -64,9 +67,8 @@ async fn finish(
     // Best effort: what earlier attempts of this output left is unreferenced, never read
     // as data, but it costs storage forever unless removed here.
     if let Ok(listed) = listed {
-        let size = manifest.bytes as usize;
         let dir = format!("{}/", key.output_dir());
-        let _ = sweep(store, &dir, &listed, &manifest.payload, began, size).await;
+        let _ = sweep(store, &dir, &listed, &manifest.payload, began, sweep_size).await;
     }
     Ok(manifest)
 }
@@ -107,7 +109,9 @@ pub async fn write_stream(
     manifest.payload = payload;
     manifest.bytes = bytes;
     manifest.checksum = checksum.to_string();
-    finish(store, key, manifest, listed, started, began)
+    // An earlier streamed attempt of any size may have left an open upload: look for them.
+    let sweep_size = usize::MAX;
+    finish(store, key, manifest, listed, started, began, sweep_size)
         .await
         .map(Some)
 }
@@ -173,7 +177,10 @@ pub async fn read_manifest(store: &dyn ObjectStore, key: &ArtifactKey) -> Result
 pub async fn read(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<(Manifest, Bytes)> {
     let manifest = read_manifest(store, key).await?;
     let mut check = Verifier::new(key, &manifest)?;
-    let payload = store.get(&check.path).await.map_err(|e| check.missing(e))?;
+    let payload = match store.get(&check.path).await {
+        Ok(payload) => payload,
+        Err(e) => return Err(missing(store, key, &check, e).await),
+    };
     check.update(&payload)?;
     check.finish()?;
     Ok((manifest, payload))
@@ -190,10 +197,10 @@ pub async fn read_chunks<'a>(
 ) -> Result<(Manifest, Chunks<'a>)> {
     let manifest = read_manifest(store, key).await?;
     let check = Verifier::new(key, &manifest)?;
-    let chunks = store
-        .get_chunks(&check.path)
-        .await
-        .map_err(|e| check.missing(e))?;
+    let chunks = match store.get_chunks(&check.path).await {
+        Ok(chunks) => chunks,
+        Err(e) => return Err(missing(store, key, &check, e).await),
+    };
     // An error ends the stream: `try_unfold` drops its state with it.
     let verified = stream::try_unfold((chunks, check), |(mut chunks, mut check)| async move {
         match chunks.try_next().await? {
@@ -205,6 +212,45 @@ pub async fn read_chunks<'a>(
         }
     });
     Ok((manifest, Box::pin(verified)))
+}
+
+/// The error of a payload that could not be read: that it expired, if retention deleted it,
+/// else that its artifact is corrupt (a manifest naming no payload), else the store's error.
+async fn missing(
+    store: &dyn ObjectStore,
+    key: &ArtifactKey,
+    check: &Verifier,
+    err: StoreError,
+) -> StoreError {
+    if !matches!(err, StoreError::NotFound { .. }) {
+        return err;
+    }
+    match read_expiry(store, key).await {
+        Ok(Some(expiry)) => StoreError::Expired {
+            key: key.to_string(),
+            at: expiry.expired_at,
+            reason: expiry.reason,
+        },
+        _ => check.missing(err),
+    }
+}
+
+/// The expiry marker of `key`'s op and run, if retention deleted its payloads.
+pub async fn read_expiry(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<Option<Expiry>> {
+    let bytes = match store.get(&key.expiry_path()).await {
+        Ok(bytes) => bytes,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Expiry::parse(&bytes)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt {
+            key: key.to_string(),
+            reason: format!(
+                "its expiry marker at {} cannot be read ({e})",
+                key.expiry_path()
+            ),
+        })
 }
 
 /// Checks a payload against its manifest as its bytes arrive.
@@ -291,8 +337,9 @@ impl Verifier {
 }
 
 /// The manifest of `key` if its payload is still stored whole (present, of the size its
-/// manifest records): one small read and one HEAD, never the payload. `None` when either is
-/// gone. The checksum is verified when the payload is read.
+/// manifest records) and not expiring: one small read, then a HEAD and a look for an expiry
+/// marker at once, never the payload. `None` when either is gone or retention marked the
+/// payloads expired. The checksum is verified when the payload is read.
 pub async fn stored_manifest(
     store: &dyn ObjectStore,
     key: &ArtifactKey,
@@ -302,8 +349,14 @@ pub async fn stored_manifest(
         Err(StoreError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let size = store.head(&key.payload_path(&manifest.payload)).await?;
-    Ok((size == Some(manifest.bytes)).then_some(manifest))
+    // An op whose payloads retention is deleting counts as gone, even while they are still
+    // there: a run that reused them would find them deleted under it.
+    let payload = key.payload_path(&manifest.payload);
+    let (size, expiry) = futures::join!(store.head(&payload), read_expiry(store, key));
+    if expiry?.is_some() {
+        return Ok(None);
+    }
+    Ok((size? == Some(manifest.bytes)).then_some(manifest))
 }
 
 /// Whether `key` has a manifest, i.e. a complete artifact.

@@ -38,6 +38,16 @@ pub enum StoreError {
 
     #[error("artifact {key}: {reason}")]
     Corrupt { key: String, reason: String },
+
+    #[error(
+        "artifact {key} expired: its payload was deleted by retention on {at} ({reason}); \
+         its manifest and records are kept"
+    )]
+    Expired {
+        key: String,
+        at: String,
+        reason: String,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream};
 
 pub use error::{Result, StoreError};
-pub use local::LocalStore;
+pub use local::{LocalStore, persist, temporary_in};
 pub use pipe::{PipeWriter, pipe};
 pub use registry::{open, store_url};
 pub use s3::{S3Store, S3Tuning};
@@ -57,7 +57,24 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Deletes the object; deleting an absent object is not an error.
     async fn delete(&self, path: &str) -> Result<()>;
     /// Paths of every object under `prefix` (recursively), sorted.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok(self
+            .list_sized(prefix)
+            .await?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect())
+    }
+    /// Paths and sizes of every object under `prefix` (recursively), sorted by path.
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
+    /// Deletes every object of `paths`; absent ones are not an error. The default deletes
+    /// them one by one.
+    async fn delete_many(&self, paths: &[String]) -> Result<()> {
+        for path in paths {
+            self.delete(path).await?;
+        }
+        Ok(())
+    }
     /// Removes what interrupted writes left under the folder `dir` before `before`, beyond
     /// its objects: a local store's temporary files, S3's open multipart uploads (looked for
     /// only when `size`, that of the object just written, is one S3 uploads in parts: the

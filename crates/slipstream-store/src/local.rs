@@ -65,21 +65,31 @@ impl LocalStore {
     fn temporary(target: &Path) -> std::io::Result<NamedTempFile> {
         let dir = target.parent().expect("object paths have a parent folder");
         std::fs::create_dir_all(dir)?;
-        tempfile::Builder::new()
-            .prefix(".tmp-")
-            // What a plain `open` would create (the umask still applies), not tempfile's
-            // 0600: a store a team shares is read by other users than the one who wrote it.
-            .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)
+        temporary_in(dir, ".tmp-")
     }
 
-    /// Makes a complete temporary file the object at `target`.
     fn persist(tmp: NamedTempFile, target: &Path) -> std::io::Result<()> {
-        // Durable before visible: a crash after the rename must not leave an empty file.
-        tmp.as_file().sync_data()?;
-        tmp.persist(target).map_err(|e| e.error)?;
-        Ok(())
+        persist(tmp, target)
     }
+}
+
+/// A hidden temporary file in `dir` (its name starts with `prefix`), removed unless
+/// [`persist`]ed: how a file appears whole or not at all.
+pub fn temporary_in(dir: &Path, prefix: &str) -> std::io::Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        // What a plain `open` would create (the umask still applies), not tempfile's 0600: a
+        // store a team shares is read by other users than the one who wrote it.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
+/// Makes a complete temporary file the file at `target`, durable before visible: a crash
+/// after the rename never leaves an empty file.
+pub fn persist(tmp: NamedTempFile, target: &Path) -> std::io::Result<()> {
+    tmp.as_file().sync_data()?;
+    tmp.persist(target).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Runs blocking filesystem work off the async worker threads.
@@ -163,7 +173,7 @@ impl ObjectStore for LocalStore {
         }
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         let root = self.root.clone();
         let prefix = prefix.trim_end_matches('/').to_owned();
         let start = if prefix.is_empty() {
@@ -187,10 +197,18 @@ impl ObjectStore for LocalStore {
                         continue; // an in-flight write, not an object
                     }
                     let path = entry.path();
-                    if entry.file_type()?.is_dir() {
+                    let kind = entry.file_type()?;
+                    if kind.is_dir() {
                         stack.push(path);
                     } else if let Ok(rel) = path.strip_prefix(&root) {
-                        out.push(rel.to_string_lossy().replace('\\', "/"));
+                        // A file removed since the listing began is not listed.
+                        match entry.metadata() {
+                            Ok(meta) => {
+                                out.push((rel.to_string_lossy().replace('\\', "/"), meta.len()))
+                            }
+                            Err(e) if e.kind() == ErrorKind::NotFound => {}
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
             }

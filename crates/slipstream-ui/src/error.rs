@@ -32,6 +32,7 @@ impl IntoResponse for UiError {
         let status = match &self {
             UiError::NotFound(_) => StatusCode::NOT_FOUND,
             UiError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            UiError::Store(StoreError::Expired { .. }) => StatusCode::GONE,
             UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             UiError::Corrupt { .. } | UiError::Store(_) => StatusCode::BAD_GATEWAY,
         };

@@ -425,11 +425,18 @@ impl Index {
     }
 
     /// An output's preview; one that cannot be read is shown as why (a preview is a
-    /// courtesy: it never takes the op's page down).
+    /// courtesy: it never takes the op's page down), and so is one retention deleted.
     pub async fn preview(&self, key: &ArtifactKey) -> Result<Option<Preview>> {
         match self.record(&key.preview_path()).await {
             Ok(v) => Ok(Some(v)),
-            Err(UiError::Store(StoreError::NotFound { .. })) => Ok(None),
+            Err(UiError::Store(StoreError::NotFound { .. })) => {
+                // Retention deletes previews with payloads, and says so.
+                let expiry = artifacts::read_expiry(self.store.as_ref(), key).await?;
+                Ok(expiry.map(|e| Preview::None {
+                    format: Preview::FORMAT,
+                    reason: format!("expired by retention on {} ({})", e.expired_at, e.reason),
+                }))
+            }
             Err(e @ UiError::Corrupt { .. }) => Ok(Some(Preview::None {
                 format: Preview::FORMAT,
                 reason: e.to_string(),

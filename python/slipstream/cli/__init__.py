@@ -5,6 +5,8 @@
     slipstream replay FLOW RUN OP [--pdb] [--stored-code] [-o DIR]
     slipstream ui [--host H] [--port P] [--token T] [--airflow URL]
     slipstream sync --airflow URL [--interval N]
+    slipstream gc FLOW|--all-flows [--keep-last N] [--older-than DAYS] [--dry-run]
+    slipstream pin FLOW RUN [--note TEXT] | unpin FLOW RUN
 
 `task` runs one attempt of one op of a published flow version, exactly as an Airflow task
 does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
@@ -45,10 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
     from slipstream.cli import history as _cli_history
+    from slipstream.cli import lifecycle as _cli_lifecycle
     from slipstream.cli import replay as _cli_replay
     from slipstream.cli import serve as _cli_serve
 
     _cli_history.add_commands(commands, _store_option)
+    _cli_lifecycle.add_commands(commands, _store_option)
     _cli_replay.add_command(commands, _store_option)
     _cli_serve.add_commands(commands, _store_option)
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from slipstream._native import Store, check_read, check_write, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
-Kind = Literal["spec", "run", "op_state", "try", "airflow", "preview", "cache"]
+Kind = Literal["spec", "run", "op_state", "try", "airflow", "preview", "cache", "expiry", "pin"]
 
 _NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
 

@@ -76,7 +76,16 @@ _STREAMS = {
 
 def is_stream(value: Any) -> bool:
     """Whether `value` is a frame stored as its batches are read, never whole in memory."""
-    return isinstance(value, Streamed) or _type_name(value) in _STREAMS
+    return isinstance(value, Streamed) or _stream_kind(value) is not None
+
+
+def _stream_kind(value: Any) -> str | None:
+    """The stream type `value` is an instance of (`ipc.open_stream` gives a subclass)."""
+    for kind in type(value).__mro__:
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        if name in _STREAMS:
+            return name
+    return None
 
 
 class Streamed:
@@ -88,8 +97,10 @@ class Streamed:
         self.source: Any = value.source if isinstance(value, Streamed) else value
         self.schema: Any = None
         self.python_type = _type_name(self.source)
-        self.flavor = _STREAMS[self.python_type]
+        self.flavor = _STREAMS[_stream_kind(self.source) or self.python_type]
         self.head: list[Any] = []
+        #: What the source raised while it was read, to be raised as it was.
+        self.error: BaseException | None = None
         self._keep = keep
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
@@ -114,13 +125,17 @@ class Streamed:
         import pyarrow as pa
 
         kept = 0
-        for batch in batches:
-            if kept < self._keep:
-                # A copy of the rows kept: a slice would keep the whole batch alive.
-                taken = batch.take(pa.array(range(min(batch.num_rows, self._keep - kept))))
-                self.head.append(taken)
-                kept += taken.num_rows
-            yield batch
+        try:
+            for batch in batches:
+                if kept < self._keep:
+                    # A copy of the rows kept: a slice would keep the whole batch alive.
+                    taken = batch.take(pa.array(range(min(batch.num_rows, self._keep - kept))))
+                    self.head.append(taken)
+                    kept += taken.num_rows
+                yield batch
+        except BaseException as exc:
+            self.error = exc
+            raise
 
     def head_table(self) -> Any:
         """The first rows read, as a pyarrow Table."""

@@ -324,6 +324,38 @@ mod tests {
     }
 
     #[test]
+    fn categories_of_many_batches_widen_keys_that_cannot_hold_them() {
+        // A stream's chunks, each with a dictionary of its own: 200 labels in all, more than
+        // the int8 keys of any one chunk hold.
+        let chunk = |from: usize| {
+            let values = StringArray::from_iter_values((from..from + 100).map(|i| format!("l{i}")));
+            let keys = arrow_array::Int8Array::from_iter_values(0..100);
+            let labels: ArrayRef =
+                Arc::new(DictionaryArray::try_new(keys, Arc::new(values)).unwrap());
+            RecordBatch::try_from_iter([("label", labels)]).unwrap()
+        };
+        let (first, second) = (chunk(0), chunk(100));
+        let payload = encode(first.schema(), &[first, second]).unwrap();
+        let (schema, batches) = decode(Bytes::from(payload)).unwrap();
+        assert_eq!(
+            schema.field(0).data_type(),
+            &DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8))
+        );
+        let text = arrow_cast::cast(
+            &arrow_select_concat(&schema, &batches).column(0).clone(),
+            &DataType::Utf8,
+        )
+        .unwrap();
+        let text: Vec<_> = text
+            .as_string::<i32>()
+            .iter()
+            .flatten()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(text, (0..200).map(|i| format!("l{i}")).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn zero_columns_keep_their_row_count() {
         let schema = Arc::new(Schema::new_with_metadata(
             Vec::<Field>::new(),

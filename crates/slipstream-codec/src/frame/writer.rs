@@ -1,7 +1,7 @@
 //! Writes a frame into Parquet as its batches arrive, in bounded memory: batches wait until
-//! a wave of row groups (one per core) is full, the wave is encoded on all cores, and its
-//! row groups are appended to the sink in order. The Arrow schema is embedded when the
-//! file closes, once every dictionary value is known.
+//! a wave of row groups (one per core) is full or they hold `MAX_PENDING_BYTES`, the wave
+//! is encoded on all cores, and its row groups are appended to the sink in order. The Arrow
+//! schema is embedded when the file closes, once every dictionary value is known.
 
 use std::io::Write;
 
@@ -17,6 +17,9 @@ use parquet::file::writer::SerializedFileWriter;
 use super::{MAX_WORKERS, ROW_GROUP_ROWS, ZERO_COLUMN_ROWS, columns, in_parallel};
 use crate::{CodecError, Result, dictionary};
 
+/// Memory pending batches may hold before they are encoded, whatever their row count.
+const MAX_PENDING_BYTES: usize = 256 * 1024 * 1024;
+
 /// A Parquet file being written to `W`, batch by batch.
 pub struct FrameWriter<W: Write + Send> {
     recorder: dictionary::Recorder,
@@ -24,6 +27,8 @@ pub struct FrameWriter<W: Write + Send> {
     /// Prepared batches not yet encoded: less than a wave's rows between calls.
     pending: Vec<RecordBatch>,
     pending_rows: usize,
+    /// Memory the pending batches hold (slices count their whole buffers: an upper bound).
+    pending_bytes: usize,
     rows: u64,
     /// Row groups appended so far.
     groups: usize,
@@ -40,6 +45,7 @@ impl<W: Write + Send> FrameWriter<W> {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS)),
             pending: vec![],
             pending_rows: 0,
+            pending_bytes: 0,
             rows: 0,
             groups: 0,
             sink: Some(sink),
@@ -56,9 +62,12 @@ impl<W: Write + Send> FrameWriter<W> {
         let prepared = self.recorder.prepare(batch)?;
         if prepared.num_rows() > 0 {
             self.pending_rows += prepared.num_rows();
+            self.pending_bytes += prepared.get_array_memory_size();
             self.pending.push(prepared);
         }
-        if self.pending_rows >= ROW_GROUP_ROWS * self.workers {
+        if self.pending_bytes >= MAX_PENDING_BYTES {
+            self.flush(true)?; // wide rows: shorter row groups rather than unbounded memory
+        } else if self.pending_rows >= ROW_GROUP_ROWS * self.workers {
             self.flush(false)?;
         }
         Ok(())
@@ -92,9 +101,10 @@ impl<W: Write + Send> FrameWriter<W> {
             self.open()?;
         }
         let mut groups = row_groups(&std::mem::take(&mut self.pending), ROW_GROUP_ROWS);
-        self.pending_rows = 0;
+        (self.pending_rows, self.pending_bytes) = (0, 0);
         if !all && let Some(last) = groups.pop_if(|g| rows_of(g) < ROW_GROUP_ROWS) {
             self.pending_rows = rows_of(&last);
+            self.pending_bytes = last.iter().map(RecordBatch::get_array_memory_size).sum();
             self.pending = last;
         }
         let (file, factory) = self.file.as_mut().expect("opened above");

@@ -9,7 +9,9 @@
 
 mod airflow;
 mod cache;
+mod expiry;
 mod merge;
+mod pin;
 mod preview;
 mod run;
 mod spec;
@@ -20,7 +22,9 @@ use serde::de::DeserializeOwned;
 
 pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
 pub use cache::CacheEntry;
+pub use expiry::Expiry;
 pub use merge::{merge_run, newest_version, op_status_from_airflow, versions_ran};
+pub use pin::Pin;
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
 pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,

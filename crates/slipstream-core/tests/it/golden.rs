@@ -148,7 +148,11 @@ fn previews_and_manifests_read() {
 #[test]
 fn streamed_frames_name_their_payload_uniquely_and_say_what_was_profiled() {
     let manifest: Manifest = reads("format-1/manifest-streamed.json");
-    assert!(manifest.payload.starts_with("payload-s"), "{}", manifest.payload);
+    assert!(
+        manifest.payload.starts_with("payload-s"),
+        "{}",
+        manifest.payload
+    );
     assert_eq!(manifest.flavor, "pyarrow.RecordBatchReader");
     let preview: Preview = reads("format-1/preview-frame-streamed.json");
     let Preview::Frame {

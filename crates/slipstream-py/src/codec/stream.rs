@@ -5,6 +5,9 @@
 //! leaves the output's previous artifact in place and nothing readable half-written.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use pyo3::prelude::*;
@@ -27,9 +30,14 @@ const LAZY_FRAME: &str = "polars.lazyframe.frame.LazyFrame";
 /// `slipstream.values.frames.Streamed`: either of the above, keeping its first rows.
 const STREAMED: &str = "slipstream.values.frames.Streamed";
 
-/// Whether `value` is a stream of batches, stored as it is read.
+/// Whether `value` is a stream of batches, stored as it is read: an instance of one of the
+/// stream types (`pyarrow.ipc.open_stream` gives a subclass of the reader).
 pub fn is_stream(value: &Bound<'_, PyAny>) -> bool {
-    matches!(type_name(value).as_str(), READER | LAZY_FRAME | STREAMED)
+    value.get_type().mro().iter().any(|kind| {
+        let module = kind.getattr("__module__").map(|m| m.to_string());
+        let name = kind.getattr("__qualname__").map(|n| n.to_string());
+        matches!((module, name), (Ok(m), Ok(n)) if matches!(format!("{m}.{n}").as_str(), READER | LAZY_FRAME | STREAMED))
+    })
 }
 
 /// Stores the stream `value` under `key` and returns the manifest as stored.
@@ -56,7 +64,16 @@ pub fn put_stream(
     }
     let reader = source
         .extract::<PyRecordBatchReader>()
-        .map_err(|e| unsupported(key, &python_type, &format!(" (not an Arrow stream: {e})")))?
+        .map_err(|e| {
+            // Only what is not an Arrow stream is refused; an interrupt or no memory passes.
+            let conversion = e.is_instance_of::<pyo3::exceptions::PyTypeError>(py)
+                || e.is_instance_of::<pyo3::exceptions::PyValueError>(py);
+            if conversion {
+                unsupported(key, &python_type, &format!(" (not an Arrow stream: {e})"))
+            } else {
+                e
+            }
+        })?
         .into_reader()?;
     let schema = reader.schema();
     let mut manifest = super::manifest(
@@ -72,37 +89,70 @@ pub fn put_stream(
     let (pipe, chunks) = slipstream_store::pipe(CHUNK, DEPTH);
     let (described, manifest_rx) = oneshot::channel();
     let (done, done_rx) = oneshot::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
     std::thread::Builder::new()
         .name("slipstream-encode".into())
         .spawn(move || {
-            let outcome = encode(reader, pipe, manifest, started, described);
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                encode(reader, pipe, manifest, started, described, &stopping)
+            }))
+            .unwrap_or_else(|panic| Err(format!("the encoder panicked: {}", panic_text(&panic))));
             let _ = done.send(outcome);
         })?;
+    // Dropped before the encoder is done (a signal cancelled the wait, the store failed),
+    // it tells the encoder to stop at its next batch.
+    let _stop_encoder = StopOnDrop(stop);
     let (written, encoded) = wait(py, async {
-        futures::join!(
-            artifacts::write_stream(store, key, chunks, "parquet", async {
-                manifest_rx.await.ok()
-            }),
-            done_rx
-        )
+        let written = artifacts::write_stream(store, key, chunks, "parquet", async {
+            manifest_rx.await.ok()
+        })
+        .await;
+        match written {
+            // The store failed on its own: say so now, not once the source yields again.
+            Err(e) if !matches!(e, StoreError::Interrupted { .. }) => (Err(e), None),
+            written => (written, Some(done_rx.await)),
+        }
     })?;
     match (written, encoded) {
-        (Ok(Some(manifest)), Ok(Ok(()))) => Ok(manifest),
-        // The store failed on its own (the encoder then found the pipe closed).
-        (Err(e), _) if !matches!(e, StoreError::Interrupted { .. }) => {
-            Err(store_error(&key.to_string(), e))
+        (Ok(Some(manifest)), Some(Ok(Ok(())))) => Ok(manifest),
+        (Err(e), None) => Err(store_error(&key.to_string(), e)),
+        (_, Some(Ok(Err(reason)))) => {
+            // An exception of the source itself (the op's generator) is raised as it was,
+            // with its traceback.
+            if let Ok(raised) = source.getattr("error")
+                && !raised.is_none()
+            {
+                return Err(PyErr::from_value(raised));
+            }
+            Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "output {:?}: {reason}; nothing was stored",
+                key.output.as_str()
+            )))
         }
-        (_, Ok(Err(reason))) => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "output {:?}: {reason}; nothing was stored",
+        _ => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "output {:?}: the frame's stream was encoded but its manifest was lost; nothing \
+             was stored",
             key.output.as_str()
         ))),
-        (_, Err(_)) => Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "encoding the frame's stream stopped unexpectedly (the encoder panicked)",
-        )),
-        (Ok(None) | Err(_), Ok(Ok(()))) => Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "the frame's stream was encoded but its manifest was lost",
-        )),
     }
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
 }
 
 /// Reads every batch into the writer, hands the manifest over, then ends the pipe: the
@@ -113,10 +163,14 @@ fn encode(
     mut manifest: Manifest,
     started: Instant,
     described: oneshot::Sender<Manifest>,
+    stop: &AtomicBool,
 ) -> Result<(), String> {
     let schema = reader.schema();
     let mut writer = FrameWriter::new(&schema, pipe);
     for batch in reader {
+        if stop.load(Ordering::Relaxed) {
+            return Err("stopped: the put was abandoned".into());
+        }
         let batch = batch.map_err(|e| format!("reading the frame's Arrow stream: {e}"))?;
         writer
             .write(&batch)

@@ -15,7 +15,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -26,11 +26,49 @@ mod download;
 /// The most parts S3 takes in one multipart upload.
 const MAX_PARTS: i32 = 10_000;
 
-/// `chunks` regrouped into parts of exactly `size` bytes, the last one shorter.
-fn parts_of(chunks: Chunks<'_>, size: usize) -> Chunks<'_> {
+/// Aborts a multipart upload when dropped before it ended, on the runtime, best effort.
+struct AbortOnDrop {
+    client: Client,
+    bucket: String,
+    key: String,
+    upload_id: Option<String>,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let (Some(upload_id), Ok(runtime)) =
+            (self.upload_id.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let abort = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id);
+        runtime.spawn(async move {
+            let _ = abort.send().await;
+        });
+    }
+}
+
+/// The size of part `index` (from 0) of a stream whose size is not known in advance: parts
+/// double every 1,000 (up to S3's 5 GiB), so that 10,000 parts hold ~13 TiB from 16 MiB.
+fn grown_part_size(first: usize, index: usize) -> usize {
+    const MAX_PART: usize = 5 << 30; // S3's largest part
+    first
+        .saturating_mul(1 << (index / 1000).min(20))
+        .min(MAX_PART)
+}
+
+/// `chunks` regrouped into parts of `first` bytes (growing past 1,000 parts, see
+/// [`grown_part_size`]), the last one shorter.
+fn parts_of(chunks: Chunks<'_>, first: usize) -> Chunks<'_> {
     let parts = stream::try_unfold(
-        (chunks, BytesMut::new(), false),
-        move |(mut chunks, mut buffer, mut ended)| async move {
+        (chunks, BytesMut::new(), false, 0usize),
+        move |(mut chunks, mut buffer, mut ended, made)| async move {
+            let size = grown_part_size(first, made);
             while !ended && buffer.len() < size {
                 match chunks.try_next().await? {
                     Some(chunk) => buffer.extend_from_slice(&chunk),
@@ -41,7 +79,7 @@ fn parts_of(chunks: Chunks<'_>, size: usize) -> Chunks<'_> {
                 return Ok(None);
             }
             let part = buffer.split_to(size.min(buffer.len())).freeze();
-            Ok(Some((part, (chunks, buffer, ended))))
+            Ok(Some((part, (chunks, buffer, ended, made + 1))))
         },
     );
     Box::pin(parts)
@@ -282,6 +320,13 @@ impl S3Store {
             .await
             .map_err(|e| self.error("create multipart upload", path, e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        // A put abandoned mid-way (a signal cancelled it) aborts its upload on the way out.
+        let mut abandoned = AbortOnDrop {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+            upload_id: Some(upload_id.clone()),
+        };
 
         let uploads = parts.enumerate().map(|(i, part)| {
             let upload_id = upload_id.clone();
@@ -289,12 +334,12 @@ impl S3Store {
                 let number = i32::try_from(i + 1)
                     .ok()
                     .filter(|n| *n <= MAX_PARTS)
-                    .ok_or_else(|| StoreError::Interrupted {
-                        reason: format!(
-                            "{path} is larger than S3's {MAX_PARTS} parts of {} MiB: raise \
-                             SLIPSTREAM_S3_PART_SIZE_MB",
-                            self.tuning.part_size >> 20
-                        ),
+                    .ok_or_else(|| StoreError::S3 {
+                        op: "upload part",
+                        path: path.to_owned(),
+                        url: self.url.clone(),
+                        message: format!("more than S3's {MAX_PARTS} parts"),
+                        hint: " (raise SLIPSTREAM_S3_PART_SIZE_MB)".into(),
                     })?;
                 let done = self
                     .client
@@ -340,6 +385,7 @@ impl S3Store {
                 .map_err(|e| self.error("complete multipart upload", path, e)),
             Err(e) => Err(e),
         };
+        abandoned.upload_id = None;
         if completed.is_err() {
             // Best effort: an abandoned upload only costs storage until a lifecycle rule runs.
             let _ = self
@@ -352,6 +398,43 @@ impl S3Store {
                 .await;
         }
         completed
+    }
+
+    /// One `DeleteObjects` request for `keys` (full keys, at most 1,000).
+    async fn delete_batch(&self, keys: Vec<String>) -> Result<()> {
+        let first = keys.first().cloned().unwrap_or_default();
+        let objects = keys
+            .into_iter()
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .expect("every identifier has a key");
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .expect("a delete request has objects");
+        let answer = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| self.error("delete", &first, e))?;
+        match answer.errors().first() {
+            Some(failed) => Err(StoreError::S3 {
+                op: "delete",
+                path: failed.key().unwrap_or_default().to_owned(),
+                url: self.url.clone(),
+                message: format!(
+                    "{}: {}",
+                    failed.code().unwrap_or_default(),
+                    failed.message().unwrap_or_default()
+                ),
+                hint: String::new(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// S3 allows at most 10,000 parts: grow parts for very large payloads.
@@ -445,7 +528,7 @@ impl ObjectStore for S3Store {
             .map_err(|e| self.error("delete", path, e))
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         let full_prefix = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
             (true, "") => String::new(),
             (true, p) => format!("{p}/"),
@@ -469,12 +552,28 @@ impl ObjectStore for S3Store {
             let page = page.map_err(|e| self.error("list", prefix, e))?;
             for object in page.contents() {
                 if let Some(key) = object.key() {
-                    out.push(key[strip..].to_owned());
+                    let size = object.size().unwrap_or_default().max(0) as u64;
+                    out.push((key[strip..].to_owned(), size));
                 }
             }
         }
         out.sort();
         Ok(out)
+    }
+
+    /// `DeleteObjects` requests of up to 1,000 keys, a few at once.
+    async fn delete_many(&self, paths: &[String]) -> Result<()> {
+        let keys = paths
+            .iter()
+            .map(|p| self.key(p))
+            .collect::<Result<Vec<_>>>()?;
+        let batches: Vec<Vec<String>> = keys.chunks(1000).map(<[String]>::to_vec).collect();
+        stream::iter(batches)
+            .map(|batch| self.delete_batch(batch))
+            .buffer_unordered(self.tuning.concurrency.min(4))
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
     }
 
     async fn sweep(&self, dir: &str, before: std::time::SystemTime, size: usize) -> Result<()> {
@@ -522,6 +621,16 @@ mod tests {
     fn regroup(chunks: &[&'static [u8]], size: usize) -> Vec<Bytes> {
         let chunks = stream::iter(chunks.iter().map(|c| Ok(Bytes::from_static(c))));
         futures::executor::block_on(parts_of(Box::pin(chunks), size).try_collect()).unwrap()
+    }
+
+    #[test]
+    fn parts_grow_so_that_ten_thousand_hold_any_stream() {
+        assert_eq!(grown_part_size(16, 0), 16);
+        assert_eq!(grown_part_size(16, 999), 16);
+        assert_eq!(grown_part_size(16, 1000), 32);
+        assert_eq!(grown_part_size(16 << 20, 9_999), 5 << 30);
+        let held: usize = (0..10_000).map(|i| grown_part_size(16 << 20, i)).sum();
+        assert!(held > 12 << 40, "{held}"); // ~13 TiB
     }
 
     #[test]

@@ -20,6 +20,79 @@ pub async fn run_all(store: &dyn ObjectStore, large: usize) {
     retry_replaces_the_payload(store).await;
     chunked_reads_match_whole_reads(store, large).await;
     chunked_artifact_reads_verify(store, large).await;
+    streamed_puts_round_trip(store, large).await;
+    a_failed_stream_leaves_the_previous_object(store, large).await;
+    sizes_are_listed_and_many_objects_deleted(store).await;
+}
+
+/// Chunks of uneven sizes, as an encoder hands them over.
+fn chunked(data: &Bytes) -> Vec<Bytes> {
+    let mut chunks = vec![];
+    let mut at = 0;
+    for size in [1, 7, 4096, 1 << 20].into_iter().cycle() {
+        if at >= data.len() {
+            break;
+        }
+        let end = (at + size).min(data.len());
+        chunks.push(data.slice(at..end));
+        at = end;
+    }
+    chunks
+}
+
+async fn streamed_puts_round_trip(store: &dyn ObjectStore, large: usize) {
+    for size in [0, 10, large, 2 * large + 3] {
+        let data = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        let chunks = futures::stream::iter(chunked(&data).into_iter().map(Ok));
+        store
+            .put_stream("streamed/x", Box::pin(chunks))
+            .await
+            .unwrap();
+        assert_eq!(store.get("streamed/x").await.unwrap(), data, "{size} bytes");
+    }
+}
+
+async fn a_failed_stream_leaves_the_previous_object(store: &dyn ObjectStore, large: usize) {
+    store
+        .put("failed/x", Bytes::from_static(b"before"))
+        .await
+        .unwrap();
+    for size in [10, 2 * large] {
+        let data = Bytes::from(vec![7u8; size]);
+        let chunks = chunked(&data)
+            .into_iter()
+            .map(Ok)
+            .chain([Err(StoreError::Interrupted {
+                reason: "the source failed".into(),
+            })]);
+        let err = store
+            .put_stream("failed/x", Box::pin(futures::stream::iter(chunks)))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("the source failed"), "{err}");
+        assert_eq!(
+            store.get("failed/x").await.unwrap(),
+            Bytes::from_static(b"before")
+        );
+        assert_eq!(store.list("failed").await.unwrap(), ["failed/x"]);
+    }
+}
+
+async fn sizes_are_listed_and_many_objects_deleted(store: &dyn ObjectStore) {
+    for (path, size) in [("many/a", 3), ("many/b/c", 0), ("many/d", 1000)] {
+        store.put(path, Bytes::from(vec![0u8; size])).await.unwrap();
+    }
+    assert_eq!(
+        store.list_sized("many").await.unwrap(),
+        [
+            ("many/a".to_owned(), 3),
+            ("many/b/c".to_owned(), 0),
+            ("many/d".to_owned(), 1000)
+        ]
+    );
+    let paths = ["many/a", "many/d", "many/absent"].map(str::to_owned);
+    store.delete_many(&paths).await.unwrap();
+    assert_eq!(store.list("many").await.unwrap(), ["many/b/c"]);
 }
 
 async fn put_get_head_delete(store: &dyn ObjectStore) {

@@ -1,0 +1,103 @@
+"""The commands that change what the store keeps: `gc` (retention), `pin` and `unpin`.
+
+    slipstream gc FLOW --keep-last 30 [--older-than 90] [--dry-run]
+    slipstream gc --all-flows --older-than 90
+    slipstream pin FLOW RUN [--note TEXT]  /  slipstream unpin FLOW RUN
+
+Exit codes: `slipstream.cli.exit_codes`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+
+def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    gc = commands.add_parser(
+        "gc",
+        help="delete the payloads of old runs, keeping their records",
+        description="Deletes the payloads and previews of the runs a retention policy "
+        "selects; their records (states, logs, metrics, checks, manifests) stay, and their "
+        "outputs read as expired. Never touched: runs not over, pinned runs, and outputs a "
+        "kept run uses (cache hits, resumed runs).",
+    )
+    store_option(gc)
+    gc.add_argument("flow", nargs="?", help="the flow (or --all-flows)")
+    gc.add_argument("--all-flows", action="store_true", help="apply the policy to every flow")
+    gc.add_argument("--keep-last", type=int, metavar="N", help="keep the newest N runs")
+    gc.add_argument("--older-than", type=float, metavar="DAYS",
+                    help="expire only runs that ended more than DAYS ago")  # fmt: skip
+    gc.add_argument("--dry-run", action="store_true", help="print what would go; delete nothing")
+    gc.add_argument("--json", action="store_true", help="print JSON")
+    gc.set_defaults(handler=_gc, parser=gc)
+    for name, help, handler in [
+        ("pin", "protect a run from gc", _pin),
+        ("unpin", "let gc expire a pinned run again", _unpin),
+    ]:
+        parser = commands.add_parser(name, help=help, description=help)
+        store_option(parser)
+        parser.add_argument("flow")
+        parser.add_argument("run_id", help="a run id, a unique prefix of one, or latest")
+        if name == "pin":
+            parser.add_argument("--note", default="", help="why it is kept")
+        parser.set_defaults(handler=handler)
+
+
+def _gc(history: Any, args: argparse.Namespace) -> int:
+    from slipstream.history import retention
+
+    if bool(args.flow) == bool(args.all_flows):
+        args.parser.error("name a flow, or pass --all-flows")
+    policy = retention.Retention(keep_last=args.keep_last, older_than_days=args.older_than)
+    now = datetime.now(UTC)
+    flows = history.flows() if args.all_flows else [args.flow]
+    plans = []
+    for flow in flows:
+        plan = retention.plan(history.store, flow, policy, now)
+        if not args.dry_run:
+            plan = retention.collect(history.store, plan, now)
+        plans.append(plan)
+        if not args.json:
+            for line in retention.describe(plan, args.dry_run):
+                print(line)
+    if args.json:
+        print(json.dumps([_summary(p, args.dry_run) for p in plans], indent=1))
+    return 0
+
+
+def _summary(plan: Any, dry_run: bool) -> dict[str, Any]:
+    return {
+        "flow": plan.flow,
+        "dry_run": dry_run,
+        "policy": plan.policy.describe(),
+        "expired_runs": plan.expired,
+        "pinned_runs": plan.pinned,
+        "runs_not_over": plan.active,
+        "kept_for": plan.used_by,
+        "files": plan.files,
+        "bytes": plan.bytes,
+    }
+
+
+def _pin(history: Any, args: argparse.Namespace) -> int:
+    from slipstream.history import retention
+
+    run = history.run(args.flow, args.run_id)
+    retention.pin(history.store, run, args.note, datetime.now(UTC))
+    print(f"pinned run {run.run_id} of {run.flow}: gc keeps its payloads")
+    return 0
+
+
+def _unpin(history: Any, args: argparse.Namespace) -> int:
+    from slipstream.history import retention
+
+    run = history.run(args.flow, args.run_id)
+    if retention.unpin(history.store, run):
+        print(f"unpinned run {run.run_id} of {run.flow}")
+    else:
+        print(f"run {run.run_id} of {run.flow} was not pinned")
+    return 0

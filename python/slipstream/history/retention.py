@@ -1,0 +1,251 @@
+"""Retention: deleting the payloads of old runs while keeping their records.
+
+`plan` selects the runs a policy expires and what of theirs can go; `collect` deletes it.
+A run's records stay (its structure, states, logs, metrics, checks, manifests and try
+records); only payloads and previews go, and an expiry marker per op and run
+(`ops/<prefix>/<run>/expired.json`) makes reads say "expired by retention on <date>"
+(`ArtifactExpired`) instead of calling the artifact corrupt.
+
+Never deleted: anything of a run that is not over (queued or running), a pinned run's
+payloads (`slipstream pin`), and payloads a kept run uses (an op it reused from the cache or
+from the run it resumed points at another run's outputs). The markers are written before any
+payload is deleted, and a cache lookup takes a marked op as a miss; the references are then
+read again, so a run that started reusing outputs meanwhile keeps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slipstream._native import ArtifactKey, Store, flow_run_dir, runs_dir
+from slipstream.errors import ArtifactNotFound
+from slipstream.history.reader import History, Run
+from slipstream.records import files
+from slipstream.records.runs import outputs_at
+
+EXPIRY_FORMAT = 1
+PIN_FORMAT = 1
+PIN_FILE = "pinned.json"
+# Runs that are not over: nothing of theirs is touched.
+_ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Which runs' payloads expire: those beyond the newest `keep_last` runs and (when both
+    are given) older than `older_than_days`. A run's age counts from its end (its start if it
+    has no end)."""
+
+    keep_last: int | None = None
+    older_than_days: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.keep_last is None and self.older_than_days is None:
+            raise ValueError("a retention policy needs keep_last, older_than_days or both")
+        if self.keep_last is not None and self.keep_last < 0:
+            raise ValueError(f"keep_last must be 0 or more, not {self.keep_last}")
+        if self.older_than_days is not None and self.older_than_days < 0:
+            raise ValueError(f"older_than_days must be 0 or more, not {self.older_than_days}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.keep_last is not None:
+            parts.append(f"keep the last {self.keep_last} runs")
+        if self.older_than_days is not None:
+            parts.append(f"expire runs older than {self.older_than_days:g} days")
+        return ", ".join(parts)
+
+    def selects(self, position: int, run: Run, now: datetime) -> bool:
+        """Whether the run at `position` (0: the newest) expires under this policy."""
+        if self.keep_last is not None and position < self.keep_last:
+            return False
+        if self.older_than_days is not None:
+            ended = datetime.fromisoformat(run.ended_at or run.started_at)
+            return now - ended > timedelta(days=self.older_than_days)
+        return True
+
+
+@dataclass
+class Target:
+    """What of one op's outputs in one run is deleted."""
+
+    run_id: str
+    op: str
+    prefix: str
+    paths: list[str]
+    bytes: int
+
+
+@dataclass
+class Plan:
+    """What `collect` deletes for one flow, and why the rest stays."""
+
+    flow: str
+    policy: Retention
+    expired: list[str] = field(default_factory=list)  # run ids whose payloads go
+    pinned: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+    # run id → the kept runs that use some of its outputs (those outputs stay)
+    used_by: dict[str, list[str]] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(t.bytes for t in self.targets)
+
+    @property
+    def files(self) -> int:
+        return sum(len(t.paths) for t in self.targets)
+
+
+def plan(store: Store, flow: str, policy: Retention, now: datetime) -> Plan:
+    """What `policy` expires in `flow` at `now`; nothing is changed."""
+    runs = History(store).runs(flow)  # newest first
+    pins = pinned(store, flow)
+    result = Plan(flow, policy)
+    kept: list[Run] = []
+    for position, run in enumerate(runs):
+        if run.status in _ACTIVE:
+            result.active.append(run.run_id)
+            kept.append(run)
+        elif run.run_id in pins:
+            result.pinned.append(run.run_id)
+            kept.append(run)
+        elif policy.selects(position, run, now):
+            result.expired.append(run.run_id)
+        else:
+            kept.append(run)
+    used = _references(kept)
+    by_id = {run.run_id: run for run in runs}
+    for run_id in result.expired:
+        for op, prefix in _own_outputs(by_id[run_id]):
+            users = used.get((prefix, run_id))
+            if users:
+                result.used_by[run_id] = sorted(set(result.used_by.get(run_id, [])) | users)
+                continue
+            target = _target(store, run_id, op, prefix)
+            if target is not None:
+                result.targets.append(target)
+    return result
+
+
+def collect(store: Store, plan: Plan, now: datetime) -> Plan:
+    """Deletes what `plan` selected: marks each op's outputs expired, reads the references
+    again (a run may have started reusing them), then deletes what no kept run uses. Returns
+    what was deleted."""
+    reason = plan.policy.describe()
+    for target in plan.targets:
+        marker = ArtifactKey(target.prefix, target.run_id).expiry_path
+        files.write(store, marker, "expiry", {
+            "format": EXPIRY_FORMAT, "flow": plan.flow, "run_id": target.run_id,
+            "expired_at": now.isoformat(timespec="seconds"), "reason": reason,
+        })  # fmt: skip
+    expiring = set(plan.expired)
+    kept = [r for r in History(store).runs(plan.flow) if r.run_id not in expiring]
+    used = _references(kept)
+    deleted = []
+    for target in plan.targets:
+        if used.get((target.prefix, target.run_id)):
+            store.delete_objects([ArtifactKey(target.prefix, target.run_id).expiry_path])
+            continue
+        deleted.append(target)
+    store.delete_objects([p for t in deleted for p in t.paths])
+    plan.targets = deleted
+    return plan
+
+
+def pinned(store: Store, flow: str) -> set[str]:
+    """Run ids of the pinned runs of `flow`."""
+    found = set()
+    for path in store.list(runs_dir(flow) + "/"):
+        if path.endswith("/" + PIN_FILE):
+            pin = files.read(store, path, "pin")
+            found.add(str(pin["run_id"]))
+    return found
+
+
+def pin(store: Store, run: Run, note: str, now: datetime) -> None:
+    """Protects `run` from retention."""
+    files.write(store, flow_run_dir(run.flow, run.run_id) + PIN_FILE, "pin", {
+        "format": PIN_FORMAT, "flow": run.flow, "run_id": run.run_id,
+        "pinned_at": now.isoformat(timespec="seconds"), "note": note,
+    })  # fmt: skip
+
+
+def unpin(store: Store, run: Run) -> bool:
+    """Removes `run`'s protection; False if it was not pinned."""
+    path = flow_run_dir(run.flow, run.run_id) + PIN_FILE
+    try:
+        store.get_object(path)
+    except ArtifactNotFound:
+        return False
+    store.delete_objects([path])
+    return True
+
+
+def _references(runs: Iterable[Run]) -> dict[tuple[str, str], set[str]]:
+    """(prefix, run id) of the outputs each run uses → the runs using them."""
+    used: dict[tuple[str, str], set[str]] = {}
+    for run in runs:
+        for op in run.ops.values():
+            if op.state.get("prefix"):
+                used.setdefault(outputs_at(op.state, run.run_id), set()).add(run.run_id)
+    return used
+
+
+def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
+    """(op, prefix) of every place the ops of `run` wrote outputs: the prefix of each version
+    that ran it (a task cleared after a recompile ran another version's)."""
+    found = []
+    for name, op in run.ops.items():
+        prefixes = {a["prefix"] for a in op.state.get("attempts", []) if a.get("prefix")}
+        if op.state.get("prefix") and not op.state.get("cached_from"):
+            prefixes.add(op.state["prefix"])
+        found += [(name, p) for p in sorted(prefixes)]
+    return found
+
+
+def _target(store: Store, run_id: str, op: str, prefix: str) -> Target | None:
+    """The payloads and previews under one op's outputs in one run, if any are left."""
+    key = ArtifactKey(prefix, run_id)
+    listed = store.list_sizes(f"{key.run_dir}/outputs/")
+    doomed = [(p, size) for p, size in listed if _deletable(p)]
+    if not doomed:
+        return None
+    return Target(run_id, op, prefix, [p for p, _ in doomed], sum(s for _, s in doomed))
+
+
+def _deletable(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("payload-") or name == "preview.json"
+
+
+def describe(plan: Plan, dry_run: bool) -> Any:
+    """Lines saying what was (or would be) deleted, for the command line."""
+    verb = "would delete" if dry_run else "deleted"
+    by_run: dict[str, list[Target]] = {}
+    for target in plan.targets:
+        by_run.setdefault(target.run_id, []).append(target)
+    for run_id, targets in by_run.items():
+        size = sum(t.bytes for t in targets)
+        files_ = sum(len(t.paths) for t in targets)
+        yield f"  {run_id}: {verb} {files_} files of {len(targets)} ops, {_size(size)}"
+    for run_id, users in plan.used_by.items():
+        yield f"  {run_id}: some outputs kept, used by {', '.join(sorted(set(users)))}"
+    yield (
+        f"{plan.flow}: {verb} {plan.files} files, {_size(plan.bytes)} freed, of "
+        f"{len(plan.expired)} runs ({plan.policy.describe()}; kept: "
+        f"{len(plan.pinned)} pinned, {len(plan.active)} not over)"
+    )
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
