@@ -22,7 +22,8 @@ from tests.test_ui import get
 GOLDEN = Path(__file__).parents[1] / "crates/slipstream-core/tests/golden"
 KINDS = {
     "spec": "spec", "run": "run", "op-state": "op_state", "try-record": "try",
-    "airflow": "airflow", "preview": "preview", "cache": "cache",
+    "airflow": "airflow", "preview": "preview", "cache": "cache", "expiry": "expiry",
+    "pin": "pin", "retention": "retention",
 }  # fmt: skip
 
 

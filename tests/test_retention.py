@@ -9,8 +9,10 @@ import subprocess
 import sys
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pandas as pd
 import pytest
 import slipstream as ss
@@ -134,11 +136,11 @@ def test_gc_from_the_command_line(
 
     assert cli(["pin", "kept", "r5", "--store", local_store.url]) == 0
     assert "pinned run r5" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as usage:  # no flow, no --all-flows
-        cli(["gc", "--store", local_store.url])
-    assert usage.value.code == 2
-    assert cli(["gc", "kept", "--store", local_store.url]) == 2  # no policy
-    assert "needs keep_last, older_than_days or both" in capsys.readouterr().err
+    for no_flow_or_no_policy in (["gc"], ["gc", "kept"]):
+        with pytest.raises(SystemExit) as usage:
+            cli([*no_flow_or_no_policy, "--store", local_store.url])
+        assert usage.value.code == 2
+    assert "declares no retention" in capsys.readouterr().err
 
 
 def test_the_ui_says_an_output_expired(local_store: ss.Store) -> None:
@@ -178,3 +180,95 @@ def test_two_gc_processes_at_once_keep_every_kept_artifact(store: ss.Store) -> N
     assert len(kept) == 6
     with pytest.raises(ArtifactExpired):
         ss.open(store.url).run("kept", "r4")["source"]
+
+
+def test_delete_removes_a_run_completely_unless_others_use_it(
+    local_store: ss.Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history(local_store)
+    url = local_store.url
+    assert cli(["delete", "kept", "r1", "--yes", "--store", url]) == 7
+    assert "runs r6 of kept use outputs of run r1" in capsys.readouterr().err
+    assert cli(["delete", "kept", "r2", "--store", url]) == 7  # no terminal, no --yes
+    assert "needs --yes" in capsys.readouterr().err
+    assert reads(local_store, "r2")
+
+    key = ss.open(url).run("kept", "r2").key("source")
+    assert cli(["delete", "kept", "r2", "--yes", "--store", url]) == 0
+    assert "deleted run r2 of kept" in capsys.readouterr().out
+    assert [r.run_id for r in ss.open(url).runs("kept")] == ["r6", "r5", "r4", "r3", "r1"]
+    assert local_store.list(key.run_dir) == [], "what its ops wrote is gone too"
+    assert not [p for p in local_store.list("flows/kept/runs/") if "/r2/" in p]
+
+    assert cli(["delete", "kept", "r6", "--yes", "--store", url]) == 0
+    assert cli(["delete", "kept", "r1", "--yes", "--store", url]) == 0, "r6 used it, r6 is gone"
+    assert reads(local_store, "r5")
+
+
+def test_orphans_older_than_the_safety_age_are_removed(
+    store: ss.Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    from slipstream.history import orphans
+
+    history(store)
+    key = ss.open(store.url).run("kept", "r5").key("source")
+    folder = key.manifest_path.rsplit("/", 1)[0]
+    store.put_object(f"{folder}/payload-00000000.parquet", b"a put killed before its manifest")
+    # a run folder whose header is gone (an interrupted delete)
+    store.put_object("flows/kept/runs/zombie/ops/source.json", b"{}")
+    if store.url.startswith("s3://"):
+        bucket, _, root = store.url.removeprefix("s3://").partition("/")
+        boto3.client("s3").create_multipart_upload(Bucket=bucket, Key=f"{root}/{folder}/x")
+        leftover = f"{folder}/x (open multipart upload)"
+    else:
+        tmp = Path(store.url.removeprefix("file://"), folder, ".tmp-killed")
+        tmp.write_bytes(b"half")
+        leftover = f"{folder}/.tmp-killed"
+
+    young = orphans.find(store, datetime.now(UTC))  # everything is younger than a day
+    assert (young.payloads, young.run_folders) == ([], [])
+    # moto dates every multipart upload 2010-11-10: there, an open upload always looks old
+    assert young.leftovers == ([leftover] if store.url.startswith("s3://") else [])
+
+    later = datetime.now(UTC) + timedelta(days=2)
+    found = orphans.find(store, later)
+    assert found.leftovers == [leftover]
+    assert found.payloads == [(f"{folder}/payload-00000000.parquet", 32)]
+    assert found.run_folders == [("flows/kept/runs/zombie/ops/source.json", 2)]
+    orphans.remove(store, found, later)
+    assert orphans.find(store, later).bytes == 0 and not orphans.find(store, later).leftovers
+    assert reads(store, "r5"), "the output's own payload stays"
+    assert len(ss.open(store.url).runs("kept")) == 6
+
+    assert cli(["gc", "--orphans", "--dry-run", "--store", store.url]) == 0
+    assert "orphans: would remove 0 interrupted writes" in capsys.readouterr().out
+
+
+@ss.op
+def daily() -> pd.DataFrame:
+    return pd.DataFrame({"x": [1]})
+
+
+def test_a_flow_declares_its_retention_and_gc_applies_it(
+    local_store: ss.Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ss.errors.FlowDefinitionError, match=r"ss\.Retention"):
+        ss.Flow("declared", outputs=[daily()], retention=3)  # type: ignore[arg-type]
+    declared = ss.Flow("declared", outputs=[daily()], retention=ss.Retention(keep_last=1))
+    for i in range(3):
+        declared.run(local_store.url, run_id=f"d{i}", cache=False)
+        date_run(local_store.url, "declared", f"d{i}", f"2027-01-0{i + 1}T00:00:00+00:00")
+    history(local_store)  # the flow "kept" declares no policy
+    assert retention.declared(local_store, "declared") == ss.Retention(keep_last=1)
+
+    assert cli(["gc", "--all-flows", "--store", local_store.url]) == 0
+    out = capsys.readouterr().out
+    assert "kept: no retention policy declared, nothing to do" in out
+    assert "declared: deleted 4 files, " in out and "of 2 runs (keep the last 1 runs" in out
+    with pytest.raises(ArtifactExpired):
+        ss.open(local_store.url).run("declared", "d0")["daily"]
+
+    ss.Flow("declared", outputs=[daily()]).publish(local_store.url)
+    assert retention.declared(local_store, "declared") is None, "the last publish decides"

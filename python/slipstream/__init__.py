@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     )
     from slipstream.authoring.sql import save, sql
     from slipstream.history.reader import History, OpRun, Run, Version, default_store, open
+    from slipstream.history.retention import Retention
     from slipstream.records.types import TaskRecord, TryRecord
     from slipstream.runtime.attempt import run_op
 
@@ -60,6 +61,7 @@ _LAZY = {
     "Run": "history.reader",
     "Version": "history.reader",
     "open": "history.reader",
+    "Retention": "history.retention",
     "save": "authoring.sql",
     "sql": "authoring.sql",
     "TaskRecord": "records.types",
@@ -76,6 +78,7 @@ __all__ = [
     "OpRun",
     "Outcome",
     "Param",
+    "Retention",
     "Run",
     "Store",
     "TaskRecord",

@@ -55,7 +55,10 @@ class Store:
     def put_object(self, path: str, data: bytes) -> None: ...
     def get_object(self, path: str) -> bytes: ...
     def list(self, prefix: str = "") -> list[str]: ...
-    def list_sizes(self, prefix: str = "") -> builtins.list[tuple[str, int]]: ...
+    def list_details(self, prefix: str = "") -> builtins.list[tuple[str, int, float | None]]: ...
+    def leftovers(
+        self, prefix: str, before: float, *, remove: bool = False
+    ) -> builtins.list[str]: ...
     def delete_objects(self, paths: builtins.list[str]) -> None: ...
 
 @final
@@ -96,12 +99,34 @@ def classify_run_file(
     relative: str,
 ) -> tuple[Literal["run", "op_state", "airflow"], str | None] | None: ...
 def check_read(
-    kind: Literal["spec", "run", "op_state", "try", "airflow", "preview", "cache", "expiry", "pin"],
+    kind: Literal[
+        "spec",
+        "run",
+        "op_state",
+        "try",
+        "airflow",
+        "preview",
+        "cache",
+        "expiry",
+        "pin",
+        "retention",
+    ],
     data: bytes,
     path: str,
 ) -> None: ...
 def check_write(
-    kind: Literal["spec", "run", "op_state", "try", "airflow", "preview", "cache", "expiry", "pin"],
+    kind: Literal[
+        "spec",
+        "run",
+        "op_state",
+        "try",
+        "airflow",
+        "preview",
+        "cache",
+        "expiry",
+        "pin",
+        "retention",
+    ],
     data: bytes,
     path: str,
 ) -> None: ...

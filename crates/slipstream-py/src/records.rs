@@ -4,8 +4,8 @@
 
 use pyo3::prelude::*;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, Expiry, FlowSpec, OpState, Pin, Preview, Record, RunRecord, TryRecord,
-    merge_run, versions_ran,
+    AirflowRun, CacheEntry, Expiry, FlowSpec, OpState, Pin, Preview, Record, RetentionPolicy,
+    RunRecord, TryRecord, merge_run, versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
@@ -32,6 +32,7 @@ fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreErro
         "cache" => parsed::<CacheEntry>(data, writing),
         "expiry" => parsed::<Expiry>(data, writing),
         "pin" => parsed::<Pin>(data, writing),
+        "retention" => parsed::<RetentionPolicy>(data, writing),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "no record kind {other:?}: spec, run, op_state, try, airflow, preview or cache"

@@ -44,6 +44,11 @@ impl PyStore {
     }
 }
 
+fn epoch_seconds(at: std::time::SystemTime) -> f64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn manifest_dict<'py>(py: Python<'py>, manifest: &Manifest) -> PyResult<Bound<'py, PyDict>> {
     let json = PyBytes::new(py, &manifest.to_json());
     Ok(py
@@ -230,11 +235,38 @@ impl PyStore {
         wait(py, async { store.list(prefix).await })?.map_err(|e| store_error(prefix, e))
     }
 
-    /// `(path, size in bytes)` of every object under `prefix`, sorted by path.
+    /// `(path, size in bytes, modified)` of every object under `prefix`, sorted by path;
+    /// `modified` in seconds since the epoch (None where the backend does not say).
     #[pyo3(signature = (prefix = ""))]
-    fn list_sizes(&self, py: Python<'_>, prefix: &str) -> PyResult<Vec<(String, u64)>> {
+    fn list_details(
+        &self,
+        py: Python<'_>,
+        prefix: &str,
+    ) -> PyResult<Vec<(String, u64, Option<f64>)>> {
         let store = self.backend(py)?;
-        wait(py, async { store.list_sized(prefix).await })?.map_err(|e| store_error(prefix, e))
+        let listed = wait(py, async { store.list_sized(prefix).await })?
+            .map_err(|e| store_error(prefix, e))?;
+        Ok(listed
+            .into_iter()
+            .map(|o| (o.path, o.size, o.modified.map(epoch_seconds)))
+            .collect())
+    }
+
+    /// What interrupted writes under `prefix` left before `before` (seconds since the
+    /// epoch), beyond objects: local temporary files, open S3 multipart uploads; removed too
+    /// when `remove`.
+    #[pyo3(signature = (prefix, before, *, remove = false))]
+    fn leftovers(
+        &self,
+        py: Python<'_>,
+        prefix: &str,
+        before: f64,
+        remove: bool,
+    ) -> PyResult<Vec<String>> {
+        let store = self.backend(py)?;
+        let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(before.max(0.0));
+        wait(py, async { store.leftovers(prefix, before, remove).await })?
+            .map_err(|e| store_error(prefix, e))
     }
 
     /// Deletes the objects at `paths` (relative to the store root); absent ones are not an

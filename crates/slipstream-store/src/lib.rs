@@ -21,6 +21,15 @@ pub use pipe::{PipeWriter, pipe};
 pub use registry::{open, store_url};
 pub use s3::{S3Store, S3Tuning};
 
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub path: String,
+    pub size: u64,
+    /// When it was last written, where the backend says.
+    pub modified: Option<std::time::SystemTime>,
+}
+
 /// An object read piece by piece, in order.
 pub type Chunks<'a> = BoxStream<'a, Result<Bytes>>;
 
@@ -62,11 +71,23 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
             .list_sized(prefix)
             .await?
             .into_iter()
-            .map(|(p, _)| p)
+            .map(|o| o.path)
             .collect())
     }
-    /// Paths and sizes of every object under `prefix` (recursively), sorted by path.
-    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
+    /// Every object under `prefix` (recursively) with its size and time, sorted by path.
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>>;
+    /// What interrupted writes under `prefix` left before `before`, beyond objects: a local
+    /// store's temporary files, S3's open multipart uploads; removed too when `remove`.
+    /// The default has none.
+    async fn leftovers(
+        &self,
+        prefix: &str,
+        before: std::time::SystemTime,
+        remove: bool,
+    ) -> Result<Vec<String>> {
+        let _ = (prefix, before, remove);
+        Ok(vec![])
+    }
     /// Deletes every object of `paths`; absent ones are not an error. The default deletes
     /// them one by one.
     async fn delete_many(&self, paths: &[String]) -> Result<()> {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::{TryStreamExt, stream};
 use tempfile::NamedTempFile;
 
-use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
+use crate::{Chunks, Listed, ObjectStore, Result, StoreError, check_path};
 
 /// Size of the chunks [`ObjectStore::get_chunks`] reads a file in.
 const CHUNK: u64 = 2 * 1024 * 1024;
@@ -173,7 +173,7 @@ impl ObjectStore for LocalStore {
         }
     }
 
-    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>> {
         let root = self.root.clone();
         let prefix = prefix.trim_end_matches('/').to_owned();
         let start = if prefix.is_empty() {
@@ -203,16 +203,18 @@ impl ObjectStore for LocalStore {
                     } else if let Ok(rel) = path.strip_prefix(&root) {
                         // A file removed since the listing began is not listed.
                         match entry.metadata() {
-                            Ok(meta) => {
-                                out.push((rel.to_string_lossy().replace('\\', "/"), meta.len()))
-                            }
+                            Ok(meta) => out.push(Listed {
+                                path: rel.to_string_lossy().replace('\\', "/"),
+                                size: meta.len(),
+                                modified: meta.modified().ok(),
+                            }),
                             Err(e) if e.kind() == ErrorKind::NotFound => {}
                             Err(e) => return Err(e),
                         }
                     }
                 }
             }
-            out.sort();
+            out.sort_by(|a, b| a.path.cmp(&b.path));
             Ok(out)
         })
         .await;
@@ -241,6 +243,54 @@ impl ObjectStore for LocalStore {
         })
         .await
         .map_err(|e| self.io("sweep", dir, e))
+    }
+
+    async fn leftovers(
+        &self,
+        prefix: &str,
+        before: std::time::SystemTime,
+        remove: bool,
+    ) -> Result<Vec<String>> {
+        let root = self.root.clone();
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let start = if prefix.is_empty() {
+            root.clone()
+        } else {
+            self.full(&prefix)?
+        };
+        let found = blocking(move || {
+            let mut out = Vec::new();
+            let mut stack = vec![start];
+            while let Some(dir) = stack.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let Ok(meta) = entry.metadata() else { continue };
+                    if meta.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    let temporary = entry.file_name().to_string_lossy().starts_with(".tmp-");
+                    let stale = meta.modified().is_ok_and(|at| at < before);
+                    if temporary && stale {
+                        if remove {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        if let Ok(rel) = path.strip_prefix(&root) {
+                            out.push(rel.to_string_lossy().into_owned());
+                        }
+                    }
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await;
+        found.map_err(|e| self.io("sweep", &prefix, e))
     }
 
     fn url(&self) -> &str {

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
 from slipstream.errors import ArtifactNotFound, FlowDefinitionError, FlowWarning
+from slipstream.history import retention
 from slipstream.history.reader import default_store
+from slipstream.history.retention import Retention
 from slipstream.records import files
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
@@ -51,6 +53,7 @@ class Flow:
         schedule: str | None = None,
         description: str = "",
         cache: bool = True,
+        retention: Retention | None = None,
     ) -> None:
         try:
             versions_dir(name)
@@ -68,6 +71,12 @@ class Flow:
         self.schedule = schedule
         self.description = description
         self.cache = cache
+        if retention is not None and not isinstance(retention, Retention):
+            raise FlowDefinitionError(
+                f"flow {name!r}: retention must be ss.Retention(keep_last=..., "
+                f"older_than_days=...), not {retention!r}"
+            )
+        self.retention = retention
         self.outputs = list(outputs)
         found = _collect(name, self.outputs)
         _warn_left_out(name, found)
@@ -105,7 +114,8 @@ class Flow:
 
     def publish(self, store: Store | str | None = None) -> str:
         """Writes the spec under `flows/<flow>/versions/<version>/` (once: a version is
-        immutable) and returns the version id."""
+        immutable) and the flow's retention policy (`flows/<flow>/retention.json`, which
+        `slipstream gc` applies), and returns the version id."""
         spec = self.spec()  # first: a flow that cannot be described leaves no trace
         store = _open(store)
         path = version_spec_path(self.name, spec["version"])
@@ -114,6 +124,7 @@ class Flow:
         except ArtifactNotFound:
             spec["published_at"] = datetime.now(UTC).isoformat()
             files.write(store, path, "spec", spec)
+        retention.declare(store, self.name, spec["version"], self.retention)
         return str(spec["version"])
 
     def run(

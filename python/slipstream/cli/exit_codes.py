@@ -9,6 +9,7 @@
 | 4 | the store cannot be read: unreachable, refused, a record or artifact corrupt, or written by a newer slipstream |
 | 5 | Airflow cannot be reached, or answers what sync cannot use |
 | 6 | Airflow refused the credentials |
+| 7 | `delete`: refused (the run is not over, other runs use its outputs, or no confirmation) |
 """  # noqa: E501
 
 from __future__ import annotations
@@ -25,3 +26,4 @@ class ExitCode(IntEnum):
     STORE_ERROR = 4
     AIRFLOW_UNREACHABLE = 5
     AIRFLOW_REFUSED = 6
+    REFUSED = 7

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slipstream._native import ArtifactKey, Store, flow_run_dir, runs_dir
+from slipstream._native import (
+    ArtifactKey,
+    Store,
+    flow_run_dir,
+    flow_run_path,
+    runs_dir,
+    versions_dir,
+)
 from slipstream.errors import ArtifactNotFound
 from slipstream.history.reader import History, Run
 from slipstream.records import files
@@ -28,6 +35,7 @@ from slipstream.records.runs import outputs_at
 
 EXPIRY_FORMAT = 1
 PIN_FORMAT = 1
+POLICY_FORMAT = 1
 PIN_FILE = "pinned.json"
 # Runs that are not over: nothing of theirs is touched.
 _ACTIVE = ("queued", "running")
@@ -66,6 +74,34 @@ class Retention:
             ended = datetime.fromisoformat(run.ended_at or run.started_at)
             return now - ended > timedelta(days=self.older_than_days)
         return True
+
+
+def policy_path(flow: str) -> str:
+    """`flows/<flow>/retention.json`: the policy the flow declares, as last published."""
+    return versions_dir(flow).rsplit("/", 1)[0] + "/retention.json"
+
+
+def declared(store: Store, flow: str) -> Retention | None:
+    """The retention policy `flow` declares (`ss.Flow(..., retention=...)`), if any."""
+    try:
+        record = files.read(store, policy_path(flow), "retention")
+    except ArtifactNotFound:
+        return None
+    return Retention(keep_last=record["keep_last"], older_than_days=record["older_than_days"])
+
+
+def declare(store: Store, flow: str, version: str, policy: Retention | None) -> None:
+    """Records the policy of `flow` as published in `version` (removes it when None); writes
+    nothing when it is already so."""
+    if declared(store, flow) == policy:
+        return
+    if policy is None:
+        store.delete_objects([policy_path(flow)])
+        return
+    files.write(store, policy_path(flow), "retention", {
+        "format": POLICY_FORMAT, "flow": flow, "keep_last": policy.keep_last,
+        "older_than_days": policy.older_than_days, "version": version,
+    })  # fmt: skip
 
 
 @dataclass
@@ -157,6 +193,51 @@ def collect(store: Store, plan: Plan, now: datetime) -> Plan:
     return plan
 
 
+@dataclass
+class Deletion:
+    """Everything of one run: its records and what its ops wrote."""
+
+    flow: str
+    run_id: str
+    paths: list[str]
+    bytes: int
+
+
+class Refused(Exception):
+    """A run that must not be deleted: it is not over, or kept runs use its outputs."""
+
+
+def deletion(store: Store, run: Run) -> Deletion:
+    """What deleting `run` removes; `Refused` while it is not over or while another run uses
+    its outputs (named)."""
+    if run.status in _ACTIVE:
+        raise Refused(f"run {run.run_id} of {run.flow} is {run.status}: wait until it ends")
+    others = [r for r in History(store).runs(run.flow) if r.run_id != run.run_id]
+    used = _references(others)
+    users = sorted({u for op, p in _own_outputs(run) for u in used.get((p, run.run_id), ())})
+    if users:
+        raise Refused(
+            f"runs {', '.join(users)} of {run.flow} use outputs of run {run.run_id} (they "
+            f"reused them from the cache or resumed it): delete those runs first"
+        )
+    listed = []
+    for prefix in sorted({p for _, p in _own_outputs(run)}):
+        listed += store.list_details(ArtifactKey(prefix, run.run_id).run_dir + "/")
+    records = store.list_details(flow_run_dir(run.flow, run.run_id))
+    header = flow_run_path(run.flow, run.run_id)
+    # The header goes first: from then on the run is listed nowhere, and what an
+    # interrupted delete leaves is an orphan `gc --orphans` removes.
+    ordered = [header] + [p for p, _, _ in listed] + [p for p, _, _ in records if p != header]
+    size = sum(n for _, n, _ in listed) + sum(n for _, n, _ in records)
+    return Deletion(run.flow, run.run_id, ordered, size)
+
+
+def delete(store: Store, planned: Deletion) -> None:
+    """Deletes what `deletion` listed, the run's header first."""
+    store.delete_objects(planned.paths[:1])
+    store.delete_objects(planned.paths[1:])
+
+
 def pinned(store: Store, flow: str) -> set[str]:
     """Run ids of the pinned runs of `flow`."""
     found = set()
@@ -197,12 +278,13 @@ def _references(runs: Iterable[Run]) -> dict[tuple[str, str], set[str]]:
 
 
 def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
-    """(op, prefix) of every place the ops of `run` wrote outputs: the prefix of each version
-    that ran it (a task cleared after a recompile ran another version's)."""
+    """(op, prefix) of every place the ops of `run` wrote under this run's id: the prefix of
+    each version that ran it (a task cleared after a recompile ran another version's). An op
+    that reused outputs wrote only its try record there."""
     found = []
     for name, op in run.ops.items():
         prefixes = {a["prefix"] for a in op.state.get("attempts", []) if a.get("prefix")}
-        if op.state.get("prefix") and not op.state.get("cached_from"):
+        if op.state.get("prefix"):
             prefixes.add(op.state["prefix"])
         found += [(name, p) for p in sorted(prefixes)]
     return found
@@ -211,8 +293,8 @@ def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
 def _target(store: Store, run_id: str, op: str, prefix: str) -> Target | None:
     """The payloads and previews under one op's outputs in one run, if any are left."""
     key = ArtifactKey(prefix, run_id)
-    listed = store.list_sizes(f"{key.run_dir}/outputs/")
-    doomed = [(p, size) for p, size in listed if _deletable(p)]
+    listed = store.list_details(f"{key.run_dir}/outputs/")
+    doomed = [(p, size) for p, size, _ in listed if _deletable(p)]
     if not doomed:
         return None
     return Target(run_id, op, prefix, [p for p, _ in doomed], sum(s for _, s in doomed))

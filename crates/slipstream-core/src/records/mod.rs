@@ -13,6 +13,7 @@ mod expiry;
 mod merge;
 mod pin;
 mod preview;
+mod retention;
 mod run;
 mod spec;
 mod try_record;
@@ -26,6 +27,7 @@ pub use expiry::Expiry;
 pub use merge::{merge_run, newest_version, op_status_from_airflow, versions_ran};
 pub use pin::Pin;
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
+pub use retention::RetentionPolicy;
 pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
     Runner, Severity,

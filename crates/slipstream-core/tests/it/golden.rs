@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use slipstream_core::Manifest;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, FlowSpec, OpKind, OpState, OpStatus, Preview, Record, RunRecord,
-    RunStatus, TryRecord, TryStatus,
+    AirflowRun, CacheEntry, Expiry, FlowSpec, OpKind, OpState, OpStatus, Pin, Preview, Record,
+    RetentionPolicy, RunRecord, RunStatus, TryRecord, TryStatus,
 };
 
 fn golden(name: &str) -> Vec<u8> {
@@ -220,4 +220,17 @@ fn format_3_local_runs_name_their_process() {
         "written as it ended"
     );
     assert_eq!(killed.ops["use"].status, OpStatus::Pending);
+}
+
+#[test]
+fn lifecycle_records_read() {
+    let expiry: Expiry = reads("format-1/expiry.json");
+    assert_eq!(expiry.reason, "keep the last 2 runs");
+    let pin: Pin = reads("format-1/pin.json");
+    assert_eq!(pin.note, "the board deck");
+    let policy: RetentionPolicy = reads("format-1/retention.json");
+    assert_eq!(
+        (policy.keep_last, policy.older_than_days),
+        (Some(30), Some(90.0))
+    );
 }

@@ -19,7 +19,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectI
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::{Chunks, ObjectStore, Result, StoreError, check_path};
+use crate::{Chunks, Listed, ObjectStore, Result, StoreError, check_path};
 
 mod download;
 
@@ -528,7 +528,7 @@ impl ObjectStore for S3Store {
             .map_err(|e| self.error("delete", path, e))
     }
 
-    async fn list_sized(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+    async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>> {
         let full_prefix = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
             (true, "") => String::new(),
             (true, p) => format!("{p}/"),
@@ -552,13 +552,83 @@ impl ObjectStore for S3Store {
             let page = page.map_err(|e| self.error("list", prefix, e))?;
             for object in page.contents() {
                 if let Some(key) = object.key() {
-                    let size = object.size().unwrap_or_default().max(0) as u64;
-                    out.push((key[strip..].to_owned(), size));
+                    out.push(Listed {
+                        path: key[strip..].to_owned(),
+                        size: object.size().unwrap_or_default().max(0) as u64,
+                        modified: object
+                            .last_modified()
+                            .and_then(|at| std::time::SystemTime::try_from(*at).ok()),
+                    });
                 }
             }
         }
-        out.sort();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
+    }
+
+    /// Open multipart uploads under `prefix` begun before `before`, every page of them.
+    async fn leftovers(
+        &self,
+        prefix: &str,
+        before: std::time::SystemTime,
+        remove: bool,
+    ) -> Result<Vec<String>> {
+        let full = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
+            (true, p) => p.to_owned(),
+            (false, "") => format!("{}/", self.prefix),
+            (false, p) => format!("{}/{p}", self.prefix),
+        };
+        let mut found = vec![];
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(&full)
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(id_marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.error("list multipart uploads", prefix, e))?;
+            for upload in page.uploads() {
+                let stale = upload
+                    .initiated()
+                    .and_then(|at| std::time::SystemTime::try_from(*at).ok())
+                    .is_some_and(|at| at < before);
+                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
+                    continue;
+                };
+                if !stale {
+                    continue;
+                }
+                if remove {
+                    let _ = self
+                        .client
+                        .abort_multipart_upload()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .upload_id(id)
+                        .send()
+                        .await;
+                }
+                let strip = if self.prefix.is_empty() {
+                    0
+                } else {
+                    self.prefix.len() + 1
+                };
+                found.push(format!(
+                    "{} (open multipart upload)",
+                    &key[strip.min(key.len())..]
+                ));
+            }
+            if !page.is_truncated().unwrap_or(false) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+        }
+        Ok(found)
     }
 
     /// `DeleteObjects` requests of up to 1,000 keys, a few at once.
