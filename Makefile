@@ -129,6 +129,7 @@ bench: develop-release postgres $(S3S_FS)
 	$(PY) bench/extract.py
 	$(PY) bench/airflow_overhead.py
 	$(PY) bench/ui_scale.py
+	$(PY) bench/gc.py
 	$(PY) bench/cache.py
 
 clean:

@@ -79,3 +79,12 @@ def test_streaming_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         ops = results[target]["ops"]
         assert set(ops) == {"produce", "consume"}
         assert all(op["peak_rss_bytes"] > 0 for op in ops.values())
+
+
+def test_gc_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    small = {"SLIPSTREAM_BENCH_GC_RUNS": "6", "SLIPSTREAM_BENCH_GC_KEEP": "2",
+             "SLIPSTREAM_BENCH_OPS": "4"}  # fmt: skip
+    stdout, results = run_bench("gc.py", tmp_path / "g.json", **small)
+    assert "gc of 6 runs of a 3-op flow, keeping the last 2" in stdout
+    assert results["expired_runs"] == 4 and results["freed_bytes"] > 0
+    assert results["kept_outputs_read"] == 2 * 3

@@ -53,6 +53,11 @@ def history(store: ss.Store, days_apart: int = 1) -> dict[str, ss.Run]:
     return runs
 
 
+def gc(store: ss.Store) -> retention.Plan:
+    """Keeps the last two runs of `kept`, at NOW."""
+    return retention.collect(store, retention.plan(store, "kept", KEEP_TWO, NOW), NOW, grace=0)
+
+
 def reads(store: ss.Store, run_id: str) -> bool:
     run = ss.open(store.url).run("kept", run_id)
     return bool(run["source"]["x"].sum() >= 0 and run["total"] >= 0)
@@ -66,7 +71,7 @@ def test_gc_deletes_payloads_of_selected_runs_and_keeps_their_records(store: ss.
     assert {t.run_id for t in dry.targets} == {"r2", "r3", "r4"}
     assert dry.bytes > 0 and all(reads(store, r) for r in ("r1", "r2", "r3", "r4"))
 
-    done = retention.collect(store, dry, NOW)
+    done = retention.collect(store, dry, NOW, grace=0)
     assert {t.run_id for t in done.targets} == {"r2", "r3", "r4"}
     for run_id in ("r1", "r5", "r6"):
         assert reads(store, run_id), f"{run_id} is kept or used by a kept run"
@@ -82,8 +87,22 @@ def test_gc_deletes_payloads_of_selected_runs_and_keeps_their_records(store: ss.
     assert not [p for p in store.list(key.run_dir) if p.endswith("preview.json")]
     assert store.stored_manifest(key) is None, "a cache lookup misses an expired output"
 
-    again = retention.collect(store, retention.plan(store, "kept", KEEP_TWO, NOW), NOW)
+    again = gc(store)
     assert again.targets == [] and again.bytes == 0, "nothing is left to delete"
+
+
+def test_a_run_that_starts_reusing_outputs_during_gc_keeps_them(local_store: ss.Store) -> None:
+    history(local_store)
+    planned = retention.plan(local_store, "kept", KEEP_TWO, NOW)
+    assert "r2" in {t.run_id for t in planned.targets}
+    # between the plan and the deletion, a run reuses r2's outputs from the cache
+    r7 = flow().run(local_store.url, params={"n": 2}, run_id="r7")
+    assert r7.ops["source"].state["cached_from"]["run_id"] == "r2"
+    done = retention.collect(local_store, planned, NOW, grace=0)
+    assert {t.run_id for t in done.targets} == {"r3", "r4"}
+    assert done.used_by["r2"] == ["r7"]
+    assert reads(local_store, "r7") and reads(local_store, "r2")
+    assert local_store.stored_manifest(ss.open(local_store.url).run("kept", "r2").key("source"))
 
 
 def test_pinned_runs_and_runs_not_over_are_kept(local_store: ss.Store) -> None:
@@ -96,13 +115,17 @@ def test_pinned_runs_and_runs_not_over_are_kept(local_store: ss.Store) -> None:
     record["ops"]["total"]["status"] = "running"
     local_store.put_object(path, json.dumps(record).encode())
 
-    plan = retention.collect(local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW)
+    plan = retention.collect(
+        local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW, grace=0
+    )
     assert (plan.pinned, plan.active, plan.expired) == (["r3"], ["r2"], ["r4", "r1"])
     assert {t.run_id for t in plan.targets} == {"r4"}
     assert all(reads(local_store, r) for r in ("r1", "r2", "r3", "r5", "r6"))
 
     assert retention.unpin(local_store, runs["r3"]) and not retention.unpin(local_store, runs["r3"])
-    plan = retention.collect(local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW)
+    plan = retention.collect(
+        local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW, grace=0
+    )
     assert {t.run_id for t in plan.targets} == {"r3"}
 
 
@@ -119,7 +142,7 @@ def test_gc_from_the_command_line(
     local_store: ss.Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     history(local_store)
-    args = ["gc", "kept", "--keep-last", "2", "--store", local_store.url]
+    args = ["gc", "kept", "--keep-last", "2", "--grace", "0", "--store", local_store.url]
     assert cli([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "r2: would delete 4 files of 2 ops" in out
@@ -133,6 +156,8 @@ def test_gc_from_the_command_line(
     assert summary["kept_for"] == {"r1": ["r6"]}
     assert cli(["get", "kept", "r2", "source", "-o", "x.parquet", "--store", local_store.url]) == 3
     assert "expired" in capsys.readouterr().err
+    assert cli(["show", "kept", "r2", "source", "--store", local_store.url]) == 0
+    assert "outputs expired by retention on " in capsys.readouterr().out
 
     assert cli(["pin", "kept", "r5", "--store", local_store.url]) == 0
     assert "pinned run r5" in capsys.readouterr().out
@@ -145,12 +170,12 @@ def test_gc_from_the_command_line(
 
 def test_the_ui_says_an_output_expired(local_store: ss.Store) -> None:
     history(local_store)
-    retention.collect(local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW)
+    gc(local_store)
     server = UiServer(local_store, "127.0.0.1", 0)
     try:
         with urllib.request.urlopen(f"{server.url}/flows/kept/runs/r2/ops/source") as page:
             html = page.read().decode()
-        assert "expired by retention on 2027-03-01T12:00:00+00:00 (keep the last 2 runs)" in html
+        assert "expired by retention on 2027-03-01T12:00:00.000Z (keep the last 2 runs)" in html
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(f"{server.url}/flows/kept/runs/r2/ops/source/outputs/out")
         assert gone.value.code == 410
@@ -200,6 +225,9 @@ def test_delete_removes_a_run_completely_unless_others_use_it(
     assert local_store.list(key.run_dir) == [], "what its ops wrote is gone too"
     assert not [p for p in local_store.list("flows/kept/runs/") if "/r2/" in p]
 
+    assert cli(["pin", "kept", "r5", "--store", url]) == 0
+    assert cli(["delete", "kept", "r5", "--yes", "--store", url]) == 7
+    assert "is pinned: unpin it first" in capsys.readouterr().err
     assert cli(["delete", "kept", "r6", "--yes", "--store", url]) == 0
     assert cli(["delete", "kept", "r1", "--yes", "--store", url]) == 0, "r6 used it, r6 is gone"
     assert reads(local_store, "r5")
@@ -244,6 +272,9 @@ def test_orphans_older_than_the_safety_age_are_removed(
 
     assert cli(["gc", "--orphans", "--dry-run", "--store", store.url]) == 0
     assert "orphans: would remove 0 interrupted writes" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as too_young:  # would take puts in flight for orphans
+        cli(["gc", "--orphans", "--min-age", "0", "--store", store.url])
+    assert too_young.value.code == 2
 
 
 @ss.op
@@ -263,7 +294,7 @@ def test_a_flow_declares_its_retention_and_gc_applies_it(
     history(local_store)  # the flow "kept" declares no policy
     assert retention.declared(local_store, "declared") == ss.Retention(keep_last=1)
 
-    assert cli(["gc", "--all-flows", "--store", local_store.url]) == 0
+    assert cli(["gc", "--all-flows", "--grace", "0", "--store", local_store.url]) == 0
     out = capsys.readouterr().out
     assert "kept: no retention policy declared, nothing to do" in out
     assert "declared: deleted 4 files, " in out and "of 2 runs (keep the last 1 runs" in out

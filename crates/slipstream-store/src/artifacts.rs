@@ -179,7 +179,7 @@ pub async fn read(store: &dyn ObjectStore, key: &ArtifactKey) -> Result<(Manifes
     let mut check = Verifier::new(key, &manifest)?;
     let payload = match store.get(&check.path).await {
         Ok(payload) => payload,
-        Err(e) => return Err(missing(store, key, &check, e).await),
+        Err(e) => return Err(missing(store, key, &manifest, &check, e).await),
     };
     check.update(&payload)?;
     check.finish()?;
@@ -199,7 +199,7 @@ pub async fn read_chunks<'a>(
     let check = Verifier::new(key, &manifest)?;
     let chunks = match store.get_chunks(&check.path).await {
         Ok(chunks) => chunks,
-        Err(e) => return Err(missing(store, key, &check, e).await),
+        Err(e) => return Err(missing(store, key, &manifest, &check, e).await),
     };
     // An error ends the stream: `try_unfold` drops its state with it.
     let verified = stream::try_unfold((chunks, check), |(mut chunks, mut check)| async move {
@@ -219,6 +219,7 @@ pub async fn read_chunks<'a>(
 async fn missing(
     store: &dyn ObjectStore,
     key: &ArtifactKey,
+    manifest: &Manifest,
     check: &Verifier,
     err: StoreError,
 ) -> StoreError {
@@ -226,12 +227,24 @@ async fn missing(
         return err;
     }
     match read_expiry(store, key).await {
-        Ok(Some(expiry)) => StoreError::Expired {
+        Ok(Some(expiry)) if expiry_covers(&expiry, manifest) => StoreError::Expired {
             key: key.to_string(),
             at: expiry.expired_at,
             reason: expiry.reason,
         },
-        _ => check.missing(err),
+        Ok(_) => check.missing(err),
+        Err(e) => e,
+    }
+}
+
+/// Whether retention's marker covers the artifact of `manifest`: it does unless the artifact
+/// was written after it (the op ran again in that run). Times that cannot be read count as
+/// covered.
+fn expiry_covers(expiry: &Expiry, manifest: &Manifest) -> bool {
+    let parse = |at: &str| humantime::parse_rfc3339_weak(at.trim_end_matches("+00:00")).ok();
+    match (parse(&expiry.expired_at), parse(&manifest.written_at)) {
+        (Some(expired), Some(written)) => written <= expired,
+        _ => true,
     }
 }
 
@@ -353,7 +366,7 @@ pub async fn stored_manifest(
     // there: a run that reused them would find them deleted under it.
     let payload = key.payload_path(&manifest.payload);
     let (size, expiry) = futures::join!(store.head(&payload), read_expiry(store, key));
-    if expiry?.is_some() {
+    if expiry?.is_some_and(|e| expiry_covers(&e, &manifest)) {
         return Ok(None);
     }
     Ok((size? == Some(manifest.bytes)).then_some(manifest))

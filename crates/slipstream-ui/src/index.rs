@@ -431,10 +431,16 @@ impl Index {
             Ok(v) => Ok(Some(v)),
             Err(UiError::Store(StoreError::NotFound { .. })) => {
                 // Retention deletes previews with payloads, and says so.
-                let expiry = artifacts::read_expiry(self.store.as_ref(), key).await?;
-                Ok(expiry.map(|e| Preview::None {
+                let reason = match artifacts::read_expiry(self.store.as_ref(), key).await {
+                    Ok(None) => return Ok(None),
+                    Ok(Some(e)) => {
+                        format!("expired by retention on {} ({})", e.expired_at, e.reason)
+                    }
+                    Err(e) => format!("no preview, and its expiry marker cannot be read: {e}"),
+                };
+                Ok(Some(Preview::None {
                     format: Preview::FORMAT,
-                    reason: format!("expired by retention on {} ({})", e.expired_at, e.reason),
+                    reason,
                 }))
             }
             Err(e @ UiError::Corrupt { .. }) => Ok(Some(Preview::None {

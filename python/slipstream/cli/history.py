@@ -118,7 +118,8 @@ def _show(history: Any, args: argparse.Namespace) -> int:
             "try_versions": {t["try_number"]: t.get("version") or run.version.id for t in tries},
             "code": op.code, "outputs": record["outputs"] if record else {},
             "check": run.checks.get(op.name), "metric": run.metrics.get(op.name),
-            "error": record["error"] if record else None}  # fmt: skip
+            "error": record["error"] if record else None,
+            "expired": _expiry(run, op)}  # fmt: skip
     if args.json:
         print(json.dumps(data, indent=1, default=str))
         return 0
@@ -134,6 +135,10 @@ def _show(history: Any, args: argparse.Namespace) -> int:
             error = next(t["error"] for t in tries if t["try_number"] == n)
             outcome = f"failed: {_error_text(error)}" if error else "succeeded"
             print(f"  try {n} ran version {ran}: {outcome}")
+    if data["expired"]:
+        expired = data["expired"]
+        print(f"  outputs expired by retention on {expired['expired_at']} ({expired['reason']}): "
+              "their payloads are deleted, their records kept")  # fmt: skip
     for name, manifest in data["outputs"].items():
         print(f"  output {name}: {_manifest_text(manifest)}")
     if data["metric"] is not None:
@@ -144,6 +149,22 @@ def _show(history: Any, args: argparse.Namespace) -> int:
         print(f"\n{_traceback(data['error'])}")
     print(f"\ncode of version {op.version}:\n{data['code']}")
     return 0
+
+
+def _expiry(run: Any, op: Any) -> Any:
+    """Retention's marker on the op's outputs in this run, if `slipstream gc` expired them."""
+    from slipstream._native import ArtifactKey
+    from slipstream.errors import ArtifactNotFound
+    from slipstream.records import files
+    from slipstream.records.runs import outputs_at
+
+    if not op.state.get("prefix"):
+        return None
+    key = ArtifactKey(*outputs_at(op.state, run.run_id))
+    try:
+        return files.read(run.store, key.expiry_path, "expiry")
+    except ArtifactNotFound:
+        return None
 
 
 def _show_run(run: Any, as_json: bool) -> int:

@@ -39,7 +39,11 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
                     help="remove what crashes left: temporary files, open uploads, payloads no "
                     "manifest names, run folders without a header")  # fmt: skip
     gc.add_argument("--min-age", type=float, default=24.0, metavar="HOURS",
-                    help="with --orphans: only what is older (default 24)")  # fmt: skip
+                    help="with --orphans: only what is older (default 24, at least 1; more "
+                    "than the longest put)")  # fmt: skip
+    gc.add_argument("--grace", type=float, default=10.0, metavar="SECONDS",
+                    help="wait between marking outputs expired and deleting them, for runs "
+                    "that were starting to reuse them (default 10)")  # fmt: skip
     gc.add_argument("--dry-run", action="store_true", help="print what would go; delete nothing")
     gc.add_argument("--json", action="store_true", help="print JSON")
     gc.set_defaults(handler=_gc, parser=gc)
@@ -93,7 +97,7 @@ def _gc(history: Any, args: argparse.Namespace) -> int:
             continue
         plan = retention.plan(history.store, flow, policy, now)
         if not args.dry_run:
-            plan = retention.collect(history.store, plan, now)
+            plan = retention.collect(history.store, plan, now, args.grace)
         plans.append(plan)
         if not args.json:
             for line in retention.describe(plan, args.dry_run):
@@ -106,6 +110,8 @@ def _gc(history: Any, args: argparse.Namespace) -> int:
 def _orphans(history: Any, args: argparse.Namespace) -> int:
     from slipstream.history import orphans
 
+    if args.min_age < 1:
+        args.parser.error("--min-age must be 1 hour or more: a put or a run in flight is younger")
     now, min_age = datetime.now(UTC), timedelta(hours=args.min_age)
     found = orphans.find(history.store, now, min_age)
     if not args.dry_run:

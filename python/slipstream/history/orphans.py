@@ -20,6 +20,8 @@ from slipstream._native import Store
 from slipstream.errors import ArtifactNotFound
 
 SAFETY_AGE = timedelta(days=1)
+# Where slipstream writes: leftovers elsewhere in a bucket belong to others.
+_ROOTS = ("ops/", "flows/")
 
 
 @dataclass
@@ -36,14 +38,19 @@ class Orphans:
 def find(store: Store, now: datetime, min_age: timedelta = SAFETY_AGE) -> Orphans:
     """What crashes left that is older than `min_age` at `now`; nothing is changed."""
     before = (now - min_age).timestamp()
-    found = Orphans(leftovers=store.leftovers("", before))
+    found = Orphans(leftovers=[p for root in _ROOTS for p in store.leftovers(root, before)])
     outputs: dict[str, list[tuple[str, int, float | None]]] = {}
     for path, size, modified in store.list_details("ops/"):
         folder, _, name = path.rpartition("/")
         if folder.rsplit("/", 2)[-2:-1] == ["outputs"]:
             outputs.setdefault(folder, []).append((name, size, modified))
     for folder, files in outputs.items():
+        old_payloads = [n for n, _, m in files if n.startswith("payload-") and m and m < before]
+        if not old_payloads:
+            continue
         kept = _referenced_payload(store, folder, [name for name, _, _ in files])
+        if kept is _UNREADABLE:
+            continue  # a manifest this slipstream cannot read: leave its folder alone
         for name, size, modified in files:
             old = modified is not None and modified < before
             if name.startswith("payload-") and name != kept and old:
@@ -52,7 +59,7 @@ def find(store: Store, now: datetime, min_age: timedelta = SAFETY_AGE) -> Orphan
     for path, size, modified in store.list_details("flows/"):
         parts = path.split("/")
         if len(parts) >= 5 and parts[2] == "runs":
-            runs.setdefault("/".join(parts[:4]), []).append((path, size, modified))
+            runs.setdefault(_run_folder(path), []).append((path, size, modified))
     for folder, files in runs.items():
         headless = not any(p == f"{folder}/run.json" for p, _, _ in files)
         old = all(m is not None and m < before for _, _, m in files)
@@ -62,21 +69,54 @@ def find(store: Store, now: datetime, min_age: timedelta = SAFETY_AGE) -> Orphan
 
 
 def remove(store: Store, orphans: Orphans, now: datetime, min_age: timedelta = SAFETY_AGE) -> None:
-    """Removes what `find` found (the leftovers are looked for again, as they are removed)."""
-    store.leftovers("", (now - min_age).timestamp(), remove=True)
-    store.delete_objects([p for p, _ in orphans.payloads] + [p for p, _ in orphans.run_folders])
+    """Removes what `find` found. Each payload's manifest is read again first, so that one a
+    put of the same content made current since is kept; the leftovers are looked for again as
+    they are removed, and a run folder whose header appeared since is kept."""
+    before = (now - min_age).timestamp()
+    for root in _ROOTS:
+        store.leftovers(root, before, remove=True)
+    payloads = []
+    for path, _ in orphans.payloads:
+        folder, _, name = path.rpartition("/")
+        names = [p.rsplit("/", 1)[-1] for p in store.list(folder)]
+        if _referenced_payload(store, folder, names) not in (name, _UNREADABLE):
+            payloads.append(path)
+    folders = {_run_folder(p) for p, _ in orphans.run_folders}
+    headless = {f for f in folders if not _has_header(store, f)}
+    files = [p for p, _ in orphans.run_folders if _run_folder(p) in headless]
+    store.delete_objects(payloads + files)
+
+
+# A manifest that is there but cannot be read.
+_UNREADABLE = "\0unreadable"
 
 
 def _referenced_payload(store: Store, folder: str, names: list[str]) -> str | None:
-    """The payload the output's manifest names; None without a readable manifest."""
+    """The payload the output's manifest names; None without a manifest, `_UNREADABLE` when
+    it cannot be read (corrupt, or written by a newer slipstream)."""
     if "manifest.json" not in names:
         return None
     try:
         manifest = json.loads(store.get_object(f"{folder}/manifest.json"))
-    except (ArtifactNotFound, ValueError):
+    except ArtifactNotFound:
         return None
+    except ValueError:
+        return _UNREADABLE
     payload = manifest.get("payload") if isinstance(manifest, dict) else None
-    return payload if isinstance(payload, str) else None
+    return payload if isinstance(payload, str) else _UNREADABLE
+
+
+def _run_folder(path: str) -> str:
+    """`flows/<flow>/runs/<run>` of a path in it."""
+    return "/".join(path.split("/")[:4])
+
+
+def _has_header(store: Store, folder: str) -> bool:
+    try:
+        store.get_object(f"{folder}/run.json")
+    except ArtifactNotFound:
+        return False
+    return True
 
 
 def describe(orphans: Orphans, dry_run: bool) -> list[str]:

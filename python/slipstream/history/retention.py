@@ -9,15 +9,18 @@ records); only payloads and previews go, and an expiry marker per op and run
 Never deleted: anything of a run that is not over (queued or running), a pinned run's
 payloads (`slipstream pin`), and payloads a kept run uses (an op it reused from the cache or
 from the run it resumed points at another run's outputs). The markers are written before any
-payload is deleted, and a cache lookup takes a marked op as a miss; the references are then
-read again, so a run that started reusing outputs meanwhile keeps them.
+payload is deleted, and a cache lookup takes a marked op as a miss; after a grace period the
+runs are read again, so a run that started reusing outputs meanwhile keeps them, and so does
+a run pinned or started again meanwhile. An Airflow run whose finished tasks are cleared
+reads as over until a task or `slipstream sync` records it again: run gc where sync runs.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slipstream._native import (
@@ -156,41 +159,68 @@ def plan(store: Store, flow: str, policy: Retention, now: datetime) -> Plan:
             kept.append(run)
     used = _references(kept)
     by_id = {run.run_id: run for run in runs}
+    candidates = []
     for run_id in result.expired:
         for op, prefix in _own_outputs(by_id[run_id]):
             users = used.get((prefix, run_id))
             if users:
                 result.used_by[run_id] = sorted(set(result.used_by.get(run_id, [])) | users)
-                continue
-            target = _target(store, run_id, op, prefix)
-            if target is not None:
-                result.targets.append(target)
+            else:
+                candidates.append((run_id, op, prefix))
+    files = _deletable_files(store, {prefix for _, _, prefix in candidates})
+    for run_id, op, prefix in candidates:
+        found = files.get(ArtifactKey(prefix, run_id).run_dir, [])
+        if found:
+            size = sum(n for _, n in found)
+            result.targets.append(Target(run_id, op, prefix, [p for p, _ in found], size))
     return result
 
 
-def collect(store: Store, plan: Plan, now: datetime) -> Plan:
-    """Deletes what `plan` selected: marks each op's outputs expired, reads the references
-    again (a run may have started reusing them), then deletes what no kept run uses. Returns
-    what was deleted."""
+# How long `collect` waits between marking outputs expired and reading the runs again: a run
+# that found an output before it was marked records that it uses it within this time.
+GRACE_SECONDS = 10.0
+
+
+def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECONDS) -> Plan:
+    """Deletes what `plan` selected: marks each op's outputs expired, waits `grace` seconds,
+    reads the runs again — spares what a run started using meanwhile, runs that are no
+    longer over (an Airflow task cleared) and runs pinned meanwhile — then deletes the rest.
+    Returns what was deleted."""
     reason = plan.policy.describe()
     for target in plan.targets:
-        marker = ArtifactKey(target.prefix, target.run_id).expiry_path
-        files.write(store, marker, "expiry", {
+        files.write(store, _marker(target), "expiry", {
             "format": EXPIRY_FORMAT, "flow": plan.flow, "run_id": target.run_id,
-            "expired_at": now.isoformat(timespec="seconds"), "reason": reason,
+            "expired_at": timestamp(now), "reason": reason,
         })  # fmt: skip
-    expiring = set(plan.expired)
-    kept = [r for r in History(store).runs(plan.flow) if r.run_id not in expiring]
-    used = _references(kept)
+    time.sleep(grace)
+    runs = History(store).runs(plan.flow)
+    pins = pinned(store, plan.flow)
+    spared = {r.run_id for r in runs if r.status in _ACTIVE or r.run_id in pins}
+    expiring = set(plan.expired) - spared
+    used = _references(r for r in runs if r.run_id not in expiring)
     deleted = []
     for target in plan.targets:
-        if used.get((target.prefix, target.run_id)):
-            store.delete_objects([ArtifactKey(target.prefix, target.run_id).expiry_path])
+        users = used.get((target.prefix, target.run_id), set()) - {target.run_id}
+        if target.run_id in spared or users:
+            store.delete_objects([_marker(target)])
+            if users:
+                known = set(plan.used_by.get(target.run_id, []))
+                plan.used_by[target.run_id] = sorted(known | users)
             continue
         deleted.append(target)
     store.delete_objects([p for t in deleted for p in t.paths])
     plan.targets = deleted
+    plan.expired = [r for r in plan.expired if r in expiring]
     return plan
+
+
+def timestamp(at: datetime) -> str:
+    """`at` as manifests write times (`2026-11-28T08:22:28.576Z`), so the two compare."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _marker(target: Target) -> str:
+    return ArtifactKey(target.prefix, target.run_id).expiry_path
 
 
 @dataclass
@@ -220,22 +250,24 @@ def deletion(store: Store, run: Run) -> Deletion:
             f"runs {', '.join(users)} of {run.flow} use outputs of run {run.run_id} (they "
             f"reused them from the cache or resumed it): delete those runs first"
         )
+    if run.run_id in pinned(store, run.flow):
+        raise Refused(f"run {run.run_id} of {run.flow} is pinned: unpin it first")
     listed = []
     for prefix in sorted({p for _, p in _own_outputs(run)}):
         listed += store.list_details(ArtifactKey(prefix, run.run_id).run_dir + "/")
     records = store.list_details(flow_run_dir(run.flow, run.run_id))
     header = flow_run_path(run.flow, run.run_id)
-    # The header goes first: from then on the run is listed nowhere, and what an
-    # interrupted delete leaves is an orphan `gc --orphans` removes.
-    ordered = [header] + [p for p, _, _ in listed] + [p for p, _, _ in records if p != header]
+    # The header goes last: until then the run is listed, and a delete interrupted part of
+    # the way is finished by running it again.
+    ordered = [p for p, _, _ in listed] + [p for p, _, _ in records if p != header] + [header]
     size = sum(n for _, n, _ in listed) + sum(n for _, n, _ in records)
     return Deletion(run.flow, run.run_id, ordered, size)
 
 
 def delete(store: Store, planned: Deletion) -> None:
-    """Deletes what `deletion` listed, the run's header first."""
-    store.delete_objects(planned.paths[:1])
-    store.delete_objects(planned.paths[1:])
+    """Deletes what `deletion` listed, the run's header last."""
+    store.delete_objects(planned.paths[:-1])
+    store.delete_objects(planned.paths[-1:])
 
 
 def pinned(store: Store, flow: str) -> set[str]:
@@ -290,14 +322,16 @@ def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
     return found
 
 
-def _target(store: Store, run_id: str, op: str, prefix: str) -> Target | None:
-    """The payloads and previews under one op's outputs in one run, if any are left."""
-    key = ArtifactKey(prefix, run_id)
-    listed = store.list_details(f"{key.run_dir}/outputs/")
-    doomed = [(p, size) for p, size, _ in listed if _deletable(p)]
-    if not doomed:
-        return None
-    return Target(run_id, op, prefix, [p for p, _ in doomed], sum(s for _, s in doomed))
+def _deletable_files(store: Store, prefixes: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+    """The payloads and previews under each prefix, by run folder (`ops/<prefix>/<run>`): one
+    listing per op prefix, whatever the number of runs."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for prefix in sorted(prefixes):
+        for path, size, _ in store.list_details(f"ops/{prefix}/"):
+            head, sep, _ = path.partition("/outputs/")
+            if sep and _deletable(path):
+                found.setdefault(head, []).append((path, size))
+    return found
 
 
 def _deletable(path: str) -> bool:
