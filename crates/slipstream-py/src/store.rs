@@ -221,6 +221,28 @@ impl PyStore {
             .map_err(|e| store_error(path, e))
     }
 
+    /// Writes many objects of raw bytes, a few dozen at once (each atomically, as
+    /// `put_object`); stops at the first failure.
+    fn put_objects(&self, py: Python<'_>, items: Vec<(String, Vec<u8>)>) -> PyResult<()> {
+        use futures::{StreamExt, TryStreamExt};
+        let store = self.backend(py)?;
+        let store = store.as_ref();
+        wait(py, async {
+            futures::stream::iter(items)
+                .map(|(path, data)| async move {
+                    store
+                        .put(&path, Bytes::from(data))
+                        .await
+                        .map_err(|e| (path, e))
+                })
+                .buffer_unordered(32)
+                .try_collect::<Vec<()>>()
+                .await
+        })?
+        .map(|_| ())
+        .map_err(|(path, e)| store_error(&path, e))
+    }
+
     /// Reads the raw bytes at a path relative to the store root.
     fn get_object<'py>(&self, py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyBytes>> {
         let store = self.backend(py)?;

@@ -173,6 +173,27 @@ impl ObjectStore for LocalStore {
         }
     }
 
+    /// One blocking task for all of them: a file removal is cheap, a task switch is not.
+    async fn delete_many(&self, paths: &[String]) -> Result<()> {
+        let targets = paths
+            .iter()
+            .map(|p| Ok((p.clone(), self.full(p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let failed = blocking(move || {
+            targets
+                .into_iter()
+                .find_map(|(path, target)| match std::fs::remove_file(&target) {
+                    Err(e) if e.kind() != ErrorKind::NotFound => Some((path, e)),
+                    _ => None,
+                })
+        })
+        .await;
+        match failed {
+            Some((path, e)) => Err(self.io("delete", &path, e)),
+            None => Ok(()),
+        }
+    }
+
     async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>> {
         let root = self.root.clone();
         let prefix = prefix.trim_end_matches('/').to_owned();

@@ -18,10 +18,9 @@ reads as over until a task or `slipstream sync` records it again: run gc where s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from slipstream._native import (
     ArtifactKey,
@@ -186,12 +185,16 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
     reads the runs again — spares what a run started using meanwhile, runs that are no
     longer over (an Airflow task cleared) and runs pinned meanwhile — then deletes the rest.
     Returns what was deleted."""
+    if not plan.targets:
+        return plan
     reason = plan.policy.describe()
-    for target in plan.targets:
-        files.write(store, _marker(target), "expiry", {
-            "format": EXPIRY_FORMAT, "flow": plan.flow, "run_id": target.run_id,
+    store.put_objects([
+        (_marker(t), files.dump({
+            "format": EXPIRY_FORMAT, "flow": plan.flow, "run_id": t.run_id,
             "expired_at": timestamp(now), "reason": reason,
-        })  # fmt: skip
+        }, _marker(t), "expiry"))
+        for t in plan.targets
+    ])  # fmt: skip
     time.sleep(grace)
     runs = History(store).runs(plan.flow)
     pins = pinned(store, plan.flow)
@@ -202,7 +205,7 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
     for target in plan.targets:
         users = used.get((target.prefix, target.run_id), set()) - {target.run_id}
         if target.run_id in spared or users:
-            store.delete_objects([_marker(target)])
+            store.delete_objects([_marker(target)])  # rare: one at a time
             if users:
                 known = set(plan.used_by.get(target.run_id, []))
                 plan.used_by[target.run_id] = sorted(known | users)
@@ -339,7 +342,7 @@ def _deletable(path: str) -> bool:
     return name.startswith("payload-") or name == "preview.json"
 
 
-def describe(plan: Plan, dry_run: bool) -> Any:
+def describe(plan: Plan, dry_run: bool) -> Iterator[str]:
     """Lines saying what was (or would be) deleted, for the command line."""
     verb = "would delete" if dry_run else "deleted"
     by_run: dict[str, list[Target]] = {}
