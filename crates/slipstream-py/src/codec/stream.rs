@@ -33,11 +33,18 @@ const STREAMED: &str = "slipstream.values.frames.Streamed";
 /// Whether `value` is a stream of batches, stored as it is read: an instance of one of the
 /// stream types (`pyarrow.ipc.open_stream` gives a subclass of the reader).
 pub fn is_stream(value: &Bound<'_, PyAny>) -> bool {
-    value.get_type().mro().iter().any(|kind| {
-        let module = kind.getattr("__module__").map(|m| m.to_string());
-        let name = kind.getattr("__qualname__").map(|n| n.to_string());
-        matches!((module, name), (Ok(m), Ok(n)) if matches!(format!("{m}.{n}").as_str(), READER | LAZY_FRAME | STREAMED))
-    })
+    let name = |kind: &Bound<'_, PyAny>| -> PyResult<String> {
+        Ok(format!(
+            "{}.{}",
+            kind.getattr("__module__")?,
+            kind.getattr("__qualname__")?
+        ))
+    };
+    value
+        .get_type()
+        .mro()
+        .iter()
+        .any(|kind| name(&kind).is_ok_and(|n| matches!(n.as_str(), READER | LAZY_FRAME | STREAMED)))
 }
 
 /// Stores the stream `value` under `key` and returns the manifest as stored.
