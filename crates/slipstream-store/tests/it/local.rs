@@ -48,3 +48,72 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// Retention's marker says "expired" for what it deleted, and only for that: an artifact the
+/// op writes again in that run afterwards reads (and counts as stored) as any other.
+#[tokio::test]
+async fn an_expiry_marker_covers_only_artifacts_written_before_it() {
+    use bytes::Bytes;
+    use slipstream_core::ArtifactKey;
+    use slipstream_store::{ObjectStore, StoreError, artifacts};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    let key = ArtifactKey::new("p1", "r1", "out").unwrap();
+    let write = |data: &'static [u8]| {
+        let manifest = conformance::manifest_for(&key);
+        artifacts::write(&store, &key, Bytes::from_static(data), "bin", manifest)
+    };
+    let first = write(b"first").await.unwrap();
+    let marker = |at: &str| {
+        format!(
+            r#"{{"format": 1, "flow": "f", "run_id": "r1", "expired_at": "{at}", "reason": "keep the last 2 runs"}}"#
+        )
+    };
+    store
+        .put(
+            &key.expiry_path(),
+            Bytes::from(marker("2999-01-01T00:00:00.000Z")),
+        )
+        .await
+        .unwrap();
+    store
+        .delete(&key.payload_path(&first.payload))
+        .await
+        .unwrap();
+    match artifacts::read(&store, &key).await {
+        Err(StoreError::Expired { at, reason, .. }) => {
+            assert_eq!(
+                (at.as_str(), reason.as_str()),
+                ("2999-01-01T00:00:00.000Z", "keep the last 2 runs")
+            );
+        }
+        other => panic!("expected Expired, got {other:?}"),
+    }
+    assert!(
+        artifacts::stored_manifest(&store, &key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The op runs again in that run, after the marker (dated in the past this time).
+    store
+        .put(
+            &key.expiry_path(),
+            Bytes::from(marker("2000-01-01T00:00:00.000Z")),
+        )
+        .await
+        .unwrap();
+    write(b"again").await.unwrap();
+    assert_eq!(
+        artifacts::read(&store, &key).await.unwrap().1,
+        Bytes::from_static(b"again")
+    );
+    assert!(
+        artifacts::stored_manifest(&store, &key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
