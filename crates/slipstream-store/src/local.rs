@@ -92,6 +92,43 @@ pub fn persist(tmp: NamedTempFile, target: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+impl LocalStore {
+    /// The root, the folder a walk of `prefix` starts from, and the prefix for messages.
+    fn walk_start(&self, prefix: &str) -> Result<(PathBuf, PathBuf, String)> {
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let start = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.full(&prefix)?
+        };
+        Ok((self.root.clone(), start, prefix))
+    }
+}
+
+/// Calls `visit` for every file under `start`, recursively; a folder that is gone is empty.
+fn walk_files(
+    start: &Path,
+    visit: &mut dyn FnMut(&std::fs::DirEntry) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut stack = vec![start.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                stack.push(entry.path());
+            } else {
+                visit(&entry)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs blocking filesystem work off the async worker threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f)
@@ -195,46 +232,29 @@ impl ObjectStore for LocalStore {
     }
 
     async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>> {
-        let root = self.root.clone();
-        let prefix = prefix.trim_end_matches('/').to_owned();
-        let start = if prefix.is_empty() {
-            root.clone()
-        } else {
-            self.full(&prefix)?
-        };
+        let (root, start, prefix) = self.walk_start(prefix)?;
         let found = blocking(move || {
             let mut out = Vec::new();
-            let mut stack = vec![start];
-            while let Some(dir) = stack.pop() {
-                let entries = match std::fs::read_dir(&dir) {
-                    Ok(entries) => entries,
-                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                for entry in entries {
-                    let entry = entry?;
-                    let name = entry.file_name();
-                    if name.to_string_lossy().starts_with(".tmp-") {
-                        continue; // an in-flight write, not an object
-                    }
-                    let path = entry.path();
-                    let kind = entry.file_type()?;
-                    if kind.is_dir() {
-                        stack.push(path);
-                    } else if let Ok(rel) = path.strip_prefix(&root) {
-                        // A file removed since the listing began is not listed.
-                        match entry.metadata() {
-                            Ok(meta) => out.push(Listed {
-                                path: rel.to_string_lossy().replace('\\', "/"),
-                                size: meta.len(),
-                                modified: meta.modified().ok(),
-                            }),
-                            Err(e) if e.kind() == ErrorKind::NotFound => {}
-                            Err(e) => return Err(e),
-                        }
-                    }
+            walk_files(&start, &mut |entry| {
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    return Ok(()); // an in-flight write, not an object
                 }
-            }
+                let path = entry.path();
+                let Ok(rel) = path.strip_prefix(&root) else {
+                    return Ok(());
+                };
+                // A file removed since the listing began is not listed.
+                match entry.metadata() {
+                    Ok(meta) => out.push(Listed {
+                        path: rel.to_string_lossy().replace('\\', "/"),
+                        size: meta.len(),
+                        modified: meta.modified().ok(),
+                    }),
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(())
+            })?;
             out.sort_by(|a, b| a.path.cmp(&b.path));
             Ok(out)
         })
@@ -272,41 +292,26 @@ impl ObjectStore for LocalStore {
         before: std::time::SystemTime,
         remove: bool,
     ) -> Result<Vec<String>> {
-        let root = self.root.clone();
-        let prefix = prefix.trim_end_matches('/').to_owned();
-        let start = if prefix.is_empty() {
-            root.clone()
-        } else {
-            self.full(&prefix)?
-        };
+        let (root, start, prefix) = self.walk_start(prefix)?;
         let found = blocking(move || {
             let mut out = Vec::new();
-            let mut stack = vec![start];
-            while let Some(dir) = stack.pop() {
-                let entries = match std::fs::read_dir(&dir) {
-                    Ok(entries) => entries,
-                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
+            walk_files(&start, &mut |entry| {
+                let temporary = entry.file_name().to_string_lossy().starts_with(".tmp-");
+                let Ok(meta) = entry.metadata() else {
+                    return Ok(());
                 };
-                for entry in entries.flatten() {
+                let stale = meta.modified().is_ok_and(|at| at < before);
+                if temporary && stale {
                     let path = entry.path();
-                    let Ok(meta) = entry.metadata() else { continue };
-                    if meta.is_dir() {
-                        stack.push(path);
-                        continue;
+                    if remove {
+                        let _ = std::fs::remove_file(&path);
                     }
-                    let temporary = entry.file_name().to_string_lossy().starts_with(".tmp-");
-                    let stale = meta.modified().is_ok_and(|at| at < before);
-                    if temporary && stale {
-                        if remove {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                        if let Ok(rel) = path.strip_prefix(&root) {
-                            out.push(rel.to_string_lossy().into_owned());
-                        }
+                    if let Ok(rel) = path.strip_prefix(&root) {
+                        out.push(rel.to_string_lossy().into_owned());
                     }
                 }
-            }
+                Ok(())
+            })?;
             out.sort();
             Ok(out)
         })
