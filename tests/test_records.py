@@ -23,7 +23,7 @@ GOLDEN = Path(__file__).parents[1] / "crates/slipstream-core/tests/golden"
 KINDS = {
     "spec": "spec", "run": "run", "op-state": "op_state", "try-record": "try",
     "airflow": "airflow", "preview": "preview", "cache": "cache", "expiry": "expiry",
-    "pin": "pin", "retention": "retention",
+    "pin": "pin", "retention": "retention", "index": "index",
 }  # fmt: skip
 
 

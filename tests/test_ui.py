@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import slipstream as ss
 from slipstream._native import UiServer
+from slipstream.cli import main as cli
 
 from tests import airflow_flows, ui_flows
 from tests.support.records import date_run
@@ -253,9 +254,9 @@ def test_beyond_loopback_the_ui_refuses_to_start_without_a_token(store_url: str)
 
 
 def test_runs_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
-    """120 runs: pages of 50, newest first. Only a page's runs are merged, so a run seen
-    through Airflow tasks (header, op files, synced state) shows its merged state on its
-    page, and the metric history still reads every run."""
+    """120 runs: pages of 50, newest first, from the run index or, without one, from every
+    run record (only a page's runs merged). A run seen through Airflow tasks (header, op
+    files, synced state) shows its merged state, and the metric history has every run."""
     root = tmp_path / "store"
     ui_flows.build().run(root.as_uri(), run_id="run-000")
     runs = root / "flows" / "ui" / "runs"
@@ -285,6 +286,16 @@ def test_runs_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
                         ops={n: dict(o, status="pending", tries=0)
                              for n, o in record["ops"].items()})  # fmt: skip
         (folder / "run.json").write_text(json.dumps(copy))
+    # Written by hand, these runs are in no run index: without one, the pages read every
+    # run record; rebuilt, they read the index, and show the same.
+    shutil.rmtree(root / "flows" / "ui" / "index")
+    assert_runs_pages(root)
+    assert cli(["reindex", "ui", "--store", root.as_uri()]) == 0
+    assert len(list((root / "flows" / "ui" / "index").iterdir())) == 1
+    assert_runs_pages(root)
+
+
+def assert_runs_pages(root: Path) -> None:
     server = UiServer(ss.Store(root.as_uri()), "127.0.0.1", 0)
     try:
         status, first, _ = get(f"{server.url}/flows/ui")

@@ -5,6 +5,8 @@
 //! flows/<flow>/runs/<escaped run id>/run.json   one run: version, params, per-op states
 //! flows/<flow>/runs/<escaped run id>/ops/<op>.json   one op's state, written by its task
 //! flows/<flow>/runs/<escaped run id>/airflow.json    Airflow's states (`slipstream sync`)
+//! flows/<flow>/index/<segment>.json              the run index: ended runs, summarised
+//! flows/<flow>/active/<escaped run id>           a run not yet in the index (empty)
 //! ```
 //!
 //! Together with the `ops/` layout of [`crate::ArtifactKey`] this locates every byte of a
@@ -63,6 +65,27 @@ pub fn flow_run_path(flow: &FlowName, run_id: &RunId) -> String {
 /// `flows/<flow>/runs/<escaped run id>/airflow.json`: Airflow's states of one run.
 pub fn flow_run_airflow_path(flow: &FlowName, run_id: &RunId) -> String {
     format!("{}{AIRFLOW_FILE}", flow_run_dir(flow, run_id))
+}
+
+/// `flows/<flow>/index/`: the segments of a flow's run index.
+pub fn index_dir(flow: &FlowName) -> String {
+    format!("flows/{}/index/", flow.as_str())
+}
+
+/// `flows/<flow>/index/<name>.json`: one segment of the run index.
+pub fn index_segment_path(flow: &FlowName, name: &str) -> Result<String> {
+    check_name("index segment name", name, 100)?;
+    Ok(format!("{}{name}.json", index_dir(flow)))
+}
+
+/// `flows/<flow>/active/`: a marker for each run that is not over or not yet indexed.
+pub fn active_dir(flow: &FlowName) -> String {
+    format!("flows/{}/active/", flow.as_str())
+}
+
+/// `flows/<flow>/active/<escaped run id>`: run `run_id` is not over, or not yet indexed.
+pub fn active_marker_path(flow: &FlowName, run_id: &RunId) -> String {
+    format!("{}{}", active_dir(flow), run_id.escaped())
 }
 
 const RUN_FILE: &str = "run.json";
@@ -163,6 +186,15 @@ mod tests {
             "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/ops/predict.json"
         );
         assert!(flow_run_op_path(&flow, &run, "../x").is_err());
+        assert_eq!(
+            active_marker_path(&flow, &run),
+            "flows/churn/active/manual__2026-11-23T18%3A50%3A11%2B00%3A00"
+        );
+        assert_eq!(
+            index_segment_path(&flow, "0001").unwrap(),
+            "flows/churn/index/0001.json"
+        );
+        assert!(index_segment_path(&flow, "../x").is_err());
         assert_eq!(
             flow_run_airflow_path(&flow, &run),
             "flows/churn/runs/manual__2026-11-23T18%3A50%3A11%2B00%3A00/airflow.json"

@@ -14,8 +14,9 @@ pub mod records;
 pub use checksum::Checksum;
 pub use error::{CoreError, Result};
 pub use flow_layout::{
-    FlowFile, FlowName, RunFile, VersionId, cache_entry_path, flow_run_airflow_path, flow_run_dir,
-    flow_run_op_path, flow_run_path, runs_dir, version_spec_path, versions_dir,
+    FlowFile, FlowName, RunFile, VersionId, active_dir, active_marker_path, cache_entry_path,
+    flow_run_airflow_path, flow_run_dir, flow_run_op_path, flow_run_path, index_dir,
+    index_segment_path, runs_dir, version_spec_path, versions_dir,
 };
 pub use key::{ArtifactKey, OpPrefix, OutputName, RunId, TryNumber, record_path, run_dir};
 pub use manifest::{ImageInfo, MANIFEST_FORMAT, Manifest, PickleInfo, TypeTag};

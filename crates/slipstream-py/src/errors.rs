@@ -29,9 +29,9 @@ pub fn store_error(key: &str, err: StoreError) -> PyErr {
         StoreError::Corrupt { key, reason } => CorruptArtifact::new_err(format!(
             "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"
         )),
-        StoreError::InvalidUrl { .. } | StoreError::InvalidPath { .. } => {
-            StorageError::new_err(err.to_string())
-        }
+        StoreError::InvalidUrl { .. }
+        | StoreError::InvalidPath { .. }
+        | StoreError::Invalid { .. } => StorageError::new_err(err.to_string()),
         StoreError::Io { .. } | StoreError::S3 { .. } | StoreError::Interrupted { .. } => {
             StorageError::new_err(format!("while accessing {key}: {err}"))
         }

@@ -8,6 +8,7 @@ mod errors;
 mod key;
 mod layout;
 mod records;
+mod run_index;
 mod runtime;
 mod store;
 mod ui;
@@ -30,6 +31,11 @@ mod _native {
     };
     #[pymodule_export]
     use crate::records::{check_read, check_write, merge_run_files};
+    #[pymodule_export]
+    use crate::run_index::{
+        index_active, index_compact, index_forget, index_mark_active, index_read, index_rebuild,
+        index_record, index_segments,
+    };
     #[pymodule_export]
     use crate::store::PyStore;
     #[pymodule_export]

@@ -4,8 +4,8 @@
 
 use pyo3::prelude::*;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, Expiry, FlowSpec, OpState, Pin, Preview, Record, RetentionPolicy,
-    RunRecord, TryRecord, merge_run, versions_ran,
+    AirflowRun, CacheEntry, Expiry, FlowSpec, IndexSegment, OpState, Pin, Preview, Record,
+    RetentionPolicy, RunRecord, TryRecord, merge_run, versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
@@ -33,9 +33,10 @@ fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreErro
         "expiry" => parsed::<Expiry>(data, writing),
         "pin" => parsed::<Pin>(data, writing),
         "retention" => parsed::<RetentionPolicy>(data, writing),
+        "index" => parsed::<IndexSegment>(data, writing),
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "no record kind {other:?}: spec, run, op_state, try, airflow, preview or cache"
+                "no record kind {other:?}: spec, run, op_state, try, airflow, preview, cache, expiry, pin, retention or index"
             )));
         }
     })

@@ -299,6 +299,12 @@ impl PyStore {
         wait(py, async { store.delete_many(&paths).await })?.map_err(|e| store_error(&first, e))
     }
 
+    /// How many requests this process has sent to the store, each retry counted (S3);
+    /// `None` for a local folder.
+    fn requests(&self, py: Python<'_>) -> PyResult<Option<u64>> {
+        Ok(self.backend(py)?.requests())
+    }
+
     fn __repr__(&self) -> String {
         format!("Store({:?})", self.url)
     }

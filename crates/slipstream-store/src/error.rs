@@ -33,6 +33,10 @@ pub enum StoreError {
         hint: String,
     },
 
+    /// A value the store was handed cannot be used (a record's run id, a time).
+    #[error("{reason}")]
+    Invalid { reason: String },
+
     #[error("the write was interrupted: {reason}")]
     Interrupted { reason: String },
 

@@ -9,6 +9,7 @@ mod error;
 mod local;
 mod pipe;
 mod registry;
+pub mod run_index;
 mod s3;
 
 use async_trait::async_trait;
@@ -107,6 +108,11 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     }
     /// The URL this store was opened with.
     fn url(&self) -> &str;
+    /// How many requests this store has sent, counting each retry, where it sends any (S3):
+    /// what a page or a command costs, measured.
+    fn requests(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Refuses paths that could escape the store's root or address nothing.

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use slipstream_core::records::{
-    AirflowRun, FlowSpec, OpSpec, OpState, Preview, Record, RunRecord, RunStatus, Severity,
-    TryRecord, merge_run, newest_version, versions_ran,
+    AirflowRun, FlowSpec, OpSpec, OpState, Preview, RawJson, Record, RunRecord, RunStatus,
+    RunSummary, TryRecord, merge_run, newest_version, versions_ran,
 };
 use slipstream_core::{ArtifactKey, FlowFile, FlowName, RunFile, RunId, TryNumber, VersionId};
+use slipstream_store::run_index::{self, Indexed, SegmentCache};
 use slipstream_store::{ObjectStore, StoreError, artifacts};
 
 use crate::error::{Result, UiError};
@@ -72,13 +73,9 @@ impl Run {
         names.filter_map(|name| self.op_spec(name)).collect()
     }
 
-    /// Names of the checks that did not pass, with their severity.
-    pub fn failed_checks(&self) -> Vec<(&str, Severity)> {
-        self.record
-            .ops
-            .iter()
-            .filter_map(|(name, state)| Some((name.as_str(), state.failed_check()?)))
-            .collect()
+    /// The run as the runs list shows it.
+    pub fn summary(&self) -> RunSummary {
+        RunSummary::of(&self.record, "")
     }
 }
 
@@ -101,6 +98,8 @@ struct Header {
 pub struct Index {
     store: Arc<dyn ObjectStore>,
     specs: Mutex<HashMap<(String, String), Arc<FlowSpec>>>,
+    /// Run index segments read so far (they never change).
+    segments: SegmentCache,
 }
 
 impl Index {
@@ -108,6 +107,7 @@ impl Index {
         Self {
             store,
             specs: Mutex::new(HashMap::new()),
+            segments: SegmentCache::default(),
         }
     }
 
@@ -209,31 +209,84 @@ impl Index {
 
     /// One page of the runs of `flow`, newest first, and how many runs it has in all.
     ///
-    /// Every run's `run.json` is read to order them, but only the runs on the page are
-    /// merged with their op and sync files, so a page costs the same with 10 runs or 10,000
-    /// of them still running in Airflow.
+    /// With a run index, the page costs two listings, the index segments not read yet and
+    /// the records of the runs not yet indexed, whatever the number of runs. Without one,
+    /// every run's `run.json` is read to order them, and only the runs on the page are
+    /// merged with their op and sync files.
     pub async fn runs(
         &self,
         flow: &str,
         page: std::ops::Range<usize>,
-    ) -> Result<(Vec<Run>, usize)> {
+    ) -> Result<(Vec<RunSummary>, usize)> {
+        let take = |total: usize| (page.start, page.end.saturating_sub(page.start).min(total));
+        if let Some(all) = self.indexed(flow).await? {
+            let total = all.len();
+            let (skip, count) = take(total);
+            return Ok((all.into_iter().skip(skip).take(count).collect(), total));
+        }
         let headers = self.headers(flow).await?;
         let total = headers.len();
-        let shown = headers
-            .into_iter()
-            .skip(page.start)
-            .take(page.end.saturating_sub(page.start));
-        let runs = stream::iter(shown)
+        let (skip, count) = take(total);
+        let runs: Vec<Run> = stream::iter(headers.into_iter().skip(skip).take(count))
             .map(|header| self.complete(flow, header))
             .buffered(CONCURRENT_READS)
             .try_collect()
             .await?;
-        Ok((runs, total))
+        Ok((runs.iter().map(Run::summary).collect(), total))
+    }
+
+    /// Every run of `flow`, newest first, from its run index: `None` when the flow has none
+    /// that can be trusted (never built, or a segment unreadable: the records are read then).
+    async fn indexed(&self, flow: &str) -> Result<Option<Vec<RunSummary>>> {
+        let name = flow_name(flow)?;
+        let (mut runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
+            Indexed::Ready { runs, active } => (runs, active),
+            Indexed::Missing => return Ok(None),
+            Indexed::Unreadable(why) => {
+                tracing::warn!(
+                    flow,
+                    "the run index is not used: {why}; rebuild it with `slipstream reindex {flow}`"
+                );
+                return Ok(None);
+            }
+        };
+        let dir = format!("{}/", slipstream_core::runs_dir(&name));
+        let reads: Vec<_> = active
+            .into_iter()
+            .map(|escaped| self.live(flow, format!("{dir}{escaped}/")))
+            .collect();
+        let live: Vec<Option<Run>> = stream::iter(reads)
+            .buffer_unordered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        let live: Vec<RunSummary> = live.iter().flatten().map(Run::summary).collect();
+        runs.retain(|r| !live.iter().any(|l| l.run_id == r.run_id));
+        runs.extend(live);
+        runs.sort_by(|a, b| newest_first((&a.started_at, &a.run_id), (&b.started_at, &b.run_id)));
+        Ok(Some(runs))
+    }
+
+    /// A run the index does not have yet, from its records: `None` when it is marked but its
+    /// header is not written yet, or was deleted since.
+    async fn live(&self, flow: &str, dir: String) -> Result<Option<Run>> {
+        match self.header(dir, None).await {
+            Ok(header) => self.complete(flow, header).await.map(Some),
+            Err(UiError::Store(StoreError::NotFound { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The value of metric `name` in every run of `flow` that recorded it, oldest first.
     /// A run still open in Airflow is read from its metric's op file alone.
     pub async fn metric_history(&self, flow: &str, name: &str) -> Result<Vec<(String, f64)>> {
+        let value = |metric: Option<&RawJson>| metric.and_then(|m| m.get().parse::<f64>().ok());
+        if let Some(runs) = self.indexed(flow).await? {
+            return Ok(runs
+                .into_iter()
+                .rev()
+                .filter_map(|r| Some((r.run_id.clone(), value(r.metrics.get(name))?)))
+                .collect());
+        }
         let headers = self.headers(flow).await?;
         let op_file = RunFile::OpState(name.to_owned()).relative();
         let mut points: Vec<(String, f64)> = stream::iter(headers)
@@ -247,8 +300,7 @@ impl Index {
                         let path = format!("{}{op_file}", header.dir);
                         metric = self.record::<OpState>(&path).await?.metric;
                     }
-                    let value = metric.and_then(|m| m.get().parse::<f64>().ok());
-                    Ok::<_, UiError>(value.map(|v| (header.record.run_id, v)))
+                    Ok::<_, UiError>(value(metric.as_ref()).map(|v| (header.record.run_id, v)))
                 }
             })
             .buffered(CONCURRENT_READS)
@@ -310,6 +362,25 @@ impl Index {
             "latest-success" => Some(Some([RunStatus::Success, RunStatus::Success])),
             _ => None,
         };
+        if let Some(runs) = self.indexed(flow).await? {
+            // newest first, each run's status as the list shows it
+            let found: Vec<&RunSummary> = match wanted {
+                Some(statuses) => runs
+                    .iter()
+                    .filter(|r| statuses.is_none_or(|s| s.contains(&r.status)))
+                    .take(1)
+                    .collect(),
+                None => runs.iter().filter(|r| r.run_id.starts_with(name)).collect(),
+            };
+            return match found.as_slice() {
+                [] => Err(not_found()),
+                [one] => Box::pin(self.run(flow, &one.run_id)).await,
+                many => Err(UiError::BadRequest(format!(
+                    "{name:?} is the start of {} runs of flow {flow:?}: give more of it",
+                    many.len()
+                ))),
+            };
+        }
         let headers = self.headers(flow).await?; // newest first
         if let Some(statuses) = wanted {
             for header in headers {

@@ -84,6 +84,7 @@ def run_task(
     `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
     could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf)."""
     from slipstream.airflow.compile import dag_params
+    from slipstream.history import run_index
     from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
@@ -109,6 +110,7 @@ def run_task(
                 if k in spec["params"] and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
     _runs.ensure_header(store, spec, run_id, values, trigger)
+    run_index.mark_active(store, flow, run_id)
     fn = _execute.load_function(op)
     # The run may have started under an older version (a task cleared after a recompile):
     # each input is read where this run's producer wrote it, whichever version that was.
@@ -134,6 +136,7 @@ def run_task(
         raise
     state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
     _runs.write_op_state(store, flow, run_id, op_name, state)
+    run_index.index_if_over(store, spec, run_id, state)
     error = record["error"]
     check = record["check"]
     if check is not None:  # a verdict belongs in the task log, a warning's above all

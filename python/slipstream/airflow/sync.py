@@ -24,6 +24,7 @@ from typing import Any
 
 from slipstream._native import Store, flow_run_airflow_path, flow_run_path
 from slipstream.errors import ArtifactNotFound, SlipstreamError
+from slipstream.history import run_index
 from slipstream.records import files
 
 SYNC_FORMAT = 1
@@ -51,6 +52,7 @@ class Stats:
     runs_seen: int = 0
     runs_written: int = 0
     headers_written: int = 0
+    runs_indexed: int = 0
     skipped_dags: list[str] = field(default_factory=list)
 
 
@@ -169,16 +171,21 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
     dag_id = dag["dag_id"]
     quoted = urllib.parse.quote(dag_id, safe="")
     version = _tag(dag, "version:")
+    marked = run_index.marked(store, dag_id)
+    over: list[str] = []  # runs Airflow says are over that the run index may not have yet
     for run in client.pages(f"dags/{quoted}/dagRuns", "dag_runs", order_by="id"):
         stats.runs_seen += 1
         run_id = run["dag_run_id"]
         path = flow_run_airflow_path(dag_id, run_id)
         previous = _read(store, path, "airflow")
+        is_over = run["state"] in FINAL_RUN_STATES
         if (
             previous is not None
             and previous["state"] in FINAL_RUN_STATES
             and (previous["state"], previous["end_date"]) == (run["state"], run.get("end_date"))
         ):
+            if run_index.is_marked(marked, dag_id, run_id):
+                over.append(run_id)  # ended, and not indexed yet
             continue  # ended, and Airflow says nothing new
         synced = _run_state(client, quoted, run)
         if previous != synced:
@@ -186,6 +193,28 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
             stats.runs_written += 1
         if version is not None and _write_header(store, dag_id, version, run):
             stats.headers_written += 1
+            if not is_over:
+                run_index.mark_active(store, dag_id, run_id)
+        if is_over:
+            over.append(run_id)
+    stats.runs_indexed += _index(store, dag_id, over)
+
+
+def _index(store: Store, flow: str, run_ids: list[str]) -> int:
+    """Indexes the runs of `run_ids` that are over as readers merge them; how many."""
+    from slipstream.history.reader import History
+
+    history = History(store)
+    ended = []
+    for run_id in run_ids:
+        try:
+            run = history.run(flow, run_id)
+        except ArtifactNotFound:
+            continue  # no header: a run of another store, or one no task could start
+        if run.status not in run_index.OPEN:
+            ended.append(run.record)
+    run_index.record_ended(store, flow, ended)
+    return len(ended)
 
 
 def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,7 +312,8 @@ def sync_forever(client_factory: Any, store: Store, interval: float) -> None:
 def report(stats: Stats) -> None:
     print(
         f"slipstream sync: {stats.dags} DAG(s), {stats.runs_seen} run(s) seen, "
-        f"{stats.runs_written} updated, {stats.headers_written} new",
+        f"{stats.runs_written} updated, {stats.headers_written} new, "
+        f"{stats.runs_indexed} indexed",
         flush=True,
     )
     for skipped in stats.skipped_dags:

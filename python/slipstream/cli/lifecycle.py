@@ -1,10 +1,12 @@
-"""The commands that change what the store keeps: `gc` (retention), `pin`, `unpin`, `delete`.
+"""The commands that change what the store keeps: `gc` (retention), `pin`, `unpin`, `delete`,
+and `reindex` (the run index).
 
     slipstream gc FLOW --keep-last 30 [--older-than 90] [--dry-run]
     slipstream gc --all-flows --older-than 90
     slipstream gc --orphans [--min-age HOURS] [--dry-run]
     slipstream pin FLOW RUN [--note TEXT]  /  slipstream unpin FLOW RUN
     slipstream delete FLOW RUN [--yes]
+    slipstream reindex FLOW|--all-flows
 
 Exit codes: `slipstream.cli.exit_codes`.
 """
@@ -69,10 +71,21 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
     delete.add_argument("run_id", help="a run id, a unique prefix of one, or latest")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(handler=_delete)
+    reindex = commands.add_parser(
+        "reindex",
+        help="rebuild a flow's run index from its run records",
+        description="Rebuilds the run index (what the runs list and metric history read) "
+        "from every run record of the flow. Needed only if the index was lost or damaged: "
+        "the runs list then says so.",
+    )
+    store_option(reindex)
+    reindex.add_argument("flow", nargs="?", help="the flow (or --all-flows)")
+    reindex.add_argument("--all-flows", action="store_true", help="rebuild every flow's index")
+    reindex.set_defaults(handler=_reindex, parser=reindex)
 
 
 def _gc(history: Any, args: argparse.Namespace) -> int:
-    from slipstream.history import retention
+    from slipstream.history import retention, run_index
 
     if args.orphans:
         return _orphans(history, args)
@@ -98,12 +111,26 @@ def _gc(history: Any, args: argparse.Namespace) -> int:
         plan = retention.plan(history.store, flow, policy, now)
         if not args.dry_run:
             plan = retention.collect(history.store, plan, now, args.grace)
+            run_index.compact(history.store, flow)
         plans.append(plan)
         if not args.json:
             for line in retention.describe(plan, args.dry_run):
                 print(line)
     if args.json:
         print(json.dumps([_summary(p, args.dry_run) for p in plans], indent=1))
+    return 0
+
+
+def _reindex(history: Any, args: argparse.Namespace) -> int:
+    from slipstream.history import run_index
+
+    if bool(args.flow) == bool(args.all_flows):
+        args.parser.error("name a flow, or pass --all-flows")
+    for flow in history.flows() if args.all_flows else [args.flow]:
+        done = run_index.reindex(history.store, flow)
+        print(f"{flow}: indexed {done.ended} ended run(s); {done.open} not over "
+              f"(read from their records until they end); replaced {done.replaced} "
+              f"segment(s)")  # fmt: skip
     return 0
 
 

@@ -268,8 +268,12 @@ def deletion(store: Store, run: Run) -> Deletion:
 
 
 def delete(store: Store, planned: Deletion) -> None:
-    """Deletes what `deletion` listed, the run's header last."""
+    """Deletes what `deletion` listed, the run's header last, just after the run index
+    records the deletion (an interrupted delete leaves the header, to run it again)."""
+    from slipstream._native import index_forget
+
     store.delete_objects(planned.paths[:-1])
+    index_forget(store, planned.flow, planned.run_id)
     store.delete_objects(planned.paths[-1:])
 
 

@@ -24,6 +24,7 @@ from slipstream.errors import Terminated
 from slipstream.history.reader import History, Run
 from slipstream.records import runs
 from slipstream.records.files import load_spec
+from slipstream.history import run_index
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
 from slipstream.runtime.cache import Policy
@@ -61,6 +62,7 @@ def run_version(
     record["started_at"] = started.isoformat()
     record["runner"] = _runner()
     write_run(store, record)
+    run_index.mark_active(store, flow, run_id)
     try:
         with _sigterm_interrupts():
             for op in spec["ops"]:
@@ -182,3 +184,4 @@ def _finish(store: Store, path: str, record: dict[str, Any], status: str) -> Non
     record["status"] = status
     record["ended_at"] = datetime.now(UTC).isoformat()
     write_run(store, record)
+    run_index.record_ended(store, record["flow"], [record])

@@ -15,6 +15,7 @@ mod pin;
 mod preview;
 mod retention;
 mod run;
+mod run_index;
 mod spec;
 mod try_record;
 
@@ -32,6 +33,7 @@ pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
     Runner, Severity,
 };
+pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary};
 pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, StackFrame, TryRecord, TryStatus};
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use slipstream_core::Manifest;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, Expiry, FlowSpec, OpKind, OpState, OpStatus, Pin, Preview, Record,
-    RetentionPolicy, RunRecord, RunStatus, TryRecord, TryStatus,
+    AirflowRun, CacheEntry, Expiry, FlowSpec, IndexSegment, IndexedRuns, OpKind, OpState, OpStatus,
+    Pin, Preview, Record, RetentionPolicy, RunRecord, RunStatus, TryRecord, TryStatus,
 };
 
 fn golden(name: &str) -> Vec<u8> {
@@ -233,4 +233,26 @@ fn lifecycle_records_read() {
         (policy.keep_last, policy.older_than_days),
         (Some(30), Some(90.0))
     );
+}
+
+#[test]
+fn run_index_segments_read() {
+    let segment: IndexSegment = reads("format-1/index-segment.json");
+    assert!(segment.base);
+    let failed = &segment.runs[1];
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(
+        failed.failed["predict"]
+            .as_ref()
+            .map(|e| e.message.as_str()),
+        Some("spend column has gone missing")
+    );
+    assert!(
+        failed.failed["killed"].is_none(),
+        "a failure without an exception"
+    );
+    assert_eq!(segment.runs[0].metrics["auc"].get(), "0.8125");
+    let found = IndexedRuns::of([&segment]);
+    assert_eq!(found.runs.len(), 2);
+    assert_eq!(found.deleted.len(), 1);
 }

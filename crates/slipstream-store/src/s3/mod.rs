@@ -21,8 +21,11 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::{Chunks, Listed, ObjectStore, Result, StoreError, check_path};
 
+mod counter;
 mod download;
 mod upload;
+
+use counter::RequestCounter;
 
 use upload::parts_of;
 
@@ -95,6 +98,7 @@ pub struct S3Store {
     /// Where requests go, for messages: `AWS_ENDPOINT_URL`, or AWS S3 in its region.
     endpoint: String,
     tuning: S3Tuning,
+    requests: RequestCounter,
 }
 
 impl S3Store {
@@ -135,7 +139,9 @@ impl S3Store {
             .timeout_config(timeouts)
             .load()
             .await;
+        let requests = RequestCounter::default();
         let mut config = aws_sdk_s3::config::Builder::from(&shared)
+            .interceptor(requests.clone())
             // slipstream verifies its own checksum of every payload; skipping the SDK's
             // per-request CRC keeps S3-compatible servers that lack it working.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -160,6 +166,7 @@ impl S3Store {
             url: url.trim_end_matches('/').to_owned(),
             endpoint,
             tuning,
+            requests,
         })
     }
 
@@ -517,5 +524,9 @@ impl ObjectStore for S3Store {
 
     fn url(&self) -> &str {
         &self.url
+    }
+
+    fn requests(&self) -> Option<u64> {
+        Some(self.requests.count())
     }
 }

@@ -23,6 +23,7 @@ pub async fn run_all(store: &dyn ObjectStore, large: usize) {
     streamed_puts_round_trip(store, large).await;
     a_failed_stream_leaves_the_previous_object(store, large).await;
     sizes_are_listed_and_many_objects_deleted(store).await;
+    crate::run_index::keeps_every_run(store).await;
 }
 
 /// Chunks of uneven sizes, as an encoder hands them over.

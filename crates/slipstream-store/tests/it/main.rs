@@ -6,5 +6,6 @@
 
 mod conformance;
 mod local;
+mod run_index;
 mod s3;
 mod s3_server;

@@ -3,10 +3,9 @@
 
 use maud::{Markup, html};
 
-use slipstream_core::records::FlowSpec;
+use slipstream_core::records::{FlowSpec, RunSummary};
 
 use super::{flow_url, run_url, seconds_between, shell, short_time};
-use crate::index::Run;
 
 /// Where a page of runs is among all of them (`first` and `last` count from 1).
 pub struct Pages {
@@ -19,7 +18,7 @@ pub struct Pages {
 
 pub fn render(
     flow: &str,
-    runs: &[Run],
+    runs: &[RunSummary],
     pages: &Pages,
     versions: &[std::sync::Arc<FlowSpec>],
 ) -> Markup {
@@ -44,9 +43,8 @@ pub fn render(
                         th { "Duration" } th { "Version" } th { "Failed checks" }
                     } }
                     tbody {
-                        @for run in runs {
-                            @let id = run.id();
-                            @let r = &run.record;
+                        @for r in runs {
+                            @let id = &r.run_id;
                             tr {
                                 td { a href=(run_url(flow, id)) { (id) } }
                                 td { (shell::badge(r.status.as_str())) }
@@ -59,8 +57,8 @@ pub fn render(
                                 }
                                 td { code { (r.version) } }
                                 td {
-                                    @for (check, severity) in run.failed_checks() {
-                                        span class={"badge s-" (shell::severity_status(severity))} {
+                                    @for (check, verdict) in r.checks.iter().filter(|(_, c)| !c.passed) {
+                                        span class={"badge s-" (shell::severity_status(verdict.severity))} {
                                             (check)
                                         } " "
                                     }
