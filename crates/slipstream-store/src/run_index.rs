@@ -21,7 +21,7 @@ use crate::{ObjectStore, Result, StoreError};
 
 /// More segments than this and the writer that sees them compacts them into one, so that a
 /// read costs two listings and at most this many (small) reads more.
-pub const COMPACT_AT: usize = 6;
+pub const COMPACT_AT: usize = 4;
 
 /// How long a compaction keeps a deletion: longer than any compaction takes, so that the
 /// entry it hides cannot come back from a segment a slower compaction read before it.
@@ -130,10 +130,7 @@ pub async fn record(
         deleted: Vec::new(),
     };
     write(store, flow, &segment).await?;
-    for run in runs {
-        let id = RunId::new(run.run_id.as_str()).map_err(invalid)?;
-        store.delete(&active_marker_path(flow, &id)).await?;
-    }
+    unmark(store, flow, runs).await?;
     settle(store, flow, now).await
 }
 
@@ -169,8 +166,8 @@ async fn settle(store: &dyn ObjectStore, flow: &FlowName, now: &str) -> Result<b
     Ok(paths.iter().any(|p| is_base(p)))
 }
 
-/// A new base from `ended` (every ended run of the flow, read from its records), replacing
-/// the segments at `replaced`: those listed before the records were read, so that a run that
+/// A new base from `ended` (every ended run of the flow, read from its records), their
+/// markers removed, replacing the segments at `replaced`: those listed before the records were read, so that a run that
 /// ended meanwhile keeps the segment it was indexed in.
 pub async fn rebuild(
     store: &dyn ObjectStore,
@@ -188,7 +185,22 @@ pub async fn rebuild(
         deleted: Vec::new(),
     };
     write(store, flow, &segment).await?;
+    unmark(store, flow, ended).await?;
     store.delete_many(replaced).await
+}
+
+/// Removes the markers of `runs`, now indexed.
+async fn unmark(store: &dyn ObjectStore, flow: &FlowName, runs: &[RunRecord]) -> Result<()> {
+    let markers = runs
+        .iter()
+        .map(|run| {
+            Ok(active_marker_path(
+                flow,
+                &RunId::new(run.run_id.as_str()).map_err(invalid)?,
+            ))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    store.delete_many(&markers).await
 }
 
 /// What a compaction did: segments before and runs indexed after.
