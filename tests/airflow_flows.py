@@ -138,6 +138,11 @@ def fixable(fixed: bool) -> ss.Flow:
     return ss.Flow("fixable", outputs=[use(make())])
 
 
+def retained() -> ss.Flow:
+    """`make`, keeping the outputs of its newest run only."""
+    return ss.Flow("retained", outputs=[make()], retention=ss.Retention(keep_last=1))
+
+
 def renamed() -> ss.Flow:
     """`fixable` after `make` was changed to have other outputs than `out`."""
     return ss.Flow("fixable", outputs=[use_fixed.named("use")(make_split.named("make")()[0])])

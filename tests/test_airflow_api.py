@@ -8,13 +8,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import slipstream as ss
+from slipstream.history import run_index
 
 from tests import airflow_flows
 from tests.support.airflow import AirflowApi, AirflowHome, airflow_stack
@@ -136,6 +139,52 @@ def test_sync_copies_every_run_state_idempotently(stack: Stack) -> None:
         ).read_text()
     )
     assert synced["tasks"]["wait_for"]["state"] == "success"
+    # every run over is in the run index, and none is left marked
+    found = run_index.summaries(ss.Store(stack.store), "gated")
+    assert found is not None
+    runs, active = found
+    assert {r["run_id"]: r["status"] for r in runs} == {"passes": "success", "held": "success"}
+    assert not active
+
+
+def test_gc_during_sync_keeps_what_kept_runs_need(stack: Stack) -> None:
+    """`gc` runs again and again while `sync` rewrites run states: afterwards every output
+    of every kept run reads back verified. The runs reuse each other's outputs (cache
+    hits), so a kept run needs outputs of runs gc expires."""
+    api = stack.api
+    (stack.markers / "open").touch()
+    ids = [f"gc-{i}" for i in range(3)]
+    for run_id in ids:
+        api.trigger("gated", run_id, conf={"gate": "open"})
+    for run_id in ids:
+        assert api.wait_for_run("gated", run_id)["state"] == "success"
+    gc = [sys.executable, "-m", "slipstream.cli", "gc", "gated", "--keep-last", "1",
+          "--grace", "0.5", "--store", stack.store]  # fmt: skip
+    syncs: list[subprocess.CompletedProcess[str]] = []
+    syncing = threading.Thread(target=lambda: syncs.extend(sync(stack) for _ in range(3)))
+    syncing.start()
+    passes = 0
+    while syncing.is_alive() or passes < 2:
+        proc = subprocess.run(gc, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        passes += 1
+    syncing.join()
+    assert all(p.returncode == 0 for p in syncs), [p.stderr for p in syncs]
+    history = ss.open(stack.store)
+    runs = history.runs("gated")
+    newest = runs[0]
+    assert newest.run_id in ids or newest.run_id in ("passes", "held")
+    assert newest["wait_for"] in ("open", "later")  # read back, checksum verified
+    def stored_in(run: Any) -> str:  # the run whose output it reads (its own, or reused)
+        reused = run.ops["wait_for"].state.get("cached_from")
+        return str(reused["run_id"]) if reused else str(run.run_id)
+
+    for run in runs[1:]:  # expired, unless it reads what the kept run reads
+        try:
+            run["wait_for"]
+        except ss.errors.ArtifactExpired:
+            continue
+        assert stored_in(run) == stored_in(newest), f"{run.run_id} was not expired"
 
 
 def test_sync_reports_an_unreachable_airflow_and_keeps_the_store(stack: Stack) -> None:

@@ -14,11 +14,22 @@ import pandas as pd
 import pytest
 import slipstream as ss
 from slipstream.airflow.compile import start_date
+from slipstream.errors import ArtifactExpired
+from slipstream.history import run_index
 
 from tests import airflow_flows
 from tests.conftest import make_bucket
+from tests.support.records import date_run
 from tests.support.airflow import ROOT, AirflowHome
 from tests.support.servers import fault_proxy
+
+
+def assert_indexed(store: str, flow: str, expected: dict[str, str]) -> None:
+    """The run index has these runs with these statuses, and no run left marked."""
+    found = run_index.summaries(ss.Store(store), flow)
+    assert found is not None, "indexed"
+    runs, active = found
+    assert {r["run_id"]: r["status"] for r in runs} == expected and not active
 
 
 @pytest.fixture
@@ -96,6 +107,7 @@ def test_example_flow_in_airflow_with_s3(tmp_path: Path, s3_endpoint: str) -> No
     (run,) = ss.open(store).runs("churn")
     assert run.record["trigger"] == "airflow" and run.run_id.startswith("manual__")
     assert run.status == "success"
+    assert_indexed(store, "churn", {run.run_id: "success"})
     assert {op.status for op in run.ops.values()} == {"success"}
     assert run.params["cut"] == 0.25
     assert set(run.metrics) == {"accuracy"} and set(run.checks) == {
@@ -122,6 +134,8 @@ def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path
     (run,) = ss.open(store).runs("semantics")
     ops = run.ops
     assert run.status == "failed"
+    # the task that ended it (the last of the branches the failures did not stop) indexed it
+    assert_indexed(store, "semantics", {run.run_id: "failed"})
     assert ops["explode"].status == "failed"
     assert ops["after_explode"].status == "upstream_failed"
     error = ops["explode"].error
@@ -140,6 +154,26 @@ def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path
     assert run.params == {"scale": 3.0}
     assert run["scaled"]["value"].max() == pytest.approx(3.0)
     assert run.metrics["total_value"] == pytest.approx(10.0)
+
+
+def test_the_generated_gc_dag_applies_declared_retention(home: AirflowHome, tmp_path: Path) -> None:
+    store = (tmp_path / "store").as_uri()
+    flow = airflow_flows.retained()
+    for i in range(3):
+        flow.run(store, run_id=f"r{i}", cache=False)
+        date_run(store, "retained", f"r{i}", f"2027-01-0{i + 1}T00:00:00+00:00")
+    flow.to_airflow(home.dags, store=store, gc_schedule="@daily")
+    text = (home.dags / "slipstream_gc.py").read_text()
+    assert 'schedule="@daily"' in text and f'STORE = "{store}"' in text
+    assert '"slipstream"' not in text, "not a flow's DAG: sync leaves it alone"
+    proc = home.dags_test("slipstream_gc")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "retained: deleted" in proc.stdout + proc.stderr  # gc's report, in the task log
+    history = ss.open(store)
+    for expired in ("r0", "r1"):
+        with pytest.raises(ArtifactExpired, match="keep the last 1 runs"):
+            history.run("retained", expired)["make"]
+    assert history.run("retained", "r2")["make"] == [1, 2, 3]
 
 
 def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_path: Path) -> None:

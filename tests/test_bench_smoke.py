@@ -53,12 +53,20 @@ def test_airflow_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
 def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     stdout, results = run_bench(
         "ui_scale.py", tmp_path / "u.json",
-        SLIPSTREAM_BENCH_RUNS="15", SLIPSTREAM_BENCH_OPS="12", SLIPSTREAM_BENCH_REPEATS="1",
+        SLIPSTREAM_BENCH_RUNS="120", SLIPSTREAM_BENCH_OPS="12", SLIPSTREAM_BENCH_REPEATS="1",
+        SLIPSTREAM_BENCH_AIRFLOW_RUNS="60",
     )  # fmt: skip
-    assert "UI with 15 runs of a 12-op flow" in stdout
-    assert set(results["local"]) == set(results["airflow"]) == {
-        "runs_list_s", "runs_list_last_page_s", "run_page_s", "op_page_s", "metric_page_s",
-    }  # fmt: skip
+    assert "UI with 120 runs of a 12-op flow (60 Airflow-shaped" in stdout
+    targets = ["folder", "folder, no index", "Airflow-shaped", "S3"]
+    views = {"runs_list", "last_page", "run_page", "op_page", "metric_page"}
+    for target in targets:
+        assert set(results[target]) == views, target
+    s3 = results["S3"]
+    # with the index, a later view of the runs list lists the index and the markers (and
+    # the versions): no run record is read, however many runs there are
+    assert s3["runs_list"]["requests"] <= 4 and s3["last_page"]["requests"] <= 4, s3
+    assert s3["runs_list"]["first_requests"] <= 10, s3
+    assert results["folder"]["runs_list"]["requests"] is None  # a folder sends none
 
 
 def test_cache_benchmark_runs_end_to_end(tmp_path: Path) -> None:
@@ -82,9 +90,11 @@ def test_streaming_benchmark_runs_end_to_end(tmp_path: Path) -> None:
 
 
 def test_gc_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    small = {"SLIPSTREAM_BENCH_GC_RUNS": "6", "SLIPSTREAM_BENCH_GC_KEEP": "2",
-             "SLIPSTREAM_BENCH_OPS": "4"}  # fmt: skip
+    small = {"SLIPSTREAM_BENCH_GC_RUNS": "6", "SLIPSTREAM_BENCH_GC_S3_RUNS": "5",
+             "SLIPSTREAM_BENCH_GC_KEEP": "2", "SLIPSTREAM_BENCH_OPS": "4"}  # fmt: skip
     stdout, results = run_bench("gc.py", tmp_path / "g.json", **small)
-    assert "gc of 6 runs of a 3-op flow, keeping the last 2" in stdout
-    assert results["expired_runs"] == 4 and results["freed_bytes"] > 0
-    assert results["kept_outputs_read"] == 2 * 3
+    assert "gc of 6 runs of a 3-op flow, keeping the last 2 (local)" in stdout
+    assert results["local"]["expired_runs"] == 4 and results["local"]["freed_bytes"] > 0
+    assert results["local"]["kept_outputs_read"] == 2 * 3
+    assert results["s3"]["expired_runs"] == 3 and results["s3"]["kept_outputs_read"] == 2 * 3
+    assert results["s3"]["requests"] > 0 and results["local"]["requests"] is None

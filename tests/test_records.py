@@ -74,8 +74,8 @@ def test_a_record_that_is_not_its_kind_is_corrupt_not_missing(url: str) -> None:
     edit(url, flow_run_path("sample", "r1"), {"status": "runing"})
     with pytest.raises(CorruptArtifact, match=r"run\.json cannot be read"):
         ss.open(url).run("sample", "r1")
-    proc = subprocess.run(
-        [sys.executable, "-m", "slipstream.cli", "runs", "sample", "--store", url],
+    proc = subprocess.run(  # (`runs` reads the run index, which has the run as it ended)
+        [sys.executable, "-m", "slipstream.cli", "show", "sample", "r1", "--store", url],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 4 and "runing" in proc.stderr, proc.stderr

@@ -34,7 +34,7 @@ mod _native {
     #[pymodule_export]
     use crate::run_index::{
         index_active, index_compact, index_forget, index_mark_active, index_read, index_rebuild,
-        index_record, index_segments,
+        index_record, index_segments, run_summary,
     };
     #[pymodule_export]
     use crate::store::PyStore;

@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use slipstream_core::records::{Record, RunRecord};
+use slipstream_core::records::{Record, RunRecord, RunSummary};
 use slipstream_core::{FlowName, RunId};
 use slipstream_store::run_index::{self, Indexed, SegmentCache};
 
@@ -24,6 +24,14 @@ fn records(runs: Vec<Vec<u8>>) -> PyResult<Vec<RunRecord>> {
 
 fn time(now: Option<String>) -> String {
     now.unwrap_or_else(run_index::now)
+}
+
+/// What the run index keeps of a run (a run record as JSON, as readers merge it), as JSON.
+#[pyfunction]
+pub fn run_summary(run: &[u8]) -> PyResult<String> {
+    let record = RunRecord::parse(run).map_err(|e| record_error("a run to summarise", e))?;
+    serde_json::to_string(&RunSummary::of(&record, ""))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Marks run `run_id` of `flow` as not over: readers read it from its records until it is

@@ -47,6 +47,16 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
     )
 
 
+def collect_garbage(*, store: str, **context: Any) -> None:
+    """The `python_callable` of the retention DAG (`to_airflow(..., gc_schedule=...)`): each
+    flow's declared retention policy applied to `store`, as `slipstream gc --all-flows`."""
+    from slipstream.cli import main
+
+    code = main(["gc", "--all-flows", "--store", store])
+    if code != 0:
+        raise SlipstreamError(f"slipstream gc --all-flows --store {store} exited {code}")
+
+
 #: The key of a DAG run's conf that turns caching off for that run: `{"slipstream_cache": false}`.
 CACHE_CONF = "slipstream_cache"
 
@@ -136,7 +146,7 @@ def run_task(
         raise
     state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
     _runs.write_op_state(store, flow, run_id, op_name, state)
-    run_index.index_if_over(store, spec, run_id, state)
+    run_index.index_if_over(store, spec, run_id, state, op_name)
     error = record["error"]
     check = record["check"]
     if check is not None:  # a verdict belongs in the task log, a warning's above all

@@ -161,6 +161,7 @@ class Flow:
         image: str | None = None,
         secret: str = "slipstream-store",
         shared_store: bool = False,
+        gc_schedule: str | None = None,
     ) -> Path:
         """Publishes this flow to `store` and writes `<flow>.py` into `dags_folder`: an
         Airflow DAG whose tasks run the ops of the published version (`mode="python"`:
@@ -170,7 +171,10 @@ class Flow:
 
         Warns (`FlowWarning`) of what would fail only once tasks run: an op's module that
         tasks cannot import, a `file://` store with pods (unless `shared_store=True`: the
-        folder is a volume mounted into every pod)."""
+        folder is a volume mounted into every pod).
+
+        With `gc_schedule` (e.g. `"@daily"`), also writes `slipstream_gc.py`: a DAG that
+        applies every flow's declared retention policy to the store on that schedule."""
         from slipstream.airflow.checks import deployment_warnings
         from slipstream.airflow.compile import write_dag
         from slipstream.records.files import load_spec
@@ -180,6 +184,10 @@ class Flow:
         for message in deployment_warnings(spec, Path(dags_folder), store=store.url, mode=mode,
                                            shared_store=shared_store):  # fmt: skip
             warnings.warn(f"flow {self.name!r}: {message}", FlowWarning, stacklevel=2)
+        if gc_schedule is not None:
+            from slipstream.airflow.maintenance import write_gc_dag
+
+            write_gc_dag(dags_folder, store.url, gc_schedule)
         return write_dag(
             spec, dags_folder, store=store.url, mode=mode, schedule=schedule, retries=retries,
             default_args=default_args, image=image, secret=secret,

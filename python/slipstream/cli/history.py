@@ -80,13 +80,13 @@ def _fail(exc: Exception, code: ExitCode) -> int:
 def _flows(history: Any, args: argparse.Namespace) -> int:
     rows = []
     for name in history.flows():
-        runs = history.runs(name)
+        runs = history.summaries(name)
         rows.append({
             "flow": name,
             "versions": len(history.versions(name)),
             "runs": len(runs),
-            "last_run": runs[0].run_id if runs else None,
-            "last_status": runs[0].status if runs else None,
+            "last_run": runs[0]["run_id"] if runs else None,
+            "last_status": runs[0]["status"] if runs else None,
         })  # fmt: skip
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -96,7 +96,7 @@ def _flows(history: Any, args: argparse.Namespace) -> int:
 
 
 def _runs(history: Any, args: argparse.Namespace) -> int:
-    rows = [_run_row(r) for r in history.runs(args.flow)[: args.limit]]
+    rows = [_run_row(r) for r in history.summaries(args.flow)[: args.limit]]
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
@@ -168,7 +168,9 @@ def _expiry(run: Any, op: Any) -> Any:
 
 
 def _show_run(run: Any, as_json: bool) -> int:
-    data = {**_run_row(run), "params": run.params, "metrics": run.metrics,
+    from slipstream.history.run_index import summary
+
+    data = {**_run_row(summary(run.record)), "params": run.params, "metrics": run.metrics,
             "checks": run.checks, "ops": {n: o.state for n, o in run.ops.items()}}  # fmt: skip
     if as_json:
         print(json.dumps(data, indent=1, default=str))
@@ -300,14 +302,15 @@ def _code_diff(a: Any, b: Any, version_a: str, version_b: str) -> str:
     ))  # fmt: skip
 
 
-def _run_row(run: Any) -> dict[str, Any]:
+def _run_row(run: dict[str, Any]) -> dict[str, Any]:
+    """A row of `slipstream runs`: a run's summary (`History.summaries`)."""
     seconds = None
-    if run.ended_at:
-        seconds = round((datetime.fromisoformat(run.ended_at)
-                         - datetime.fromisoformat(run.started_at)).total_seconds(), 2)  # fmt: skip
-    failed = sorted(n for n, c in run.checks.items() if not c["passed"])
-    return {"run_id": run.run_id, "status": run.status, "trigger": run.record.get("trigger"),
-            "version": run.version.id, "started_at": run.started_at, "seconds": seconds,
+    if run["ended_at"]:
+        seconds = round((datetime.fromisoformat(run["ended_at"])
+                         - datetime.fromisoformat(run["started_at"])).total_seconds(), 2)  # fmt: skip
+    failed = sorted(n for n, c in run["checks"].items() if not c["passed"])
+    return {"run_id": run["run_id"], "status": run["status"], "trigger": run["trigger"],
+            "version": run["version"], "started_at": run["started_at"], "seconds": seconds,
             "failed_checks": ", ".join(failed)}  # fmt: skip
 
 

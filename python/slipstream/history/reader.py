@@ -176,10 +176,35 @@ class History:
         which = f"{status} run" if status else "run"
         raise ArtifactNotFound(f"flow {flow!r} has no {which} in {self.store.url}")
 
+    def summaries(self, flow: str) -> list[dict[str, Any]]:
+        """What the runs list shows of every run of `flow`, newest first (`run_id`,
+        `status`, `trigger`, `version`, `params`, `started_at`, `ended_at`, `metrics`,
+        `checks`, `failed`): from the run index where the flow has one, the runs not over
+        read from their records; else from every run record."""
+        from slipstream.history import run_index
+
+        found = run_index.summaries(self.store, flow)
+        if found is None:
+            return [run_index.summary(r.record) for r in self.runs(flow)]
+        ended, active = found
+        live = []
+        for folder in active:
+            try:
+                record = files.read(self.store, f"{runs_dir(flow)}/{folder}/run.json", "run")
+            except ArtifactNotFound:
+                continue  # marked, but not written yet or deleted since
+            spec = load_spec(self.store, flow, record["version"])
+            live.append(run_index.summary(merged(self.store, record, spec)))
+        shown = {s["run_id"] for s in live}
+        rows = [s for s in ended if s["run_id"] not in shown] + live
+        return sorted(rows, key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
+
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
         return [
-            (r.run_id, r.metrics[metric]) for r in reversed(self.runs(flow)) if metric in r.metrics
+            (r["run_id"], r["metrics"][metric])
+            for r in reversed(self.summaries(flow))
+            if metric in r["metrics"]
         ]
 
 

@@ -30,6 +30,7 @@ from slipstream._native import (
     index_rebuild,
     index_record,
     index_segments,
+    run_summary,
     runs_dir,
 )
 from slipstream.errors import SlipstreamError
@@ -68,21 +69,35 @@ def record_ended(store: Store, flow: str, runs: Iterable[Mapping[str, Any]]) -> 
             reindex(store, flow)
 
 
-def index_if_over(store: Store, spec: Mapping[str, Any], run_id: str, state: Mapping[str, Any]) -> None:
-    """What the Airflow task of an op does once it has written the op's state: when every op
-    of the version has a state file, or this op failed for good, the run may be over; it is
-    read merged then, and indexed if it is (best effort: `slipstream sync` indexes the runs
-    Airflow says are over that are still marked)."""
+def index_if_over(
+    store: Store, spec: Mapping[str, Any], run_id: str, state: Mapping[str, Any], op: str
+) -> None:
+    """What the Airflow task of op `op` does once it has written the op's state (`state`):
+    if the run may be over, it is read merged, and indexed if it is. It may be over when no
+    op of the version is left that could still run: every op has a state file, or each of
+    the first ops without one has an upstream op that failed (so nothing below it runs).
+    Best effort: `slipstream sync` indexes the runs Airflow says are over that are still
+    marked."""
     from slipstream.history.reader import History
+    from slipstream.records.runs import read_op_state
 
     flow = spec["flow"]
     with _best_effort("index the run", flow, run_id):
-        if state["status"] != "failed":
-            run_dir = flow_run_dir(flow, run_id)
-            found = (classify_run_file(p[len(run_dir) :]) for p in store.list(run_dir))
-            have = {f[1] for f in found if f is not None and f[0] == "op_state"}
-            if any(op["name"] not in have for op in spec["ops"]):
-                return
+        run_dir = flow_run_dir(flow, run_id)
+        found = (classify_run_file(p[len(run_dir) :]) for p in store.list(run_dir))
+        have = {f[1] for f in found if f is not None and f[0] == "op_state"}
+        statuses = {op: state["status"]}
+
+        def blocks(name: str) -> bool:
+            if name not in statuses:
+                read = read_op_state(store, flow, run_id, name)
+                statuses[name] = read["status"] if read else "pending"
+            return statuses[name] in ("failed", "upstream_failed")
+
+        for missing in (o for o in spec["ops"] if o["name"] not in have):
+            upstream = missing["upstream"]
+            if all(u in have for u in upstream) and not any(blocks(u) for u in upstream):
+                return  # it can still run: the run is not over
         run = History(store).run(flow, run_id)
         if run.status not in OPEN:
             record_ended(store, flow, [run.record])
@@ -126,6 +141,12 @@ def marked(store: Store, flow: str) -> set[str]:
 
 def is_marked(active: set[str], flow: str, run_id: str) -> bool:
     return _escaped(flow, run_id) in active
+
+
+def summary(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What the index keeps of a run (its record as readers merge it)."""
+    found: dict[str, Any] = json.loads(run_summary(json.dumps(record).encode()))
+    return found
 
 
 def summaries(store: Store, flow: str) -> tuple[list[dict[str, Any]], list[str]] | None:
