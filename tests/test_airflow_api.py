@@ -175,6 +175,7 @@ def test_gc_during_sync_keeps_what_kept_runs_need(stack: Stack) -> None:
     newest = runs[0]
     assert newest.run_id in ids or newest.run_id in ("passes", "held")
     assert newest["wait_for"] in ("open", "later")  # read back, checksum verified
+
     def stored_in(run: Any) -> str:  # the run whose output it reads (its own, or reused)
         reused = run.ops["wait_for"].state.get("cached_from")
         return str(reused["run_id"]) if reused else str(run.run_id)

@@ -19,8 +19,8 @@ from slipstream.history import run_index
 
 from tests import airflow_flows
 from tests.conftest import make_bucket
-from tests.support.records import date_run
 from tests.support.airflow import ROOT, AirflowHome
+from tests.support.records import date_run
 from tests.support.servers import fault_proxy
 
 

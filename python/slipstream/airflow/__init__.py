@@ -50,11 +50,19 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
 def collect_garbage(*, store: str, **context: Any) -> None:
     """The `python_callable` of the retention DAG (`to_airflow(..., gc_schedule=...)`): each
     flow's declared retention policy applied to `store`, as `slipstream gc --all-flows`."""
-    from slipstream.cli import main
+    from datetime import UTC, datetime
 
-    code = main(["gc", "--all-flows", "--store", store])
-    if code != 0:
-        raise SlipstreamError(f"slipstream gc --all-flows --store {store} exited {code}")
+    from slipstream.history import retention
+    from slipstream.history.reader import History
+
+    target, now = Store(store), datetime.now(UTC)
+    for flow in History(target).flows():
+        policy = retention.declared(target, flow)
+        if policy is None:
+            print(f"{flow}: no retention policy declared, nothing to do")
+            continue
+        for line in retention.describe(retention.apply(target, flow, policy, now), False):
+            print(line)
 
 
 #: The key of a DAG run's conf that turns caching off for that run: `{"slipstream_cache": false}`.
@@ -94,7 +102,7 @@ def run_task(
     `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
     could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf)."""
     from slipstream.airflow.compile import dag_params
-    from slipstream.history import run_index
+    from slipstream.history import indexing, run_index
     from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
@@ -146,7 +154,7 @@ def run_task(
         raise
     state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
     _runs.write_op_state(store, flow, run_id, op_name, state)
-    run_index.index_if_over(store, spec, run_id, state, op_name)
+    indexing.index_if_over(store, spec, run_id, state, op_name)
     error = record["error"]
     check = record["check"]
     if check is not None:  # a verdict belongs in the task log, a warning's above all

@@ -24,7 +24,7 @@ from typing import Any
 
 from slipstream._native import Store, flow_run_airflow_path, flow_run_path
 from slipstream.errors import ArtifactNotFound, SlipstreamError
-from slipstream.history import run_index
+from slipstream.history import indexing, run_index
 from slipstream.records import files
 
 SYNC_FORMAT = 1
@@ -213,7 +213,7 @@ def _index(store: Store, flow: str, run_ids: list[str]) -> int:
             continue  # no header: a run of another store, or one no task could start
         if run.status not in run_index.OPEN:
             ended.append(run.record)
-    run_index.record_ended(store, flow, ended)
+    indexing.record_ended(store, flow, ended)
     return len(ended)
 
 

@@ -306,8 +306,8 @@ def _run_row(run: dict[str, Any]) -> dict[str, Any]:
     """A row of `slipstream runs`: a run's summary (`History.summaries`)."""
     seconds = None
     if run["ended_at"]:
-        seconds = round((datetime.fromisoformat(run["ended_at"])
-                         - datetime.fromisoformat(run["started_at"])).total_seconds(), 2)  # fmt: skip
+        took = datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])
+        seconds = round(took.total_seconds(), 2)
     failed = sorted(n for n, c in run["checks"].items() if not c["passed"])
     return {"run_id": run["run_id"], "status": run["status"], "trigger": run["trigger"],
             "version": run["version"], "started_at": run["started_at"], "seconds": seconds,

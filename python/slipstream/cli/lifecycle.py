@@ -85,7 +85,7 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
 
 
 def _gc(history: Any, args: argparse.Namespace) -> int:
-    from slipstream.history import retention, run_index
+    from slipstream.history import retention
 
     if args.orphans:
         return _orphans(history, args)
@@ -108,10 +108,7 @@ def _gc(history: Any, args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"{flow}: no retention policy declared, nothing to do")
             continue
-        plan = retention.plan(history.store, flow, policy, now)
-        if not args.dry_run:
-            plan = retention.collect(history.store, plan, now, args.grace)
-            run_index.compact(history.store, flow)
+        plan = retention.apply(history.store, flow, policy, now, args.grace, args.dry_run)
         plans.append(plan)
         if not args.json:
             for line in retention.describe(plan, args.dry_run):
@@ -122,12 +119,12 @@ def _gc(history: Any, args: argparse.Namespace) -> int:
 
 
 def _reindex(history: Any, args: argparse.Namespace) -> int:
-    from slipstream.history import run_index
+    from slipstream.history import indexing
 
     if bool(args.flow) == bool(args.all_flows):
         args.parser.error("name a flow, or pass --all-flows")
     for flow in history.flows() if args.all_flows else [args.flow]:
-        done = run_index.reindex(history.store, flow)
+        done = indexing.reindex(history.store, flow)
         print(f"{flow}: indexed {done.ended} ended run(s); {done.open} not over "
               f"(read from their records until they end); replaced {done.replaced} "
               f"segment(s)")  # fmt: skip

@@ -31,6 +31,7 @@ from slipstream._native import (
     versions_dir,
 )
 from slipstream.errors import ArtifactNotFound
+from slipstream.history import run_index
 from slipstream.history.reader import History, Run
 from slipstream.records import files
 from slipstream.records.runs import outputs_at
@@ -178,6 +179,24 @@ def plan(store: Store, flow: str, policy: Retention, now: datetime) -> Plan:
 # How long `collect` waits between marking outputs expired and reading the runs again: a run
 # that found an output before it was marked records that it uses it within this time.
 GRACE_SECONDS = 10.0
+
+
+def apply(
+    store: Store,
+    flow: str,
+    policy: Retention,
+    now: datetime,
+    grace: float = GRACE_SECONDS,
+    dry_run: bool = False,
+) -> Plan:
+    """`gc` of one flow: what `policy` selects, deleted unless `dry_run` (`collect`), then
+    the flow's run index compacted."""
+    planned = plan(store, flow, policy, now)
+    if dry_run:
+        return planned
+    done = collect(store, planned, now, grace)
+    run_index.compact(store, flow)
+    return done
 
 
 def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECONDS) -> Plan:

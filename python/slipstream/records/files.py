@@ -14,7 +14,16 @@ from slipstream._native import Store, check_read, check_write, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
 Kind = Literal[
-    "spec", "run", "op_state", "try", "airflow", "preview", "cache", "expiry", "pin", "retention",
+    "spec",
+    "run",
+    "op_state",
+    "try",
+    "airflow",
+    "preview",
+    "cache",
+    "expiry",
+    "pin",
+    "retention",
     "index",
 ]
 

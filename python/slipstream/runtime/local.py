@@ -21,10 +21,10 @@ from typing import Any
 
 from slipstream._native import Store, flow_run_path
 from slipstream.errors import Terminated
+from slipstream.history import indexing, run_index
 from slipstream.history.reader import History, Run
 from slipstream.records import runs
 from slipstream.records.files import load_spec
-from slipstream.history import run_index
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
 from slipstream.runtime.cache import Policy
@@ -184,4 +184,4 @@ def _finish(store: Store, path: str, record: dict[str, Any], status: str) -> Non
     record["status"] = status
     record["ended_at"] = datetime.now(UTC).isoformat()
     write_run(store, record)
-    run_index.record_ended(store, record["flow"], [record])
+    indexing.record_ended(store, record["flow"], [record])

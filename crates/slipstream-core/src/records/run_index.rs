@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(
             kept.into_segment("f", "now", "2027-01-01T00:00:00.000000Z")
                 .deleted,
-            [gone.clone()]
+            std::slice::from_ref(&gone)
         );
         let kept = IndexedRuns::of([&segment(vec![], vec![gone.clone()])]);
         assert!(
