@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -105,22 +106,26 @@ def test_a_lost_or_damaged_index_loses_no_run(store: ss.Store) -> None:
         flow.run(store, run_id=f"r{i}", params={"n": i})
     expected = [f"r{i}" for i in reversed(range(6))]
     assert listed(store.url, "tiny") == expected
-    # damaged: the runs list reads every run record instead, and says nothing is lost
+    # damaged: the runs list reads every run record instead, and the writer of the next
+    # compaction (a few runs later) finds the damage and rebuilds the index
     segment = index_segments(store, "tiny")[0]
     store.put_object(segment, b'{"format": 1, "runs": [')
+    assert run_index.summaries(store, "tiny") is None
+    assert listed(store.url, "tiny") == expected
+    for i in range(6, 11):
+        flow.run(store, run_id=f"r{i}", params={"n": i})
+        expected.insert(0, f"r{i}")
+        if run_index.summaries(store, "tiny") is not None:
+            break
+    runs, _ = indexed(store, "tiny")
+    assert sorted(runs) == sorted(expected) and segment not in index_segments(store, "tiny")
+    # lost: the same; `reindex` builds it again
+    store.delete_objects(index_segments(store, "tiny"))
     assert run_index.summaries(store, "tiny") is None
     assert listed(store.url, "tiny") == expected
     assert cli(["reindex", "tiny", "--store", store.url]) == 0
     assert len(index_segments(store, "tiny")) == 1
     assert listed(store.url, "tiny") == expected
-    # lost: the same
-    store.delete_objects(index_segments(store, "tiny"))
-    assert run_index.summaries(store, "tiny") is None
-    assert listed(store.url, "tiny") == expected
-    # the next run to end builds it again from the records
-    flow.run(store, run_id="r6", params={"n": 6})
-    runs, _ = indexed(store, "tiny")
-    assert sorted(runs) == sorted([*expected, "r6"])
 
 
 def test_a_run_seen_through_its_tasks_is_indexed_by_the_task_that_ends_it(tmp_path: Path) -> None:
@@ -163,6 +168,19 @@ def test_delete_and_gc_keep_the_index_right(local_store: ss.Store) -> None:
     assert len(index_segments(local_store, "tiny")) == 1, "gc compacts the index"
     runs, _ = indexed(local_store, "tiny")
     assert sorted(runs) == ["r0", "r2"], "expired runs stay listed"
+    server = UiServer(local_store, "127.0.0.1", 0)
+    try:
+        assert get(f"{server.url}/flows/tiny/runs/r1")[0] == 404
+        # an indexed run whose records were removed by hand is not found, by id or by name
+        shutil.rmtree(Path(local_store.url.removeprefix("file://")) / "flows/tiny/runs/r0")
+        assert get(f"{server.url}/flows/tiny/runs/r0")[0] == 404
+        status, body, _ = get(f"{server.url}/flows/tiny/runs/latest")
+        assert status == 200 and "r2" in body
+    finally:
+        server.stop()
+    assert cli(["reindex", "tiny", "--store", local_store.url]) == 0
+    runs, _ = indexed(local_store, "tiny")
+    assert sorted(runs) == ["r2"], "reindexed from the records there are"
 
 
 def test_a_killed_local_run_stays_listed_until_reindexed(local_store: ss.Store) -> None:

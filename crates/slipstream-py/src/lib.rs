@@ -33,8 +33,8 @@ mod _native {
     use crate::records::{check_read, check_write, merge_run_files};
     #[pymodule_export]
     use crate::run_index::{
-        index_active, index_compact, index_forget, index_mark_active, index_read, index_rebuild,
-        index_record, index_segments, run_summary,
+        index_active, index_compact, index_forget, index_mark_active, index_now, index_read,
+        index_rebuild, index_record, index_segments, run_summary,
     };
     #[pymodule_export]
     use crate::store::PyStore;

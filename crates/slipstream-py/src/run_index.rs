@@ -6,9 +6,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use slipstream_core::records::{Record, RunRecord, RunSummary};
 use slipstream_core::{FlowName, RunId};
+use slipstream_store::StoreError;
 use slipstream_store::run_index::{self, Indexed, SegmentCache};
 
-use crate::errors::{key_error, record_error, store_error};
+use crate::errors::{CorruptArtifact, key_error, record_error, store_error};
 use crate::runtime::wait;
 use crate::store::PyStore;
 
@@ -24,6 +25,23 @@ fn records(runs: Vec<Vec<u8>>) -> PyResult<Vec<RunRecord>> {
 
 fn time(now: Option<String>) -> String {
     now.unwrap_or_else(run_index::now)
+}
+
+/// A failure of the index of `flow`: a damaged segment says how to rebuild it.
+fn index_error(flow: &str, err: StoreError) -> PyErr {
+    match err {
+        StoreError::Corrupt { reason, .. } => CorruptArtifact::new_err(format!(
+            "the run index of flow {flow:?} is damaged: {reason}; rebuild it with \
+             `slipstream reindex {flow}`"
+        )),
+        other => store_error(flow, other),
+    }
+}
+
+/// Now, as the run index writes times (RFC 3339 UTC to the microsecond, `…Z`).
+#[pyfunction]
+pub fn index_now() -> String {
+    run_index::now()
 }
 
 /// What the run index keeps of a run (a run record as JSON, as readers merge it), as JSON.
@@ -67,7 +85,7 @@ pub fn index_record(
     wait(py, async {
         run_index::record(backend.as_ref(), &name, &runs, &now).await
     })?
-    .map_err(|e| store_error(flow, e))
+    .map_err(|e| index_error(flow, e))
 }
 
 /// Records that run `run_id` was deleted.
@@ -89,7 +107,7 @@ pub fn index_forget(
     wait(py, async {
         run_index::forget(backend.as_ref(), &name, &id, &now).await
     })?
-    .map_err(|e| store_error(flow, e))
+    .map_err(|e| index_error(flow, e))
 }
 
 /// Replaces the segments of `flow`'s index by one: `(segments before, runs indexed)`.
@@ -106,7 +124,7 @@ pub fn index_compact(
     let done = wait(py, async {
         run_index::compact(backend.as_ref(), &name, &now).await
     })?
-    .map_err(|e| store_error(flow, e))?;
+    .map_err(|e| index_error(flow, e))?;
     Ok((done.segments, done.runs))
 }
 
@@ -127,7 +145,7 @@ pub fn index_rebuild(
     wait(py, async {
         run_index::rebuild(backend.as_ref(), &name, &runs, &replaced, &now).await
     })?
-    .map_err(|e| store_error(flow, e))
+    .map_err(|e| index_error(flow, e))
 }
 
 /// Paths of the segments of `flow`'s index.
@@ -138,7 +156,7 @@ pub fn index_segments(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<V
     wait(py, async {
         run_index::segment_paths(backend.as_ref(), &name).await
     })?
-    .map_err(|e| store_error(flow, e))
+    .map_err(|e| index_error(flow, e))
 }
 
 /// The run folders (escaped run ids) of `flow` marked as not over or not yet indexed.
@@ -149,7 +167,7 @@ pub fn index_active(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<Vec
     wait(py, async {
         run_index::active(backend.as_ref(), &name).await
     })?
-    .map_err(|e| store_error(flow, e))
+    .map_err(|e| index_error(flow, e))
 }
 
 /// What `flow`'s index says: `("ready", runs as a JSON list, active run folders)`,
@@ -166,11 +184,11 @@ pub fn index_read(
     let found = wait(py, async {
         run_index::read(backend.as_ref(), &name, &cache).await
     })?
-    .map_err(|e| store_error(flow, e))?;
+    .map_err(|e| index_error(flow, e))?;
     Ok(match found {
         Indexed::Ready { runs, active } => {
-            let json =
-                serde_json::to_string(&runs).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let json = serde_json::to_string(runs.as_ref())
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
             ("ready", Some(json), active)
         }
         Indexed::Missing => ("missing", None, Vec::new()),

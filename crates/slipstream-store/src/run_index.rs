@@ -14,10 +14,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
-use slipstream_core::records::{IndexSegment, IndexedRuns, Record, RunRecord, RunSummary};
+use slipstream_core::records::{Deleted, IndexSegment, IndexedRuns, Record, RunRecord, RunSummary};
 use slipstream_core::{FlowName, RunId, active_dir, active_marker_path, index_dir};
 
-use crate::{ObjectStore, Result, StoreError};
+use crate::{Listed, ObjectStore, Result, StoreError};
 
 /// More segments than this and the writer that sees them compacts them into one, so that a
 /// read costs two listings and at most this many (small) reads more.
@@ -27,10 +27,17 @@ pub const COMPACT_AT: usize = 4;
 /// entry it hides cannot come back from a segment a slower compaction read before it.
 const KEEP_DELETIONS: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Segments already read, by path: a segment never changes, so a long-lived reader (the UI)
-/// reads each once.
+/// What a long-lived reader (the UI) has read of the index. Segments never change, so each
+/// is read once; and while a flow's listing stays the same, what it says is reused as is.
 #[derive(Debug, Default)]
-pub struct SegmentCache(Mutex<HashMap<String, Arc<IndexSegment>>>);
+pub struct SegmentCache {
+    segments: Mutex<HashMap<String, Arc<IndexSegment>>>,
+    /// Per flow (its index folder): the segments last read, and their runs.
+    merged: Mutex<HashMap<String, Merged>>,
+}
+
+/// The paths of the segments read, and the runs they say.
+type Merged = (Vec<String>, Arc<Vec<RunSummary>>);
 
 /// What a flow's index says.
 #[derive(Debug)]
@@ -38,7 +45,7 @@ pub enum Indexed {
     /// Every ended run (by run id) and the run folders (escaped run ids) of the runs
     /// that are not over or not yet indexed: those must be read from their records.
     Ready {
-        runs: Vec<RunSummary>,
+        runs: Arc<Vec<RunSummary>>,
         active: Vec<String>,
     },
     /// No segment was written from every run record: the index may not know every run.
@@ -62,17 +69,29 @@ pub async fn read(
     loop {
         let active = active(store, flow).await?;
         let paths = segment_paths(store, flow).await?;
-        match load(store, &paths, cache).await {
+        let dir = index_dir(flow);
+        let known = lock(&cache.merged).get(&dir).cloned();
+        if let Some((read, runs)) = known
+            && read == paths
+        {
+            return Ok(Indexed::Ready { runs, active });
+        }
+        match load(store, flow, &paths, cache).await {
             Ok(segments) => {
                 let found = IndexedRuns::of(segments.iter().map(AsRef::as_ref));
                 if !found.base {
                     return Ok(Indexed::Missing);
                 }
-                let runs = found.runs.into_values().collect();
+                let runs = Arc::new(found.runs.into_values().collect::<Vec<_>>());
+                lock(&cache.merged).insert(dir, (paths, runs.clone()));
                 return Ok(Indexed::Ready { runs, active });
             }
             // a compaction replaced a segment between the listing and the read
             Err(StoreError::NotFound { .. }) if tries < 3 => tries += 1,
+            Err(StoreError::NotFound { path }) => {
+                let why = format!("segment {path} went away three times while it was read");
+                return Ok(Indexed::Unreadable(why));
+            }
             Err(StoreError::Corrupt { reason, .. }) => return Ok(Indexed::Unreadable(reason)),
             Err(e) => return Err(e),
         }
@@ -100,17 +119,44 @@ pub async fn mark_active(store: &dyn ObjectStore, flow: &FlowName, run_id: &RunI
 
 /// Paths of the segments of `flow`'s index.
 pub async fn segment_paths(store: &dyn ObjectStore, flow: &FlowName) -> Result<Vec<String>> {
-    Ok(store
-        .list(&index_dir(flow))
+    Ok(segments_sized(store, flow)
         .await?
         .into_iter()
-        .filter(|p| p.ends_with(".json"))
+        .map(|o| o.path)
         .collect())
 }
 
-/// Whether a segment is a base, from its name alone.
+async fn segments_sized(store: &dyn ObjectStore, flow: &FlowName) -> Result<Vec<Listed>> {
+    Ok(store
+        .list_sized(&index_dir(flow))
+        .await?
+        .into_iter()
+        .filter(|o| o.path.ends_with(".json"))
+        .collect())
+}
+
+/// Whether a segment is a base, from its name alone (its `base` field says the same: both
+/// are written by [`write`]), so that a writer can tell without reading it.
 fn is_base(path: &str) -> bool {
     path.ends_with("-base.json")
+}
+
+/// A segment of `flow` written at `now`.
+fn segment(
+    flow: &FlowName,
+    now: &str,
+    base: bool,
+    runs: Vec<RunSummary>,
+    deleted: Vec<Deleted>,
+) -> IndexSegment {
+    IndexSegment {
+        format: IndexSegment::FORMAT,
+        flow: flow.as_str().to_owned(),
+        written_at: now.to_owned(),
+        base,
+        runs,
+        deleted,
+    }
 }
 
 /// Indexes `runs` (ended, as readers merge them) and removes their markers. Returns whether
@@ -121,15 +167,14 @@ pub async fn record(
     runs: &[RunRecord],
     now: &str,
 ) -> Result<bool> {
-    let segment = IndexSegment {
-        format: IndexSegment::FORMAT,
-        flow: flow.as_str().to_owned(),
-        written_at: now.to_owned(),
-        base: false,
-        runs: runs.iter().map(|r| RunSummary::of(r, now)).collect(),
-        deleted: Vec::new(),
-    };
-    write(store, flow, &segment).await?;
+    check_now(now)?;
+    let summaries = runs.iter().map(|r| RunSummary::of(r, now)).collect();
+    write(
+        store,
+        flow,
+        &segment(flow, now, false, summaries, Vec::new()),
+    )
+    .await?;
     unmark(store, flow, runs).await?;
     settle(store, flow, now).await
 }
@@ -141,34 +186,39 @@ pub async fn forget(
     run_id: &RunId,
     now: &str,
 ) -> Result<()> {
-    let segment = IndexSegment {
-        format: IndexSegment::FORMAT,
-        flow: flow.as_str().to_owned(),
-        written_at: now.to_owned(),
-        base: false,
-        runs: Vec::new(),
-        deleted: vec![slipstream_core::records::Deleted {
-            run_id: run_id.as_str().to_owned(),
-            deleted_at: now.to_owned(),
-        }],
+    check_now(now)?;
+    let gone = Deleted {
+        run_id: run_id.as_str().to_owned(),
+        deleted_at: now.to_owned(),
     };
-    write(store, flow, &segment).await?;
+    write(
+        store,
+        flow,
+        &segment(flow, now, false, Vec::new(), vec![gone]),
+    )
+    .await?;
     store.delete(&active_marker_path(flow, run_id)).await?;
     settle(store, flow, now).await.map(|_| ())
 }
 
-/// Compacts when there are too many segments; whether the index has a base.
+/// Compacts when there are too many segments; whether the index has a base that can be
+/// read (a damaged segment needs a rebuild, which replaces it).
 async fn settle(store: &dyn ObjectStore, flow: &FlowName, now: &str) -> Result<bool> {
     let paths = segment_paths(store, flow).await?;
     if paths.len() > COMPACT_AT {
-        compact(store, flow, now).await?;
+        match compact(store, flow, now).await {
+            Ok(_) => {}
+            Err(StoreError::Corrupt { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
     }
     Ok(paths.iter().any(|p| is_base(p)))
 }
 
-/// A new base from `ended` (every ended run of the flow, read from its records), their
-/// markers removed, replacing the segments at `replaced`: those listed before the records were read, so that a run that
-/// ended meanwhile keeps the segment it was indexed in.
+/// A new base from `ended` (every ended run of the flow, read from its records after `now`
+/// and after `replaced` were listed), their markers removed, replacing the segments at
+/// `replaced`. A run that ended or was deleted while the records were read keeps the later
+/// segment that says so, and the deletions `replaced` hold are carried on.
 pub async fn rebuild(
     store: &dyn ObjectStore,
     flow: &FlowName,
@@ -176,15 +226,23 @@ pub async fn rebuild(
     replaced: &[String],
     now: &str,
 ) -> Result<()> {
-    let segment = IndexSegment {
-        format: IndexSegment::FORMAT,
-        flow: flow.as_str().to_owned(),
-        written_at: now.to_owned(),
-        base: true,
-        runs: ended.iter().map(|r| RunSummary::of(r, now)).collect(),
-        deleted: Vec::new(),
-    };
-    write(store, flow, &segment).await?;
+    check_now(now)?;
+    let mut deleted = Vec::new();
+    for path in replaced {
+        // a damaged or vanished segment has no deletion to carry on that can be read
+        if let Ok((_, old)) = read_segment(store, path, &SegmentCache::default()).await {
+            deleted.extend(old.deleted.iter().cloned());
+        }
+    }
+    let summaries = ended.iter().map(|r| RunSummary::of(r, now)).collect();
+    let base = segment(flow, now, true, summaries, deleted);
+    let found = IndexedRuns::of([&base]); // deletions after a run's entry hide it
+    write(
+        store,
+        flow,
+        &found.into_segment(flow.as_str(), now, &forget_before(now)?),
+    )
+    .await?;
     unmark(store, flow, ended).await?;
     store.delete_many(replaced).await
 }
@@ -210,42 +268,70 @@ pub struct Compacted {
     pub runs: usize,
 }
 
-/// Replaces the segments of `flow` by one. A segment another compaction removed meanwhile
-/// ends this one without a change (that one wrote what it read).
+/// Compacts `flow`'s segments. While the segments written since the last base are small
+/// beside it (a quarter of its size), they are merged into one and the base is left as it
+/// is, so a compaction costs what was written since; past that, everything is merged into a
+/// new base. A segment another compaction removed meanwhile ends this one without a change
+/// (that one wrote what it read); a damaged one is an error: the index needs a rebuild.
 pub async fn compact(store: &dyn ObjectStore, flow: &FlowName, now: &str) -> Result<Compacted> {
-    let paths = segment_paths(store, flow).await?;
-    let segments = match load(store, &paths, &SegmentCache::default()).await {
+    check_now(now)?;
+    let listed = segments_sized(store, flow).await?;
+    let (bases, deltas): (Vec<&Listed>, Vec<&Listed>) =
+        listed.iter().partition(|o| is_base(&o.path));
+    let size = |set: &[&Listed]| set.iter().map(|o| o.size).sum::<u64>();
+    let partial = bases.len() == 1 && size(&deltas).saturating_mul(4) < size(&bases);
+    let chosen: Vec<&Listed> = if partial {
+        deltas
+    } else {
+        listed.iter().collect()
+    };
+    let merged: Vec<String> = chosen.iter().map(|o| o.path.clone()).collect();
+    let unchanged = Compacted {
+        segments: listed.len(),
+        runs: 0,
+    };
+    if merged.len() <= 1 {
+        return Ok(unchanged);
+    }
+    let segments = match load(store, flow, &merged, &SegmentCache::default()).await {
         Ok(segments) => segments,
-        Err(StoreError::NotFound { .. }) => {
-            return Ok(Compacted {
-                segments: paths.len(),
-                runs: 0,
-            });
-        }
+        Err(StoreError::NotFound { .. }) => return Ok(unchanged),
         Err(e) => return Err(e),
     };
     let found = IndexedRuns::of(segments.iter().map(AsRef::as_ref));
     let runs = found.runs.len();
-    if paths.len() <= 1 {
-        return Ok(Compacted {
-            segments: paths.len(),
-            runs,
-        });
-    }
-    let forget_before = humantime::parse_rfc3339(now)
-        .map(|t| humantime::format_rfc3339_micros(t - KEEP_DELETIONS).to_string())
-        .map_err(|e| invalid(format!("time {now:?}: {e}")))?;
+    // Only a compaction that merges the base may forget deletions: until then the base can
+    // still hold an entry a deletion hides.
+    let forget = if partial {
+        String::new()
+    } else {
+        forget_before(now)?
+    };
     write(
         store,
         flow,
-        &found.into_segment(flow.as_str(), now, &forget_before),
+        &found.into_segment(flow.as_str(), now, &forget),
     )
     .await?;
-    store.delete_many(&paths).await?;
+    store.delete_many(&merged).await?;
     Ok(Compacted {
-        segments: paths.len(),
+        segments: listed.len(),
         runs,
     })
+}
+
+/// `now` as the index writes times: RFC 3339 in UTC (`…Z`), which sorts as text.
+fn check_now(now: &str) -> Result<()> {
+    humantime::parse_rfc3339(now)
+        .map(drop)
+        .map_err(|e| invalid(format!("time {now:?} is not RFC 3339 in UTC (…Z): {e}")))
+}
+
+/// Deletions before this (a week before `now`) can be forgotten by a full compaction.
+fn forget_before(now: &str) -> Result<String> {
+    humantime::parse_rfc3339(now)
+        .map(|t| humantime::format_rfc3339_micros(t - KEEP_DELETIONS).to_string())
+        .map_err(|e| invalid(format!("time {now:?} is not RFC 3339 in UTC (…Z): {e}")))
 }
 
 /// Writes `segment` under a new name: the time, a random part, and `-base` for a base.
@@ -262,38 +348,34 @@ async fn write(store: &dyn ObjectStore, flow: &FlowName, segment: &IndexSegment)
     store.put(&path, Bytes::from(json)).await
 }
 
-/// The segments at `paths`, from `cache` where they are in it; the cache keeps only these.
+/// The segments at `paths`, in that order, from `cache` where they are in it; the cache
+/// then keeps, of `flow`'s segments, only these.
 async fn load(
     store: &dyn ObjectStore,
+    flow: &FlowName,
     paths: &[String],
     cache: &SegmentCache,
 ) -> Result<Vec<Arc<IndexSegment>>> {
     let reads: Vec<_> = paths
         .iter()
-        .map(|path| segment(store, path, cache))
+        .map(|path| read_segment(store, path, cache))
         .collect();
-    let segments: Vec<(String, Arc<IndexSegment>)> = stream::iter(reads)
-        .buffer_unordered(16)
-        .try_collect()
-        .await?;
-    let mut kept = cache.0.lock().unwrap_or_else(|p| p.into_inner());
-    kept.clear();
+    let segments: Vec<(String, Arc<IndexSegment>)> =
+        stream::iter(reads).buffered(16).try_collect().await?;
+    let dir = index_dir(flow);
+    let mut kept = lock(&cache.segments);
+    kept.retain(|path, _| !path.starts_with(&dir));
     kept.extend(segments.iter().cloned());
     Ok(segments.into_iter().map(|(_, s)| s).collect())
 }
 
 /// The segment at `path`, from `cache` if it is there.
-async fn segment(
+async fn read_segment(
     store: &dyn ObjectStore,
     path: &str,
     cache: &SegmentCache,
 ) -> Result<(String, Arc<IndexSegment>)> {
-    let hit = cache
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(path)
-        .cloned();
+    let hit = lock(&cache.segments).get(path).cloned();
     if let Some(hit) = hit {
         return Ok((path.to_owned(), hit));
     }
@@ -303,6 +385,10 @@ async fn segment(
         reason: format!("run index segment {path} cannot be read ({e})"),
     })?;
     Ok((path.to_owned(), Arc::new(segment)))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {

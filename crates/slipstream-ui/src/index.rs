@@ -2,7 +2,7 @@
 //! merged by [`slipstream_core::records::merge_run`], the merge the SDK and CLI use too.
 //! Specs never change once published, so they are read once and kept.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -87,6 +87,9 @@ pub struct FlowSummary {
     pub runs: usize,
 }
 
+/// Runs as the index read them, and the same newest first.
+type Sorted = (Arc<Vec<RunSummary>>, Arc<Vec<RunSummary>>);
+
 /// A run's `run.json` before merging: the folder it is in and, when known, its files.
 struct Header {
     dir: String,
@@ -100,6 +103,8 @@ pub struct Index {
     specs: Mutex<HashMap<(String, String), Arc<FlowSpec>>>,
     /// Run index segments read so far (they never change).
     segments: SegmentCache,
+    /// Per flow: the runs the index last said (as read), newest first.
+    sorted: Mutex<HashMap<String, Sorted>>,
 }
 
 impl Index {
@@ -108,6 +113,7 @@ impl Index {
             store,
             specs: Mutex::new(HashMap::new()),
             segments: SegmentCache::default(),
+            sorted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -222,7 +228,7 @@ impl Index {
         if let Some(all) = self.indexed(flow).await? {
             let total = all.len();
             let (skip, count) = take(total);
-            return Ok((all.into_iter().skip(skip).take(count).collect(), total));
+            return Ok((all.iter().skip(skip).take(count).cloned().collect(), total));
         }
         let headers = self.headers(flow).await?;
         let total = headers.len();
@@ -235,11 +241,11 @@ impl Index {
         Ok((runs.iter().map(Run::summary).collect(), total))
     }
 
-    /// Every run of `flow`, newest first, from its run index: `None` when the flow has none
-    /// that can be trusted (never built, or a segment unreadable: the records are read then).
-    async fn indexed(&self, flow: &str) -> Result<Option<Vec<RunSummary>>> {
+    /// Every run of `flow`, newest first, from its run index: `None` when it has none that
+    /// can be trusted (never built, or a segment unreadable: the records are read then).
+    async fn indexed(&self, flow: &str) -> Result<Option<Arc<Vec<RunSummary>>>> {
         let name = flow_name(flow)?;
-        let (mut runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
+        let (runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
             Indexed::Ready { runs, active } => (runs, active),
             Indexed::Missing => return Ok(None),
             Indexed::Unreadable(why) => {
@@ -250,6 +256,10 @@ impl Index {
                 return Ok(None);
             }
         };
+        let sorted = self.newest_first(flow, runs);
+        if active.is_empty() {
+            return Ok(Some(sorted));
+        }
         let dir = format!("{}/", slipstream_core::runs_dir(&name));
         let reads: Vec<_> = active
             .into_iter()
@@ -260,14 +270,34 @@ impl Index {
             .try_collect()
             .await?;
         let live: Vec<RunSummary> = live.iter().flatten().map(Run::summary).collect();
-        runs.retain(|r| !live.iter().any(|l| l.run_id == r.run_id));
+        let shown: HashSet<&str> = live.iter().map(|l| l.run_id.as_str()).collect();
+        let mut runs: Vec<RunSummary> = sorted
+            .iter()
+            .filter(|r| !shown.contains(r.run_id.as_str()))
+            .cloned()
+            .collect();
         runs.extend(live);
-        runs.sort_by(|a, b| newest_first((&a.started_at, &a.run_id), (&b.started_at, &b.run_id)));
-        Ok(Some(runs))
+        sort_newest_first(&mut runs);
+        Ok(Some(Arc::new(runs)))
     }
 
-    /// A run the index does not have yet, from its records: `None` when it is marked but its
-    /// header is not written yet, or was deleted since.
+    /// `runs` newest first, sorted once for as long as the index reads the same.
+    fn newest_first(&self, flow: &str, runs: Arc<Vec<RunSummary>>) -> Arc<Vec<RunSummary>> {
+        let mut sorted = self.sorted.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((source, done)) = sorted.get(flow)
+            && Arc::ptr_eq(source, &runs)
+        {
+            return done.clone();
+        }
+        let mut copy = runs.as_ref().clone();
+        sort_newest_first(&mut copy);
+        let done = Arc::new(copy);
+        sorted.insert(flow.to_owned(), (runs, done.clone()));
+        done
+    }
+
+    /// A run read from its records in `dir`: `None` when its header is not there (a run
+    /// marked before its header is written, or deleted since).
     async fn live(&self, flow: &str, dir: String) -> Result<Option<Run>> {
         match self.header(dir, None).await {
             Ok(header) => self.complete(flow, header).await.map(Some),
@@ -282,7 +312,7 @@ impl Index {
         let value = |metric: Option<&RawJson>| metric.and_then(|m| m.get().parse::<f64>().ok());
         if let Some(runs) = self.indexed(flow).await? {
             return Ok(runs
-                .into_iter()
+                .iter()
                 .rev()
                 .filter_map(|r| Some((r.run_id.clone(), value(r.metrics.get(name))?)))
                 .collect());
@@ -374,7 +404,15 @@ impl Index {
             };
             return match found.as_slice() {
                 [] => Err(not_found()),
-                [one] => Box::pin(self.run(flow, &one.run_id)).await,
+                // its header, read as such: an indexed run whose records are gone is not found
+                [one] => {
+                    let id = RunId::new(one.run_id.as_str()).map_err(bad_request)?;
+                    let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);
+                    match self.live(flow, dir).await? {
+                        Some(run) => Ok(run),
+                        None => Err(not_found()),
+                    }
+                }
                 many => Err(UiError::BadRequest(format!(
                     "{name:?} is the start of {} runs of flow {flow:?}: give more of it",
                     many.len()
@@ -531,6 +569,16 @@ impl Index {
             reason: e.to_string(),
         })
     }
+}
+
+/// Newest first by start (as instants), then run id; each start parsed once.
+fn sort_newest_first(runs: &mut [RunSummary]) {
+    runs.sort_by_cached_key(|r| {
+        (
+            std::cmp::Reverse(crate::time::instant(&r.started_at)),
+            std::cmp::Reverse(r.run_id.clone()),
+        )
+    });
 }
 
 /// Op `name` of the version `spec`.

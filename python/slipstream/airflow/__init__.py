@@ -127,8 +127,9 @@ def run_task(
     declared = {k: v for k, v in (params or {}).items()
                 if k in spec["params"] and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
-    _runs.ensure_header(store, spec, run_id, values, trigger)
+    # Marked first, by every task: a cleared task makes its run not over again.
     run_index.mark_active(store, flow, run_id)
+    _runs.ensure_header(store, spec, run_id, values, trigger)
     fn = _execute.load_function(op)
     # The run may have started under an older version (a task cleared after a recompile):
     # each input is read where this run's producer wrote it, whichever version that was.
@@ -145,7 +146,7 @@ def run_task(
         record, cache_key = _execute.attempt_or_reuse(
             fn, spec, op, inputs, constants, run_id, try_number, store, _cache.Policy(enabled=cache)
         )
-    except BaseException:  # a timeout or a kill: run_op recorded it, the run index follows
+    except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
         with contextlib.suppress(Exception):
             path = record_path(op["prefix"], run_id, try_number)
             interrupted = files.read(store, path, "try")

@@ -191,10 +191,10 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
         if previous != synced:
             files.write(store, path, "airflow", synced)
             stats.runs_written += 1
+        if not is_over and not run_index.is_marked(marked, dag_id, run_id):
+            run_index.mark_active(store, dag_id, run_id)  # e.g. queued, or cleared since
         if version is not None and _write_header(store, dag_id, version, run):
             stats.headers_written += 1
-            if not is_over:
-                run_index.mark_active(store, dag_id, run_id)
         if is_over:
             over.append(run_id)
     stats.runs_indexed += _index(store, dag_id, over)

@@ -17,6 +17,7 @@ from slipstream._native import (
     flow_run_dir,
     index_active,
     index_mark_active,
+    index_now,
     index_rebuild,
     index_record,
     index_segments,
@@ -79,7 +80,10 @@ class Reindexed:
 def reindex(store: Store, flow: str) -> Reindexed:
     """Rebuilds `flow`'s index from its run records: every ended run in one new segment,
     replacing those there were before; a marker for each run not over that lacks one."""
-    replaced = index_segments(store, flow)  # before the records are read: see rebuild
+    # Both before the records are read: a run that ends or is deleted meanwhile keeps the
+    # later segment that says so (see `rebuild` in the store's run index).
+    now = index_now()
+    replaced = index_segments(store, flow)
     marked = set(index_active(store, flow))
     runs = History(store).runs(flow)
     ended = [r.record for r in runs if r.status not in OPEN]
@@ -87,5 +91,5 @@ def reindex(store: Store, flow: str) -> Reindexed:
     for run in still_open:
         if escaped(flow, run.run_id) not in marked:
             index_mark_active(store, flow, run.run_id)
-    index_rebuild(store, flow, [json.dumps(r).encode() for r in ended], replaced)
+    index_rebuild(store, flow, [json.dumps(r).encode() for r in ended], replaced, now)
     return Reindexed(flow, len(ended), len(still_open), len(replaced))

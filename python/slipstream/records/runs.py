@@ -1,4 +1,4 @@
-"""The run index as tasks write it: a run header, written by whichever task comes first, and
+"""A run's record as tasks write it: a run header, written by whichever task comes first, and
 one state file per op, written only by that op's task, so that parallel tasks never race.
 
     flows/<flow>/runs/<run>/run.json        version, params, trigger, start
@@ -82,7 +82,7 @@ def op_state(
     previous: Mapping[str, Any] | None = None,
     cache_key: str | None = None,
 ) -> dict[str, Any]:
-    """What an op's try leaves in the run index: its outcome, and the tries so far with the
+    """What an op's try leaves in the run's record: its outcome, and the tries so far with the
     version each ran (`previous` is the op's state before this try, whichever version wrote
     it: a task cleared after a recompile runs a newer version than the tries before it)."""
     failed = record["status"] == "failed"

@@ -61,8 +61,8 @@ def run_version(
     record = new_record(spec, run_id, values, trigger="local")
     record["started_at"] = started.isoformat()
     record["runner"] = _runner()
+    run_index.mark_active(store, flow, run_id)  # first: a run is never in neither
     write_run(store, record)
-    run_index.mark_active(store, flow, run_id)
     try:
         with _sigterm_interrupts():
             for op in spec["ops"]:

@@ -27,7 +27,9 @@ async fn read(store: &dyn ObjectStore, flow: &FlowName) -> (Vec<String>, Vec<Str
         .await
         .unwrap()
     {
-        Indexed::Ready { runs, active } => (runs.into_iter().map(|r| r.run_id).collect(), active),
+        Indexed::Ready { runs, active } => {
+            (runs.iter().map(|r| r.run_id.clone()).collect(), active)
+        }
         other => panic!("the index is not ready: {other:?}"),
     }
 }
@@ -37,9 +39,16 @@ pub async fn keeps_every_run(store: &dyn ObjectStore) {
     let cache = SegmentCache::default();
     let missing = run_index::read(store, &flow, &cache).await.unwrap();
     assert!(matches!(missing, Indexed::Missing), "{missing:?}");
-    run_index::rebuild(store, &flow, &[run("r00", "success")], &[], &at(0))
+    // A base of 100 runs written before this one ran: later writes are small beside it.
+    let earlier: Vec<RunRecord> = (0..100)
+        .map(|i| run(&format!("e{i:03}"), "success"))
+        .collect();
+    let mut everything = earlier.clone();
+    everything.push(run("r00", "success"));
+    run_index::rebuild(store, &flow, &everything, &[], &at(0))
         .await
         .unwrap();
+    let base = run_index::segment_paths(store, &flow).await.unwrap();
     for i in 1..=12 {
         let id = RunId::new(format!("r{i:02}")).unwrap();
         run_index::mark_active(store, &flow, &id).await.unwrap();
@@ -53,8 +62,13 @@ pub async fn keeps_every_run(store: &dyn ObjectStore) {
         assert!(segments.len() <= COMPACT_AT, "{} segments", segments.len());
     }
     let (runs, active) = read(store, &flow).await;
-    assert_eq!(runs.len(), 13);
+    assert_eq!(runs.len(), 113);
     assert!(active.is_empty());
+    let now = run_index::segment_paths(store, &flow).await.unwrap();
+    assert!(
+        now.contains(&base[0]),
+        "the base is left alone while the rest is small"
+    );
 
     // Ended again (a cleared task) and indexed later: the later entry is the run's.
     run_index::record(store, &flow, &[run("r03", "failed")], &at(20))
@@ -71,7 +85,7 @@ pub async fn keeps_every_run(store: &dyn ObjectStore) {
     let Indexed::Ready { runs, .. } = run_index::read(store, &flow, &cache).await.unwrap() else {
         panic!("not ready")
     };
-    assert_eq!(runs.len(), 13);
+    assert_eq!(runs.len(), 113);
     let r03 = runs.iter().find(|r| r.run_id == "r03").unwrap();
     assert_eq!(r03.status, RunStatus::Failed);
 
@@ -82,13 +96,32 @@ pub async fn keeps_every_run(store: &dyn ObjectStore) {
         .unwrap();
     run_index::compact(store, &flow, &at(31)).await.unwrap();
     let (runs, _) = read(store, &flow).await;
-    assert_eq!(runs.len(), 12);
+    assert_eq!(runs.len(), 112);
     assert!(!runs.iter().any(|r| r == "r05"));
     // ...unless a run of that id ends after the deletion.
     run_index::record(store, &flow, &[run("r05", "success")], &at(32))
         .await
         .unwrap();
-    assert_eq!(read(store, &flow).await.0.len(), 13);
+    assert_eq!(read(store, &flow).await.0.len(), 113);
+
+    // A rebuild whose records were read before a deletion (its time is taken first) keeps
+    // the run deleted, and so does a full compaction after it.
+    let reindex_started = at(39);
+    run_index::forget(store, &flow, &RunId::new("r07").unwrap(), &at(40))
+        .await
+        .unwrap();
+    let replaced = run_index::segment_paths(store, &flow).await.unwrap();
+    let mut scanned = earlier;
+    scanned.extend((0..=12).map(|i| run(&format!("r{i:02}"), "success")));
+    run_index::rebuild(store, &flow, &scanned, &replaced, &reindex_started)
+        .await
+        .unwrap();
+    let (runs, _) = read(store, &flow).await;
+    assert_eq!(runs.len(), 112);
+    assert!(
+        !runs.iter().any(|r| r == "r07"),
+        "the deletion was carried on"
+    );
 
     // A damaged segment: the index says it cannot be used, and why.
     let damaged = run_index::segment_paths(store, &flow).await.unwrap()[0].clone();
