@@ -1,0 +1,245 @@
+//! The runs of a flow as the runs list, run names and a metric's history read them: from the
+//! run index where the flow has one (`slipstream_store::run_index`), else from every run's
+//! `run.json`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use slipstream_core::records::{OpState, RawJson, RunStatus, RunSummary};
+use slipstream_core::{RunFile, RunId};
+use slipstream_store::StoreError;
+use slipstream_store::run_index::{self, Indexed};
+
+use super::{CONCURRENT_READS, Header, Index, Run, bad_request, flow_name};
+use crate::error::{Result, UiError};
+use crate::time::newest_first;
+
+impl Index {
+    /// One page of the runs of `flow`, newest first, and how many runs it has in all.
+    ///
+    /// With a run index, the page costs two listings, the index segments not read yet and
+    /// the records of the runs not yet indexed, whatever the number of runs. Without one,
+    /// every run's `run.json` is read to order them, and only the runs on the page are
+    /// merged with their op and sync files.
+    pub async fn runs(
+        &self,
+        flow: &str,
+        page: std::ops::Range<usize>,
+    ) -> Result<(Vec<RunSummary>, usize)> {
+        let take = |total: usize| (page.start, page.end.saturating_sub(page.start).min(total));
+        if let Some(all) = self.indexed(flow).await? {
+            let total = all.len();
+            let (skip, count) = take(total);
+            return Ok((all.iter().skip(skip).take(count).cloned().collect(), total));
+        }
+        let headers = self.headers(flow).await?;
+        let total = headers.len();
+        let (skip, count) = take(total);
+        let runs: Vec<Run> = stream::iter(headers.into_iter().skip(skip).take(count))
+            .map(|header| self.complete(flow, header))
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        Ok((runs.iter().map(Run::summary).collect(), total))
+    }
+
+    /// Every run of `flow`, newest first, from its run index: `None` when it has none that
+    /// can be trusted (never built, or a segment unreadable: the records are read then).
+    async fn indexed(&self, flow: &str) -> Result<Option<Arc<Vec<RunSummary>>>> {
+        let name = flow_name(flow)?;
+        let (runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
+            Indexed::Ready { runs, active } => (runs, active),
+            Indexed::Missing => return Ok(None),
+            Indexed::Unreadable(why) => {
+                tracing::warn!(
+                    flow,
+                    "the run index is not used: {why}; rebuild it with `slipstream reindex {flow}`"
+                );
+                return Ok(None);
+            }
+        };
+        let sorted = self.newest_first(flow, runs);
+        if active.is_empty() {
+            return Ok(Some(sorted));
+        }
+        let dir = format!("{}/", slipstream_core::runs_dir(&name));
+        let reads: Vec<_> = active
+            .into_iter()
+            .map(|escaped| self.live(flow, format!("{dir}{escaped}/")))
+            .collect();
+        let live: Vec<Option<Run>> = stream::iter(reads)
+            .buffer_unordered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        let live: Vec<RunSummary> = live.iter().flatten().map(Run::summary).collect();
+        let shown: HashSet<&str> = live.iter().map(|l| l.run_id.as_str()).collect();
+        let mut runs: Vec<RunSummary> = sorted
+            .iter()
+            .filter(|r| !shown.contains(r.run_id.as_str()))
+            .cloned()
+            .collect();
+        runs.extend(live);
+        sort_newest_first(&mut runs);
+        Ok(Some(Arc::new(runs)))
+    }
+
+    /// `runs` newest first, sorted once for as long as the index reads the same.
+    fn newest_first(&self, flow: &str, runs: Arc<Vec<RunSummary>>) -> Arc<Vec<RunSummary>> {
+        let mut sorted = self.sorted.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((source, done)) = sorted.get(flow)
+            && Arc::ptr_eq(source, &runs)
+        {
+            return done.clone();
+        }
+        let mut copy = runs.as_ref().clone();
+        sort_newest_first(&mut copy);
+        let done = Arc::new(copy);
+        sorted.insert(flow.to_owned(), (runs, done.clone()));
+        done
+    }
+
+    /// A run read from its records in `dir`: `None` when its header is not there (a run
+    /// marked before its header is written, or deleted since).
+    async fn live(&self, flow: &str, dir: String) -> Result<Option<Run>> {
+        match self.header(dir, None).await {
+            Ok(header) => self.complete(flow, header).await.map(Some),
+            Err(UiError::Store(StoreError::NotFound { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The value of metric `name` in every run of `flow` that recorded it, oldest first.
+    /// A run still open in Airflow is read from its metric's op file alone.
+    pub async fn metric_history(&self, flow: &str, name: &str) -> Result<Vec<(String, f64)>> {
+        let value = |metric: Option<&RawJson>| metric.and_then(|m| m.get().parse::<f64>().ok());
+        if let Some(runs) = self.indexed(flow).await? {
+            return Ok(runs
+                .iter()
+                .rev()
+                .filter_map(|r| Some((r.run_id.clone(), value(r.metrics.get(name))?)))
+                .collect());
+        }
+        let headers = self.headers(flow).await?;
+        let op_file = RunFile::OpState(name.to_owned()).relative();
+        let mut points: Vec<(String, f64)> = stream::iter(headers)
+            .map(|header| {
+                let op_file = &op_file;
+                async move {
+                    let mut metric = header.record.ops.get(name).and_then(|s| s.metric.clone());
+                    if header.record.status == RunStatus::Running
+                        && header.files.as_ref().is_some_and(|f| f.contains(op_file))
+                    {
+                        let path = format!("{}{op_file}", header.dir);
+                        metric = self.record::<OpState>(&path).await?.metric;
+                    }
+                    Ok::<_, UiError>(value(metric.as_ref()).map(|v| (header.record.run_id, v)))
+                }
+            })
+            .buffered(CONCURRENT_READS)
+            .try_filter_map(|point| async move { Ok(point) })
+            .try_collect()
+            .await?;
+        points.reverse();
+        Ok(points)
+    }
+
+    /// The `run.json` of every run of `flow`, newest first, with the files of each run.
+    async fn headers(&self, flow: &str) -> Result<Vec<Header>> {
+        let dir = format!("{}/", slipstream_core::runs_dir(&flow_name(flow)?));
+        let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for path in self.store.list(&dir).await? {
+            if let Some((run, rest)) = path[dir.len()..].split_once('/') {
+                files
+                    .entry(run.to_owned())
+                    .or_default()
+                    .push(rest.to_owned());
+            }
+        }
+        let dir = &dir;
+        let mut headers: Vec<Header> = stream::iter(files.into_iter().filter(|(_, f)| {
+            f.iter()
+                .any(|p| RunFile::classify(p) == Some(RunFile::Record))
+        }))
+        .map(|(run, rest)| async move { self.header(format!("{dir}{run}/"), Some(rest)).await })
+        .buffer_unordered(CONCURRENT_READS)
+        .try_collect()
+        .await?;
+        headers.sort_by(|a, b| {
+            newest_first(
+                (&a.record.started_at, &a.record.run_id),
+                (&b.record.started_at, &b.record.run_id),
+            )
+        });
+        Ok(headers)
+    }
+
+    /// The run `name` stands for when it is not a run id.
+    pub(super) async fn named_run(&self, flow: &str, name: &str) -> Result<Run> {
+        let not_found = || UiError::NotFound(format!("flow {flow:?} has no run {name:?}"));
+        let wanted = match name {
+            "latest" => Some(None),
+            "latest-failed" => Some(Some([RunStatus::Failed, RunStatus::Interrupted])),
+            "latest-success" => Some(Some([RunStatus::Success, RunStatus::Success])),
+            _ => None,
+        };
+        if let Some(runs) = self.indexed(flow).await? {
+            // newest first, each run's status as the list shows it
+            let found: Vec<&RunSummary> = match wanted {
+                Some(statuses) => runs
+                    .iter()
+                    .filter(|r| statuses.is_none_or(|s| s.contains(&r.status)))
+                    .take(1)
+                    .collect(),
+                None => runs.iter().filter(|r| r.run_id.starts_with(name)).collect(),
+            };
+            return match found.as_slice() {
+                [] => Err(not_found()),
+                // its header, read as such: an indexed run whose records are gone is not found
+                [one] => {
+                    let id = RunId::new(one.run_id.as_str()).map_err(bad_request)?;
+                    let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);
+                    match self.live(flow, dir).await? {
+                        Some(run) => Ok(run),
+                        None => Err(not_found()),
+                    }
+                }
+                many => Err(UiError::BadRequest(format!(
+                    "{name:?} is the start of {} runs of flow {flow:?}: give more of it",
+                    many.len()
+                ))),
+            };
+        }
+        let headers = self.headers(flow).await?; // newest first
+        if let Some(statuses) = wanted {
+            for header in headers {
+                let run = self.complete(flow, header).await?;
+                if statuses.is_none_or(|s| s.contains(&run.record.status)) {
+                    return Ok(run);
+                }
+            }
+            return Err(not_found());
+        }
+        let mut matches: Vec<Header> = headers
+            .into_iter()
+            .filter(|h| h.record.run_id.starts_with(name))
+            .collect();
+        match matches.len() {
+            0 => Err(not_found()),
+            1 => self.complete(flow, matches.remove(0)).await,
+            n => Err(UiError::BadRequest(format!(
+                "{name:?} is the start of {n} runs of flow {flow:?}: give more of it"
+            ))),
+        }
+    }
+}
+
+/// Newest first by start (as instants), then run id; each start parsed once.
+fn sort_newest_first(runs: &mut [RunSummary]) {
+    runs.sort_by_cached_key(|r| {
+        (
+            std::cmp::Reverse(crate::time::instant(&r.started_at)),
+            std::cmp::Reverse(r.run_id.clone()),
+        )
+    });
+}
