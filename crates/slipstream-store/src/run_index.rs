@@ -5,8 +5,9 @@
 //! Readers list the markers first, then the segments: a writer adds a run's segment before
 //! it removes the run's marker, so a run is always in one listing or the other. Writers add
 //! a segment per event (runs ended, a run deleted); once a flow has more than
-//! [`COMPACT_AT`] segments, the writer that sees it replaces them by one (written first,
-//! then the others deleted, so that a reader in between sees runs twice, never none).
+//! [`COMPACT_AT`] segments, the writer that sees it compacts them ([`compact`]: the new
+//! segment written first, the others deleted after, so that a reader in between sees runs
+//! twice, never none).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +20,8 @@ use slipstream_core::{FlowName, RunId, active_dir, active_marker_path, index_dir
 
 use crate::{Listed, ObjectStore, Result, StoreError};
 
-/// More segments than this and the writer that sees them compacts them into one, so that a
-/// read costs two listings and at most this many (small) reads more.
+/// More segments than this and the writer that sees them compacts them, so that a read
+/// costs two listings and at most this many reads more (none for a segment already read).
 pub const COMPACT_AT: usize = 4;
 
 /// How long a compaction keeps a deletion: longer than any compaction takes, so that the

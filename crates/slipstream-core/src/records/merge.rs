@@ -6,8 +6,8 @@
 //!    task whose Airflow try is at least as new as the task's own file (a killed task never
 //!    writes its file);
 //! 4. what is still open is derived: a pending op below a failure is `upstream_failed`, a
-//!    run whose ops have all ended has a final status, and a local run whose process is gone
-//!    is `interrupted`.
+//!    run whose ops have all ended has a final status (and, unless Airflow said when, the
+//!    end of its last op), and a local run whose process is gone is `interrupted`.
 
 use std::collections::BTreeSet;
 
@@ -141,6 +141,11 @@ pub fn merge_run(
     };
     if let Some(end) = airflow.and_then(|a| a.end_date.clone()) {
         run.ended_at = Some(end);
+    }
+    if run.ended_at.is_none() && matches!(run.status, RunStatus::Success | RunStatus::Failed) {
+        // Over before `sync` said when: it ended when its last op did (slipstream writes
+        // every op's end in one spelling, which orders as text).
+        run.ended_at = run.ops.values().filter_map(|s| s.ended_at.clone()).max();
     }
     run
 }

@@ -67,14 +67,8 @@ pub struct Deleted {
 }
 
 impl RunSummary {
-    /// The summary of a run as readers merge it. A run seen through its tasks has no end in
-    /// its header: once its status is final, the last op's end is the run's.
+    /// The summary of a run as readers merge it ([`super::merge_run`]).
     pub fn of(run: &RunRecord, indexed_at: &str) -> Self {
-        let ended_at = run.ended_at.clone().or_else(|| {
-            (run.status != RunStatus::Running && run.status != RunStatus::Queued)
-                .then(|| run.ops.values().filter_map(|s| s.ended_at.clone()).max())
-                .flatten()
-        });
         let failed = run
             .ops
             .iter()
@@ -88,7 +82,7 @@ impl RunSummary {
             status: run.status,
             params: run.params.clone(),
             started_at: run.started_at.clone(),
-            ended_at,
+            ended_at: run.ended_at.clone(),
             metrics: run.metrics.clone(),
             checks: run.checks.clone(),
             failed,
@@ -260,16 +254,14 @@ mod tests {
     }
 
     #[test]
-    fn a_run_seen_through_its_tasks_ends_when_its_last_op_did() {
+    fn failed_ops_are_summarised_with_their_exception() {
         let run: RunRecord = serde_json::from_str(
             r#"{"format": 3, "flow": "f", "version": "v1", "run_id": "r", "trigger": "airflow",
                 "status": "failed", "params": {}, "started_at": "2027-01-01T00:00:00Z",
-                "ended_at": null, "metrics": {}, "checks": {},
+                "ended_at": "2027-01-01T00:00:30+00:00", "metrics": {}, "checks": {},
                 "ops": {
-                  "a": {"status": "success", "kind": "op", "prefix": "p", "tries": 1,
-                        "ended_at": "2027-01-01T00:00:10+00:00"},
+                  "a": {"status": "success", "kind": "op", "prefix": "p", "tries": 1},
                   "b": {"status": "failed", "kind": "op", "prefix": "q", "tries": 2,
-                        "ended_at": "2027-01-01T00:00:30+00:00",
                         "error": {"type": "ValueError", "message": "bad"}},
                   "c": {"status": "upstream_failed", "kind": "op", "prefix": "r", "tries": 0}
                 }}"#,

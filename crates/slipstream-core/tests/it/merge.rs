@@ -114,6 +114,37 @@ fn op_files_replace_the_header_and_failures_block_what_is_below() {
 }
 
 #[test]
+fn a_run_over_before_sync_ends_when_its_last_op_did() {
+    let ended = |status: &str, at: &str| {
+        let mut s = state(status, 1);
+        s.ended_at = Some(at.to_owned());
+        s
+    };
+    let files = [
+        (
+            "a".to_owned(),
+            ended("success", "2026-11-24T00:00:05+00:00"),
+        ),
+        (
+            "b".to_owned(),
+            ended("success", "2026-11-24T00:00:09.250000+00:00"),
+        ),
+        (
+            "c".to_owned(),
+            ended("success", "2026-11-24T00:00:07+00:00"),
+        ),
+    ];
+    let merged = merge_run(header(), &[&spec()], files.clone(), None);
+    assert_eq!(merged.status, RunStatus::Success);
+    assert_eq!(
+        merged.ended_at.as_deref(),
+        Some("2026-11-24T00:00:09.250000+00:00")
+    );
+    let going = merge_run(header(), &[&spec()], files[..2].to_vec(), None);
+    assert_eq!(going.ended_at, None, "a run not over has no end");
+}
+
+#[test]
 fn a_run_still_going_stays_running() {
     let merged = merge_run(
         header(),

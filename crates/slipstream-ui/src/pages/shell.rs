@@ -43,9 +43,11 @@ pub fn severity_status(severity: Severity) -> &'static str {
     }
 }
 
-/// Seconds as `1.2 s`, `3 min 4 s`, `2 h 5 min`.
+/// Seconds as `340 ms`, `1.2 s`, `3 min 4 s`, `2 h 5 min`.
 pub fn duration(seconds: f64) -> String {
-    if seconds < 60.0 {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else if seconds < 60.0 {
         format!("{seconds:.1} s")
     } else if seconds < 3600.0 {
         format!(
@@ -91,3 +93,17 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 svg.dag a:hover rect { stroke-width: 2.5; }
 img.thumb { border: 1px solid var(--line); max-width: 256px; }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_at_every_scale() {
+        assert_eq!(duration(0.0), "0 ms");
+        assert_eq!(duration(0.0426), "43 ms");
+        assert_eq!(duration(1.26), "1.3 s");
+        assert_eq!(duration(184.0), "3 min 4 s");
+        assert_eq!(duration(7500.0), "2 h 5 min");
+    }
+}
