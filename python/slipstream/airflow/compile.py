@@ -185,12 +185,18 @@ def write_dag(
         sources = [names[u] for u in upstream]
         left = sources[0] if len(sources) == 1 else "[" + ", ".join(sources) + "]"
         text += f"    {left} >> {names[o['name']]}\n"
+    return write_dag_file(dags_folder, dag_id, text)
+
+
+def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:
+    """Writes `<dag_id>.py` into `dags_folder` whole (the DAG processor never sees half a
+    file) and returns its path."""
     folder = Path(dags_folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dag_id}.py"
     tmp = path.with_suffix(".py.tmp")
     tmp.write_text(text)
-    tmp.replace(path)  # the DAG processor never sees half a file
+    tmp.replace(path)
     return path
 
 

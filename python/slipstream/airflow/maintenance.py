@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slipstream import __version__
-from slipstream.airflow.compile import _py
+from slipstream.airflow.compile import _py, write_dag_file
 
 DAG_ID = "slipstream_gc"
 
@@ -59,10 +59,4 @@ def write_gc_dag(dags_folder: str | Path, store: str, schedule: str) -> Path:
         slipstream=__version__, store=_py(store),
         dag_id=_py(DAG_ID), schedule=_py(schedule),
     )  # fmt: skip
-    folder = Path(dags_folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{DAG_ID}.py"
-    tmp = path.with_suffix(".py.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)  # the DAG processor never sees half a file
-    return path
+    return write_dag_file(dags_folder, DAG_ID, text)

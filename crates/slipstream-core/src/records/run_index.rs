@@ -102,28 +102,23 @@ pub struct IndexedRuns {
     pub base: bool,
 }
 
+/// Puts `item` at `id` unless what is there is as new or newer (by `at`).
+fn keep_newer<T: Clone>(map: &mut BTreeMap<String, T>, id: &str, item: &T, at: fn(&T) -> &String) {
+    if map.get(id).is_none_or(|had| at(had) < at(item)) {
+        map.insert(id.to_owned(), item.clone());
+    }
+}
+
 impl IndexedRuns {
     pub fn of<'a>(segments: impl IntoIterator<Item = &'a IndexSegment>) -> Self {
         let mut found = Self::default();
         for segment in segments {
             found.base |= segment.base;
             for run in &segment.runs {
-                let newer = found
-                    .runs
-                    .get(&run.run_id)
-                    .is_none_or(|had| had.indexed_at < run.indexed_at);
-                if newer {
-                    found.runs.insert(run.run_id.clone(), run.clone());
-                }
+                keep_newer(&mut found.runs, &run.run_id, run, |r| &r.indexed_at);
             }
             for gone in &segment.deleted {
-                let newer = found
-                    .deleted
-                    .get(&gone.run_id)
-                    .is_none_or(|had| had.deleted_at < gone.deleted_at);
-                if newer {
-                    found.deleted.insert(gone.run_id.clone(), gone.clone());
-                }
+                keep_newer(&mut found.deleted, &gone.run_id, gone, |d| &d.deleted_at);
             }
         }
         let deleted = &found.deleted;
