@@ -25,9 +25,8 @@ from slipstream._native import UiServer
 from slipstream.cli import main as cli
 
 from tests import airflow_flows, ui_flows
+from tests.support.browser import browser, page, serving, shots  # noqa: F401 (fixtures)
 from tests.support.records import date_run
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -45,53 +44,8 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def ui(store_url: str) -> Iterator[str]:
-    """`slipstream ui` as a user starts it, on a free port."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "slipstream.cli", "ui", "--store", store_url, "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
-    assert match, f"no address in {line!r}; stderr: {proc.stderr.read() if proc.stderr else ''}"
-    try:
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=10) == 0, "SIGTERM stops the UI cleanly"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("SLIPSTREAM_REQUIRE_BROWSER"):
-            pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs it")
-        pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs
-    yield page
-    assert not dialogs, f"a page ran script: {dialogs}"
-    page.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("SLIPSTREAM_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    with serving(store_url) as url:
+        yield url
 
 
 def test_from_the_flows_list_to_a_failed_ops_stack_trace(ui: str, page: Any, shots: Path) -> None:
@@ -179,7 +133,10 @@ def test_metric_history_and_check_results(ui: str, page: Any, shots: Path) -> No
     assert points.nth(1).get_attribute("fill") != points.nth(0).get_attribute("fill")
     page.screenshot(path=shots / "metric.png", full_page=True)
     page.goto(f"{ui}/flows/ui/runs/run-2/ops/spend_positive")
-    assert "failed — 44 of 50 values false, severity warning" in page.locator("#check").inner_text()
+    check = page.locator("#check")
+    assert "warning: failed, run continued 44 of 50 values false" in check.inner_text()
+    assert check.locator(".badge").count() == 1, "one verdict, in one colour"
+    assert check.locator(".badge").get_attribute("class") == "badge s-warning"
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
@@ -313,7 +270,7 @@ def assert_runs_pages(root: Path) -> None:
         status, body, _ = get(f"{server.url}/flows/ui?page=4")
         assert status == 404 and "past the last" in body
         _, metric, _ = get(f"{server.url}/flows/ui/runs/run-000/ops/mean_spend")
-        points = re.findall(r"<title>(run-\d+): ([^<]+)</title>", metric)
+        points = re.findall(r"<title>(?:this run, )?(run-\d+): ([^<]+)</title>", metric)
         assert len(points) == 120 and ("run-118", "123.5000") in points
     finally:
         server.stop()

@@ -29,3 +29,56 @@ def build() -> ss.Flow:
     return ss.Flow(
         "ui", outputs=[described, failed, hostile(rows)], description="what the UI shows"
     )
+
+
+def wait_for(gate: str) -> None:
+    """Blocks until the file `gate` exists (a test opens it when it has seen the op run)."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + 120
+    while not Path(gate).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nobody opened {gate}")
+        time.sleep(0.05)
+
+
+@ss.op
+def start() -> int:
+    return 1
+
+
+@ss.op
+def gated(value: int, gate: str) -> int:
+    wait_for(gate)
+    return value + 1
+
+
+@ss.op
+def finish(value: int, gate: str) -> int:
+    wait_for(gate)
+    return value * 10
+
+
+def live() -> ss.Flow:
+    """Three ops, the last two each waiting for a file: a run a test watches as it goes."""
+    first = gated(start(), ss.param("gate_1", default="/nonexistent"))
+    return ss.Flow("live", outputs=[finish(first, ss.param("gate_2", default="/nonexistent"))])
+
+
+def wide(ops: int) -> ss.Flow:
+    """`ops` ops in a DAG as real flows grow: a few sources, chains, and joins far apart."""
+
+    @ss.op
+    def source() -> int:
+        return 1
+
+    @ss.op
+    def step(a: int, b: int) -> int:
+        return a + b
+
+    nodes = [source.named(f"source_{i}")() for i in range(3)]
+    while len(nodes) < ops:
+        i = len(nodes)
+        nodes.append(step.named(f"step_{i}")(nodes[i - 3], nodes[(i * 7) % i]))
+    return ss.Flow(f"wide_{ops}", outputs=nodes[-3:])

@@ -39,7 +39,7 @@ mod _native {
     #[pymodule_export]
     use crate::store::PyStore;
     #[pymodule_export]
-    use crate::ui::PyUiServer;
+    use crate::ui::{PyUiServer, compare_runs};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

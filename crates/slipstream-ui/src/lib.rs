@@ -6,7 +6,8 @@
 //! `slipstream sync`. It binds loopback by default; beyond loopback it requires a token.
 
 mod chart;
-mod dag_svg;
+pub mod compare;
+mod dag;
 mod error;
 mod index;
 mod pages;

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::Markup;
 use serde::Deserialize;
-use slipstream_core::ArtifactKey;
 use slipstream_core::records::OpKind;
 use slipstream_store::{ObjectStore, artifacts};
 use subtle::ConstantTimeEq;
@@ -20,7 +19,8 @@ use tokio::net::TcpListener;
 
 use crate::error::{Result, UiError};
 use crate::index::{Index, find_op};
-use crate::pages::{self, op::Output};
+use crate::index::filter::RunFilter;
+use crate::pages;
 
 const COOKIE: &str = "slipstream_token";
 /// Runs on one page of a flow's runs list.
@@ -51,6 +51,12 @@ pub fn router(config: Config) -> Router {
         .route("/", get(flows))
         .route("/flows/{flow}", get(runs))
         .route("/flows/{flow}/runs/{run}", get(run))
+        .route("/flows/{flow}/runs/{run}/live", get(live))
+        .route("/flows/{flow}/compare", get(compare))
+        .route("/flows/{flow}/versions/{version}", get(version))
+        .route("/flows/{flow}/diff", get(diff))
+        .route("/flows/{flow}/checks/{check}", get(check_history))
+        .route(pages::shell::LIVE_SCRIPT, get(live_script))
         .route("/flows/{flow}/runs/{run}/ops/{op}", get(op))
         .route(
             "/flows/{flow}/runs/{run}/ops/{op}/outputs/{output}",
@@ -62,8 +68,9 @@ pub fn router(config: Config) -> Router {
         .with_state(app)
 }
 
-/// What every answer says about how browsers may use it: no scripts, no framing, no
-/// referrer leaving the UI (its URLs name runs and flows).
+/// What every answer says about how browsers may use it: no script but the UI's own
+/// (`live.js`, on pages of runs not over), no framing, no referrer leaving the UI (its URLs
+/// name runs and flows).
 async fn secure_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -71,7 +78,8 @@ async fn secure_headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             script-src 'self'; connect-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -196,20 +204,38 @@ async fn flows(State(app): State<Arc<App>>) -> Result<Markup> {
 }
 
 #[derive(Deserialize)]
-struct PageQuery {
+struct RunsQuery {
     page: Option<usize>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    trigger: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
 async fn runs(
     State(app): State<Arc<App>>,
     Path(flow): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<RunsQuery>,
 ) -> Result<Markup> {
     let page = q.page.unwrap_or(1).max(1);
+    let filter = RunFilter {
+        status: q.status,
+        trigger: q.trigger,
+        version: q.version,
+        from: q.from,
+        to: q.to,
+    }
+    .check()?;
     let start = (page - 1).saturating_mul(RUNS_PER_PAGE);
     let shown = start..start.saturating_add(RUNS_PER_PAGE);
     let ((runs, total), versions) = tokio::try_join!(
-        app.index.runs(&flow, shown.clone()),
+        app.index.runs(&flow, shown.clone(), &filter),
         app.index.versions(&flow)
     )?;
     if versions.is_empty() {
@@ -227,7 +253,13 @@ async fn runs(
         last: shown.start + runs.len(),
         has_older: shown.end < total,
     };
-    Ok(pages::runs::render(&flow, &runs, &pages, &versions))
+    Ok(pages::runs::render(
+        &flow,
+        &runs,
+        &pages,
+        &versions,
+        filter.query(),
+    ))
 }
 
 async fn run(
@@ -236,6 +268,89 @@ async fn run(
 ) -> Result<Markup> {
     let run = app.index.run(&flow, &run_id).await?;
     Ok(pages::run::render(&flow, &run, app.airflow.as_deref()))
+}
+
+/// The op states of a run, for its page to refresh itself while the run is not over.
+async fn live(
+    State(app): State<Arc<App>>,
+    Path((flow, run_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let run = app.index.run(&flow, &run_id).await?;
+    let headers = [(header::CACHE_CONTROL, "no-store")];
+    Ok((headers, axum::Json(pages::live::state(&run))).into_response())
+}
+
+async fn live_script() -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    (headers, include_str!("../static/live.js")).into_response()
+}
+
+#[derive(Deserialize)]
+struct PairQuery {
+    #[serde(default)]
+    a: String,
+    #[serde(default)]
+    b: String,
+}
+
+async fn compare(
+    State(app): State<Arc<App>>,
+    Path(flow): Path<String>,
+    Query(q): Query<PairQuery>,
+) -> Result<Markup> {
+    if q.a.is_empty() || q.b.is_empty() {
+        app.index.versions(&flow).await.and_then(|v| {
+            if v.is_empty() {
+                Err(UiError::NotFound(format!("no flow {flow:?} in this store")))
+            } else {
+                Ok(())
+            }
+        })?;
+        return Ok(pages::compare::pick(&flow, &q.a, &q.b));
+    }
+    let comparison = app.index.compare(&flow, &q.a, &q.b).await?;
+    Ok(pages::compare::render(&comparison))
+}
+
+async fn version(
+    State(app): State<Arc<App>>,
+    Path((flow, version)): Path<(String, String)>,
+) -> Result<Markup> {
+    let spec = app.index.spec(&flow, &version).await?;
+    let versions = app.index.versions(&flow).await?; // newest first
+    let previous = versions
+        .iter()
+        .skip_while(|v| v.version != spec.version)
+        .nth(1);
+    Ok(pages::version::render(&flow, &spec, previous.map(AsRef::as_ref)))
+}
+
+async fn diff(
+    State(app): State<Arc<App>>,
+    Path(flow): Path<String>,
+    Query(q): Query<PairQuery>,
+) -> Result<Markup> {
+    if q.a.is_empty() || q.b.is_empty() {
+        return Err(UiError::BadRequest(
+            "give the two versions to compare: ?a=<version>&b=<version>".to_owned(),
+        ));
+    }
+    let (a, b) = tokio::try_join!(app.index.spec(&flow, &q.a), app.index.spec(&flow, &q.b))?;
+    Ok(pages::version::diff(&flow, &a, &b))
+}
+
+async fn check_history(
+    State(app): State<Arc<App>>,
+    Path((flow, check)): Path<(String, String)>,
+) -> Result<Markup> {
+    let history = app.index.check_history(&flow, &check).await?;
+    if history.is_empty() && app.index.versions(&flow).await?.is_empty() {
+        return Err(UiError::NotFound(format!("no flow {flow:?} in this store")));
+    }
+    Ok(pages::checks::render(&flow, &check, &history))
 }
 
 #[derive(Deserialize)]
@@ -271,19 +386,7 @@ async fn op(
         async move { index.try_record(prefix, run_id_ref, n).await.ok() }
     }))
     .await;
-    let mut outputs = Vec::new();
-    let (at_prefix, at_run) = outputs_at(state, prefix, &run_id);
-    for out in &op.outputs {
-        let key = ArtifactKey::new(at_prefix, at_run, out)
-            .map_err(|e| UiError::BadRequest(e.to_string()))?;
-        let (manifest, preview) =
-            tokio::try_join!(app.index.manifest(&key), app.index.preview(&key))?;
-        outputs.push(Output {
-            name: out.to_owned(),
-            manifest,
-            preview,
-        });
-    }
+    let outputs = app.index.outputs(&run, op).await?;
     let history = if op.kind == OpKind::Metric {
         Some(app.index.metric_history(&flow, &name).await?)
     } else {
@@ -316,6 +419,7 @@ async fn op(
         outputs,
         history,
         code: (ran, code),
+        airflow: app.airflow.as_deref(),
     }))
 }
 
@@ -326,13 +430,9 @@ async fn output(
     Path((flow, run_id, name, output)): Path<(String, String, String, String)>,
 ) -> Result<Response> {
     let run = app.index.run(&flow, &run_id).await?;
-    let state = run.op_state(&name);
     let ran_spec = app.index.op_version(&flow, &run, &name).await?;
     let op = find_op(&ran_spec, &flow, &name)?;
-    let own = state.map_or(op.prefix.as_str(), |s| s.prefix.as_str());
-    let (at_prefix, at_run) = outputs_at(state, own, run.id());
-    let key = ArtifactKey::new(at_prefix, at_run, &output)
-        .map_err(|e| UiError::BadRequest(e.to_string()))?;
+    let key = Index::output_key(&run, op, &output)?;
     let (manifest, payload) =
         artifacts::read(app.index.store(), &key)
             .await
@@ -359,16 +459,4 @@ async fn output(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, payload).into_response())
-}
-
-/// Where an op's outputs are for a run: those of the run it reused them from, else its own.
-fn outputs_at<'a>(
-    state: Option<&'a slipstream_core::records::OpState>,
-    prefix: &'a str,
-    run_id: &'a str,
-) -> (&'a str, &'a str) {
-    match state.and_then(|s| s.cached_from.as_ref()) {
-        Some(at) => (&at.prefix, &at.run_id),
-        None => (prefix, run_id),
-    }
 }

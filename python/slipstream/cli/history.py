@@ -45,10 +45,10 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
     get = command("get", "write an output to a file: Parquet, PNG, .npy, JSON or as stored",
                   _get.get, json_flag=False)  # fmt: skip
     _get.add_arguments(get)
-    diff = command("diff", "what changed between two versions of a flow", _diff)
+    diff = command("diff", "what changed between two versions, or two runs, of a flow", _diff)
     diff.add_argument("flow")
-    diff.add_argument("version_a")
-    diff.add_argument("version_b")
+    diff.add_argument("a", help="a version (id, prefix, latest), else a run")
+    diff.add_argument("b", help="a version, else a run (id, prefix, latest, latest-failed…)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -249,8 +249,65 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
 
 
 def _diff(history: Any, args: argparse.Namespace) -> int:
-    a = history.version(args.flow, args.version_a).spec
-    b = history.version(args.flow, args.version_b).spec
+    """Two versions: their structural diff and code. Otherwise two runs, compared as the
+    web UI's comparison page shows them."""
+    from slipstream.errors import ArtifactNotFound
+
+    try:
+        a = history.version(args.flow, args.a).spec
+        b = history.version(args.flow, args.b).spec
+    except (ArtifactNotFound, NotFound, Ambiguous, ValueError):
+        return _compare_runs(history, args)
+    return _version_diff(a, b, args)
+
+
+def _compare_runs(history: Any, args: argparse.Namespace) -> int:
+    from slipstream._native import compare_runs
+
+    text = compare_runs(history.store, args.flow, args.a, args.b)
+    if args.json:
+        print(text)
+        return 0
+    c = json.loads(text)
+    for side in ("a", "b"):
+        run = c[side]
+        took = "" if run["seconds"] is None else f", {run['seconds']:.2f} s"
+        print(f"{side.upper()}  {run['run_id']}  {run['status']}, version {run['version']}, "
+              f"{run['trigger']}{took}")  # fmt: skip
+    lines = [f"param    {p['name']}: {p['a']} -> {p['b']}" for p in c["params"] if p["changed"]]
+    if c["versions"] is not None:
+        for key, items in c["versions"].items():
+            lines += [f"version  {key.replace('_', ' ')}: {item}" for item in items]
+    for op in c["ops"]:
+        a, b = ((op[s] or {}).get("status", "absent") for s in ("a", "b"))
+        if a != b:
+            lines.append(f"op       {op['name']}: {a} -> {b}")
+    for m in c["metrics"]:
+        change = "" if m["change"] is None else f" ({m['change']:+g})"
+        if m["a"] != m["b"]:
+            lines.append(f"metric   {m['name']}: {m['a']} -> {m['b']}{change}")
+    for check in c["checks"]:
+        if check["changed"]:
+            verdict = [_verdict(check[s]) for s in ("a", "b")]
+            lines.append(f"check    {check['name']}: {verdict[0]} -> {verdict[1]}")
+    for out in c["outputs"]:
+        if out["changed"]:
+            rows = [(out[s] or {}).get("rows") for s in ("a", "b")]
+            more = f", rows {rows[0]} -> {rows[1]}" if rows[0] != rows[1] else ""
+            lines.append(f"output   {out['op']}.{out['output']}: {', '.join(out['changed'])}"
+                         f"{more}")  # fmt: skip
+    print("\n".join(lines) if lines else "the two runs did the same")
+    return 0
+
+
+def _verdict(check: dict[str, Any] | None) -> str:
+    if check is None:
+        return "did not run"
+    word = "passed" if check["passed"] else f"failed ({check['severity']})"
+    return f"{word}, {check['failed']} of {check['total']} false"
+
+
+def _version_diff(a: dict[str, Any], b: dict[str, Any], args: argparse.Namespace) -> int:
     ops_a = {op["name"]: op for op in a["ops"]}
     ops_b = {op["name"]: op for op in b["ops"]}
     edges_a = {(u, op["name"]) for op in a["ops"] for u in op["upstream"]}

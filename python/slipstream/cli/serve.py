@@ -52,8 +52,10 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
 
 def _airflow_options(parser: argparse.ArgumentParser, required: bool) -> None:
     env = os.environ.get
-    parser.add_argument("--airflow", required=required,
-                        help="Airflow's base URL, e.g. http://127.0.0.1:8080")  # fmt: skip
+    url = env("SLIPSTREAM_AIRFLOW_URL")
+    parser.add_argument("--airflow", required=required and not url, default=url,
+                        help="Airflow's base URL, e.g. http://127.0.0.1:8080 "
+                        "($SLIPSTREAM_AIRFLOW_URL)")  # fmt: skip
     parser.add_argument("--username", default=env("SLIPSTREAM_AIRFLOW_USERNAME"),
                         help="Airflow user ($SLIPSTREAM_AIRFLOW_USERNAME)")  # fmt: skip
     parser.add_argument("--password", default=env("SLIPSTREAM_AIRFLOW_PASSWORD"),

@@ -54,6 +54,7 @@ class TryRecord(TypedDict):
     version: str | None
     code_hash: str | None
     cached_from: NotRequired[dict[str, str] | None]
+    phases: NotRequired[dict[str, float]]
 
 
 # The name this record had before; kept so that code written against it still runs.

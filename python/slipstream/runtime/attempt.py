@@ -33,7 +33,7 @@ from slipstream.values.frames import Streamed, is_stream, to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRY_FORMAT = 2
+TRY_FORMAT = 3
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
 
 
@@ -94,6 +94,8 @@ def run_op(
     error: ErrorRecord | None = None
     interrupt: BaseException | None = None
     phase: Literal["inputs", "call", "outputs", "check"] = "inputs"
+    # When each phase began: the seconds between them are the try's `phases`.
+    began = {"inputs": clock}
     metric_value: float | int | None = None
     check_result: CheckResult | None = None
     extra = {"producer": _qualified_name(fn), **(extra or {})}
@@ -117,9 +119,11 @@ def run_op(
                         kwargs[name] = to_flavor(kwargs[name], library)
                 kwargs.update(constants or {})
                 phase = "call"
+                began["call"] = time.perf_counter()
                 with running_op():
                     result = fn(**kwargs)
                 phase = "outputs"
+                began["outputs"] = time.perf_counter()
                 if kind == "metric":
                     result = metric_value = outcomes.metric_value(label, result)
                 elif kind == "check":
@@ -145,6 +149,7 @@ def run_op(
             out, err, out_dropped, err_dropped = capture.stop()
 
     ended_at = datetime.now(UTC)
+    finished = time.perf_counter()
     record: TryRecord = {
         "format": TRY_FORMAT,
         "op_prefix": op_prefix,
@@ -154,7 +159,7 @@ def run_op(
         "status": "failed" if error else "success",
         "started_at": started_at.isoformat(),
         "ended_at": ended_at.isoformat(),
-        "duration_seconds": time.perf_counter() - clock,
+        "duration_seconds": finished - clock,
         "peak_rss_bytes": _memory.peak_rss_bytes(),
         "inputs": {
             name: {"op_prefix": k.op_prefix, "run_id": k.run_id, "output": k.output}
@@ -175,11 +180,23 @@ def run_op(
         "version": version,
         "code_hash": code_hash,
         "cached_from": cached_from,
+        "phases": _phases(began, finished),
     }
     files.write(store, path, "try", record)
     if interrupt is not None:
         raise interrupt
     return record
+
+
+def _phases(began: dict[str, float], finished: float) -> dict[str, float]:
+    """Seconds spent reading inputs, in the function, and storing outputs (and checking).
+
+    A phase the try never reached took no time. Lazy inputs are read inside the call."""
+    marks = [began["inputs"], began.get("call"), began.get("outputs")]
+    reached = [m for m in marks if m is not None] + [finished]
+    spent = [later - earlier for earlier, later in zip(reached, reached[1:], strict=False)]
+    spent += [0.0] * (3 - len(spent))
+    return dict(zip(("inputs", "call", "outputs"), spent, strict=True))
 
 
 def _split_outputs(label: str, result: Any, outputs: list[str]) -> dict[str, Any]:

@@ -72,8 +72,10 @@ def run_version(
                     state["status"] = "upstream_failed"
                     state["blocked_by"] = blocked
                     continue
-                _run_op(store, spec, op, run_id, values, record, policy)
-                write_run(store, record)  # each op's state as it ends: readers follow along
+                state["status"] = "running"
+                write_run(store, record)  # each op's state as it starts and ends: readers
+                _run_op(store, spec, op, run_id, values, record, policy)  # follow along
+                write_run(store, record)
     except BaseException as exc:
         for state in record["ops"].values():
             if state["status"] in ("pending", "running"):

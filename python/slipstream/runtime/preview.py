@@ -1,7 +1,8 @@
 """Previews written with every output, so that a viewer never downloads a payload to show it.
 
     frame   first rows (cells as capped text) and a profile per column, computed with polars:
-            type, nulls, distinct estimate, min/max/mean, a histogram of numeric columns; of
+            type, nulls, distinct values (exact up to `EXACT_DISTINCT` rows, else
+            an estimate never above the non-null count), min/max/mean, a histogram of numeric columns; of
             a streamed frame, the first `STREAMED_ROWS` rows (`profiled_rows` says how many)
     image   a PNG thumbnail (base64), with the full image's size and mode
     array   shape, dtype and a capped rendering
@@ -24,13 +25,16 @@ from typing import Any
 
 from slipstream.values.frames import Streamed
 
-PREVIEW_FORMAT = 1
+# 2: `distinct_exact` in column profiles.
+PREVIEW_FORMAT = 2
 ROWS = 20
 COLUMNS = 60
 CELL = 120
 TEXT = 4000
 THUMBNAIL = 256
 BINS = 10
+# Up to this many rows a column's distinct values are counted exactly.
+EXACT_DISTINCT = 1_000_000
 # Rows of a streamed frame kept as it is stored, to preview and profile it.
 STREAMED_ROWS = 10_000
 
@@ -98,10 +102,14 @@ def _profile(column: Any) -> dict[str, Any]:
         "type": str(dtype),
         "nulls": column.null_count(),
         "distinct": None,
+        "distinct_exact": False,
     }
-    with contextlib.suppress(Exception):  # nested types have no distinct count
-        profile["distinct"] = int(column.approx_n_unique())
     values = column.drop_nulls()
+    with contextlib.suppress(Exception):  # nested types have no distinct count
+        if len(column) <= EXACT_DISTINCT:
+            profile.update(distinct=int(values.n_unique()), distinct_exact=True)
+        else:  # HyperLogLog can overshoot: never more distinct values than values
+            profile["distinct"] = min(int(values.approx_n_unique()), len(values))
     if dtype.is_numeric() and dtype != pl.Boolean:
         values = values.filter(values.is_finite()) if dtype.is_float() else values
         if len(values):

@@ -18,6 +18,7 @@ mod run;
 mod run_index;
 mod spec;
 mod try_record;
+mod version_diff;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -35,7 +36,8 @@ pub use run::{
 };
 pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary};
 pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
-pub use try_record::{ErrorRecord, InputRef, StackFrame, TryRecord, TryStatus};
+pub use try_record::{ErrorRecord, InputRef, Phases, StackFrame, TryRecord, TryStatus};
+pub use version_diff::VersionDiff;
 
 use crate::error::{CoreError, Result};
 

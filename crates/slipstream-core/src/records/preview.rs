@@ -64,7 +64,8 @@ pub enum Preview {
 
 impl Record for Preview {
     const KIND: &'static str = "preview";
-    const FORMAT: u32 = 1;
+    /// 2: `distinct_exact` in column profiles.
+    const FORMAT: u32 = 2;
 }
 
 /// Text cut at a fixed length; `length` is the whole text's.
@@ -82,14 +83,18 @@ pub struct FrameHead {
     pub rows: Vec<Vec<Value>>,
 }
 
-/// One column's profile: nulls, distinct estimate, range and histogram of numbers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One column's profile: nulls, distinct values, range and histogram of numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnProfile {
     pub name: String,
     #[serde(rename = "type")]
     pub type_name: String,
     pub nulls: u64,
+    /// Distinct non-null values: counted, or (`distinct_exact` false, and always before
+    /// format 2) estimated.
     pub distinct: Option<u64>,
+    #[serde(default)]
+    pub distinct_exact: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +106,7 @@ pub struct ColumnProfile {
 }
 
 /// Equal-width bins: `edges` has one more entry than `counts`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     pub edges: Vec<f64>,
     pub counts: Vec<u64>,

@@ -51,12 +51,25 @@ pub struct TryRecord {
     /// are those of an earlier run with the same cache key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_from: Option<OutputsAt>,
+    /// Where the try's time went (format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
 }
 
 impl Record for TryRecord {
     const KIND: &'static str = "try record";
-    /// 2: `version` and `code_hash`.
-    const FORMAT: u32 = 2;
+    /// 2: `version` and `code_hash`. 3: `phases`.
+    const FORMAT: u32 = 3;
+}
+
+/// Seconds a try spent reading its inputs (lazy inputs are read during the call), in the
+/// function, and storing its outputs (checking a check's result included).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    pub inputs: f64,
+    pub call: f64,
+    pub outputs: f64,
 }
 
 fn plain_op() -> OpKind {

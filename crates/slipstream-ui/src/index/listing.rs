@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, stream};
-use slipstream_core::records::{OpState, RawJson, RunStatus, RunSummary};
+use slipstream_core::records::{CheckResult, OpState, RawJson, RunStatus, RunSummary};
 use slipstream_core::{RunFile, RunId};
 use slipstream_store::StoreError;
 use slipstream_store::run_index::{self, Indexed};
 
+use super::filter::Checked;
 use super::{CONCURRENT_READS, Header, Index, Run, bad_request, flow_name};
 use crate::error::{Result, UiError};
 use crate::time::newest_first;
@@ -22,12 +23,23 @@ impl Index {
     /// the records of the runs not yet indexed, whatever the number of runs. Without one,
     /// every run's `run.json` is read to order them, and only the runs on the page are
     /// merged with their op and sync files.
+    ///
+    /// A filter is applied before paging: with an index it costs nothing more; without one,
+    /// every run is merged to be filtered.
     pub async fn runs(
         &self,
         flow: &str,
         page: std::ops::Range<usize>,
+        filter: &Checked,
     ) -> Result<(Vec<RunSummary>, usize)> {
         let take = |total: usize| (page.start, page.end.saturating_sub(page.start).min(total));
+        if !filter.is_empty() {
+            let all = self.summaries(flow).await?;
+            let kept: Vec<&RunSummary> = all.iter().filter(|r| filter.keeps(r)).collect();
+            let (skip, count) = take(kept.len());
+            let shown = kept.iter().skip(skip).take(count).map(|r| (*r).clone());
+            return Ok((shown.collect(), kept.len()));
+        }
         if let Some(all) = self.indexed(flow).await? {
             let total = all.len();
             let (skip, count) = take(total);
@@ -42,6 +54,30 @@ impl Index {
             .try_collect()
             .await?;
         Ok((runs.iter().map(Run::summary).collect(), total))
+    }
+
+    /// Every run of `flow`, newest first, as the runs list shows them: from the run index, or
+    /// without one from every run's records.
+    pub async fn summaries(&self, flow: &str) -> Result<Arc<Vec<RunSummary>>> {
+        if let Some(all) = self.indexed(flow).await? {
+            return Ok(all);
+        }
+        let runs: Vec<Run> = stream::iter(self.headers(flow).await?)
+            .map(|header| self.complete(flow, header))
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        Ok(Arc::new(runs.iter().map(Run::summary).collect()))
+    }
+
+    /// The verdict of check `name` in every run of `flow` that ran it, oldest first.
+    pub async fn check_history(&self, flow: &str, name: &str) -> Result<Vec<(RunSummary, CheckResult)>> {
+        let all = self.summaries(flow).await?;
+        Ok(all
+            .iter()
+            .rev()
+            .filter_map(|r| Some((r.clone(), r.checks.get(name)?.clone())))
+            .collect())
     }
 
     /// Every run of `flow`, newest first, from its run index: `None` when it has none that

@@ -17,6 +17,7 @@ use slipstream_store::{ObjectStore, StoreError, artifacts};
 use crate::error::{Result, UiError};
 use crate::time::newest_first;
 
+pub mod filter;
 mod listing;
 
 /// How many store reads one page keeps in flight.
@@ -87,6 +88,8 @@ pub struct FlowSummary {
     pub name: String,
     pub versions: usize,
     pub runs: usize,
+    /// Its newest run.
+    pub last: Option<RunSummary>,
 }
 
 /// Runs as the index read them, and the same newest first.
@@ -135,11 +138,20 @@ impl Index {
                 name: name.to_owned(),
                 versions: 0,
                 runs: 0,
+                last: None,
             });
             entry.versions += usize::from(is_spec);
             entry.runs += usize::from(!is_spec);
         }
-        Ok(flows.into_values().filter(|f| f.versions > 0).collect())
+        let mut flows: Vec<FlowSummary> = flows.into_values().filter(|f| f.versions > 0).collect();
+        let everything = filter::RunFilter::default().check()?;
+        let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+        let newest = names.iter().map(|f| self.runs(f, 0..1, &everything));
+        for (flow, newest) in flows.iter_mut().zip(futures::future::join_all(newest).await) {
+            // the list of flows stays up when one flow's runs cannot be read
+            flow.last = newest.ok().and_then(|(runs, _)| runs.into_iter().next());
+        }
+        Ok(flows)
     }
 
     pub async fn spec(&self, flow: &str, version: &str) -> Result<Arc<FlowSpec>> {
@@ -353,6 +365,41 @@ impl Index {
             path: path.to_owned(),
             reason: e.to_string(),
         })
+    }
+}
+
+/// One output of an op in a run: its name, and its manifest and preview if it was stored.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub name: String,
+    pub manifest: Option<slipstream_core::Manifest>,
+    pub preview: Option<Preview>,
+}
+
+impl Index {
+    /// Where output `output` of `op` is for `run`: in the run it reused it from (a cached
+    /// op), else under the prefix its last try wrote to.
+    pub fn output_key(run: &Run, op: &OpSpec, output: &str) -> Result<ArtifactKey> {
+        let state = run.op_state(&op.name);
+        let (prefix, run_id) = match state.and_then(|s| s.cached_from.as_ref()) {
+            Some(at) => (at.prefix.as_str(), at.run_id.as_str()),
+            None => (state.map_or(op.prefix.as_str(), |s| s.prefix.as_str()), run.id()),
+        };
+        ArtifactKey::new(prefix, run_id, output).map_err(bad_request)
+    }
+
+    /// Every output of `op` in `run`, with its manifest and preview when stored.
+    pub async fn outputs(&self, run: &Run, op: &OpSpec) -> Result<Vec<Output>> {
+        let reads = op.outputs.iter().map(|name| async move {
+            let key = Self::output_key(run, op, name)?;
+            let (manifest, preview) = tokio::try_join!(self.manifest(&key), self.preview(&key))?;
+            Ok::<_, UiError>(Output {
+                name: name.clone(),
+                manifest,
+                preview,
+            })
+        });
+        futures::future::try_join_all(reads).await
     }
 }
 

@@ -3,18 +3,14 @@
 //! metric history or check result.
 
 use maud::{Markup, html};
-use slipstream_core::records::{OpSpec, Preview, TryRecord, TryStatus};
+use slipstream_core::records::{OpSpec, Phases, TryRecord, TryStatus};
 
-use super::{flow_url, kind_name, op_url, output_url, preview, run_url, shell, short_time};
+use super::{
+    airflow, check_history_url, flow_url, kind_name, op_status, op_url, output_url, preview,
+    run_url, shell, short_time, version_url,
+};
 use crate::chart;
-use crate::index::Run;
-
-/// One output of the op: its name, and its manifest and preview if it was stored.
-pub struct Output {
-    pub name: String,
-    pub manifest: Option<slipstream_core::Manifest>,
-    pub preview: Option<Preview>,
-}
+use crate::index::{Output, Run};
 
 pub struct OpPage<'a> {
     pub flow: &'a str,
@@ -29,6 +25,8 @@ pub struct OpPage<'a> {
     pub history: Option<Vec<(String, f64)>>,
     /// The version whose code the shown try ran, and that code.
     pub code: (String, String),
+    /// Airflow's base URL, for runs Airflow ran.
+    pub airflow: Option<&'a str>,
 }
 
 pub fn render(p: &OpPage<'_>) -> Markup {
@@ -50,7 +48,7 @@ pub fn render(p: &OpPage<'_>) -> Markup {
         &format!("{name} in {id}"),
         &crumbs,
         html! {
-            h1 { (kind_name(op.kind)) " " (name) " " (shell::badge(state.map_or("pending", |s| s.status.as_str()))) }
+            h1 { (kind_name(op.kind)) " " (name) " " (shell::badge(op_status(state))) }
             @if !op.description.is_empty() { p { (op.description) } }
             dl.facts {
                 dt { "Function" } dd { code { (function.module) "." (function.qualname) } }
@@ -65,14 +63,20 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                 @if let Some(blocked) = state.map(|s| &s.blocked_by).filter(|b| !b.is_empty()) {
                     dt { "Blocked by" } dd { @for b in blocked { a href=(op_url(p.flow, id, b)) { (b) } " " } }
                 }
+                @if let Some(base) = p.airflow.filter(|_| p.run.record.trigger == "airflow") {
+                    dt { "Airflow" } dd {
+                        a #airflow-task href=(airflow::task(base, p.flow, id, name)) { "task instance" } " · "
+                        a #airflow-log href=(airflow::log(base, p.flow, id, name, p.shown as u32)) { "its log (try " (p.shown) ")" }
+                    }
+                }
             }
             @if let Some(check) = state.and_then(|s| s.check.as_ref()) {
                 h2 { "Check" }
                 p #check {
-                    @if check.passed { (shell::badge("success")) " passed" }
-                    @else { (shell::badge("failed")) " failed" }
-                    " — " (check.failed) " of " (check.total)
-                    " values false, severity " (check.severity.as_str())
+                    (super::checks::badge(check))
+                    " " (check.failed) " of " (check.total)
+                    " values false (severity " (check.severity.as_str()) "). "
+                    a href=(check_history_url(p.flow, name)) { "its verdicts across runs" }
                 }
             }
             @if let Some(history) = &p.history {
@@ -88,7 +92,7 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                         a class=(if n == p.shown { "current" } else { "" }) href={(op_url(p.flow, id, name)) "?try=" (n)} { "try " (n) }
                     }
                 }
-                @if let Some(r) = record { (try_section(r, &p.run.record.version)) }
+                @if let Some(r) = record { (try_section(p.flow, r, &p.run.record.version)) }
                 @else { p.error { "The record of try " (p.shown) " is missing from the store." } }
             }
             h2 { "Outputs" }
@@ -98,7 +102,8 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                     @match (&out.manifest, &out.preview) {
                         (None, _) => p.muted { "Not stored in this run." },
                         (Some(m), preview) => {
-                            p.muted { (format!("{:?}", m.type_tag).to_lowercase()) " · " (m.flavor) " · " (m.bytes) " bytes · try " (m.try_number) }
+                            p.muted { (format!("{:?}", m.type_tag).to_lowercase()) " · " (m.flavor) " · " (m.bytes) " bytes · try " (m.try_number)
+                                " · " a.download href=(output_url(p.flow, id, name, &out.name)) { "download " (m.codec) } }
                             @if let Some(pv) = preview { (preview::render(pv, &output_url(p.flow, id, name, &out.name))) }
                             @else { p.muted { "No preview was stored with this output." } }
                         }
@@ -113,7 +118,7 @@ pub fn render(p: &OpPage<'_>) -> Markup {
     )
 }
 
-fn try_section(r: &TryRecord, run_version: &str) -> Markup {
+fn try_section(flow: &str, r: &TryRecord, run_version: &str) -> Markup {
     let logs = format!("{}{}", r.stdout, r.stderr);
     let status = match r.status {
         TryStatus::Success => "success",
@@ -123,10 +128,11 @@ fn try_section(r: &TryRecord, run_version: &str) -> Markup {
         dl.facts {
             dt { "Status" } dd { (shell::badge(status)) }
             dt { "Started" } dd { (short_time(&r.started_at)) }
-            dt { "Duration" } dd { (shell::duration(r.duration_seconds)) }
+            dt { "Duration" } dd #duration { (shell::duration(r.duration_seconds))
+                @if let Some(phases) = &r.phases { " — " (phases_text(phases)) } }
             dt { "Host" } dd { (r.host) " pid " (r.pid) }
             @if let Some(v) = r.version.as_deref().filter(|v| *v != run_version) {
-                dt { "Version" } dd { code { (v) } " (cleared and run again after a recompile)" }
+                dt { "Version" } dd { a href=(version_url(flow, v)) { code { (v) } } " (cleared and run again after a recompile)" }
             }
         }
         @if let Some(error) = &r.error {
@@ -137,4 +143,14 @@ fn try_section(r: &TryRecord, run_version: &str) -> Markup {
         h3 { "Logs" }
         @if logs.is_empty() { p.muted { "Nothing printed." } } @else { pre #logs { (logs) } }
     }
+}
+
+/// Where a try's time went, e.g. `inputs 12 ms · function 1.2 s · outputs 40 ms`.
+fn phases_text(p: &Phases) -> String {
+    format!(
+        "reading inputs {} · function {} · storing outputs {}",
+        shell::duration(p.inputs),
+        shell::duration(p.call),
+        shell::duration(p.outputs)
+    )
 }

@@ -24,7 +24,7 @@ pub fn render(preview: &Preview, full: &str) -> Markup {
                     "; profile of the first " (profiled) " rows (the frame was streamed)"
                 }
             }
-            (frame(head, profile))
+            (frame(head, profile, profiled_rows.unwrap_or(*rows)))
         },
         Preview::Image {
             width,
@@ -54,6 +54,16 @@ pub fn render(preview: &Preview, full: &str) -> Markup {
     }
 }
 
+/// A column's distinct count: as counted, or an estimate marked "≈" and never above the
+/// number of non-null values (previews before format 2 stored an unclamped estimate).
+fn distinct(c: &ColumnProfile, profiled: u64) -> String {
+    match c.distinct {
+        None => String::new(),
+        Some(d) if c.distinct_exact => d.to_string(),
+        Some(d) => format!("≈{}", d.min(profiled.saturating_sub(c.nulls))),
+    }
+}
+
 fn capped(text: &Capped) -> Markup {
     html! {
         pre.value { (text.text) }
@@ -61,7 +71,7 @@ fn capped(text: &Capped) -> Markup {
     }
 }
 
-fn frame(head: &FrameHead, profile: &[ColumnProfile]) -> Markup {
+fn frame(head: &FrameHead, profile: &[ColumnProfile], profiled: u64) -> Markup {
     html! {
         table.profile {
             thead { tr { th { "column" } th { "type" } th { "nulls" } th { "distinct" } th { "min" } th { "max" } th { "mean" } th { "histogram" } } }
@@ -71,7 +81,7 @@ fn frame(head: &FrameHead, profile: &[ColumnProfile]) -> Markup {
                         td { (c.name) }
                         td { code { (c.type_name) } }
                         td.num { (c.nulls) }
-                        td.num { (c.distinct.map(|d| d.to_string()).unwrap_or_default()) }
+                        td.num.distinct { (distinct(c, profiled)) }
                         td.num { (show_opt(c.min.as_ref())) }
                         td.num { (show_opt(c.max.as_ref())) }
                         td.num { (show_opt(c.mean.as_ref())) }

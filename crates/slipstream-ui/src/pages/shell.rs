@@ -8,6 +8,16 @@ use slipstream_core::records::Severity;
 pub type Crumb = (String, String);
 
 pub fn page(title: &str, crumbs: &[Crumb], body: Markup) -> Markup {
+    frame(title, crumbs, None, body)
+}
+
+/// A page that refreshes itself from `live` (JSON) while what it shows is not over; the only
+/// pages that run a script, `/static/live.js`, served by this UI.
+pub fn live_page(title: &str, crumbs: &[Crumb], live: &str, body: Markup) -> Markup {
+    frame(title, crumbs, Some(live), body)
+}
+
+fn frame(title: &str, crumbs: &[Crumb], live: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -16,6 +26,7 @@ pub fn page(title: &str, crumbs: &[Crumb], body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · slipstream" }
                 style { (PreEscaped(STYLE)) }
+                @if live.is_some() { script src=(LIVE_SCRIPT) defer {} }
             }
             body {
                 nav.crumbs {
@@ -24,22 +35,26 @@ pub fn page(title: &str, crumbs: &[Crumb], body: Markup) -> Markup {
                         " / " a href=(href) { (text) }
                     }
                 }
-                main { (body) }
+                main data-live=[live] { (body) }
             }
         }
     }
 }
+
+/// Where the script of live pages is served.
+pub const LIVE_SCRIPT: &str = "/static/live.js";
 
 /// A status as a coloured badge.
 pub fn badge(status: &str) -> Markup {
     html! { span class={"badge s-" (status)} { (status) } }
 }
 
-/// The status whose colour a failed check's badge takes: red for an error, amber for a warning.
+/// The status whose colour a failed check's badge takes: red for an error, its own colour
+/// for a warning (the run went on).
 pub fn severity_status(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "failed",
-        Severity::Warning => "up_for_retry",
+        Severity::Warning => "warning",
     }
 }
 
@@ -84,13 +99,23 @@ pre.trace { border-color: #cf222e; background: #fff8f8; }
 .s-success { background: #dafbe1; color: #116329; } .s-failed { background: #ffebe9; color: #a40e26; }
 .s-upstream_failed, .s-interrupted { background: #fff1e5; color: #953800; } .s-running, .s-queued { background: #ddf4ff; color: #0550ae; }
 .s-up_for_retry { background: #fff8c5; color: #7d4e00; } .s-skipped, .s-pending { background: #eaeef2; color: #57606a; }
+.s-warning { background: #fbefff; color: #6639ba; }
 .tabs a { margin-right: 12px; } .tabs a.current { font-weight: 700; color: var(--fg); text-decoration: none; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 0 0 12px; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 .preview { margin: 8px 0 24px; } .profile td, .profile th { font-size: 12.5px; }
 .hist { display: inline-flex; align-items: flex-end; height: 24px; gap: 1px; }
 .hist span { display: inline-block; width: 6px; background: #8c959f; }
-svg.dag a:hover rect { stroke-width: 2.5; }
+div.dag { overflow-x: auto; } svg.dag { max-width: 100%; height: auto; }
+svg.dag rect { fill: #f6f8fa; stroke: #8c959f; } svg.dag a:hover rect { stroke-width: 2.5; }
+svg.dag a[data-status=success] rect { fill: #dafbe1; stroke: #1a7f37; }
+svg.dag a[data-status=failed] rect { fill: #ffebe9; stroke: #cf222e; }
+svg.dag a[data-status=upstream_failed] rect, svg.dag a[data-status=interrupted] rect { fill: #fff1e5; stroke: #bc4c00; }
+svg.dag a[data-status=running] rect, svg.dag a[data-status=queued] rect { fill: #ddf4ff; stroke: #0969da; }
+svg.dag a[data-status=up_for_retry] rect { fill: #fff8c5; stroke: #9a6700; }
+svg.dag a[data-status=warning] rect { fill: #fbefff; stroke: #8250df; }
+tr.changed td.b, td.changed { background: #fff8c5; } .filters label { margin-right: 10px; }
+.diff-add { color: #116329; } .diff-del { color: #a40e26; }
 img.thumb { border: 1px solid var(--line); max-width: 256px; }
 "#;
 
