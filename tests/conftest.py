@@ -11,6 +11,7 @@ import boto3
 import pytest
 import slipstream as ss
 
+from tests.support.browser import browser, page, shots  # noqa: F401 (fixtures of the UI tests)
 from tests.support.postgres import PASSWORD, Postgres, postgres_bin, postgres_server
 from tests.support.servers import moto_server
 

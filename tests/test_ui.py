@@ -25,7 +25,7 @@ from slipstream._native import UiServer
 from slipstream.cli import main as cli
 
 from tests import airflow_flows, ui_flows
-from tests.support.browser import browser, page, serving, shots  # noqa: F401 (fixtures)
+from tests.support.browser import serving
 from tests.support.records import date_run
 
 

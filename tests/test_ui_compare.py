@@ -19,7 +19,7 @@ from slipstream.cli import main as cli
 from slipstream.history import indexing
 
 from tests import airflow_flows, ui_flows
-from tests.support.browser import browser, page, serving, shots  # noqa: F401 (fixtures)
+from tests.support.browser import serving
 from tests.support.records import date_run
 
 AIRFLOW = "http://airflow.test:8080"
@@ -110,7 +110,7 @@ def test_diff_on_the_command_line_compares_runs_as_well_as_versions(
     assert cli(["diff", "evolving", "old", "new", "--store", store_url]) == 0
     assert "version  ops added: grow" in capsys.readouterr().out
     assert cli(["diff", "ui", "run-1", "nope", "--store", store_url]) == 3  # not found
-    assert "no run \"nope\"" in capsys.readouterr().err
+    assert 'no run "nope"' in capsys.readouterr().err
 
 
 def test_a_checks_verdicts_across_runs(ui: str, page: Any, shots: Path) -> None:
@@ -190,9 +190,11 @@ def test_runs_airflow_ran_link_back_to_it(ui: str, page: Any) -> None:
     assert page.locator("#airflow-run").get_attribute("href") == f"{AIRFLOW}/dags/ui/runs/run-2"
     task = page.locator('#ops tr[data-op="explode"] td.airflow a')
     assert task.nth(0).get_attribute("href") == (
-        f"{AIRFLOW}/dags/ui/runs/run-2/tasks/explode/details")
+        f"{AIRFLOW}/dags/ui/runs/run-2/tasks/explode/details"
+    )
     assert task.nth(1).get_attribute("href") == (
-        f"{AIRFLOW}/dags/ui/runs/run-2/tasks/explode?try_number=1")
+        f"{AIRFLOW}/dags/ui/runs/run-2/tasks/explode?try_number=1"
+    )
     page.goto(f"{ui}/flows/ui/runs/run-2/ops/explode")
     assert page.locator("#airflow-log").get_attribute("href").endswith("?try_number=1")
     page.goto(f"{ui}/flows/ui/runs/run-1")  # run locally: nothing to link to

@@ -71,10 +71,10 @@ class OutputCapture:
     def start(self) -> None: ...
     def stop(self) -> tuple[bytes, bytes, int, int]: ...
 
-@final
 def compare_runs(store: Store, flow: str, a: str, b: str) -> str:
     """Runs `a` and `b` of `flow` compared, as JSON (`slipstream diff FLOW RUN_A RUN_B`)."""
 
+@final
 class UiServer:
     """The web UI over one store, serving from the moment it is created until `stop()`."""
 

@@ -91,9 +91,18 @@ impl PyUiServer {
 /// (`slipstream diff FLOW RUN_A RUN_B`). A run or flow that is not there raises
 /// `ArtifactNotFound`; an ambiguous or impossible name, `ValueError`.
 #[pyfunction]
-pub fn compare_runs(py: Python<'_>, store: &PyStore, flow: &str, a: &str, b: &str) -> PyResult<String> {
+pub fn compare_runs(
+    py: Python<'_>,
+    store: &PyStore,
+    flow: &str,
+    a: &str,
+    b: &str,
+) -> PyResult<String> {
     let backend = store.backend(py)?;
-    let comparison = wait(py, slipstream_ui::compare::compare_runs(backend, flow, a, b))?;
+    let comparison = wait(
+        py,
+        slipstream_ui::compare::compare_runs(backend, flow, a, b),
+    )?;
     let comparison = comparison.map_err(|e| match e {
         slipstream_ui::UiError::NotFound(m) => crate::errors::ArtifactNotFound::new_err(m),
         slipstream_ui::UiError::BadRequest(m) => PyValueError::new_err(m),

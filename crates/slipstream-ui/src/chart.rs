@@ -71,9 +71,7 @@ fn labelled(n: usize) -> Vec<usize> {
     if n <= LABELS {
         return (0..n).collect();
     }
-    let mut at: Vec<usize> = (0..LABELS)
-        .map(|k| k * (n - 1) / (LABELS - 1))
-        .collect();
+    let mut at: Vec<usize> = (0..LABELS).map(|k| k * (n - 1) / (LABELS - 1)).collect();
     at.dedup();
     at
 }

@@ -102,7 +102,12 @@ pub struct Comparison {
 
 /// Compares runs `a` and `b` of `flow` (ids, or `latest`, `latest-failed`… as the UI takes
 /// them) as stored in `store`.
-pub async fn compare_runs(store: Arc<dyn ObjectStore>, flow: &str, a: &str, b: &str) -> Result<Comparison> {
+pub async fn compare_runs(
+    store: Arc<dyn ObjectStore>,
+    flow: &str,
+    a: &str,
+    b: &str,
+) -> Result<Comparison> {
     Index::new(store).compare(flow, a, b).await
 }
 
@@ -116,8 +121,8 @@ impl Index {
                 Pair::new(k, value(&a), value(&b))
             })
             .collect();
-        let versions = (a.record.version != b.record.version)
-            .then(|| VersionDiff::of(&a.spec, &b.spec));
+        let versions =
+            (a.record.version != b.record.version).then(|| VersionDiff::of(&a.spec, &b.spec));
         let op_names: Vec<String> = names(
             a.ops().into_iter().map(|o| &o.name),
             b.ops().into_iter().map(|o| &o.name),
@@ -202,7 +207,10 @@ fn head(run: &Run) -> RunHead {
         version: r.version.clone(),
         trigger: r.trigger.clone(),
         started_at: r.started_at.clone(),
-        seconds: r.ended_at.as_deref().and_then(|e| seconds_between(&r.started_at, e)),
+        seconds: r
+            .ended_at
+            .as_deref()
+            .and_then(|e| seconds_between(&r.started_at, e)),
     }
 }
 
@@ -250,7 +258,11 @@ fn output_side(output: Output) -> Option<OutputSide> {
     })
 }
 
-fn output_pair(key: &(String, String), a: Option<&OutputSide>, b: Option<&OutputSide>) -> OutputPair {
+fn output_pair(
+    key: &(String, String),
+    a: Option<&OutputSide>,
+    b: Option<&OutputSide>,
+) -> OutputPair {
     let mut changed = Vec::new();
     if let (Some(x), Some(y)) = (a, b) {
         for (name, differs) in [

@@ -18,8 +18,8 @@ use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 
 use crate::error::{Result, UiError};
-use crate::index::{Index, find_op};
 use crate::index::filter::RunFilter;
+use crate::index::{Index, find_op};
 use crate::pages;
 
 const COOKIE: &str = "slipstream_token";
@@ -325,7 +325,11 @@ async fn version(
         .iter()
         .skip_while(|v| v.version != spec.version)
         .nth(1);
-    Ok(pages::version::render(&flow, &spec, previous.map(AsRef::as_ref)))
+    Ok(pages::version::render(
+        &flow,
+        &spec,
+        previous.map(AsRef::as_ref),
+    ))
 }
 
 async fn diff(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import socket
 import sys
@@ -194,7 +195,7 @@ def _phases(began: dict[str, float], finished: float) -> dict[str, float]:
     A phase the try never reached took no time. Lazy inputs are read inside the call."""
     marks = [began["inputs"], began.get("call"), began.get("outputs")]
     reached = [m for m in marks if m is not None] + [finished]
-    spent = [later - earlier for earlier, later in zip(reached, reached[1:], strict=False)]
+    spent = [later - earlier for earlier, later in itertools.pairwise(reached)]
     spent += [0.0] * (3 - len(spent))
     return dict(zip(("inputs", "call", "outputs"), spent, strict=True))
 

@@ -1,9 +1,10 @@
 """Previews written with every output, so that a viewer never downloads a payload to show it.
 
     frame   first rows (cells as capped text) and a profile per column, computed with polars:
-            type, nulls, distinct values (exact up to `EXACT_DISTINCT` rows, else
-            an estimate never above the non-null count), min/max/mean, a histogram of numeric columns; of
-            a streamed frame, the first `STREAMED_ROWS` rows (`profiled_rows` says how many)
+            type, nulls, distinct values (exact up to `EXACT_DISTINCT` rows, else an
+            estimate never above the non-null count), min/max/mean, a histogram of numeric
+            columns; of a streamed frame, the first `STREAMED_ROWS` rows (`profiled_rows`
+            says how many)
     image   a PNG thumbnail (base64), with the full image's size and mode
     array   shape, dtype and a capped rendering
     number  the value;  text: the first characters;  json: a capped indented rendering

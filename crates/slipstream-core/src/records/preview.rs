@@ -93,7 +93,7 @@ pub struct ColumnProfile {
     /// Distinct non-null values: counted, or (`distinct_exact` false, and always before
     /// format 2) estimated.
     pub distinct: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub distinct_exact: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<Value>,

@@ -23,7 +23,8 @@ pub struct VersionDiff {
 
 impl VersionDiff {
     pub fn of(a: &FlowSpec, b: &FlowSpec) -> Self {
-        let names = |s: &FlowSpec| -> BTreeSet<String> { s.ops.iter().map(|o| o.name.clone()).collect() };
+        let names =
+            |s: &FlowSpec| -> BTreeSet<String> { s.ops.iter().map(|o| o.name.clone()).collect() };
         let edges = |s: &FlowSpec| -> BTreeSet<String> {
             s.ops
                 .iter()
@@ -41,7 +42,8 @@ impl VersionDiff {
             .cloned()
             .collect();
         let params: BTreeSet<&String> = a.params.keys().chain(b.params.keys()).collect();
-        let declared = |s: &FlowSpec, k: &str| s.params.get(k).and_then(|p| serde_json::to_string(p).ok());
+        let declared =
+            |s: &FlowSpec, k: &str| s.params.get(k).and_then(|p| serde_json::to_string(p).ok());
         Self {
             ops_added: ops_b.difference(&ops_a).cloned().collect(),
             ops_removed: ops_a.difference(&ops_b).cloned().collect(),

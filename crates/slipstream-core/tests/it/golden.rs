@@ -256,3 +256,26 @@ fn run_index_segments_read() {
     assert_eq!(found.runs.len(), 2);
     assert_eq!(found.deleted.len(), 1);
 }
+
+#[test]
+fn format_3_tries_say_where_their_time_went_and_format_2_previews_count_distinct_values() {
+    let record: TryRecord = reads("format-3/try-record.json");
+    let phases = record.phases.expect("format 3 records its phases");
+    assert_eq!(
+        (phases.inputs, phases.call, phases.outputs),
+        (0.012, 1.204, 0.0)
+    );
+    let older: TryRecord = reads("format-2/try-record-failed.json");
+    assert!(older.phases.is_none());
+    let Preview::Frame { profile, .. } = reads::<Preview>("format-2/preview-frame.json") else {
+        panic!("a frame preview")
+    };
+    assert!(profile.iter().all(|c| c.distinct_exact));
+    let Preview::Frame { profile, .. } = reads::<Preview>("format-1/preview-frame.json") else {
+        panic!("a frame preview")
+    };
+    assert!(
+        profile.iter().all(|c| !c.distinct_exact),
+        "before format 2, every distinct count was an estimate"
+    );
+}

@@ -32,6 +32,9 @@ enum Item {
     Lane(usize),
 }
 
+/// An edge (upstream index, downstream index) and the points it runs through.
+pub type Edge = (usize, usize, Vec<(f64, f64)>);
+
 /// Where everything is drawn.
 #[derive(Debug)]
 pub struct Drawing {
@@ -39,7 +42,7 @@ pub struct Drawing {
     pub ops: Vec<(f64, f64)>,
     /// Each edge (upstream index, downstream index) as the points it runs through, from the
     /// upstream op's bottom to the downstream op's top.
-    pub edges: Vec<(usize, usize, Vec<(f64, f64)>)>,
+    pub edges: Vec<Edge>,
     pub width: f64,
     pub height: f64,
 }
@@ -69,16 +72,13 @@ pub fn layout(upstream: &[Vec<usize>]) -> Drawing {
     // Neighbours one layer up of every item.
     let mut up: HashMap<Item, Vec<Item>> = HashMap::new();
     for (t, ups) in upstream.iter().enumerate() {
-        let above = ups
-            .iter()
-            .filter(|&&s| layer[s] < layer[t])
-            .map(|&s| {
-                if layer[s] + 1 == layer[t] {
-                    Item::Op(s)
-                } else {
-                    Item::Lane(s)
-                }
-            });
+        let above = ups.iter().filter(|&&s| layer[s] < layer[t]).map(|&s| {
+            if layer[s] + 1 == layer[t] {
+                Item::Op(s)
+            } else {
+                Item::Lane(s)
+            }
+        });
         up.entry(Item::Op(t)).or_default().extend(above);
     }
     for (l, row) in rows.iter().enumerate() {
@@ -281,7 +281,11 @@ fn place(
             centres
         })
         .collect();
-    let span = |l: usize| rows[l].last().map_or(0.0, |i| packed[l].last().unwrap_or(&0.0) + width(*i) / 2.0);
+    let span = |l: usize| {
+        rows[l]
+            .last()
+            .map_or(0.0, |i| packed[l].last().unwrap_or(&0.0) + width(*i) / 2.0)
+    };
     let widest = (0..rows.len()).map(span).fold(0.0, f64::max);
     let mut x: HashMap<Item, f64> = HashMap::new();
     for (l, row) in rows.iter().enumerate() {
@@ -361,7 +365,11 @@ mod tests {
         // a → b → c → d and a → d: the long edge passes layers 1 and 2.
         let d = layout(&[vec![], vec![0], vec![1], vec![2, 0]]);
         let (_, _, points) = d.edges.iter().find(|e| (e.0, e.1) == (0, 3)).unwrap();
-        assert_eq!(points.len(), 2 + 2 * 2, "a waypoint pair in each layer crossed");
+        assert_eq!(
+            points.len(),
+            2 + 2 * 2,
+            "a waypoint pair in each layer crossed"
+        );
         for &(x, y) in &points[1..points.len() - 1] {
             for op in [1, 2] {
                 let (ox, oy) = d.ops[op];
@@ -375,8 +383,7 @@ mod tests {
     fn wide_flows_wrap_to_fit_the_page() {
         let d = layout(&vec![vec![]; 50]);
         assert!(d.width <= PER_LAYER as f64 * (NODE_W + GAP_X) + 2.0 * PAD);
-        let layers: std::collections::BTreeSet<u64> =
-            d.ops.iter().map(|o| o.1 as u64).collect();
+        let layers: std::collections::BTreeSet<u64> = d.ops.iter().map(|o| o.1 as u64).collect();
         assert_eq!(layers.len(), 50usize.div_ceil(PER_LAYER));
     }
 
@@ -400,6 +407,9 @@ mod tests {
         let d = layout(&upstream);
         assert_eq!(d.ops.len(), 200);
         assert!(d.width <= 1400.0, "width {}", d.width);
-        assert!(d.height > 200.0 / PER_LAYER as f64 * NODE_H, "wrapped onto layers");
+        assert!(
+            d.height > 200.0 / PER_LAYER as f64 * NODE_H,
+            "wrapped onto layers"
+        );
     }
 }

@@ -25,7 +25,12 @@ pub fn render(nodes: &[Node<'_>]) -> Markup {
     let index: IndexMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.name, i)).collect();
     let upstream: Vec<Vec<usize>> = nodes
         .iter()
-        .map(|n| n.upstream.iter().filter_map(|u| index.get(u).copied()).collect())
+        .map(|n| {
+            n.upstream
+                .iter()
+                .filter_map(|u| index.get(u).copied())
+                .collect()
+        })
         .collect();
     let drawing = layout::layout(&upstream);
     let (width, height) = (drawing.width.ceil(), drawing.height.ceil());
@@ -64,7 +69,9 @@ fn curve(points: &[(f64, f64)]) -> String {
             d.push_str(&format!(" L{x2:.1},{y2:.1}"));
         } else {
             let mid = (y1 + y2) / 2.0;
-            d.push_str(&format!(" C{x1:.1},{mid:.1} {x2:.1},{mid:.1} {x2:.1},{y2:.1}"));
+            d.push_str(&format!(
+                " C{x1:.1},{mid:.1} {x2:.1},{mid:.1} {x2:.1},{y2:.1}"
+            ));
         }
     }
     d
@@ -122,9 +129,17 @@ mod tests {
 
     #[test]
     fn every_edge_is_drawn_once_from_its_upstream() {
-        let nodes = [node("a", vec![]), node("b", vec!["a"]), node("c", vec!["a", "b", "gone"])];
+        let nodes = [
+            node("a", vec![]),
+            node("b", vec!["a"]),
+            node("c", vec!["a", "b", "gone"]),
+        ];
         let svg = render(&nodes).into_string();
-        assert_eq!(svg.matches("class=\"edge\"").count(), 3, "an unknown upstream is left out");
+        assert_eq!(
+            svg.matches("class=\"edge\"").count(),
+            3,
+            "an unknown upstream is left out"
+        );
         assert!(svg.contains("data-from=\"a\" data-to=\"c\""));
     }
 }

@@ -36,9 +36,15 @@ pub struct Checked {
 
 impl RunFilter {
     pub fn is_empty(&self) -> bool {
-        [&self.status, &self.trigger, &self.version, &self.from, &self.to]
-            .iter()
-            .all(|v| v.is_empty())
+        [
+            &self.status,
+            &self.trigger,
+            &self.version,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .all(|v| v.is_empty())
     }
 
     pub fn check(self) -> Result<Checked> {

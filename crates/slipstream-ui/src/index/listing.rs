@@ -71,7 +71,11 @@ impl Index {
     }
 
     /// The verdict of check `name` in every run of `flow` that ran it, oldest first.
-    pub async fn check_history(&self, flow: &str, name: &str) -> Result<Vec<(RunSummary, CheckResult)>> {
+    pub async fn check_history(
+        &self,
+        flow: &str,
+        name: &str,
+    ) -> Result<Vec<(RunSummary, CheckResult)>> {
         let all = self.summaries(flow).await?;
         Ok(all
             .iter()

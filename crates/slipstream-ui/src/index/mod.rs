@@ -147,7 +147,10 @@ impl Index {
         let everything = filter::RunFilter::default().check()?;
         let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
         let newest = names.iter().map(|f| self.runs(f, 0..1, &everything));
-        for (flow, newest) in flows.iter_mut().zip(futures::future::join_all(newest).await) {
+        for (flow, newest) in flows
+            .iter_mut()
+            .zip(futures::future::join_all(newest).await)
+        {
             // the list of flows stays up when one flow's runs cannot be read
             flow.last = newest.ok().and_then(|(runs, _)| runs.into_iter().next());
         }
@@ -383,7 +386,10 @@ impl Index {
         let state = run.op_state(&op.name);
         let (prefix, run_id) = match state.and_then(|s| s.cached_from.as_ref()) {
             Some(at) => (at.prefix.as_str(), at.run_id.as_str()),
-            None => (state.map_or(op.prefix.as_str(), |s| s.prefix.as_str()), run.id()),
+            None => (
+                state.map_or(op.prefix.as_str(), |s| s.prefix.as_str()),
+                run.id(),
+            ),
         };
         ArtifactKey::new(prefix, run_id, output).map_err(bad_request)
     }

@@ -5,7 +5,12 @@
 use super::{query, seg};
 
 pub fn run(base: &str, flow: &str, run: &str) -> String {
-    format!("{}/dags/{}/runs/{}", base.trim_end_matches('/'), seg(flow), seg(run))
+    format!(
+        "{}/dags/{}/runs/{}",
+        base.trim_end_matches('/'),
+        seg(flow),
+        seg(run)
+    )
 }
 
 pub fn task(base: &str, flow: &str, run_id: &str, op: &str) -> String {
@@ -25,7 +30,13 @@ pub fn log(base: &str, flow: &str, run_id: &str, op: &str, try_number: u32) -> S
 mod tests {
     #[test]
     fn ids_are_escaped_into_one_segment() {
-        let url = super::log("http://af:8080/", "churn", "manual__2026-11-24T08:00:00+00:00", "a/b", 2);
+        let url = super::log(
+            "http://af:8080/",
+            "churn",
+            "manual__2026-11-24T08:00:00+00:00",
+            "a/b",
+            2,
+        );
         assert_eq!(
             url,
             "http://af:8080/dags/churn/runs/manual__2026-11-24T08%3A00%3A00%2B00%3A00/tasks/a%2Fb?try_number=2"

@@ -52,7 +52,11 @@ fn strip(flow: &str, check: &str, history: &[(RunSummary, CheckResult)]) -> Mark
 }
 
 fn status(c: &CheckResult) -> &'static str {
-    if c.passed { "success" } else { shell::severity_status(c.severity) }
+    if c.passed {
+        "success"
+    } else {
+        shell::severity_status(c.severity)
+    }
 }
 
 pub fn badge(c: &CheckResult) -> Markup {

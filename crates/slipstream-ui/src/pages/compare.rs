@@ -157,19 +157,41 @@ fn output(o: &OutputPair) -> Markup {
     }
 }
 
+/// One fact of a column's profile, as shown.
+type Fact = fn(&slipstream_core::records::ColumnProfile) -> String;
+
 /// Each column's profile in A and B, cells that differ highlighted.
 fn profiles(a: &OutputSide, b: &OutputSide) -> Markup {
     let mut columns: Vec<&str> = a.profile.iter().map(|c| c.name.as_str()).collect();
-    columns.extend(b.profile.iter().map(|c| c.name.as_str()).filter(|n| !a.profile.iter().any(|c| c.name == *n)));
-    let cell = |side: &OutputSide, name: &str, fact: fn(&slipstream_core::records::ColumnProfile) -> String| {
-        side.profile.iter().find(|c| c.name == name).map(fact).unwrap_or_default()
+    columns.extend(
+        b.profile
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| !a.profile.iter().any(|c| c.name == *n)),
+    );
+    let cell = |side: &OutputSide, name: &str, fact: Fact| {
+        side.profile
+            .iter()
+            .find(|c| c.name == name)
+            .map(fact)
+            .unwrap_or_default()
     };
-    let facts: [(&str, fn(&slipstream_core::records::ColumnProfile) -> String); 5] = [
+    let facts: [(&str, Fact); 5] = [
         ("nulls", |c| c.nulls.to_string()),
-        ("distinct", |c| c.distinct.map(|d| format!("{}{d}", if c.distinct_exact { "" } else { "≈" })).unwrap_or_default()),
-        ("min", |c| c.min.as_ref().map(|v| v.to_string()).unwrap_or_default()),
-        ("max", |c| c.max.as_ref().map(|v| v.to_string()).unwrap_or_default()),
-        ("mean", |c| c.mean.as_ref().map(|v| v.to_string()).unwrap_or_default()),
+        ("distinct", |c| {
+            c.distinct
+                .map(|d| format!("{}{d}", if c.distinct_exact { "" } else { "≈" }))
+                .unwrap_or_default()
+        }),
+        ("min", |c| {
+            c.min.as_ref().map(|v| v.to_string()).unwrap_or_default()
+        }),
+        ("max", |c| {
+            c.max.as_ref().map(|v| v.to_string()).unwrap_or_default()
+        }),
+        ("mean", |c| {
+            c.mean.as_ref().map(|v| v.to_string()).unwrap_or_default()
+        }),
     ];
     html! {
         table.profile.profile-compared {
@@ -211,9 +233,17 @@ fn number(v: Option<f64>) -> String {
 }
 
 fn signed(d: f64) -> String {
-    if d > 0.0 { format!("+{d}") } else { format!("{d}") }
+    if d > 0.0 {
+        format!("+{d}")
+    } else {
+        format!("{d}")
+    }
 }
 
 fn signed_pct(p: f64) -> String {
-    if p > 0.0 { format!("+{p:.1} %") } else { format!("{p:.1} %") }
+    if p > 0.0 {
+        format!("+{p:.1} %")
+    } else {
+        format!("{p:.1} %")
+    }
 }

@@ -90,7 +90,11 @@ pub fn op_status(state: Option<&OpState>) -> &str {
         return "pending";
     };
     match &state.check {
-        Some(c) if !c.passed && c.severity == Severity::Warning && state.status == OpStatus::Success => {
+        Some(c)
+            if !c.passed
+                && c.severity == Severity::Warning
+                && state.status == OpStatus::Success =>
+        {
             "warning"
         }
         _ => state.status.as_str(),

@@ -157,3 +157,24 @@ fn show(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(distinct: u64, nulls: u64, exact: bool) -> ColumnProfile {
+        serde_json::from_value(serde_json::json!({
+            "name": "c", "type": "Int64", "nulls": nulls, "distinct": distinct,
+            "distinct_exact": exact,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_estimate_is_marked_and_never_above_the_values_there_are() {
+        assert_eq!(distinct(&column(1674, 0, true), 1674), "1674");
+        // HyperLogLog said 1683 of 1674 rows, 4 of them null (previews before format 2)
+        assert_eq!(distinct(&column(1683, 4, false), 1674), "≈1670");
+        assert_eq!(distinct(&column(12, 0, false), 1674), "≈12");
+    }
+}

@@ -6,8 +6,8 @@ use maud::{Markup, html};
 use slipstream_core::records::{OpState, RunStatus, Severity};
 
 use super::{
-    airflow, compare_url, flow_url, op_status, op_url, run_url, seconds_between, shell,
-    short_time, version_url,
+    airflow, compare_url, flow_url, op_status, op_url, run_url, seconds_between, shell, short_time,
+    version_url,
 };
 use crate::dag;
 use crate::index::Run;
@@ -85,7 +85,12 @@ pub fn render(flow: &str, run: &Run, airflow_base: Option<&str>) -> Markup {
         }
     };
     if live {
-        shell::live_page(&format!("{flow} {id}"), &crumbs, &super::live_url(flow, id), body)
+        shell::live_page(
+            &format!("{flow} {id}"),
+            &crumbs,
+            &super::live_url(flow, id),
+            body,
+        )
     } else {
         shell::page(&format!("{flow} {id}"), &crumbs, body)
     }

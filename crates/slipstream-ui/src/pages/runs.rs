@@ -33,7 +33,13 @@ pub fn render(
     let crumbs = [(flow.to_owned(), flow_url(flow))];
     let checks: Vec<&str> = versions
         .first()
-        .map(|v| v.ops.iter().filter(|o| o.kind == slipstream_core::records::OpKind::Check).map(|o| o.name.as_str()).collect())
+        .map(|v| {
+            v.ops
+                .iter()
+                .filter(|o| o.kind == slipstream_core::records::OpKind::Check)
+                .map(|o| o.name.as_str())
+                .collect()
+        })
         .unwrap_or_default();
     shell::page(
         flow,
@@ -149,7 +155,13 @@ fn filters(flow: &str, versions: &[Arc<FlowSpec>], f: &RunFilter) -> Markup {
 /// The query of a page of this filter.
 fn at(flow: &str, f: &RunFilter, page: usize) -> String {
     let mut url = format!("{}?page={page}", flow_url(flow));
-    for (k, v) in [("status", &f.status), ("trigger", &f.trigger), ("version", &f.version), ("from", &f.from), ("to", &f.to)] {
+    for (k, v) in [
+        ("status", &f.status),
+        ("trigger", &f.trigger),
+        ("version", &f.version),
+        ("from", &f.from),
+        ("to", &f.to),
+    ] {
         if !v.is_empty() {
             url.push_str(&format!("&{k}={}", query(v)));
         }
