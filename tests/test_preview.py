@@ -43,11 +43,22 @@ def test_frame_preview_has_first_rows_and_a_profile_per_column(store: ss.Store) 
     assert (x["type"], x["nulls"], x["min"], x["max"], x["mean"]) == ("Float64", 1, 0.0, 99.0, 49.5)
     assert sum(x["histogram"]["counts"]) == 100 and len(x["histogram"]["edges"]) == 11
     assert x["histogram"]["counts"] == [10] * 10
-    assert 95 <= x["distinct"] <= 106  # an estimate
+    assert (x["distinct"], x["distinct_exact"]) == (100, True), "counted: nulls are no value"
+    assert (city["distinct"], city["distinct_exact"]) == (2, True)
     assert (city["type"], city["nulls"], city["min"], city["max"]) == ("String", 1, "Lima", "Oslo")
     assert "histogram" not in city
     assert day["min"].startswith("2026-01-01") and day["max"].startswith("2026-04-11")
     assert flag["name"] == "<script>alert(1)</script>" and flag["nulls"] == 0
+
+
+def test_beyond_the_exact_limit_distinct_values_are_estimated_never_above_the_values(
+    local_store: ss.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_preview, "EXACT_DISTINCT", 10)
+    frame = pl.DataFrame({"id": list(range(1674)), "half": [None, 1.5] * 837})
+    ids, half = stored_preview(local_store, frame)["profile"]
+    assert not ids["distinct_exact"] and 1600 <= ids["distinct"] <= 1674
+    assert (half["nulls"], half["distinct"], half["distinct_exact"]) == (837, 1, False)
 
 
 def test_frame_previews_are_capped_whatever_the_size(local_store: ss.Store) -> None:
@@ -107,7 +118,7 @@ def test_a_value_that_cannot_be_previewed_still_stores(
 
     monkeypatch.setattr(_preview, "_frame", broken)
     p = stored_preview(local_store, pd.DataFrame({"a": [1]}))
-    assert p == {"format": 1, "kind": "none", "reason": "no preview: ValueError: profile failed"}
+    assert p == {"format": 2, "kind": "none", "reason": "no preview: ValueError: profile failed"}
     assert local_store.get(ss.ArtifactKey("p1", "manual__1"))["a"].tolist() == [1]
 
 
