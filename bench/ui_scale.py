@@ -1,6 +1,7 @@
-"""UI at scale: render time and store requests of the runs list (first and last page), a run
-page, an op page and a metric's page (its history across every run) for a 50-op flow with
-10,000 runs, served by `slipstream ui`, on the local folder and on S3 (moto on loopback).
+"""UI at scale: render time and store requests of the flows page, the runs list (first and
+last page, and filtered), a run page, an op page, a metric's page (its history across every
+run) and a comparison of two runs for a 50-op flow with 10,000 runs, served by
+`slipstream ui`, on the local folder and on S3 (moto on loopback).
 Run `make bench`.
 
 One run is real (the local runner executes the 50 ops); the others are copies of its record
@@ -44,11 +45,14 @@ AIRFLOW_RUNS = int(os.environ.get("SLIPSTREAM_BENCH_AIRFLOW_RUNS", 1000))
 PAGE = 50  # runs per page of the runs list
 
 VIEWS = [
+    ("flows", "flows"),
     ("runs list", "runs_list"),
     ("last page", "last_page"),
+    ("filtered", "filtered"),
     ("run", "run_page"),
     ("op", "op_page"),
     ("metric", "metric_page"),
+    ("compare", "compare"),
 ]
 
 
@@ -147,11 +151,16 @@ def measure(store_url: str, run_id: str, runs: int) -> dict[str, Any]:
 
     run_url = f"/flows/scale/runs/{run_id}"
     paths = {
+        "flows": "/",
         "runs_list": "/flows/scale",
+        # the runs of one week of June: a filter reads the same index, then keeps a few
+        "filtered": "/flows/scale?status=success&from=2026-06-01&to=2026-06-07",
         "last_page": f"/flows/scale?page={(runs + PAGE - 1) // PAGE}",
         "run_page": run_url,
         "op_page": f"{run_url}/ops/step_{OPS - 2}",
         "metric_page": f"{run_url}/ops/total",
+        # the real run and a copy: every output's manifest and frame preview of both
+        "compare": f"/flows/scale/compare?a={run_id}&b=run-00001",
     }
     results: dict[str, Any] = {}
     for key, path in paths.items():

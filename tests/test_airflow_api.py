@@ -77,6 +77,38 @@ def test_run_triggered_through_the_rest_api(stack: Stack) -> None:
     assert run.params == {"scale": 5.0} and run["scaled"]["value"].max() == 5.0
 
 
+def test_the_ui_links_a_run_airflow_ran_to_its_dag_run_task_and_log(stack: Stack) -> None:
+    """The links name what Airflow's REST API knows by those ids, and Airflow's UI serves them."""
+    import html
+    import re
+    import urllib.parse
+
+    import httpx
+    from slipstream._native import UiServer
+
+    api = stack.api
+    api.wait_for_run("semantics", RUN_ID)
+    server = UiServer(ss.Store(stack.store), "127.0.0.1", 0, None, api.base_url)
+    try:
+        quoted = urllib.parse.quote(RUN_ID, safe="")
+        page = httpx.get(f"{server.url}/flows/semantics/runs/{quoted}", timeout=30).text
+    finally:
+        server.stop()
+    links = [html.unescape(u) for u in re.findall(r'href="(' + re.escape(api.base_url) + '[^"]+)"',
+                                                  page)]  # fmt: skip
+    dag_run = f"{api.base_url}/dags/semantics/runs/{quoted}"
+    assert dag_run in links
+    assert f"{dag_run}/tasks/explode/details" in links
+    assert f"{dag_run}/tasks/explode?try_number=1" in links
+    assert f"{dag_run}/tasks/flaky?try_number=2" in links, "the log of the last try"
+    # the ids in the links are Airflow's own
+    assert api.client.get(f"/dags/semantics/dagRuns/{quoted}/taskInstances/flaky").json()[
+        "try_number"] == 2  # fmt: skip
+    for url in (dag_run, f"{dag_run}/tasks/explode/details"):
+        answer = httpx.get(url, timeout=30, follow_redirects=True)
+        assert answer.status_code == 200 and "<html" in answer.text.lower(), url
+
+
 def sync(stack: Stack, *extra: str, airflow: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {"SLIPSTREAM_AIRFLOW_USERNAME": "admin", "SLIPSTREAM_AIRFLOW_PASSWORD": "admin-pw"}
     return subprocess.run(

@@ -58,13 +58,15 @@ def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "UI with 120 runs of a 12-op flow (60 Airflow-shaped" in stdout
     targets = ["folder", "folder, no index", "Airflow-shaped", "S3"]
-    views = {"runs_list", "last_page", "run_page", "op_page", "metric_page"}
+    views = {"flows", "runs_list", "last_page", "filtered", "run_page", "op_page",
+             "metric_page", "compare"}  # fmt: skip
     for target in targets:
         assert set(results[target]) == views, target
     s3 = results["S3"]
     # with the index, a later view of the runs list lists the index and the markers (and
     # the versions): no run record is read, however many runs there are
     assert s3["runs_list"]["requests"] <= 4 and s3["last_page"]["requests"] <= 4, s3
+    assert s3["filtered"]["requests"] <= 4, s3
     assert s3["runs_list"]["first_requests"] <= 10, s3
     assert results["folder"]["runs_list"]["requests"] is None  # a folder sends none
 

@@ -329,11 +329,12 @@ def test_a_killed_local_run_is_shown_as_such(url: str, tmp_path: Path, signal: s
     assert going.status == "running"
     assert going.ops["first"].status == "success", "each op's state is written as it ends"
     assert going.ops["first"].logs == "first ran\n"
+    assert going.ops["wait"].status == "running", "and each op's as it starts"
     proc.kill() if signal == "SIGKILL" else proc.terminate()
     proc.communicate(timeout=60)
     run = ss.open(url).run("killable", "r")
     if signal == "SIGKILL":  # nothing could be recorded: readers see the process is gone
-        assert run.status == "interrupted" and run.ops["wait"].status == "pending"
+        assert run.status == "interrupted" and run.ops["wait"].status == "interrupted"
     else:  # recorded like Ctrl-C, then the process ends as SIGTERM asks
         assert proc.returncode == -15
         assert run.status == "failed" and run.ops["wait"].status == "failed"

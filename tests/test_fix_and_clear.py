@@ -82,7 +82,7 @@ def test_a_cleared_task_runs_the_new_version_on_the_runs_outputs(store: str) -> 
         status, first, _ = get(f"{op_url}?try=1")  # try 1, with the code it ran
         assert "def use_broken" in first and "cannot use 3 values yet" in first
         _, run_page, _ = get(f"{server.url}/flows/fixable/runs/{quote(RUN, safe='')}")
-        assert f"ran <code>{v2}</code>" in run_page  # which op ran which version
+        assert f'ran <a href="/flows/fixable/versions/{v2}"><code>{v2}</code></a>' in run_page
     finally:
         server.stop()
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,3 +201,32 @@ def test_runs_airflow_ran_link_back_to_it(ui: str, page: Any) -> None:
     assert page.locator("#airflow-log").get_attribute("href").endswith("?try_number=1")
     page.goto(f"{ui}/flows/ui/runs/run-1")  # run locally: nothing to link to
     assert page.locator("#airflow-run").count() == 0 and page.locator("td.airflow").count() == 0
+
+
+def test_odd_names_on_these_pages_are_answered_as_text(ui: str) -> None:
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(ui + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    hostile = urllib.parse.quote("<script>alert(1)</script>", safe="")
+    for path, status in [
+        (f"/flows/ui?from={hostile}", 400),
+        (f"/flows/ui?version={hostile}", 200),  # no such version: no run
+        (f"/flows/ui/compare?a={hostile}&b=run-1", 404),
+        ("/flows/ui/compare?a=run-1&b=nope", 404),
+        (f"/flows/ui/checks/{hostile}", 200),  # no run ran it
+        (f"/flows/ui/diff?a={hostile}&b=x", 400),
+        ("/flows/ui/diff?a=0000000000000000&b=0000000000000001", 404),
+        ("/flows/ui/versions/0000000000000000", 404),
+        (f"/flows/{hostile}/compare", 400),
+        ("/flows/ui/runs/run-1/live", 200),
+    ]:
+        code, body = get(path)
+        assert code == status, (path, code, body[:300])
+        assert "<script>alert" not in body, path
+    _, live = get("/flows/ui/runs/run-1/live")
+    state = json.loads(live)
+    assert state["over"] is True and state["ops"]["spend_positive"]["status"] == "warning"

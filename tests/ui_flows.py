@@ -80,5 +80,5 @@ def wide(ops: int) -> ss.Flow:
     nodes = [source.named(f"source_{i}")() for i in range(3)]
     while len(nodes) < ops:
         i = len(nodes)
-        nodes.append(step.named(f"step_{i}")(nodes[i - 3], nodes[(i * 7) % i]))
+        nodes.append(step.named(f"step_{i}")(nodes[i - 3], nodes[(i * 37) % (i - 2)]))
     return ss.Flow(f"wide_{ops}", outputs=nodes[-3:])

@@ -71,6 +71,9 @@ class OutputCapture:
     def start(self) -> None: ...
     def stop(self) -> tuple[bytes, bytes, int, int]: ...
 
+def version_diff(a: bytes, b: bytes) -> str:
+    """What changed from flow spec `a` to flow spec `b` (JSON), as JSON."""
+
 def compare_runs(store: Store, flow: str, a: str, b: str) -> str:
     """Runs `a` and `b` of `flow` compared, as JSON (`slipstream diff FLOW RUN_A RUN_B`)."""
 

@@ -30,7 +30,7 @@ mod _native {
         version_spec_path, versions_dir,
     };
     #[pymodule_export]
-    use crate::records::{check_read, check_write, merge_run_files};
+    use crate::records::{check_read, check_write, merge_run_files, version_diff};
     #[pymodule_export]
     use crate::run_index::{
         index_active, index_compact, index_forget, index_mark_active, index_now, index_read,

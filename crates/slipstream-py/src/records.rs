@@ -5,7 +5,7 @@
 use pyo3::prelude::*;
 use slipstream_core::records::{
     AirflowRun, CacheEntry, Expiry, FlowSpec, IndexSegment, OpState, Pin, Preview, Record,
-    RetentionPolicy, RunRecord, TryRecord, merge_run, versions_ran,
+    RetentionPolicy, RunRecord, TryRecord, VersionDiff, merge_run, versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
@@ -95,5 +95,17 @@ pub fn merge_run_files(
     let specs: Vec<&FlowSpec> = specs.iter().collect();
     let merged = merge_run(record, &specs, states, airflow.as_ref());
     serde_json::to_string(&merged)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}
+
+/// What changed from version `a` to version `b` (specs as JSON), as JSON: the one structural
+/// diff the web UI shows too (`slipstream_core::records::VersionDiff`).
+#[pyfunction]
+pub fn version_diff(a: &[u8], b: &[u8]) -> PyResult<String> {
+    let (a, b) = (
+        FlowSpec::parse(a).map_err(|e| record_error("a flow spec", e))?,
+        FlowSpec::parse(b).map_err(|e| record_error("a flow spec", e))?,
+    );
+    serde_json::to_string(&VersionDiff::of(&a, &b))
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }

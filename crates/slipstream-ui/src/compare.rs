@@ -8,10 +8,13 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Serialize;
 use slipstream_core::records::{CheckResult, ColumnProfile, Preview, VersionDiff};
+use slipstream_core::{ArtifactKey, TypeTag};
 use slipstream_store::ObjectStore;
 
-use crate::error::Result;
-use crate::index::{Index, Output, Run};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::error::{Result, UiError};
+use crate::index::{CONCURRENT_READS, Index, Output, Run};
 use crate::time::seconds_between;
 
 /// A value in each run, and whether they differ.
@@ -74,6 +77,9 @@ pub struct OutputSide {
     pub checksum: String,
     #[serde(skip)]
     pub profile: Vec<ColumnProfile>,
+    /// The rows the profile was taken from.
+    #[serde(skip)]
+    pub profiled: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,19 +178,39 @@ impl Index {
         })
     }
 
-    /// Every stored output of every op of `run`, by (op, output).
+    /// Every stored output of every op of `run`, by (op, output): its manifest, and the
+    /// preview of a frame (for its profile), a bounded number of reads at a time.
     async fn all_outputs(&self, run: &Run) -> Result<IndexMap<(String, String), OutputSide>> {
-        let ops = run.ops();
-        let all = futures::future::try_join_all(ops.iter().map(|op| self.outputs(run, op))).await?;
-        Ok(ops
-            .iter()
-            .zip(all)
-            .flat_map(|(op, outputs)| {
-                outputs
-                    .into_iter()
-                    .filter_map(|o| Some(((op.name.clone(), o.name.clone()), output_side(o)?)))
+        // owned keys first: the reads below borrow nothing but `self`
+        let mut wanted: Vec<((String, String), ArtifactKey)> = Vec::new();
+        for op in run.ops() {
+            for name in &op.outputs {
+                wanted.push((
+                    (op.name.clone(), name.clone()),
+                    Index::output_key(run, op, name)?,
+                ));
+            }
+        }
+        let read: Vec<Option<((String, String), OutputSide)>> = stream::iter(wanted)
+            .map(|(at, key)| async move {
+                let Some(manifest) = self.manifest(&key).await? else {
+                    return Ok(None);
+                };
+                let preview = match manifest.type_tag {
+                    TypeTag::Frame => self.preview(&key).await?,
+                    _ => None,
+                };
+                let output = Output {
+                    name: at.1.clone(),
+                    manifest: Some(manifest),
+                    preview,
+                };
+                Ok::<_, UiError>(output_side(output).map(|side| (at, side)))
             })
-            .collect())
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
+        Ok(read.into_iter().flatten().collect())
     }
 }
 
@@ -243,9 +269,14 @@ fn output_side(output: Output) -> Option<OutputSide> {
                 .collect()
         })
         .unwrap_or_default();
-    let profile = match output.preview {
-        Some(Preview::Frame { profile, .. }) => profile,
-        _ => Vec::new(),
+    let (profile, profiled) = match output.preview {
+        Some(Preview::Frame {
+            profile,
+            rows,
+            profiled_rows,
+            ..
+        }) => (profile, profiled_rows.unwrap_or(rows)),
+        _ => (Vec::new(), 0),
     };
     Some(OutputSide {
         type_name: format!("{:?}", m.type_tag).to_lowercase(),
@@ -255,6 +286,7 @@ fn output_side(output: Output) -> Option<OutputSide> {
         bytes: m.bytes,
         checksum: m.checksum,
         profile,
+        profiled,
     })
 }
 

@@ -203,19 +203,12 @@ async fn flows(State(app): State<Arc<App>>) -> Result<Markup> {
     Ok(pages::flows::render(app.index.store().url(), &flows))
 }
 
+/// `?page=N` and the filter. (With `flatten`, the query's values all arrive as text.)
 #[derive(Deserialize)]
 struct RunsQuery {
-    page: Option<usize>,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    trigger: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    page: Option<String>,
+    #[serde(flatten)]
+    filter: RunFilter,
 }
 
 async fn runs(
@@ -223,15 +216,14 @@ async fn runs(
     Path(flow): Path<String>,
     Query(q): Query<RunsQuery>,
 ) -> Result<Markup> {
-    let page = q.page.unwrap_or(1).max(1);
-    let filter = RunFilter {
-        status: q.status,
-        trigger: q.trigger,
-        version: q.version,
-        from: q.from,
-        to: q.to,
+    let page = match q.page.as_deref().filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .map_err(|_| UiError::BadRequest(format!("page={p:?} is not a page number")))?,
     }
-    .check()?;
+    .max(1);
+    let filter = q.filter.check()?;
     let start = (page - 1).saturating_mul(RUNS_PER_PAGE);
     let shown = start..start.saturating_add(RUNS_PER_PAGE);
     let ((runs, total), versions) = tokio::try_join!(
@@ -242,8 +234,9 @@ async fn runs(
         return Err(UiError::NotFound(format!("no flow {flow:?} in this store")));
     }
     if page > 1 && runs.is_empty() {
+        let which = if filter.is_empty() { "" } else { " that match" };
         return Err(UiError::NotFound(format!(
-            "flow {flow:?} has {total} runs: page {page} is past the last one"
+            "flow {flow:?} has {total} runs{which}: page {page} is past the last one"
         )));
     }
     let pages = pages::runs::Pages {

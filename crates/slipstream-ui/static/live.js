@@ -1,6 +1,7 @@
 // The run page of a run that is not over: polls its op states (`<main data-live=URL>`) and
 // updates the DAG, the ops table and the run's badge in place; when the run is over, reloads
 // once to show everything it recorded, and stops (the page of an ended run has no script).
+// A run that is gone (404, 410) stops it too; other failures ask again, less often.
 (() => {
   "use strict";
   const main = document.querySelector("main[data-live]");
@@ -17,17 +18,11 @@
     const old = root && root.querySelector(selector);
     if (old) old.replaceWith(badge(status));
   };
-  async function poll() {
-    let state;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      state = await response.json();
-    } catch (error) {
-      main.dataset.liveError = String(error);
-      setTimeout(poll, every * 2);
-      return;
-    }
+  const text = (root, selector, value) => {
+    const cell = root.querySelector(selector);
+    if (cell) cell.textContent = value;
+  };
+  function show(state) {
     for (const [name, op] of Object.entries(state.ops)) {
       const quoted = CSS.escape(name);
       const node = document.querySelector(`svg.dag a[data-op="${quoted}"]`);
@@ -35,16 +30,33 @@
       const row = document.querySelector(`#ops tr[data-op="${quoted}"]`);
       if (!row) continue;
       swap(row, "td.status .badge", op.status);
-      row.querySelector("td.tries").textContent = String(op.tries);
-      row.querySelector("td.duration").textContent = op.duration;
+      text(row, "td.tries", String(op.tries));
+      text(row, "td.duration", op.duration);
     }
     swap(document.getElementById("run-status"), ".badge", state.status);
     main.dataset.polls = String(Number(main.dataset.polls || 0) + 1);
-    if (state.over) {
-      location.reload();
-      return;
+  }
+  async function poll() {
+    let next = every;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (response.status === 404 || response.status === 410) {
+        main.dataset.liveError = "this run is gone from the store";
+        return;
+      }
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const state = await response.json();
+      show(state);
+      if (state.over) {
+        location.reload();
+        return;
+      }
+      delete main.dataset.liveError;
+    } catch (error) {
+      main.dataset.liveError = String(error);
+      next = every * 3;
     }
-    setTimeout(poll, every);
+    setTimeout(poll, next);
   }
   setTimeout(poll, every);
 })();

@@ -251,12 +251,14 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
 def _diff(history: Any, args: argparse.Namespace) -> int:
     """Two versions: their structural diff and code. Otherwise two runs, compared as the
     web UI's comparison page shows them."""
-    from slipstream.errors import ArtifactNotFound
+    from slipstream.errors import AmbiguousName, ArtifactNotFound
 
     try:
         a = history.version(args.flow, args.a).spec
         b = history.version(args.flow, args.b).spec
-    except (ArtifactNotFound, NotFound, Ambiguous, ValueError):
+    except AmbiguousName:
+        raise  # the start of several versions: say so, rather than try runs
+    except (ArtifactNotFound, NotFound, ValueError):  # not versions: runs
         return _compare_runs(history, args)
     return _version_diff(a, b, args)
 
@@ -308,27 +310,12 @@ def _verdict(check: dict[str, Any] | None) -> str:
 
 
 def _version_diff(a: dict[str, Any], b: dict[str, Any], args: argparse.Namespace) -> int:
+    from slipstream._native import version_diff
+
+    changes = json.loads(version_diff(json.dumps(a).encode(), json.dumps(b).encode()))
     ops_a = {op["name"]: op for op in a["ops"]}
     ops_b = {op["name"]: op for op in b["ops"]}
-    edges_a = {(u, op["name"]) for op in a["ops"] for u in op["upstream"]}
-    edges_b = {(u, op["name"]) for op in b["ops"] for u in op["upstream"]}
-    changed = sorted(
-        n
-        for n in set(ops_a) & set(ops_b)
-        if ops_a[n]["function"]["code_hash"] != ops_b[n]["function"]["code_hash"]
-    )
-    changes = {
-        "ops_added": sorted(set(ops_b) - set(ops_a)),
-        "ops_removed": sorted(set(ops_a) - set(ops_b)),
-        "code_changed": changed,
-        "edges_added": sorted(f"{u} -> {d}" for u, d in edges_b - edges_a),
-        "edges_removed": sorted(f"{u} -> {d}" for u, d in edges_a - edges_b),
-        "params_changed": sorted(
-            k
-            for k in set(a["params"]) | set(b["params"])
-            if a["params"].get(k) != b["params"].get(k)
-        ),
-    }
+    changed = changes["code_changed"]
     code_diffs = {n: _code_diff(ops_a[n], ops_b[n], a["version"], b["version"]) for n in changed}
     if args.json:
         print(json.dumps({**changes, "code_diffs": code_diffs}, indent=1))

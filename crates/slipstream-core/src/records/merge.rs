@@ -139,6 +139,14 @@ pub fn merge_run(
         _ if run.runner.as_ref().is_some_and(|r| r.is_gone()) => RunStatus::Interrupted,
         _ => RunStatus::Running,
     };
+    if run.status == RunStatus::Interrupted {
+        // its process is gone: an op it was running is not running any more
+        for state in run.ops.values_mut() {
+            if state.status == OpStatus::Running {
+                state.status = OpStatus::Other("interrupted".to_owned());
+            }
+        }
+    }
     if let Some(end) = airflow.and_then(|a| a.end_date.clone()) {
         run.ended_at = Some(end);
     }

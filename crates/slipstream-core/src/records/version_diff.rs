@@ -42,8 +42,9 @@ impl VersionDiff {
             .cloned()
             .collect();
         let params: BTreeSet<&String> = a.params.keys().chain(b.params.keys()).collect();
+        // compared as JSON values: the order of a default's keys is no change
         let declared =
-            |s: &FlowSpec, k: &str| s.params.get(k).and_then(|p| serde_json::to_string(p).ok());
+            |s: &FlowSpec, k: &str| s.params.get(k).and_then(|p| serde_json::to_value(p).ok());
         Self {
             ops_added: ops_b.difference(&ops_a).cloned().collect(),
             ops_removed: ops_a.difference(&ops_b).cloned().collect(),

@@ -310,8 +310,16 @@ fn a_local_run_whose_process_is_gone_is_interrupted() {
     };
     let here = host.trim();
     let no_such_pid = u32::MAX;
-    let merged = merge_run(with_runner(here, no_such_pid), &[&spec()], [], None);
+    let mut killed = with_runner(here, no_such_pid);
+    let first = killed.ops.keys().next().unwrap().clone();
+    killed.ops[&first].status = OpStatus::Running; // written as it started
+    let merged = merge_run(killed, &[&spec()], [], None);
     assert_eq!(merged.status, RunStatus::Interrupted);
+    assert_eq!(
+        merged.ops[&first].status,
+        OpStatus::Other("interrupted".into()),
+        "the op it was running is not running any more"
+    );
     let alive = merge_run(with_runner(here, std::process::id()), &[&spec()], [], None);
     assert_eq!(alive.status, RunStatus::Running);
     let elsewhere = merge_run(

@@ -4,8 +4,10 @@
 //! 1. **Layers.** An op sits one layer below its deepest upstream; a layer holds at most
 //!    [`PER_LAYER`] ops, and an op that finds its layer full moves down (so 50 independent
 //!    ops wrap onto several layers instead of one very wide one).
-//! 2. **Long edges** get a waypoint in every layer they cross, shared by all edges of the same
-//!    upstream op (they run down one lane together), so no edge is ever drawn across an op.
+//! 2. **Long edges** get a waypoint in every layer they cross (a lane, with its own place in
+//!    that layer), so no edge is ever drawn across an op. The long edges of one upstream op
+//!    share their lanes, or those into one downstream op when it has more: a fan-out or a
+//!    fan-in takes one lane per layer, not one per edge.
 //! 3. **Order.** Within each layer, ops and waypoints are sorted by the mean position of their
 //!    neighbours, sweeping down then up; the order with the fewest crossings is kept.
 //! 4. **Place.** Each item is pulled towards its neighbours' mean, keeping the layer's order and
@@ -19,17 +21,26 @@ pub const PER_LAYER: usize = 7;
 pub const NODE_W: f64 = 160.0;
 pub const NODE_H: f64 = 30.0;
 const GAP_X: f64 = 18.0;
-/// The width a lane of long edges takes in a layer.
-const LANE_W: f64 = 4.0;
+/// The width a lane of long edges takes in a layer, and the space between two lanes.
+const LANE_W: f64 = 2.0;
+const LANE_GAP: f64 = 5.0;
 const GAP_Y: f64 = 34.0;
 pub const PAD: f64 = 10.0;
 const SWEEPS: usize = 6;
 
-/// Something in a layer: an op (its index), or the lane of op `.0`'s long edges.
+/// Long edges that share a lane: those of one upstream op (fan-out), or those into one
+/// downstream op (fan-in), whichever has more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bundle {
+    From(usize),
+    Into(usize),
+}
+
+/// Something in a layer: an op (its index), or a bundle's lane in layer `.1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Item {
     Op(usize),
-    Lane(usize),
+    Lane(Bundle, usize),
 }
 
 /// An edge (upstream index, downstream index) and the points it runs through.
@@ -52,58 +63,58 @@ pub struct Drawing {
 pub fn layout(upstream: &[Vec<usize>]) -> Drawing {
     let n = upstream.len();
     let layer = layers(upstream);
-    // The last layer each op's edges reach: its lane runs down to the layer above it.
-    let mut reach = layer.clone();
-    for (t, ups) in upstream.iter().enumerate() {
-        for &s in ups.iter().filter(|&&s| layer[s] < layer[t]) {
-            reach[s] = reach[s].max(layer[t]);
-        }
+    let edges: Vec<(usize, usize)> = upstream
+        .iter()
+        .enumerate()
+        .flat_map(|(t, ups)| ups.iter().map(move |&s| (s, t)))
+        .filter(|&(s, t)| layer[s] < layer[t])
+        .collect();
+    // Each edge as the items it passes, a lane in every layer between its ends.
+    let long = |&&(s, t): &&(usize, usize)| layer[t] > layer[s] + 1;
+    let (mut fan_out, mut fan_in) = (vec![0usize; n], vec![0usize; n]);
+    for &(s, t) in edges.iter().filter(long) {
+        fan_out[s] += 1;
+        fan_in[t] += 1;
     }
+    let paths: Vec<Vec<Item>> = edges
+        .iter()
+        .map(|&(s, t)| {
+            let bundle = if fan_out[s] >= fan_in[t] {
+                Bundle::From(s)
+            } else {
+                Bundle::Into(t)
+            };
+            std::iter::once(Item::Op(s))
+                .chain((layer[s] + 1..layer[t]).map(|l| Item::Lane(bundle, l)))
+                .chain(std::iter::once(Item::Op(t)))
+                .collect()
+        })
+        .collect();
     let depth = layer.iter().max().map_or(0, |d| d + 1);
     let mut rows: Vec<Vec<Item>> = vec![Vec::new(); depth];
     for i in 0..n {
         rows[layer[i]].push(Item::Op(i));
     }
-    for s in 0..n {
-        for row in rows.iter_mut().take(reach[s]).skip(layer[s] + 1) {
-            row.push(Item::Lane(s));
+    let mut lanes = std::collections::HashSet::new();
+    for item in paths.iter().flatten() {
+        if let Item::Lane(_, l) = *item
+            && lanes.insert(*item)
+        {
+            rows[l].push(*item);
         }
     }
-    // Neighbours one layer up of every item.
+    // Neighbours one layer up and one layer down of every item.
     let mut up: HashMap<Item, Vec<Item>> = HashMap::new();
-    for (t, ups) in upstream.iter().enumerate() {
-        let above = ups.iter().filter(|&&s| layer[s] < layer[t]).map(|&s| {
-            if layer[s] + 1 == layer[t] {
-                Item::Op(s)
-            } else {
-                Item::Lane(s)
-            }
-        });
-        up.entry(Item::Op(t)).or_default().extend(above);
-    }
-    for (l, row) in rows.iter().enumerate() {
-        for item in row {
-            if let Item::Lane(s) = *item {
-                let above = if layer[s] + 1 == l {
-                    Item::Op(s)
-                } else {
-                    Item::Lane(s)
-                };
-                up.entry(*item).or_default().push(above);
-            }
-        }
-    }
-    for v in up.values_mut() {
-        v.sort_by_key(|i| match i {
-            Item::Op(s) | Item::Lane(s) => (*s, matches!(i, Item::Lane(_))),
-        });
-        v.dedup();
-    }
     let mut down: HashMap<Item, Vec<Item>> = HashMap::new();
-    for (item, ups) in &up {
-        for u in ups {
-            down.entry(*u).or_default().push(*item);
+    for path in &paths {
+        for pair in path.windows(2) {
+            up.entry(pair[1]).or_default().push(pair[0]);
+            down.entry(pair[0]).or_default().push(pair[1]);
         }
+    }
+    for v in up.values_mut().chain(down.values_mut()) {
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|i| seen.insert(*i));
     }
     order(&mut rows, &up, &down);
     let x = place(&rows, &up, &down);
@@ -117,19 +128,22 @@ pub fn layout(upstream: &[Vec<usize>]) -> Drawing {
     let ops: Vec<(f64, f64)> = (0..n)
         .map(|i| (x[&Item::Op(i)] + shift - NODE_W / 2.0, top(layer[i])))
         .collect();
-    let mut edges = Vec::new();
-    for (t, ups) in upstream.iter().enumerate() {
-        for &s in ups.iter().filter(|&&s| layer[s] < layer[t]) {
+    let drawn = edges
+        .iter()
+        .zip(&paths)
+        .map(|(&(s, t), path)| {
             let mut points = vec![(ops[s].0 + NODE_W / 2.0, ops[s].1 + NODE_H)];
-            for l in layer[s] + 1..layer[t] {
-                let lane = x[&Item::Lane(s)] + shift;
-                points.push((lane, top(l)));
-                points.push((lane, top(l) + NODE_H));
+            for item in &path[1..path.len() - 1] {
+                if let Item::Lane(_, l) = *item {
+                    let lane = x[item] + shift;
+                    points.push((lane, top(l)));
+                    points.push((lane, top(l) + NODE_H));
+                }
             }
             points.push((ops[t].0 + NODE_W / 2.0, ops[t].1));
-            edges.push((s, t, points));
-        }
-    }
+            (s, t, points)
+        })
+        .collect();
     let right = rows
         .iter()
         .flatten()
@@ -137,7 +151,7 @@ pub fn layout(upstream: &[Vec<usize>]) -> Drawing {
         .fold(0.0, f64::max);
     Drawing {
         ops,
-        edges,
+        edges: drawn,
         width: right + PAD,
         height: top(depth.max(1)) - GAP_Y + PAD,
     }
@@ -254,8 +268,19 @@ fn crossings(rows: &[Vec<Item>], up: &HashMap<Item, Vec<Item>>) -> usize {
 fn width(item: Item) -> f64 {
     match item {
         Item::Op(_) => NODE_W,
-        Item::Lane(_) => LANE_W,
+        Item::Lane(..) => LANE_W,
     }
+}
+
+/// The space between the centres of two neighbours in a layer: lanes sit closer together
+/// than ops.
+fn gap(a: Item, b: Item) -> f64 {
+    let between = match (a, b) {
+        (Item::Op(_), Item::Op(_)) => GAP_X,
+        (Item::Lane(..), Item::Lane(..)) => LANE_GAP,
+        _ => GAP_X / 2.0,
+    };
+    (width(a) + width(b)) / 2.0 + between
 }
 
 /// Horizontal centres: every item pulled towards its neighbours' mean, order and spacing kept.
@@ -264,7 +289,6 @@ fn place(
     up: &HashMap<Item, Vec<Item>>,
     down: &HashMap<Item, Vec<Item>>,
 ) -> HashMap<Item, f64> {
-    let gap = |a: Item, b: Item| (width(a) + width(b)) / 2.0 + GAP_X;
     // Each row packed from the left; no item leaves the band its row can slide in within
     // the widest row, so the drawing is never wider than that row packed.
     let packed: Vec<Vec<f64>> = rows
@@ -376,6 +400,74 @@ mod tests {
                 let inside = x > ox && x < ox + NODE_W && y >= oy && y <= oy + NODE_H;
                 assert!(!inside, "the edge a → d crosses op {op}");
             }
+        }
+    }
+
+    /// Every lane segment (the vertical part of a long edge inside a layer) is clear of ops.
+    fn assert_no_edge_crosses_an_op(d: &Drawing) {
+        for (s, t, points) in &d.edges {
+            for pair in points.windows(2) {
+                let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+                if x1 != x2 {
+                    continue; // a curve between two layers, where no op is
+                }
+                for (i, &(ox, oy)) in d.ops.iter().enumerate() {
+                    let beside = x1 <= ox || x1 >= ox + NODE_W;
+                    let apart = y2 <= oy || y1 >= oy + NODE_H;
+                    assert!(beside || apart, "edge {s} → {t} crosses op {i}");
+                }
+            }
+        }
+    }
+
+    fn fits(d: &Drawing) {
+        let page = PER_LAYER as f64 * (NODE_W + GAP_X) + 2.0 * PAD;
+        assert!(
+            d.width <= page,
+            "width {} is more than a page ({page})",
+            d.width
+        );
+    }
+
+    #[test]
+    fn fan_ins_and_fan_outs_take_one_lane_and_fit_the_page() {
+        // 50 independent ops, and one that reads them all
+        let mut fan_in: Vec<Vec<usize>> = vec![vec![]; 50];
+        fan_in.push((0..50).collect());
+        let d = layout(&fan_in);
+        fits(&d);
+        assert_no_edge_crosses_an_op(&d);
+        // one source read by 200 ops
+        let fan_out: Vec<Vec<usize>> = (0..201)
+            .map(|i| if i == 0 { vec![] } else { vec![0] })
+            .collect();
+        let d = layout(&fan_out);
+        fits(&d);
+        assert_no_edge_crosses_an_op(&d);
+    }
+
+    #[test]
+    fn no_edge_crosses_an_op_whatever_the_shape() {
+        let shapes: Vec<Vec<Vec<usize>>> = vec![
+            // chains joined far apart, as flows grow
+            (0..120)
+                .map(|i: usize| match i {
+                    0..3 => vec![],
+                    _ => vec![i - 3, (i * 37) % (i - 2)],
+                })
+                .collect(),
+            // skip edges over a chain
+            (0..40)
+                .map(|i: usize| match i {
+                    0 => vec![],
+                    _ => vec![i - 1, i / 2, i / 5],
+                })
+                .collect(),
+        ];
+        for upstream in &shapes {
+            let d = layout(upstream);
+            fits(&d);
+            assert_no_edge_crosses_an_op(&d);
         }
     }
 

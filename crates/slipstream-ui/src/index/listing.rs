@@ -86,7 +86,7 @@ impl Index {
 
     /// Every run of `flow`, newest first, from its run index: `None` when it has none that
     /// can be trusted (never built, or a segment unreadable: the records are read then).
-    async fn indexed(&self, flow: &str) -> Result<Option<Arc<Vec<RunSummary>>>> {
+    pub(super) async fn indexed(&self, flow: &str) -> Result<Option<Arc<Vec<RunSummary>>>> {
         let name = flow_name(flow)?;
         let (runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
             Indexed::Ready { runs, active } => (runs, active),

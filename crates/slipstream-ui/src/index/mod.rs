@@ -21,7 +21,7 @@ pub mod filter;
 mod listing;
 
 /// How many store reads one page keeps in flight.
-const CONCURRENT_READS: usize = 32;
+pub(crate) const CONCURRENT_READS: usize = 32;
 
 /// One run as the pages show it: the merged record, the spec of the version it started
 /// with, and those of the versions its cleared tasks ran since (a recompile).
@@ -144,15 +144,20 @@ impl Index {
             entry.runs += usize::from(!is_spec);
         }
         let mut flows: Vec<FlowSummary> = flows.into_values().filter(|f| f.versions > 0).collect();
-        let everything = filter::RunFilter::default().check()?;
+        // Each flow's newest run, from its run index (a flow without one shows none rather
+        // than have this page read every run record of every flow).
         let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
-        let newest = names.iter().map(|f| self.runs(f, 0..1, &everything));
-        for (flow, newest) in flows
-            .iter_mut()
-            .zip(futures::future::join_all(newest).await)
-        {
-            // the list of flows stays up when one flow's runs cannot be read
-            flow.last = newest.ok().and_then(|(runs, _)| runs.into_iter().next());
+        let newest: Vec<Option<RunSummary>> = stream::iter(names)
+            .map(|name| async move {
+                // the list of flows stays up when one flow's index cannot be read
+                let runs = self.indexed(&name).await.ok().flatten()?;
+                runs.first().cloned()
+            })
+            .buffered(CONCURRENT_READS)
+            .collect()
+            .await;
+        for (flow, last) in flows.iter_mut().zip(newest) {
+            flow.last = last;
         }
         Ok(flows)
     }

@@ -158,7 +158,7 @@ fn output(o: &OutputPair) -> Markup {
 }
 
 /// One fact of a column's profile, as shown.
-type Fact = fn(&slipstream_core::records::ColumnProfile) -> String;
+type Fact = fn(&slipstream_core::records::ColumnProfile, u64) -> String;
 
 /// Each column's profile in A and B, cells that differ highlighted.
 fn profiles(a: &OutputSide, b: &OutputSide) -> Markup {
@@ -173,23 +173,19 @@ fn profiles(a: &OutputSide, b: &OutputSide) -> Markup {
         side.profile
             .iter()
             .find(|c| c.name == name)
-            .map(fact)
+            .map(|c| fact(c, side.profiled))
             .unwrap_or_default()
     };
     let facts: [(&str, Fact); 5] = [
-        ("nulls", |c| c.nulls.to_string()),
-        ("distinct", |c| {
-            c.distinct
-                .map(|d| format!("{}{d}", if c.distinct_exact { "" } else { "≈" }))
-                .unwrap_or_default()
-        }),
-        ("min", |c| {
+        ("nulls", |c, _| c.nulls.to_string()),
+        ("distinct", super::preview::distinct),
+        ("min", |c, _| {
             c.min.as_ref().map(|v| v.to_string()).unwrap_or_default()
         }),
-        ("max", |c| {
+        ("max", |c, _| {
             c.max.as_ref().map(|v| v.to_string()).unwrap_or_default()
         }),
-        ("mean", |c| {
+        ("mean", |c, _| {
             c.mean.as_ref().map(|v| v.to_string()).unwrap_or_default()
         }),
     ];

@@ -24,6 +24,17 @@ pub struct LiveOp {
     pub duration: String,
 }
 
+/// Whether a run's page follows it: while it is queued or running.
+pub fn is_live(status: RunStatus) -> bool {
+    matches!(status, RunStatus::Queued | RunStatus::Running)
+}
+
+/// How often a live page asks, in ms: every 2 s, less often for big runs (each ask merges
+/// the run's op files anew).
+pub fn interval_ms(ops: usize) -> u64 {
+    (2_000 + 20 * ops as u64).min(15_000)
+}
+
 pub fn state(run: &Run) -> LiveRun {
     let ops = run
         .ops()
@@ -44,7 +55,7 @@ pub fn state(run: &Run) -> LiveRun {
         .collect();
     LiveRun {
         status: run.record.status.as_str().to_owned(),
-        over: run.record.status != RunStatus::Running,
+        over: !is_live(run.record.status),
         ops,
     }
 }

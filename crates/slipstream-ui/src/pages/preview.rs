@@ -56,7 +56,7 @@ pub fn render(preview: &Preview, full: &str) -> Markup {
 
 /// A column's distinct count: as counted, or an estimate marked "≈" and never above the
 /// number of non-null values (previews before format 2 stored an unclamped estimate).
-fn distinct(c: &ColumnProfile, profiled: u64) -> String {
+pub fn distinct(c: &ColumnProfile, profiled: u64) -> String {
     match c.distinct {
         None => String::new(),
         Some(d) if c.distinct_exact => d.to_string(),

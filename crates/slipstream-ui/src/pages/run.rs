@@ -3,7 +3,7 @@
 //! [`crate::pages::live`]) until it ends.
 
 use maud::{Markup, html};
-use slipstream_core::records::{OpState, RunStatus, Severity};
+use slipstream_core::records::{OpState, Severity};
 
 use super::{
     airflow, compare_url, flow_url, op_status, op_url, run_url, seconds_between, shell, short_time,
@@ -21,7 +21,7 @@ pub fn render(flow: &str, run: &Run, airflow_base: Option<&str>) -> Markup {
     ];
     let nodes = dag::nodes(run.ops(), &record.ops, |op| op_url(flow, id, op));
     let ended = record.ended_at.as_deref().unwrap_or("");
-    let live = record.status == RunStatus::Running;
+    let live = super::live::is_live(record.status);
     let in_airflow = airflow_base.filter(|_| record.trigger == "airflow");
     let body = html! {
         h1 { "Run " (id) " " span #run-status { (shell::badge(record.status.as_str())) } }
@@ -41,7 +41,8 @@ pub fn render(flow: &str, run: &Run, airflow_base: Option<&str>) -> Markup {
             dt { "Compare" } dd { a href={(compare_url(flow)) "?a=" (super::query(id))} { "with another run…" } }
         }
         @if live {
-            p.muted #live { "This run is not over: its ops refresh every few seconds." }
+            p.muted #live { "This run is not over: its ops refresh every "
+                (super::live::interval_ms(record.ops.len()) / 1000) " s." }
         }
         @if !record.params.is_empty() {
             h2 { "Params" }
@@ -85,10 +86,12 @@ pub fn render(flow: &str, run: &Run, airflow_base: Option<&str>) -> Markup {
         }
     };
     if live {
+        let every = super::live::interval_ms(record.ops.len());
         shell::live_page(
             &format!("{flow} {id}"),
             &crumbs,
             &super::live_url(flow, id),
+            every,
             body,
         )
     } else {

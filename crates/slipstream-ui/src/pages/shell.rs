@@ -13,11 +13,11 @@ pub fn page(title: &str, crumbs: &[Crumb], body: Markup) -> Markup {
 
 /// A page that refreshes itself from `live` (JSON) while what it shows is not over; the only
 /// pages that run a script, `/static/live.js`, served by this UI.
-pub fn live_page(title: &str, crumbs: &[Crumb], live: &str, body: Markup) -> Markup {
-    frame(title, crumbs, Some(live), body)
+pub fn live_page(title: &str, crumbs: &[Crumb], live: &str, every_ms: u64, body: Markup) -> Markup {
+    frame(title, crumbs, Some((live, every_ms)), body)
 }
 
-fn frame(title: &str, crumbs: &[Crumb], live: Option<&str>, body: Markup) -> Markup {
+fn frame(title: &str, crumbs: &[Crumb], live: Option<(&str, u64)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -35,7 +35,7 @@ fn frame(title: &str, crumbs: &[Crumb], live: Option<&str>, body: Markup) -> Mar
                         " / " a href=(href) { (text) }
                     }
                 }
-                main data-live=[live] { (body) }
+                main data-live=[live.map(|l| l.0)] data-interval=[live.map(|l| l.1)] { (body) }
             }
         }
     }
