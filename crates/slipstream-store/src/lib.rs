@@ -77,6 +77,20 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     }
     /// Every object under `prefix` (recursively) with its size and time, sorted by path.
     async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>>;
+    /// The names of the folders directly under the folder `prefix` (those some object's path
+    /// continues through), sorted: one listing of names however many objects they hold. The
+    /// default lists every object.
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
+        let dir = format!("{}/", prefix.trim_end_matches('/'));
+        let mut names: Vec<String> = self
+            .list(&dir)
+            .await?
+            .iter()
+            .filter_map(|p| Some(p.strip_prefix(&dir)?.split_once('/')?.0.to_owned()))
+            .collect();
+        names.dedup();
+        Ok(names)
+    }
     /// What interrupted writes under `prefix` left before `before`, beyond objects: a local
     /// store's temporary files, S3's open multipart uploads; removed too when `remove`.
     /// The default has none.

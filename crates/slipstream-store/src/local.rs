@@ -262,6 +262,31 @@ impl ObjectStore for LocalStore {
         found.map_err(|e| self.io("list", &prefix, e))
     }
 
+    /// The sub-folders of `prefix` (one that deletions left empty too: readers find nothing
+    /// in it).
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
+        let (_, folder, prefix) = self.walk_start(prefix)?;
+        let found = blocking(move || {
+            let entries = match std::fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let mut out = Vec::new();
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type()?.is_dir() && !name.starts_with(".tmp-") {
+                    out.push(name);
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await;
+        found.map_err(|e| self.io("list", &prefix, e))
+    }
+
     async fn sweep(&self, dir: &str, before: std::time::SystemTime, _size: usize) -> Result<()> {
         let folder = self.full(dir.trim_end_matches('/'))?;
         blocking(move || {

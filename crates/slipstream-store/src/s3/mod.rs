@@ -409,6 +409,40 @@ impl ObjectStore for S3Store {
         Ok(out)
     }
 
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
+        let dir = prefix.trim_matches('/');
+        let full_prefix = match (self.prefix.is_empty(), dir) {
+            (true, "") => String::new(),
+            (true, p) => format!("{p}/"),
+            (false, "") => format!("{}/", self.prefix),
+            (false, p) => format!("{}/{p}/", self.prefix),
+        };
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full_prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("list", prefix, e))?;
+            for common in page.common_prefixes() {
+                if let Some(name) = common
+                    .prefix()
+                    .and_then(|p| p.strip_prefix(&full_prefix))
+                    .map(|p| p.trim_end_matches('/'))
+                    .filter(|p| !p.is_empty())
+                {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Open multipart uploads under `prefix` begun before `before`, every page of them.
     async fn leftovers(
         &self,

@@ -145,6 +145,10 @@ async fn list_is_recursive_and_sorted(store: &dyn ObjectStore) {
     let listed = store.list("ls").await.unwrap();
     assert_eq!(listed, vec!["ls/a/1", "ls/a/deeper/3", "ls/b/2"]);
     assert!(store.list("ls/none").await.unwrap().is_empty());
+    // the folders directly under a folder, not its objects, not a sibling's
+    assert_eq!(store.list_dirs("ls").await.unwrap(), vec!["a", "b"]);
+    assert_eq!(store.list_dirs("ls/a/").await.unwrap(), vec!["deeper"]);
+    assert!(store.list_dirs("ls/none").await.unwrap().is_empty());
 }
 
 async fn refuses_escaping_paths(store: &dyn ObjectStore) {

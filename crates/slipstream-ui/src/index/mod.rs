@@ -2,7 +2,7 @@
 //! merged by [`slipstream_core::records::merge_run`], the merge the SDK and CLI use too.
 //! Specs never change once published, so they are read once and kept.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -126,40 +126,47 @@ impl Index {
         self.store.as_ref()
     }
 
+    /// Every flow with a published version: its versions, runs and newest run. One listing
+    /// of names, then per flow its versions and (with a run index) the index; a flow without
+    /// an index counts its run folders and shows no newest run, rather than have this page
+    /// read every run record of every flow.
     pub async fn flows(&self) -> Result<Vec<FlowSummary>> {
-        let mut flows: BTreeMap<String, FlowSummary> = BTreeMap::new();
-        for path in self.store.list("flows/").await? {
-            let (name, is_spec) = match FlowFile::classify(&path) {
-                Some(FlowFile::Spec { flow, .. }) => (flow, true),
-                Some(FlowFile::RunRecord { flow, .. }) => (flow, false),
-                None => continue,
-            };
-            let entry = flows.entry(name.to_owned()).or_insert_with(|| FlowSummary {
-                name: name.to_owned(),
-                versions: 0,
-                runs: 0,
-                last: None,
-            });
-            entry.versions += usize::from(is_spec);
-            entry.runs += usize::from(!is_spec);
-        }
-        let mut flows: Vec<FlowSummary> = flows.into_values().filter(|f| f.versions > 0).collect();
-        // Each flow's newest run, from its run index (a flow without one shows none rather
-        // than have this page read every run record of every flow).
-        let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
-        let newest: Vec<Option<RunSummary>> = stream::iter(names)
+        let names = self.store.list_dirs("flows/").await?;
+        let flows: Vec<Option<FlowSummary>> = stream::iter(names)
             .map(|name| async move {
+                let Ok(flow) = FlowName::new(&name) else {
+                    return Ok(None); // not a flow's folder
+                };
+                let versions_dir = format!("{}/", slipstream_core::versions_dir(&flow));
+                let versions = self
+                    .store
+                    .list(&versions_dir)
+                    .await?
+                    .iter()
+                    .filter(|p| matches!(FlowFile::classify(p), Some(FlowFile::Spec { .. })))
+                    .count();
+                if versions == 0 {
+                    return Ok(None);
+                }
                 // the list of flows stays up when one flow's index cannot be read
-                let runs = self.indexed(&name).await.ok().flatten()?;
-                runs.first().cloned()
+                let (runs, last) = match self.indexed(&name).await.ok().flatten() {
+                    Some(runs) => (runs.len(), runs.first().cloned()),
+                    None => {
+                        let dir = slipstream_core::runs_dir(&flow);
+                        (self.store.list_dirs(&dir).await?.len(), None)
+                    }
+                };
+                Ok::<_, UiError>(Some(FlowSummary {
+                    name,
+                    versions,
+                    runs,
+                    last,
+                }))
             })
             .buffered(CONCURRENT_READS)
-            .collect()
-            .await;
-        for (flow, last) in flows.iter_mut().zip(newest) {
-            flow.last = last;
-        }
-        Ok(flows)
+            .try_collect()
+            .await?;
+        Ok(flows.into_iter().flatten().collect())
     }
 
     pub async fn spec(&self, flow: &str, version: &str) -> Result<Arc<FlowSpec>> {
