@@ -35,6 +35,9 @@ def test_success_stores_outputs_and_a_record(store: ss.Store) -> None:
     assert record["outputs"]["out"]["extra"]["producer"].endswith("test_task.double")
     assert "doubling 3 numbers" in record["stdout"]
     assert record["duration_seconds"] >= 0 and record["peak_rss_bytes"] > 0
+    phases = record["phases"]  # where the try's time went, adding up to all of it
+    assert list(phases) == ["inputs", "call", "outputs"] and min(phases.values()) >= 0
+    assert abs(sum(phases.values()) - record["duration_seconds"]) < 1e-6
     started, ended = (datetime.fromisoformat(record[k]) for k in ("started_at", "ended_at"))
     assert started.tzinfo == UTC and ended.tzinfo == UTC
     assert record["inputs"] == {"numbers": {"op_prefix": "load", "run_id": RUN, "output": "out"}}
@@ -89,6 +92,7 @@ def test_failure_records_the_users_stack_trace(store: ss.Store) -> None:
     error = record["error"]
     assert error["type"] == "ValueError" and "oops" in error["message"]
     assert error["phase"] == "call"
+    assert record["phases"]["outputs"] == 0.0, "it never stored an output"
     functions = [f["function"] for f in error["frames"]]
     assert functions[0] == "featurize" and functions[-1] == "parse_row"  # user frames only
     assert not any("slipstream" in f["file"] for f in error["frames"])
@@ -103,6 +107,7 @@ def test_missing_input_fails_in_the_inputs_phase(local_store: ss.Store) -> None:
     record = ss.run_op(double, store=local_store, op_prefix="d", run_id=RUN,
                        inputs={"numbers": ss.ArtifactKey("never-ran", RUN)})  # fmt: skip
     assert record["status"] == "failed" and record["error"]["phase"] == "inputs"
+    assert record["phases"]["call"] == record["phases"]["outputs"] == 0.0
     assert record["error"]["type"] == ArtifactNotFound.__module__ + ".ArtifactNotFound"
 
 
