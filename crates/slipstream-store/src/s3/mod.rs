@@ -102,6 +102,16 @@ pub struct S3Store {
 }
 
 impl S3Store {
+    /// The bucket key of the folder `prefix` (ending in `/`; empty for the whole bucket).
+    fn folder_key(&self, prefix: &str) -> String {
+        match (self.prefix.is_empty(), prefix.trim_matches('/')) {
+            (true, "") => String::new(),
+            (true, p) => format!("{p}/"),
+            (false, "") => format!("{}/", self.prefix),
+            (false, p) => format!("{}/{p}/", self.prefix),
+        }
+    }
+
     /// Opens `s3://bucket[/prefix]` with the standard AWS configuration chain.
     pub async fn open(url: &str, tuning: S3Tuning) -> Result<Self> {
         let invalid = |reason: &str| StoreError::InvalidUrl {
@@ -372,12 +382,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn list_sized(&self, prefix: &str) -> Result<Vec<Listed>> {
-        let full_prefix = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
-            (true, "") => String::new(),
-            (true, p) => format!("{p}/"),
-            (false, "") => format!("{}/", self.prefix),
-            (false, p) => format!("{}/{p}/", self.prefix),
-        };
+        let full_prefix = self.folder_key(prefix);
         let strip = if self.prefix.is_empty() {
             0
         } else {
@@ -410,13 +415,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
-        let dir = prefix.trim_matches('/');
-        let full_prefix = match (self.prefix.is_empty(), dir) {
-            (true, "") => String::new(),
-            (true, p) => format!("{p}/"),
-            (false, "") => format!("{}/", self.prefix),
-            (false, p) => format!("{}/{p}/", self.prefix),
-        };
+        let full_prefix = self.folder_key(prefix);
         let mut pages = self
             .client
             .list_objects_v2()

@@ -195,11 +195,7 @@ fn order(rows: &mut [Vec<Item>], up: &HashMap<Item, Vec<Item>>, down: &HashMap<I
     let mut fewest = crossings(rows, up);
     for sweep in 0..SWEEPS {
         let downward = sweep % 2 == 0;
-        let layers: Vec<usize> = if downward {
-            (1..rows.len()).collect()
-        } else {
-            (0..rows.len().saturating_sub(1)).rev().collect()
-        };
+        let layers = sweep_order(rows.len(), downward);
         for l in layers {
             let (fixed, neighbours) = if downward {
                 (&rows[l - 1], up)
@@ -211,19 +207,9 @@ fn order(rows: &mut [Vec<Item>], up: &HashMap<Item, Vec<Item>>, down: &HashMap<I
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let near: Vec<f64> = neighbours
-                        .get(item)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|v| at.get(v))
-                        .map(|&p| p as f64)
-                        .collect();
-                    let key = if near.is_empty() {
-                        // no neighbour on that side: stay where it is, relative to the layer
-                        i as f64 * fixed.len() as f64 / rows[l].len().max(1) as f64
-                    } else {
-                        near.iter().sum::<f64>() / near.len() as f64
-                    };
+                    // no neighbour on that side: stay where it is, relative to the layer
+                    let key = mean(neighbours, item, |v| at.get(v).map(|&p| p as f64))
+                        .unwrap_or(i as f64 * fixed.len() as f64 / rows[l].len().max(1) as f64);
                     (key, i, *item)
                 })
                 .collect();
@@ -263,6 +249,30 @@ fn crossings(rows: &[Vec<Item>], up: &HashMap<Item, Vec<Item>>) -> usize {
         }
     }
     total
+}
+
+/// The layers a sweep visits, in order: each after the one whose positions it follows.
+fn sweep_order(layers: usize, downward: bool) -> Vec<usize> {
+    if downward {
+        (1..layers).collect()
+    } else {
+        (0..layers.saturating_sub(1)).rev().collect()
+    }
+}
+
+/// The mean of `value` over `item`'s neighbours on one side, if it has any with a value.
+fn mean(
+    neighbours: &HashMap<Item, Vec<Item>>,
+    item: &Item,
+    value: impl Fn(&Item) -> Option<f64>,
+) -> Option<f64> {
+    let near: Vec<f64> = neighbours
+        .get(item)
+        .into_iter()
+        .flatten()
+        .filter_map(value)
+        .collect();
+    (!near.is_empty()).then(|| near.iter().sum::<f64>() / near.len() as f64)
 }
 
 fn width(item: Item) -> f64 {
@@ -321,11 +331,7 @@ fn place(
     for sweep in 0..SWEEPS {
         let downward = sweep % 2 == 0;
         let neighbours = if downward { up } else { down };
-        let layers: Vec<usize> = if downward {
-            (1..rows.len()).collect()
-        } else {
-            (0..rows.len().saturating_sub(1)).rev().collect()
-        };
+        let layers = sweep_order(rows.len(), downward);
         for l in layers {
             let row = &rows[l];
             let slack = widest - span(l);
@@ -333,17 +339,7 @@ fn place(
                 .iter()
                 .enumerate()
                 .map(|(k, item)| {
-                    let near: Vec<f64> = neighbours
-                        .get(item)
-                        .into_iter()
-                        .flatten()
-                        .map(|v| x[v])
-                        .collect();
-                    let want = if near.is_empty() {
-                        x[item]
-                    } else {
-                        near.iter().sum::<f64>() / near.len() as f64
-                    };
+                    let want = mean(neighbours, item, |v| Some(x[v])).unwrap_or(x[item]);
                     want.clamp(packed[l][k], packed[l][k] + slack)
                 })
                 .collect();
