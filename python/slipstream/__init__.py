@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         param,
     )
     from slipstream.authoring.sql import save, sql
+    from slipstream.authoring.upstream import FlowAsset, upstream
     from slipstream.history.reader import History, OpRun, Run, Version, default_store, open
     from slipstream.history.retention import Retention
     from slipstream.records.types import TaskRecord, TryRecord
@@ -62,6 +63,8 @@ _LAZY = {
     "Version": "history.reader",
     "open": "history.reader",
     "Retention": "history.retention",
+    "FlowAsset": "authoring.upstream",
+    "upstream": "authoring.upstream",
     "save": "authoring.sql",
     "sql": "authoring.sql",
     "TaskRecord": "records.types",
@@ -73,6 +76,7 @@ __all__ = [
     "Artifact",
     "ArtifactKey",
     "Flow",
+    "FlowAsset",
     "History",
     "OpDefinition",
     "OpRun",
@@ -97,6 +101,7 @@ __all__ = [
     "run_op",
     "save",
     "sql",
+    "upstream",
 ]
 
 

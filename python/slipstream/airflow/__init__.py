@@ -31,9 +31,12 @@ class OpFailed(SlipstreamError):
 def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **context: Any) -> Any:
     """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
     rest is Airflow's context)."""
+    from slipstream.airflow import assets
+
     ti = context["ti"]
     conf = getattr(context.get("dag_run"), "conf", None) or {}
-    return run_task(
+    triggering = context.get("triggering_asset_events") or context.get("triggering_dataset_events")
+    summary = run_task(
         store,
         flow,
         version,
@@ -44,7 +47,10 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
         max_tries=int(getattr(ti, "max_tries", 0) or 0),
         prefix=prefix,
         cache=caching(conf),
+        events=assets.triggering_events(triggering),
     )
+    assets.emit(context, store, flow, version, op, context["run_id"], summary)
+    return summary
 
 
 def collect_garbage(*, store: str, **context: Any) -> None:
@@ -97,16 +103,21 @@ def run_task(
     prefix: str | None = None,
     trigger: str = "airflow",
     cache: bool = True,
+    events: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
     `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
-    could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf)."""
+    could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf). `events`:
+    the run's triggering asset events by Asset URI, which name the artifacts its `upstream`
+    ops take (see `slipstream.runtime.upstream`). Returns a summary of each output and
+    where it is stored (`prefix`, `stored_run_id`: an earlier run's where it was reused)."""
     from slipstream.airflow.compile import dag_params
     from slipstream.history import indexing, run_index
     from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
+    from slipstream.runtime import upstream as _upstream
 
     store = Store(store_url)
     spec = _spec(store_url, flow, version)
@@ -143,9 +154,13 @@ def run_task(
     previous = _runs.read_op_state(store, flow, run_id, op_name)
     retries_left = try_number <= max_tries and mismatch is None  # a retry would fail alike
     try:
-        record, cache_key = _execute.attempt_or_reuse(
-            fn, spec, op, inputs, constants, run_id, try_number, store, _cache.Policy(enabled=cache)
-        )
+        if op["kind"] == "upstream":  # another flow's artifact, named by the triggering event
+            record, cache_key = _upstream.attempt(store, spec, op, run_id, try_number, events), None
+        else:
+            record, cache_key = _execute.attempt_or_reuse(
+                fn, spec, op, inputs, constants, run_id, try_number, store,
+                _cache.Policy(enabled=cache),
+            )  # fmt: skip
     except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
         with contextlib.suppress(Exception):
             path = record_path(op["prefix"], run_id, try_number)
@@ -164,8 +179,10 @@ def run_task(
         _log.log(level, "check %r (%s) %s: %s of %s values false", op_name,
                  check["severity"], verdict, check["failed"], check["total"])  # fmt: skip
     if error is None:
+        at = record.get("cached_from") or {"prefix": op["prefix"], "run_id": run_id}
+        where = {"prefix": at["prefix"], "stored_run_id": at["run_id"]}
         return {
-            name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")}
+            name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")} | where
             for name, m in record["outputs"].items()
         }
     print(error["traceback"], file=sys.stderr)

@@ -44,27 +44,18 @@ except ImportError:  # Airflow 2.10+
 '''
 
 _PYTHON_OPERATOR = '''\
-try:
-    from airflow.providers.standard.operators.python import PythonOperator
-except ImportError:  # Airflow 2 without the standard provider
-    from airflow.operators.python import PythonOperator
-
-from slipstream.airflow import execute
+from slipstream.airflow.operator import SlipstreamOperator, asset
 
 FLOW = {flow}
 VERSION = {version}
 STORE = {store}
 
 
-def op(task_id: str, prefix: str, **kwargs: object) -> PythonOperator:
-    """The task of one op; `prefix` locates its artifacts: ops/<prefix>/<run id>/."""
-    return PythonOperator(
-        task_id=task_id,
-        python_callable=execute,
-        op_kwargs={{"store": STORE, "flow": FLOW, "version": VERSION, "op": task_id,
-                    "prefix": prefix}},
-        **kwargs,
-    )
+def op(task_id: str, prefix: str, outputs: list[str], **kwargs: object) -> SlipstreamOperator:
+    """The task of one op; `prefix` locates its artifacts: ops/<prefix>/<run id>/. Each of
+    its `outputs` is an Asset (slipstream://<flow>/<op>/<output>), its outlets."""
+    return SlipstreamOperator(task_id=task_id, store=STORE, flow=FLOW, version=VERSION,
+                              prefix=prefix, outputs=outputs, **kwargs)
 '''
 
 _KUBERNETES_OPERATOR = '''\
@@ -162,7 +153,7 @@ def write_dag(
     dag_args = {
         "dag_id": _py(dag_id),
         "description": _py(spec.get("description") or f"slipstream flow {spec['flow']}"),
-        "schedule": _py(schedule if schedule is not None else spec.get("schedule")),
+        "schedule": _schedule(spec, schedule, mode),
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.UTC)",
         "catchup": "False",
@@ -188,6 +179,21 @@ def write_dag(
     return write_dag_file(dags_folder, dag_id, text)
 
 
+def _schedule(spec: Mapping[str, Any], schedule: str | None, mode: Mode) -> str:
+    """The DAG's `schedule`: `to_airflow(schedule=...)`, else the flow's: a cron line, or the
+    Assets of the other flows' outputs it is scheduled on."""
+    if schedule is not None or not spec.get("schedule_on"):
+        return _py(schedule if schedule is not None else spec.get("schedule"))
+    assets = [f"asset({_py(a['flow'])}, {_py(a['op'])}, {_py(a['output'])})"
+              for a in spec["schedule_on"]]  # fmt: skip
+    if mode != "python":
+        raise FlowDefinitionError(
+            f"flow {spec['flow']!r} is scheduled on other flows' outputs, which needs "
+            "mode='python' (the Asset events are read by the slipstream operator)"
+        )
+    return "[" + ", ".join(assets) + "]"
+
+
 def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:
     """Writes `<dag_id>.py` into `dags_folder` whole (the DAG processor never sees half a
     file) and returns its path."""
@@ -202,6 +208,8 @@ def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:
 
 def _task_args(op: Mapping[str, Any], mode: Mode) -> str:
     parts = []
+    if mode == "python":  # another flow's output is that flow's Asset, not this one's
+        parts.append(_py(op["outputs"] if op["kind"] != "upstream" else []))
     if op.get("retries"):
         parts.append(f"retries={op['retries']}")
     if op.get("description"):
@@ -280,7 +288,8 @@ def _docstring_text(text: str) -> str:
 
 def _variable_names(ops: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
-    taken: set[str] = {"op", "dag", "execute", "datetime", "DAG", "FLOW", "VERSION", "STORE"}
+    taken: set[str] = {"op", "dag", "execute", "datetime", "DAG", "FLOW", "VERSION", "STORE",
+                       "asset", "SlipstreamOperator", "IMAGE", "SECRET", "k8s"}  # fmt: skip
     for name in ops:
         base = re.sub(r"\W", "_", name)
         if base[0].isdigit() or keyword.iskeyword(base):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
+from slipstream.authoring.upstream import FlowAsset, UpstreamDefinition, flow_asset
 from slipstream.errors import ArtifactNotFound, FlowDefinitionError, FlowWarning
 from slipstream.history import retention
 from slipstream.history.reader import default_store
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from slipstream.history.reader import Run
 
 SPEC_FORMAT = 1
+# Specs with cross-flow inputs or an asset schedule; the others keep format 1 (and so the
+# version ids they always had).
+SPEC_FORMAT_UPSTREAM = 2
 # Op prefixes are UUIDv5 in this namespace of (flow, version, op): stable per version.
 _PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
 # Fields of a spec that describe a publication, not the flow; left out of the version hash.
@@ -50,7 +54,7 @@ class Flow:
         name: str,
         outputs: Sequence[Artifact | Outcome] | Artifact | Outcome,
         *,
-        schedule: str | None = None,
+        schedule: str | Sequence[FlowAsset] | None = None,
         description: str = "",
         cache: bool = True,
         retention: Retention | None = None,
@@ -68,7 +72,7 @@ class Flow:
                     f"not {item!r}"
                 )
         self.name = name
-        self.schedule = schedule
+        self.schedule, self.schedule_on = _schedule(name, schedule)
         self.description = description
         self.cache = cache
         if retention is not None and not isinstance(retention, Retention):
@@ -89,8 +93,9 @@ class Flow:
     def spec(self) -> dict[str, Any]:
         """The flow as plain JSON, with its version id and op prefixes."""
         ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
+        upstream = self.schedule_on or any(o["kind"] == "upstream" for o in ops)
         spec: dict[str, Any] = {
-            "format": SPEC_FORMAT,
+            "format": SPEC_FORMAT_UPSTREAM if upstream else SPEC_FORMAT,
             "flow": self.name,
             "description": self.description,
             "schedule": self.schedule,
@@ -98,6 +103,7 @@ class Flow:
             "ops": ops,
             "outputs": [{"op": a.node.name, "output": a.output} for a in self.outputs],
             **({} if self.cache else {"cache": False}),
+            **({"schedule_on": [a.spec() for a in self.schedule_on]} if self.schedule_on else {}),
         }
         version = version_id(spec)
         for entry in ops:
@@ -107,6 +113,13 @@ class Flow:
         spec["version"] = version
         spec["environment"] = _environment()
         return spec
+
+    def asset(self, op: str, output: str | None = None) -> FlowAsset:
+        """The Airflow Asset of an output of this flow (`slipstream://<flow>/<op>/<output>`;
+        the op's only output by default): schedule another flow on it
+        (`ss.Flow(..., schedule=[flow.asset("predict")])`) or read it there
+        (`ss.upstream(flow, "predict")`)."""
+        return flow_asset(self, op, output)
 
     @property
     def version(self) -> str:
@@ -320,15 +333,41 @@ def _params(flow: str, nodes: list[Node]) -> dict[str, Param]:
     return params
 
 
+def _schedule(
+    name: str, schedule: str | Sequence[FlowAsset] | None
+) -> tuple[str | None, list[FlowAsset]]:
+    """A cron-like schedule, or the other flows' outputs whose new data starts a run."""
+    if schedule is None or isinstance(schedule, str):
+        return schedule, []
+    assets = list(schedule) if isinstance(schedule, Sequence) else [schedule]
+    for item in assets:
+        if not isinstance(item, FlowAsset):
+            raise FlowDefinitionError(
+                f"flow {name!r}: schedule is a cron line (\"@daily\") or a list of other flows' "
+                f"outputs (schedule=[churn.asset(\"predict\")]), not {item!r}"
+            )
+        if item.flow == name:
+            raise FlowDefinitionError(
+                f"flow {name!r} cannot be scheduled on its own output {item.uri}"
+            )
+    if not assets:
+        raise FlowDefinitionError(f"flow {name!r}: schedule=[] names no asset; use None")
+    return None, assets
+
+
 def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
     d = node.definition
     upstream = [n.name for n in node.upstream()]
+    source = d.source.spec() if isinstance(d, UpstreamDefinition) else None
     return {
         "name": node.name,
         "kind": d.kind,
         "severity": d.severity if d.kind == "check" else None,
         "description": d.description,
-        "function": _code.describe(d.fn, node.name),
+        "function": (
+            d.function_spec() if isinstance(d, UpstreamDefinition)
+            else _code.describe(d.fn, node.name)
+        ),  # fmt: skip
         "inputs": {arg: {"op": a.node.name, "output": a.output} for arg, a in node.inputs.items()},
         "params": {arg: p.name for arg, p in node.params.items()},
         "constants": {
@@ -344,6 +383,7 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         "defined_at": node.where,
         # Written only when off, so that versions published before caching keep their ids.
         **({} if d.cache else {"cache": False}),
+        **({"source": source} if source else {}),
     }
 
 

@@ -23,7 +23,7 @@ from slipstream.runtime.calling import inside_op
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
 
-Kind = Literal["op", "metric", "check"]
+Kind = Literal["op", "metric", "check", "upstream"]
 Severity = Literal["error", "warning"]
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # matched whole: fullmatch

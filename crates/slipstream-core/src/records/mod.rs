@@ -35,7 +35,7 @@ pub use run::{
     Runner, Severity,
 };
 pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary};
-pub use spec::{Environment, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
+pub use spec::{Environment, FlowOutput, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, Phases, StackFrame, TryRecord, TryStatus};
 pub use version_diff::VersionDiff;
 
@@ -50,6 +50,9 @@ pub trait Record: DeserializeOwned {
     const KIND: &'static str;
     /// The format this build writes; every format from 1 up to it is read.
     const FORMAT: u32;
+    /// The oldest format this build still writes: a record that needs nothing newer may keep
+    /// it (a flow spec does, so that its version id stays what it was).
+    const WRITES_FROM: u32 = Self::FORMAT;
 
     /// Parses `bytes`, refusing a format newer than [`Self::FORMAT`] before anything else.
     fn parse(bytes: &[u8]) -> Result<Self> {
@@ -64,7 +67,7 @@ pub trait Record: DeserializeOwned {
     /// that a reader that knows only older formats refuses it by its number.
     fn parse_current(bytes: &[u8]) -> Result<Self> {
         let found = read_format(Self::KIND, bytes)?;
-        if found != Self::FORMAT {
+        if !(Self::WRITES_FROM..=Self::FORMAT).contains(&found) {
             return Err(CoreError::NotCurrentFormat {
                 kind: Self::KIND,
                 found,

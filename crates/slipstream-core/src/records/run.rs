@@ -166,6 +166,9 @@ pub struct OpState {
 pub struct OutputsAt {
     pub run_id: String,
     pub prefix: String,
+    /// Another flow's, for an op of kind `upstream` (absent: this flow's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
 }
 
 impl Record for OpState {
@@ -277,13 +280,15 @@ impl fmt::Display for RunStatus {
     }
 }
 
-/// What an op is: an ordinary op, a metric (returns a number) or a check (returns a verdict).
+/// What an op is: an ordinary op, a metric (returns a number), a check (returns a verdict),
+/// or another flow's output taken as input (`upstream`: it runs no code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     Op,
     Metric,
     Check,
+    Upstream,
 }
 
 /// A failing `error` check stops the consumers of what it checks; a `warning` does not.

@@ -29,11 +29,18 @@ pub struct FlowSpec {
     /// Whether ops may reuse earlier outputs (absent: yes).
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub cache: bool,
+    /// Outputs of other flows whose new data triggers a run: the DAG is scheduled on their
+    /// Airflow Assets (format 2; absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule_on: Vec<FlowOutput>,
 }
 
 impl Record for FlowSpec {
     const KIND: &'static str = "flow spec";
-    const FORMAT: u32 = 1;
+    /// 2: `schedule_on`, and ops of kind `upstream` with a `source`. Specs without them are
+    /// still written as format 1, so that their version ids stay what they were.
+    const FORMAT: u32 = 2;
+    const WRITES_FROM: u32 = 1;
 }
 
 impl FlowSpec {
@@ -88,6 +95,9 @@ pub struct OpSpec {
     /// SQL extracts and publishes say no).
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub cache: bool,
+    /// The other flow's output an op of kind `upstream` stands for (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<FlowOutput>,
 }
 
 fn yes() -> bool {
@@ -124,6 +134,23 @@ pub struct FunctionSpec {
 pub struct OutputRef {
     pub op: String,
     pub output: String,
+}
+
+/// One output of one op of a flow: another flow's, read through an `upstream` op, and the
+/// Airflow Asset `slipstream://<flow>/<op>/<output>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowOutput {
+    pub flow: String,
+    pub op: String,
+    pub output: String,
+}
+
+impl FlowOutput {
+    /// The URI of its Airflow Asset.
+    pub fn asset_uri(&self) -> String {
+        format!("slipstream://{}/{}/{}", self.flow, self.op, self.output)
+    }
 }
 
 /// Where the version was published from.

@@ -49,8 +49,9 @@ pub fn render(nodes: &[Node<'_>]) -> Markup {
             @for (node, &(x, y)) in nodes.iter().zip(&drawing.ops) {
                 a href=(node.href) data-op=(node.name) data-status=(node.status) {
                     title { (node.name) " (" (node.kind) "): " (node.status) }
-                    rect x=(x) y=(y) width=(NODE_W) height=(NODE_H) rx=(if node.kind == "op" { 6 } else { 15 })
-                        stroke-width="1.4" {}
+                    // Another flow's output: a dashed box, outside this flow's code.
+                    rect x=(x) y=(y) width=(NODE_W) height=(NODE_H) rx=(if node.kind == "op" || node.kind == "upstream" { 6 } else { 15 })
+                        stroke-width="1.4" stroke-dasharray=[(node.kind == "upstream").then_some("5 3")] {}
                     text x=(x + 10.0) y=(y + NODE_H / 2.0 + 4.5) font-size="12.5" fill="#1f2328" {
                         (label(node.name))
                     }

@@ -80,6 +80,7 @@ pub fn kind_name(kind: OpKind) -> &'static str {
         OpKind::Op => "op",
         OpKind::Metric => "metric",
         OpKind::Check => "check",
+        OpKind::Upstream => "upstream",
     }
 }
 

@@ -56,7 +56,15 @@ pub fn render(p: &OpPage<'_>) -> Markup {
                 dt { "Called at" } dd { code #called-at { (op.defined_at) } }
                 dt { "Prefix" } dd { code { (op.prefix) } }
                 dt { "Tries" } dd { (state.map_or(0, |s| s.tries)) " of " (op.retries + 1) " allowed" }
-                @if let Some(at) = state.and_then(|s| s.cached_from.as_ref()) {
+                @if let Some(source) = &op.source {
+                    dt { "Reads" } dd #source { "output " code { (source.output) } " of op " code { (source.op) }
+                        " of flow " a href=(flow_url(&source.flow)) { (source.flow) }
+                        " (Airflow Asset " code { (source.asset_uri()) } ")" }
+                }
+                @if let (Some(at), Some(flow)) = (state.and_then(|s| s.cached_from.as_ref()), op.source.as_ref().map(|s| &s.flow)) {
+                    dt { "Read" } dd #upstream-run { "the artifact of run "
+                        a href=(run_url(flow, &at.run_id)) { (at.run_id) } " of flow " (flow) }
+                } @else if let Some(at) = state.and_then(|s| s.cached_from.as_ref()) {
                     dt { "Cached" } dd #cached { "did not run: its outputs are those of run "
                         a href=(run_url(p.flow, &at.run_id)) { (at.run_id) } " (same code, inputs and arguments)" }
                 }

@@ -109,7 +109,11 @@ pub fn result(state: &OpState) -> Markup {
         } @else if let Some(check) = &state.check {
             (check_verdict(check.passed, check.severity)) " (" (check.failed) " of " (check.total) " false)"
         } @else if let Some(at) = &state.cached_from {
-            span.muted.cached { "cached from " (at.run_id) }
+            @if let Some(flow) = &at.flow {
+                span.upstream { "from " a href=(run_url(flow, &at.run_id)) { (flow) " run " (at.run_id) } }
+            } @else {
+                span.muted.cached { "cached from " (at.run_id) }
+            }
         } @else if !state.blocked_by.is_empty() {
             span.muted { "blocked by " (state.blocked_by.join(", ")) }
         }

@@ -1,0 +1,140 @@
+"""`SlipstreamOperator`: the task of one op in a generated DAG file, at home in Airflow's UI.
+
+It is a `PythonOperator` running `slipstream.airflow.execute`, as plain generated files did,
+plus what Airflow shows of it:
+
+- the extra link "slipstream" to the op's page of the run in the slipstream UI (its base URL
+  from Airflow's `[slipstream] ui_url` or `SLIPSTREAM_UI_URL`; no link while neither is set);
+- `doc_md`: the op's docstring and where its artifacts live;
+- the template field `slipstream_artifacts`: the store folder of this run's artifacts, shown
+  rendered on the task instance's "Rendered Templates" tab;
+- one Asset per output (`slipstream://<flow>/<op>/<output>`) as its outlets, whose events
+  carry the run id, version, rows, bytes, checksum and manifest key (see `execute`).
+
+This module imports Airflow: only DAG files and Airflow's own processes import it.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+from slipstream._native import run_dir
+from slipstream.airflow import execute
+from slipstream.spec.assets import asset_uri
+
+try:  # Airflow 3
+    from airflow.sdk import Asset as _Asset
+    from airflow.sdk import BaseOperatorLink
+except ImportError:  # Airflow 2: datasets, and links from airflow.models
+    from airflow.datasets import Dataset as _Asset  # type: ignore[no-redef]
+    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
+
+try:
+    from airflow.providers.standard.operators.python import PythonOperator
+except ImportError:  # Airflow 2 without the standard provider
+    from airflow.operators.python import PythonOperator  # type: ignore[no-redef]
+
+#: The environment variable naming the slipstream UI, when Airflow's config does not.
+UI_URL_ENV = "SLIPSTREAM_UI_URL"
+
+
+def ui_url() -> str:
+    """The slipstream UI's base URL: Airflow's `[slipstream] ui_url` (or its environment form
+    `AIRFLOW__SLIPSTREAM__UI_URL`), else `SLIPSTREAM_UI_URL`; "" when neither is set."""
+    value = ""
+    try:
+        from airflow.configuration import conf
+
+        value = conf.get("slipstream", "ui_url", fallback="") or ""
+    except ImportError:  # a process without Airflow's core: the environment only
+        pass
+    return (value or os.environ.get(UI_URL_ENV, "")).strip().rstrip("/")
+
+
+def op_url(base: str, flow: str, run_id: str, op: str | None = None) -> str:
+    """The slipstream UI's page of a run, or of one op in it."""
+    quote = urllib.parse.quote
+    url = f"{base}/flows/{quote(flow, safe='')}/runs/{quote(run_id, safe='')}"
+    return f"{url}/ops/{quote(op, safe='')}" if op else url
+
+
+def asset(flow: str, op: str, output: str) -> Any:
+    """The Airflow Asset (a Dataset on Airflow 2) of one output of a flow; named by its URI."""
+    return _Asset(asset_uri(flow, op, output))
+
+
+class SlipstreamLink(BaseOperatorLink):  # type: ignore[misc]
+    """The task's op page of this run in the slipstream UI ("" while no UI URL is set:
+    Airflow then shows no link rather than a broken one)."""
+
+    name = "slipstream"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        base = ui_url()
+        if not base:
+            return ""
+        flow = getattr(operator, "slipstream_flow", None) or ti_key.dag_id
+        return op_url(base, flow, ti_key.run_id, ti_key.task_id)
+
+
+class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
+    """Runs one op of a published flow version (see the module's docstring)."""
+
+    template_fields: Sequence[str] = (*PythonOperator.template_fields, "slipstream_artifacts")
+    operator_extra_links = (SlipstreamLink(),)
+    ui_color = "#dbeafe"
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        store: str,
+        flow: str,
+        version: str,
+        prefix: str,
+        outputs: Sequence[str] = (),
+        doc: str = "",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", [asset(flow, task_id, o) for o in outputs])
+        kwargs.setdefault("doc_md", _doc_md(flow, version, task_id, doc, store, prefix, outputs))
+        super().__init__(
+            task_id=task_id,
+            python_callable=execute,
+            op_kwargs={"store": store, "flow": flow, "version": version, "op": task_id,
+                       "prefix": prefix},  # fmt: skip
+            **kwargs,
+        )
+        self.slipstream_flow = flow
+        self.slipstream_store = store
+        self.slipstream_prefix = prefix
+        # Rendered per run (see render_template_fields): the run id is escaped in keys.
+        self.slipstream_artifacts = f"{_folder(store)}ops/{prefix}/{{{{ run_id }}}}/"
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        run_id = context.get("run_id")
+        if run_id:
+            where = run_dir(self.slipstream_prefix, str(run_id))
+            self.slipstream_artifacts = f"{_folder(self.slipstream_store)}{where}/"
+
+
+def _folder(store: str) -> str:
+    return store if store.endswith("/") else store + "/"
+
+
+def _doc_md(
+    flow: str, version: str, op: str, doc: str, store: str, prefix: str, outputs: Sequence[str]
+) -> str:
+    lines = [f"**slipstream** op `{op}` of flow `{flow}`, version `{version}`.", ""]
+    if doc:
+        lines += [doc, ""]
+    lines += [
+        f"Its artifacts are stored in `{store}` under `ops/{prefix}/<run id>/`: "
+        + (", ".join(f"`{o}`" for o in outputs) or "no outputs")
+        + ", with its logs and try records (see *Rendered Templates* for this run's folder).",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,118 @@
+"""Inputs from other flows: an op of kind `upstream` (`ss.upstream(flow, op)`) stands for an
+output of another flow in the same store. It runs no code: its try takes that output as a
+cached op takes an earlier run's (the try record's and op state's `cached_from`, with the
+other flow's name), so the ops reading it find it where it is stored, and the run records
+exactly which artifact it read.
+
+Which artifact: in an Airflow run triggered by the output's Asset, the one the newest
+triggering event names (its `extra`, see `slipstream.airflow.assets`); elsewhere (a local
+run, a manual trigger) the output of the upstream flow's newest successful run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slipstream._native import ArtifactKey, Store
+from slipstream.errors import ArtifactNotFound, SlipstreamError
+from slipstream.records.types import TryRecord
+from slipstream.spec.assets import EVENT_FORMAT, asset_uri
+
+
+class UpstreamUnavailable(SlipstreamError):
+    """The other flow's output an `upstream` op stands for cannot be found or read."""
+
+
+def attempt(
+    store: Store,
+    spec: Mapping[str, Any],
+    op: Mapping[str, Any],
+    run_id: str,
+    try_number: int,
+    events: Mapping[str, list[dict[str, Any]]] | None = None,
+) -> TryRecord:
+    """The try of an `upstream` op: the artifact it stands for, located and checked inside the
+    try (a failure to find it is recorded as the try's)."""
+    from slipstream.runtime.execute import attempt as _attempt
+
+    source = op["source"]
+    uri = asset_uri(source["flow"], source["op"], source["output"])
+
+    def locate() -> Mapping[str, Any]:
+        named = (events or {}).get(uri)
+        if named:
+            return from_event(store, source, named[-1]["extra"])
+        return newest(store, source)
+
+    return _attempt(_never_called, op, {}, {}, run_id, try_number, store, spec, locate)
+
+
+def from_event(store: Store, source: Mapping[str, str], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The artifact an asset event's `extra` names, checked against it."""
+    what = f"{source['flow']}/{source['op']}/{source['output']}"
+    if extra.get("slipstream") != EVENT_FORMAT:
+        raise UpstreamUnavailable(
+            f"the asset event of {what} has no slipstream extra of format {EVENT_FORMAT} "
+            f"(it has {dict(extra)!r:.200}): it was not emitted by a slipstream task of this "
+            "release; trigger the upstream flow again"
+        )
+    if extra.get("store") != store.url:
+        raise UpstreamUnavailable(
+            f"the asset event of {what} names an artifact in {extra.get('store')}, but this "
+            f"flow runs on {store.url}: flows scheduled on each other's outputs share a store"
+        )
+    at = {"flow": source["flow"], "run_id": extra["stored_run_id"], "prefix": extra["prefix"]}
+    entry = _entry(store, source, at, f"run {extra['run_id']!r} (its asset event)")
+    stored = entry["manifests"][source["output"]]
+    if extra.get("checksum") and stored.get("checksum") != extra["checksum"]:
+        raise UpstreamUnavailable(
+            f"{what} of run {extra['run_id']!r}: the stored artifact's checksum "
+            f"{stored.get('checksum')} is not the {extra['checksum']} its asset event names"
+        )
+    return entry
+
+
+def newest(store: Store, source: Mapping[str, str]) -> dict[str, Any]:
+    """The output of the upstream flow's newest successful run."""
+    from slipstream.history.reader import History
+    from slipstream.records.runs import outputs_at
+
+    history = History(store)
+    what = f"{source['flow']}/{source['op']}/{source['output']}"
+    try:
+        summaries = history.summaries(source["flow"])
+    except ArtifactNotFound as exc:
+        raise UpstreamUnavailable(f"{what}: {exc}; run flow {source['flow']!r} first") from None
+    for summary in summaries:  # newest first
+        if summary["status"] != "success":
+            continue
+        run = history.run(source["flow"], summary["run_id"])
+        state = run.ops[source["op"]].state if source["op"] in run.ops else None
+        if not state or state.get("status") != "success":
+            continue
+        prefix, stored_run = outputs_at(state, run.run_id)
+        at = {"flow": source["flow"], "run_id": stored_run, "prefix": prefix}
+        return _entry(store, source, at, f"run {run.run_id!r} (its newest successful run)")
+    raise UpstreamUnavailable(
+        f"{what}: flow {source['flow']!r} has no successful run in {store.url} whose op "
+        f"{source['op']!r} succeeded; run it first"
+    )
+
+
+def _entry(
+    store: Store, source: Mapping[str, str], at: dict[str, str], which: str
+) -> dict[str, Any]:
+    key = ArtifactKey(at["prefix"], at["run_id"], source["output"])
+    manifest = store.stored_manifest(key)
+    if manifest is None:
+        raise UpstreamUnavailable(
+            f"{source['flow']}/{source['op']}/{source['output']} of {which} is no longer "
+            f"stored (deleted or expired: {key.manifest_path}); run flow "
+            f"{source['flow']!r} again"
+        )
+    return {"at": at, "manifests": {source["output"]: manifest}, "metric": None, "check": None}
+
+
+def _never_called(**_: Any) -> Any:
+    raise AssertionError("an upstream op runs no code: its try takes another flow's output")
