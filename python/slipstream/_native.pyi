@@ -88,6 +88,7 @@ class UiServer:
         port: int = 8040,
         token: str | None = None,
         airflow: str | None = None,
+        frame_ancestors: list[str] = ...,
     ) -> Self: ...
     @property
     def url(self) -> str: ...

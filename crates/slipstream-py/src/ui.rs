@@ -23,7 +23,7 @@ pub struct PyUiServer {
 #[pymethods]
 impl PyUiServer {
     #[new]
-    #[pyo3(signature = (store, host = "127.0.0.1", port = 8040, token = None, airflow = None))]
+    #[pyo3(signature = (store, host = "127.0.0.1", port = 8040, token = None, airflow = None, frame_ancestors = Vec::new()))]
     fn new(
         py: Python<'_>,
         store: &PyStore,
@@ -31,8 +31,10 @@ impl PyUiServer {
         port: u16,
         token: Option<String>,
         airflow: Option<String>,
+        frame_ancestors: Vec<String>,
     ) -> PyResult<Self> {
         let token = token.filter(|t| !t.is_empty());
+        slipstream_ui::check_frame_ancestors(&frame_ancestors).map_err(PyValueError::new_err)?;
         let listener = TcpListener::bind((host, port))
             .map_err(|e| PyOSError::new_err(format!("cannot listen on {host}:{port}: {e}")))?;
         let address = listener.local_addr()?;
@@ -47,6 +49,7 @@ impl PyUiServer {
             store: store.backend(py)?,
             token,
             airflow,
+            frame_ancestors,
         };
         let rt = runtime();
         let listener = {

@@ -15,4 +15,4 @@ mod server;
 mod time;
 
 pub use error::UiError;
-pub use server::{Config, is_loopback, router, serve};
+pub use server::{Config, check_frame_ancestors, is_loopback, router, serve};

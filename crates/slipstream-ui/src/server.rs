@@ -33,19 +33,70 @@ pub struct Config {
     /// by visiting any page with `?token=<token>` once.
     pub token: Option<String>,
     pub airflow: Option<String>,
+    /// Origins that may show the UI in a frame (Airflow's, for its slipstream tabs); none:
+    /// no framing at all.
+    pub frame_ancestors: Vec<String>,
 }
 
 struct App {
     index: Index,
     token: Option<String>,
     airflow: Option<String>,
+    /// The Content-Security-Policy of every answer.
+    policy: HeaderValue,
+    framed: bool,
+}
+
+/// The origins that may frame the UI, checked: `http(s)://host[:port]` each, nothing that
+/// could end the CSP directive.
+pub fn check_frame_ancestors(origins: &[String]) -> std::result::Result<(), String> {
+    for origin in origins {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let host_ok = rest.is_some_and(|r| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '*'))
+        });
+        if !host_ok {
+            return Err(format!(
+                "frame ancestor {origin:?} is not an origin: give http(s)://host[:port], \
+                 e.g. http://airflow.example.com:8080 (no path)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn content_policy(frame_ancestors: &[String]) -> HeaderValue {
+    let ancestors = if frame_ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        frame_ancestors.join(" ")
+    };
+    let policy = format!(
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+         script-src 'self'; connect-src 'self'; form-action 'self'; \
+         frame-ancestors {ancestors}; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).expect("origins are checked to be plain ASCII")
 }
 
 pub fn router(config: Config) -> Router {
+    let framed = !config.frame_ancestors.is_empty();
+    // An unchecked origin is dropped rather than allowed: the CLI checks them first.
+    let ancestors: Vec<String> = if check_frame_ancestors(&config.frame_ancestors).is_ok() {
+        config.frame_ancestors
+    } else {
+        Vec::new()
+    };
     let app = Arc::new(App {
         index: Index::new(config.store),
         token: config.token,
         airflow: config.airflow,
+        policy: content_policy(&ancestors),
+        framed: framed && !ancestors.is_empty(),
     });
     Router::new()
         .route("/", get(flows))
@@ -62,27 +113,24 @@ pub fn router(config: Config) -> Router {
             "/flows/{flow}/runs/{run}/ops/{op}/outputs/{output}",
             get(output),
         )
+        .route("/airflow/{dag}/{run}", get(from_airflow_run))
+        .route("/airflow/{dag}/{run}/{task}", get(from_airflow_task))
         .route("/healthz", get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(app.clone(), gate))
-        .layer(middleware::from_fn(secure_headers))
+        .layer(middleware::from_fn_with_state(app.clone(), secure_headers))
         .with_state(app)
 }
 
 /// What every answer says about how browsers may use it: no script but the UI's own
-/// (`live.js`, on pages of runs not over), no framing, no referrer leaving the UI (its URLs
-/// name runs and flows).
-async fn secure_headers(request: Request, next: Next) -> Response {
+/// (`live.js`, on pages of runs not over), no framing but by the origins allowed (Airflow's),
+/// no referrer leaving the UI (its URLs name runs and flows).
+async fn secure_headers(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
-             script-src 'self'; connect-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, app.policy.clone());
+    if !app.framed {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -261,6 +309,44 @@ async fn run(
 ) -> Result<Markup> {
     let run = app.index.run(&flow, &run_id).await?;
     Ok(pages::run::render(&flow, &run, app.airflow.as_deref()))
+}
+
+/// Airflow's slipstream tab of a DAG run (`slipstream.airflow.plugin`): on to the run page
+/// of the flow the DAG runs (a generated DAG's id is its flow's name).
+async fn from_airflow_run(
+    State(app): State<Arc<App>>,
+    Path((dag, run_id)): Path<(String, String)>,
+) -> Result<Response> {
+    from_airflow(&app, &dag, &run_id, None).await
+}
+
+/// Airflow's slipstream tab of a task instance: on to the op page.
+async fn from_airflow_task(
+    State(app): State<Arc<App>>,
+    Path((dag, run_id, task)): Path<(String, String, String)>,
+) -> Result<Response> {
+    from_airflow(&app, &dag, &run_id, Some(&task)).await
+}
+
+async fn from_airflow(app: &App, dag: &str, run_id: &str, task: Option<&str>) -> Result<Response> {
+    let run = app.index.run(dag, run_id).await.map_err(|e| match e {
+        UiError::NotFound(_) | UiError::BadRequest(_) => UiError::NotFound(format!(
+            "Airflow's DAG {dag:?} has no slipstream run {run_id:?} in this store: the DAG is \
+             not a slipstream flow, its DAG id is not its flow's name, or none of its tasks \
+             has started yet"
+        )),
+        other => other,
+    })?;
+    let to = match task {
+        Some(op) if run.op_spec(op).is_some() => pages::op_url(dag, run_id, op),
+        Some(op) => {
+            return Err(UiError::NotFound(format!(
+                "run {run_id:?} of flow {dag:?} has no op {op:?}"
+            )));
+        }
+        None => pages::run_url(dag, run_id),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// The op states of a run, for its page to refresh itself while the run is not over.

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,11 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
                     help="token all requests must carry ($SLIPSTREAM_UI_TOKEN)")  # fmt: skip
     ui.add_argument("--interval", type=float, default=30.0,
                     help="with --airflow: seconds between syncs (default 30)")  # fmt: skip
+    ui.add_argument("--frame-ancestors", nargs="+", metavar="ORIGIN",
+                    default=os.environ.get("SLIPSTREAM_UI_FRAME_ANCESTORS", "").split() or None,
+                    help="origins that may show the UI in a frame, e.g. Airflow's for its "
+                    "slipstream tabs (default: --airflow's origin, else none; "
+                    "$SLIPSTREAM_UI_FRAME_ANCESTORS, space-separated)")  # fmt: skip
     _airflow_options(ui, required=False)
     ui.set_defaults(handler=_ui)
 
@@ -101,13 +107,24 @@ def _sync(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _frame_ancestors(args: argparse.Namespace) -> list[str]:
+    """The origins that may frame the UI: as given, else Airflow's (its slipstream tabs)."""
+    if args.frame_ancestors is not None:
+        return list(args.frame_ancestors)
+    if not args.airflow:
+        return []
+    parts = urllib.parse.urlsplit(args.airflow)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
 def _ui(args: argparse.Namespace) -> int:
     from slipstream._native import Store, UiServer
     from slipstream.errors import SlipstreamError
 
     try:
         store = Store(args.store)
-        server = UiServer(store, args.host, args.port, args.token, args.airflow)
+        server = UiServer(store, args.host, args.port, args.token, args.airflow,
+                          _frame_ancestors(args))  # fmt: skip
     except ValueError as exc:
         print(f"slipstream ui: {exc}", file=sys.stderr)
         return ExitCode.USAGE
