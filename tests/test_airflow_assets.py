@@ -5,6 +5,7 @@ reads exactly the artifact the triggering event names."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -167,3 +168,42 @@ def test_airflows_slipstream_tab_shows_the_run_in_a_frame(
     assert f"frame-ancestors {stack.api.base_url};" in page.headers["content-security-policy"]
     unknown = httpx.get(f"{stack.ui}/airflow/not_a_flow/{quoted}", timeout=30)
     assert unknown.status_code == 404 and "is not a slipstream flow" in unknown.text
+
+
+def test_in_airflows_own_ui(stack: Stack, first: dict[str, Any], browser: Any, shots: Path) -> None:
+    """What a user sees in Airflow 3's UI, in Chromium: the extra link on a task instance,
+    the asset graph from churn's output to report, and the slipstream tab of a run (the
+    screenshots of the README's "In Airflow's UI")."""
+    from playwright.sync_api import expect
+
+    base, quoted = stack.api.base_url, urllib.parse.quote(FIRST, safe="")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(f"{base}/dags/churn/runs/{quoted}/tasks/predict/details")
+        # The extra link opens the op's page; the plugin's tab shows it inside Airflow.
+        link = page.locator("a[target=_blank]", has_text="slipstream")
+        expect(link).to_have_attribute("href", f"{stack.ui}/flows/churn/runs/{quoted}/ops/predict")
+        tab = page.locator("a[title=slipstream]")
+        expect(tab).to_have_attribute("href", re.compile(r"/tasks/predict/plugin/slipstream-op$"))
+        page.screenshot(path=str(shots / "airflow-extra-link.png"))
+
+        assets = stack.get("/assets", uri_pattern="slipstream://churn/predict")["assets"]
+        (predict,) = [a for a in assets if a["uri"] == "slipstream://churn/predict/out"]
+        assert [d["dag_id"] for d in predict["scheduled_dags"]] == ["report"]
+        assert [t["dag_id"] for t in predict["producing_tasks"]] == ["churn"]
+        page.goto(f"{base}/assets/{predict['id']}")
+        graph = page.locator(".react-flow")
+        expect(graph.get_by_text("report", exact=True).first).to_be_visible(timeout=60_000)
+        expect(graph.get_by_text("predict", exact=False).first).to_be_visible()
+        page.screenshot(path=str(shots / "airflow-asset-graph.png"))
+
+        report_run = urllib.parse.quote(first["dag_run_id"], safe="")
+        page.goto(f"{base}/dags/report/runs/{report_run}/plugin/slipstream-run")
+        frame = page.frame_locator("iframe")
+        expect(frame.locator("h1")).to_contain_text(first["dag_run_id"], timeout=60_000)
+        # The cross-flow input: a node of its own, and the churn run it read.
+        expect(frame.locator("a[data-op='churn-predict']")).to_be_visible()
+        expect(frame.locator("tr[data-op='churn-predict']")).to_contain_text(f"churn run {FIRST}")
+        page.screenshot(path=str(shots / "airflow-slipstream-tab.png"))
+    finally:
+        page.close()
