@@ -217,3 +217,61 @@ def test_execution_timeout_interrupts_a_hanging_transfer(tmp_path: Path, s3_endp
     error = run.ops["scaled"].error
     assert error is not None and "Timeout" in error["type"], run.record
     assert error["phase"] == "inputs"
+
+
+# A DAG file as slipstream wrote them before `SlipstreamOperator`: plain `PythonOperator`s
+# calling `slipstream.airflow.execute`. Files deployed then must keep running.
+LEGACY_DAG = '''
+from __future__ import annotations
+
+import datetime
+
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+from slipstream.airflow import execute
+
+FLOW = "churn"
+VERSION = "{version}"
+STORE = "{store}"
+
+
+def op(task_id: str, prefix: str, **kwargs: object) -> PythonOperator:
+    return PythonOperator(
+        task_id=task_id,
+        python_callable=execute,
+        op_kwargs={{"store": STORE, "flow": FLOW, "version": VERSION, "op": task_id,
+                    "prefix": prefix}},
+        **kwargs,
+    )
+
+
+with DAG(
+    dag_id="churn",
+    schedule=None,
+    start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    catchup=False,
+    params={{"rows": 40}},
+    tags=["slipstream", "flow:churn", "version:{version}"],
+) as dag:
+    customers = op("customers", "{customers}")
+    predict = op("predict", "{predict}")
+
+    customers >> predict
+'''
+
+
+def test_dag_files_of_plain_python_operators_keep_working(home: AirflowHome, tmp_path: Path) -> None:
+    from tests import asset_flows
+
+    store = (tmp_path / "store").as_uri()
+    flow = asset_flows.churn()
+    version = flow.publish(store)
+    prefixes = {o["name"]: o["prefix"] for o in flow.spec()["ops"]}
+    text = LEGACY_DAG.format(version=version, store=store, **prefixes)
+    (home.dags / "churn.py").write_text(text)
+    proc = home.dags_test("churn", conf={"rows": 7})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run = ss.open(store).run("churn", "latest")
+    assert run.status == "success" and run.record["trigger"] == "airflow"
+    assert len(run["predict"]) == 7

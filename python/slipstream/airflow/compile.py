@@ -44,7 +44,7 @@ except ImportError:  # Airflow 2.10+
 '''
 
 _PYTHON_OPERATOR = '''\
-from slipstream.airflow.operator import SlipstreamOperator, asset
+from slipstream.airflow.operator import {imports}
 
 FLOW = {flow}
 VERSION = {version}
@@ -145,15 +145,17 @@ def write_dag(
         slipstream=__version__,
     )  # fmt: skip
     operator = _PYTHON_OPERATOR if mode == "python" else _KUBERNETES_OPERATOR
+    dag_schedule = _schedule(spec, schedule, mode)
     text += operator.format(
         flow=_py(spec["flow"]), version=_py(spec["version"]), store=_py(store),
         image=_py(image or ""), secret=_py(secret),
+        imports="SlipstreamOperator, asset" if "asset(" in dag_schedule else "SlipstreamOperator",
     )  # fmt: skip
     published = start_date(spec)
     dag_args = {
         "dag_id": _py(dag_id),
         "description": _py(spec.get("description") or f"slipstream flow {spec['flow']}"),
-        "schedule": _schedule(spec, schedule, mode),
+        "schedule": dag_schedule,
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.UTC)",
         "catchup": "False",
