@@ -11,6 +11,8 @@ import slipstream as ss
 @ss.op
 def customers(rows: int) -> pd.DataFrame:
     """Customers with how long they have been with us."""
+    if rows < 0:
+        raise ValueError(f"rows must be 0 or more, not {rows}")
     return pd.DataFrame({"id": np.arange(rows), "months": np.arange(rows) % 24})
 
 

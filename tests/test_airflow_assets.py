@@ -57,16 +57,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ui_port = free_port()
     ui = f"http://127.0.0.1:{ui_port}"
     # The plugin and the extra links read the UI's URL; every page is an admin's (no login).
-    home = AirflowHome(root / "airflow", {"SLIPSTREAM_UI_URL": ui,
-                                          "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"})  # fmt: skip
+    admins = {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+    home = AirflowHome(root / "airflow", {"SLIPSTREAM_UI_URL": ui, **admins})
     asset_flows.churn().to_airflow(home.dags, store=store)
     asset_flows.report().to_airflow(home.dags, store=store)
-    with airflow_stack(home) as api:
-        with serving(store, "--port", str(ui_port), "--airflow", api.base_url) as address:
-            assert address == ui
-            api.wait_for_dag("churn")
-            api.wait_for_dag("report")
-            yield Stack(api, store, ui, home)
+    with (
+        airflow_stack(home) as api,
+        serving(store, "--port", str(ui_port), "--airflow", api.base_url) as address,
+    ):
+        assert address == ui
+        api.wait_for_dag("churn")
+        api.wait_for_dag("report")
+        yield Stack(api, store, ui, home)
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +97,16 @@ def test_report_runs_on_churns_asset_and_reads_exactly_its_artifact(
     churn = history.run("churn", FIRST)
     report = history.run("report", first["dag_run_id"])
     read = report.ops["churn-predict"].state["cached_from"]
-    assert read == {"flow": "churn", "run_id": FIRST, "prefix": churn.ops["predict"].state["prefix"]}
+    assert read == {
+        "flow": "churn",
+        "run_id": FIRST,
+        "prefix": churn.ops["predict"].state["prefix"],
+    }
     predictions = churn["predict"]
-    assert report["summarize"] == {"rows": 40.0, "at_risk": float((predictions["risk"] > 0.2).sum())}
+    assert report["summarize"] == {
+        "rows": 40.0,
+        "at_risk": float((predictions["risk"] > 0.2).sum()),
+    }
     # A newer churn run exists (run here, 3 rows); the report run, cleared, still reads the
     # artifact its triggering event names, not the newest.
     newer = stack.churn.run(stack.store, params={"rows": 3})
@@ -133,7 +142,9 @@ def test_asset_events_carry_the_artifact(stack: Stack, first: dict[str, Any]) ->
         "stored_run_id": FIRST, "manifest": ArtifactKey(key.op_prefix, FIRST, "out").manifest_path,
         "type": "frame", "rows": 40, "bytes": manifest["bytes"], "checksum": manifest["checksum"],
     }  # fmt: skip
-    triggered = stack.get(f"/dags/report/dagRuns/{urllib.parse.quote(first['dag_run_id'], safe='')}")
+    triggered = stack.get(
+        f"/dags/report/dagRuns/{urllib.parse.quote(first['dag_run_id'], safe='')}"
+    )
     assert triggered["run_type"] == "asset_triggered"
 
 

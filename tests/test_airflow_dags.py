@@ -221,7 +221,7 @@ def test_execution_timeout_interrupts_a_hanging_transfer(tmp_path: Path, s3_endp
 
 # A DAG file as slipstream wrote them before `SlipstreamOperator`: plain `PythonOperator`s
 # calling `slipstream.airflow.execute`. Files deployed then must keep running.
-LEGACY_DAG = '''
+LEGACY_DAG = """
 from __future__ import annotations
 
 import datetime
@@ -258,10 +258,12 @@ with DAG(
     predict = op("predict", "{predict}")
 
     customers >> predict
-'''
+"""
 
 
-def test_dag_files_of_plain_python_operators_keep_working(home: AirflowHome, tmp_path: Path) -> None:
+def test_dag_files_of_plain_python_operators_keep_working(
+    home: AirflowHome, tmp_path: Path
+) -> None:
     from tests import asset_flows
 
     store = (tmp_path / "store").as_uri()

@@ -56,8 +56,9 @@ pub fn check_frame_ancestors(origins: &[String]) -> std::result::Result<(), Stri
             .or_else(|| origin.strip_prefix("http://"));
         let host_ok = rest.is_some_and(|r| {
             !r.is_empty()
-                && r.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '*'))
+                && r.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '*')
+                })
         });
         if !host_ok {
             return Err(format!(

@@ -18,6 +18,7 @@ This module imports nothing of Airflow.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from slipstream._native import ArtifactKey
@@ -81,9 +82,11 @@ def _items(accessor: Any) -> Iterable[tuple[Any, Iterable[Any]]]:
 
 def _event(event: Any) -> dict[str, Any]:
     timestamp = getattr(event, "timestamp", None)
+    if isinstance(timestamp, datetime):
+        timestamp = timestamp.isoformat()
     return {
         "extra": dict(getattr(event, "extra", None) or {}),
         "source_dag_id": getattr(event, "source_dag_id", None),
         "source_run_id": getattr(event, "source_run_id", None),
-        "timestamp": timestamp.isoformat() if hasattr(timestamp, "isoformat") else timestamp,
+        "timestamp": timestamp,
     }

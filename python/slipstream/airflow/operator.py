@@ -29,13 +29,13 @@ try:  # Airflow 3
     from airflow.sdk import Asset as _Asset
     from airflow.sdk import BaseOperatorLink
 except ImportError:  # Airflow 2: datasets, and links from airflow.models
-    from airflow.datasets import Dataset as _Asset  # type: ignore[no-redef]
-    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
+    from airflow.datasets import Dataset as _Asset
+    from airflow.models.baseoperatorlink import BaseOperatorLink
 
 try:
     from airflow.providers.standard.operators.python import PythonOperator
 except ImportError:  # Airflow 2 without the standard provider
-    from airflow.operators.python import PythonOperator  # type: ignore[no-redef]
+    from airflow.operators.python import PythonOperator
 
 #: The environment variable naming the slipstream UI, when Airflow's config does not.
 UI_URL_ENV = "SLIPSTREAM_UI_URL"
@@ -104,8 +104,13 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
         super().__init__(
             task_id=task_id,
             python_callable=execute,
-            op_kwargs={"store": store, "flow": flow, "version": version, "op": task_id,
-                       "prefix": prefix},  # fmt: skip
+            op_kwargs={
+                "store": store,
+                "flow": flow,
+                "version": version,
+                "op": task_id,
+                "prefix": prefix,
+            },
             **kwargs,
         )
         self.slipstream_flow = flow

@@ -339,17 +339,18 @@ def _schedule(
     """A cron-like schedule, or the other flows' outputs whose new data starts a run."""
     if schedule is None or isinstance(schedule, str):
         return schedule, []
-    assets = list(schedule) if isinstance(schedule, Sequence) else [schedule]
-    for item in assets:
+    assets: list[FlowAsset] = []
+    for item in schedule if isinstance(schedule, Sequence) else [schedule]:
         if not isinstance(item, FlowAsset):
             raise FlowDefinitionError(
-                f"flow {name!r}: schedule is a cron line (\"@daily\") or a list of other flows' "
-                f"outputs (schedule=[churn.asset(\"predict\")]), not {item!r}"
+                f'flow {name!r}: schedule is a cron line ("@daily") or a list of other flows\' '
+                f'outputs (schedule=[churn.asset("predict")]), not {item!r}'
             )
         if item.flow == name:
             raise FlowDefinitionError(
                 f"flow {name!r} cannot be scheduled on its own output {item.uri}"
             )
+        assets.append(item)
     if not assets:
         raise FlowDefinitionError(f"flow {name!r}: schedule=[] names no asset; use None")
     return None, assets
@@ -358,16 +359,15 @@ def _schedule(
 def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
     d = node.definition
     upstream = [n.name for n in node.upstream()]
-    source = d.source.spec() if isinstance(d, UpstreamDefinition) else None
+    source, function = None, None
+    if isinstance(d, UpstreamDefinition):  # another flow's output: no code of its own
+        source, function = d.source.spec(), d.function_spec()
     return {
         "name": node.name,
         "kind": d.kind,
         "severity": d.severity if d.kind == "check" else None,
         "description": d.description,
-        "function": (
-            d.function_spec() if isinstance(d, UpstreamDefinition)
-            else _code.describe(d.fn, node.name)
-        ),  # fmt: skip
+        "function": function or _code.describe(d.fn, node.name),
         "inputs": {arg: {"op": a.node.name, "output": a.output} for arg, a in node.inputs.items()},
         "params": {arg: p.name for arg, p in node.params.items()},
         "constants": {

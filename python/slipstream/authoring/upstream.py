@@ -78,16 +78,16 @@ def upstream(
     `ss.upstream(churn.asset("predict"))`, or by name `ss.upstream("churn", "predict")`
     (output `out` unless named). Both flows must share a store. In the flow it is an op of
     kind `upstream` named `name` (default `<flow>-<op>`), which runs no code."""
-    from slipstream.authoring.flow import Flow
-
     if isinstance(flow, FlowAsset):
         if op is not None or output is not None:
-            raise FlowDefinitionError("ss.upstream(asset) takes no op or output: the asset names them")
+            raise FlowDefinitionError(
+                "ss.upstream(asset) takes no op or output: the asset names them"
+            )
         source = flow
-    elif isinstance(flow, Flow):
+    elif not isinstance(flow, str) and callable(getattr(flow, "asset", None)):  # a Flow
         if op is None:
             raise FlowDefinitionError(f"ss.upstream({flow.name!r}, ...): name the op to read")
-        source = flow_asset(flow, op, output)
+        source = flow.asset(op, output)
     elif isinstance(flow, str) and op is not None:
         source = FlowAsset(flow, op, output or "out")
     else:

@@ -279,3 +279,27 @@ fn format_3_tries_say_where_their_time_went_and_format_2_previews_count_distinct
         "before format 2, every distinct count was an estimate"
     );
 }
+
+#[test]
+fn format_2_specs_read_other_flows_outputs() {
+    let spec: FlowSpec = reads("format-2/spec-upstream.json");
+    assert_eq!(spec.format, 2);
+    let on = &spec.schedule_on[0];
+    assert_eq!(on.asset_uri(), "slipstream://churn/predict/out");
+    let upstream = spec.op("churn-predict").unwrap();
+    assert_eq!(upstream.kind, OpKind::Upstream);
+    assert_eq!(upstream.source.as_ref(), Some(on));
+    assert!(spec.op("summarize").unwrap().source.is_none());
+    // Format 1 specs still read, with neither.
+    let older: FlowSpec = reads("format-1/spec.json");
+    assert!(older.schedule_on.is_empty() && older.ops.iter().all(|o| o.source.is_none()));
+
+    let state: OpState = reads("format-2/op-state-upstream.json");
+    let read = state
+        .cached_from
+        .expect("an upstream op names the run it read");
+    assert_eq!(read.flow.as_deref(), Some("churn"));
+    let record: TryRecord = reads("format-3/try-record-upstream.json");
+    assert_eq!(record.cached_from, Some(read));
+    assert_eq!(record.kind, OpKind::Upstream);
+}

@@ -1,0 +1,200 @@
+"""Flows built on other flows' data, without Airflow: `flow.asset`, `ss.upstream`, how a run
+resolves it (the newest successful upstream run locally; exactly the artifact an asset event
+names in Airflow), what the spec records, and the operator's link and asset events."""
+
+from __future__ import annotations
+
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import slipstream as ss
+from slipstream.airflow import assets, run_task
+from slipstream.errors import FlowDefinitionError
+from slipstream.spec.assets import asset_uri, parse_asset_uri
+
+from tests import asset_flows
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return (tmp_path / "store").as_uri()
+
+
+def test_asset_uris_name_flow_op_and_output() -> None:
+    assert asset_uri("churn", "predict", "out") == "slipstream://churn/predict/out"
+    assert parse_asset_uri("slipstream://churn/predict/out") == ("churn", "predict", "out")
+    for other in ("s3://bucket/key", "slipstream://churn/predict", "slipstream:///a/b",
+                  "slipstream://churn/predict/out/more", "slipstream://churn//out"):  # fmt: skip
+        assert parse_asset_uri(other) is None, other
+
+
+def test_flow_asset_and_upstream_refuse_what_is_not_there() -> None:
+    churn = asset_flows.churn()
+    assert churn.asset("predict").uri == "slipstream://churn/predict/out"
+    with pytest.raises(
+        FlowDefinitionError, match=r"has no op 'predikt' \(its ops: customers, predict\)"
+    ):
+        churn.asset("predikt")
+    with pytest.raises(FlowDefinitionError, match="has no output 'scores'"):
+        churn.asset("predict", "scores")
+    with pytest.raises(FlowDefinitionError, match="name the op to read"):
+        ss.upstream(churn)
+    with pytest.raises(FlowDefinitionError, match=r"takes a flow .* not 42"):
+        ss.upstream(42)  # type: ignore[arg-type]
+    with pytest.raises(FlowDefinitionError, match="name 'churn predict' is not valid"):
+        ss.upstream("churn", "predict", name="churn predict")
+    with pytest.raises(FlowDefinitionError, match="cannot be scheduled on its own output"):
+        ss.Flow("churn", outputs=[asset_flows.predict(asset_flows.customers(3))],
+                schedule=[churn.asset("predict")])  # fmt: skip
+    with pytest.raises(FlowDefinitionError, match=r"a cron line .* not '@daily'"):
+        ss.Flow("x", outputs=[asset_flows.customers(3)], schedule=["@daily"])  # type: ignore[list-item]
+
+
+def test_the_spec_records_cross_flow_inputs_and_others_keep_format_1() -> None:
+    churn, report = asset_flows.churn(), asset_flows.report()
+    assert churn.spec()["format"] == 1 and "schedule_on" not in churn.spec()
+    spec = report.spec()
+    assert spec["format"] == 2 and spec["schedule"] is None
+    assert spec["schedule_on"] == [{"flow": "churn", "op": "predict", "output": "out"}]
+    (upstream,) = [o for o in spec["ops"] if o["kind"] == "upstream"]
+    assert upstream["name"] == "churn-predict" and upstream["outputs"] == ["out"]
+    assert upstream["source"] == {"flow": "churn", "op": "predict", "output": "out"}
+    assert upstream["function"]["source"] == "ss.upstream('churn', 'predict', 'out')"
+    summarize = next(o for o in spec["ops"] if o["name"] == "summarize")
+    assert summarize["inputs"] == {"predictions": {"op": "churn-predict", "output": "out"}}
+    # The same flow by name, or through the asset, is the same version.
+    on, about = [churn.asset("predict")], report.description
+    by_name = ss.upstream("churn", "predict")
+    by_asset = ss.upstream(churn.asset("predict"))
+    versions = {
+        ss.Flow("report", [asset_flows.summarize(a)], schedule=on, description=about).version
+        for a in (by_name, by_asset)
+    }
+    assert versions == {report.version}
+
+
+def test_a_local_run_reads_the_newest_successful_upstream_run(store: str) -> None:
+    churn, report = asset_flows.churn(), asset_flows.report()
+    first = report.run(store)
+    assert first.status == "failed"
+    error = first.ops["churn-predict"].error
+    assert error is not None and "no flow 'churn'" in error["message"]
+    assert "run flow 'churn' first" in error["message"]
+    older = churn.run(store, params={"rows": 10})
+    newer = churn.run(store, params={"rows": 25})
+    failed = churn.run(store, params={"rows": -1})  # newest, but failed
+    assert (older.status, newer.status, failed.status) == ("success", "success", "failed")
+    run = report.run(store)
+    assert run.status == "success" and run["summarize"]["rows"] == 25.0
+    read = run.ops["churn-predict"].state["cached_from"]
+    assert read["flow"] == "churn" and read["run_id"] == newer.run_id
+    assert run.key("churn-predict") == newer.key("predict")
+
+
+def test_a_gone_upstream_artifact_is_a_clear_failure(store: str) -> None:
+    churn, report = asset_flows.churn(), asset_flows.report()
+    done = churn.run(store)
+    key = done.key("predict")
+    ss.Store(store).delete_objects([key.manifest_path])
+    run = report.run(store)
+    error = run.ops["churn-predict"].error
+    assert run.status == "failed" and error is not None
+    assert "is no longer stored" in error["message"] and key.manifest_path in error["message"]
+
+
+def _event(extra: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {"slipstream://churn/predict/out": [{"extra": extra, "timestamp": "t"}]}
+
+
+def _report_task(store: str, run_id: str, events: Any) -> dict[str, Any]:
+    report = asset_flows.report()
+    version = report.publish(store)
+    return run_task(store, "report", version, "churn-predict", run_id=run_id, events=events)
+
+
+def test_an_airflow_task_reads_exactly_the_artifact_its_event_names(store: str) -> None:
+    churn = asset_flows.churn()
+    named = churn.run(store, params={"rows": 5})
+    churn.run(store, params={"rows": 9})  # newer: not the one the event names
+    out = {"prefix": named.key("predict").op_prefix, "stored_run_id": named.run_id,
+           **{k: named.ops["predict"].record["outputs"]["out"][k]
+              for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
+    extra = assets.event_extra(
+        store, "churn", named.version.id, "predict", named.run_id, "out", out
+    )
+    summary = _report_task(store, "asset_triggered__1", _event(extra))
+    assert summary["out"]["stored_run_id"] == named.run_id and summary["out"]["rows"] == 5
+    run = ss.open(store).run("report", "asset_triggered__1")
+    assert run.ops["churn-predict"].state["cached_from"]["run_id"] == named.run_id
+
+    # An event from another store, of another format, or whose checksum the artifact no
+    # longer has: the task fails, saying which.
+    wrong = [
+        ({"store": "s3://elsewhere"}, "share a store"),
+        ({"slipstream": 2}, "no slipstream extra of format 1"),
+        ({"checksum": "crc32c:00000000"}, "is not the crc32c:00000000"),
+    ]
+    for change, message in wrong:
+        with pytest.raises(ss.errors.SlipstreamError, match=message):
+            _report_task(store, f"asset_triggered__{message[:5]}", _event({**extra, **change}))
+
+
+def test_the_extra_link_needs_a_ui_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from slipstream.airflow.operator import SlipstreamLink
+
+    monkeypatch.delenv("SLIPSTREAM_UI_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW__SLIPSTREAM__UI_URL", raising=False)
+    key = types.SimpleNamespace(dag_id="churn", run_id="manual__2026-01-01T00:00:00+00:00",
+                                task_id="predict")  # fmt: skip
+    operator = types.SimpleNamespace(slipstream_flow="churn")
+    assert SlipstreamLink().get_link(operator, ti_key=key) == ""  # no link, not a broken one
+    monkeypatch.setenv("SLIPSTREAM_UI_URL", "http://ui.example:8040/")
+    url = "http://ui.example:8040/flows/churn/runs/manual__2026-01-01T00%3A00%3A00%2B00%3A00"
+    assert SlipstreamLink().get_link(operator, ti_key=key) == url + "/ops/predict"
+    # Airflow's own config comes first.
+    monkeypatch.setenv("AIRFLOW__SLIPSTREAM__UI_URL", "https://slipstream.internal")
+    assert (
+        SlipstreamLink().get_link(operator, ti_key=key).startswith("https://slipstream.internal/")
+    )
+
+
+def test_the_plugin_adds_views_only_with_a_ui_url() -> None:
+    from slipstream.airflow.plugin import external_views
+
+    assert external_views("") == []
+    views = external_views("http://ui:8040")
+    assert {v["destination"]: v["href"] for v in views} == {
+        "dag_run": "http://ui:8040/airflow/{DAG_ID}/{RUN_ID}",
+        "task_instance": "http://ui:8040/airflow/{DAG_ID}/{RUN_ID}/{TASK_ID}",
+    }
+    assert len({v["url_route"] for v in views}) == 2
+
+
+def test_kubernetes_mode_refuses_an_asset_schedule(tmp_path: Path, store: str) -> None:
+    with pytest.raises(FlowDefinitionError, match="needs mode='python'"):
+        asset_flows.report().to_airflow(tmp_path / "dags", store=store, mode="kubernetes",
+                                        image="x", shared_store=True)  # fmt: skip
+    assert not os.path.exists(tmp_path / "dags" / "report.py")
+
+
+def test_the_ui_shows_the_cross_flow_input_and_the_run_it_read(store: str) -> None:
+    import httpx
+    from slipstream._native import UiServer
+
+    churn = asset_flows.churn().run(store)
+    report = asset_flows.report().run(store)
+    server = UiServer(ss.Store(store), "127.0.0.1", 0)
+    try:
+        run_page = httpx.get(f"{server.url}/flows/report/runs/{report.run_id}", timeout=30).text
+        churn_run = f"/flows/churn/runs/{churn.run_id.replace(':', '%3A').replace('+', '%2B')}"
+        assert 'stroke-dasharray="5 3"' in run_page  # the upstream node, dashed
+        assert f'href="{churn_run}"' in run_page
+        op = httpx.get(f"{server.url}/flows/report/runs/{report.run_id}/ops/churn-predict",
+                       timeout=30).text  # fmt: skip
+        assert "slipstream://churn/predict/out" in op and 'href="/flows/churn"' in op
+        assert f'href="{churn_run}"' in op
+    finally:
+        server.stop()
