@@ -198,3 +198,139 @@ def test_the_ui_shows_the_cross_flow_input_and_the_run_it_read(store: str) -> No
         assert f'href="{churn_run}"' in op
     finally:
         server.stop()
+
+
+def test_one_output_read_twice_is_one_op_and_names_must_differ() -> None:
+    churn = asset_flows.churn()
+    twice = asset_flows.summarize.named("again")
+    flow = ss.Flow("report", [asset_flows.summarize(ss.upstream(churn, "predict")),
+                              twice(ss.upstream(churn, "predict"))])  # fmt: skip
+    assert [n.name for n in flow.nodes if n.kind == "upstream"] == ["churn-predict"]
+
+    @ss.op(name="churn-predict")
+    def mine() -> int:
+        return 1
+
+    with pytest.raises(FlowDefinitionError, match=r"ss.upstream\(\.\.\., name='churn-predict_2'\)"):
+        ss.Flow("report", [asset_flows.summarize(ss.upstream(churn, "predict")), mine()])
+    renamed = ss.upstream(churn, "predict", name="predictions")
+    assert ss.Flow("ok", [asset_flows.summarize(renamed), mine()]).spec()["format"] == 2
+    with pytest.raises(FlowDefinitionError, match=r"name it with ss\.upstream"):
+        renamed.node.definition.named("x")
+    with pytest.raises(FlowDefinitionError, match="has no op 'churn-predict'"):
+        asset_flows.report(churn).asset("churn-predict")  # another flow's output, not its own
+
+
+class Asset:
+    """Airflow 3's `Asset` as the accessors key it: a name and a URI."""
+
+    def __init__(self, uri: str) -> None:
+        self.name = self.uri = uri
+
+
+class Accessor(dict[Any, Any]):
+    """Airflow 3's `TriggeringAssetEventsAccessor`: a mapping of Assets to their events."""
+
+
+def _airflow_event(extra: dict[str, Any], minute: int) -> Any:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 29, 8, minute, tzinfo=UTC)
+    return types.SimpleNamespace(extra=extra, source_dag_id="churn", source_run_id=f"r{minute}",
+                                 timestamp=at)  # fmt: skip
+
+
+def test_triggering_events_are_read_from_airflow_3_and_2_oldest_first() -> None:
+    uri = "slipstream://churn/predict/out"
+    newer, older = _airflow_event({"n": 2}, 30), _airflow_event({"n": 1}, 10)
+    three = Accessor({Asset(uri): [newer, older], Asset("s3://other/asset"): [newer]})
+    found = assets.triggering_events(three)
+    assert list(found) == [uri] and [e["extra"]["n"] for e in found[uri]] == [1, 2]
+    assert found[uri][0]["source_run_id"] == "r10"
+    assert found[uri][0]["timestamp"] == "2026-11-29T08:10:00+00:00"
+    two = {uri: [newer, older]}  # Airflow 2: keyed by URI
+    assert assets.triggering_events(two) == found
+    assert assets.triggering_events(None) == {}
+
+
+def test_the_newest_slipstream_event_names_the_artifact(store: str) -> None:
+    churn = asset_flows.churn()
+    runs = [churn.run(store, params={"rows": n}) for n in (4, 6)]
+    extras = []
+    for run in runs:
+        key = run.key("predict")
+        out = {"prefix": key.op_prefix, "stored_run_id": run.run_id,
+               **{k: run.ops["predict"].record["outputs"]["out"][k]
+                  for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
+        extras.append(assets.event_extra(store, "churn", run.version.id, "predict", run.run_id,
+                                         "out", out))  # fmt: skip
+    by_hand = {"note": "created in Airflow's UI"}
+    events = {"slipstream://churn/predict/out": [
+        {"extra": extras[1], "timestamp": "2026-11-29T08:00:00+00:00"},
+        {"extra": extras[0], "timestamp": "2026-11-29T09:00:00+00:00"},
+        {"extra": by_hand, "timestamp": "2026-11-29T10:00:00+00:00"},
+    ]}  # fmt: skip
+    summary = _report_task(store, "asset_triggered__queued", events)
+    assert summary["out"]["rows"] == 4 and summary["out"]["stored_run_id"] == runs[0].run_id
+
+
+def test_emit_sets_the_extra_of_this_tasks_outputs_only(store: str) -> None:
+    class Outlet:
+        def __init__(self) -> None:
+            self.extra: dict[str, Any] = {}
+
+    ours, other = Asset("slipstream://churn/predict/out"), Asset("s3://bucket/by-hand")
+    outlets = {ours: Outlet(), other: Outlet()}
+    context = {"outlet_events": outlets, "task": types.SimpleNamespace(outlets=[other, ours])}
+    summary = {"out": {"type": "frame", "rows": 3, "bytes": 10, "checksum": "crc32c:1",
+                       "prefix": "p", "stored_run_id": "earlier"}}  # fmt: skip
+    assets.emit(context, store, "churn", "v1", "predict", "now", summary)
+    assert outlets[other].extra == {}
+    extra = outlets[ours].extra
+    assert (extra["run_id"], extra["stored_run_id"], extra["rows"]) == ("now", "earlier", 3)
+    assert extra["manifest"] == ss.ArtifactKey("p", "earlier", "out").manifest_path
+    assets.emit({}, store, "churn", "v1", "predict", "now", summary)  # no Airflow context: nothing
+
+
+def test_the_airflow_routes_find_only_the_exact_run_and_op(store: str) -> None:
+    import httpx
+    from slipstream._native import UiServer
+
+    run = asset_flows.churn().run(store, run_id="manual__2026-11-29T08:00:00+00:00")
+    server = UiServer(ss.Store(store), "127.0.0.1", 0)
+    try:
+        base = f"{server.url}/airflow/churn"
+        found = httpx.get(f"{base}/{run.run_id}/predict", timeout=30)
+        assert found.status_code == 303
+        for path in ("manual__2026", "latest", f"{run.run_id}/nope"):  # a prefix, a name
+            answer = httpx.get(f"{base}/{path}", timeout=30)
+            assert answer.status_code == 404, path
+        assert "has no op" in httpx.get(f"{base}/{run.run_id}/nope", timeout=30).text
+    finally:
+        server.stop()
+
+
+def test_ui_frame_ancestors_are_origins(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.browser import serving
+
+    store = (tmp_path / "s").as_uri()
+    for bad in ("http://a.example/path", "http://a.example; script-src *", "ftp://a.example"):
+        proc = subprocess.run([sys.executable, "-m", "slipstream.cli", "ui", "--store", store,
+                               "--port", "0", "--frame-ancestors", bad],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 2 and "is not an origin" in proc.stderr, bad
+    import httpx
+
+    airflow = "http://admin:pw@airflow.example:8080/home"
+    with serving(store, "--airflow", airflow) as url:
+        headers = httpx.get(f"{url}/healthz", timeout=30).headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors http://airflow.example:8080;" in policy
+        assert "x-frame-options" not in headers
+    with serving(store, "--airflow", airflow, "--frame-ancestors", "none") as url:
+        headers = httpx.get(f"{url}/healthz", timeout=30).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"

@@ -86,7 +86,8 @@ fn content_policy(frame_ancestors: &[String]) -> HeaderValue {
 
 pub fn router(config: Config) -> Router {
     let framed = !config.frame_ancestors.is_empty();
-    // An unchecked origin is dropped rather than allowed: the CLI checks them first.
+    // Origins that do not check out are dropped, all of them, rather than allowed: the
+    // CLI refuses them before the server starts.
     let ancestors: Vec<String> = if check_frame_ancestors(&config.frame_ancestors).is_ok() {
         config.frame_ancestors
     } else {
@@ -330,14 +331,21 @@ async fn from_airflow_task(
 }
 
 async fn from_airflow(app: &App, dag: &str, run_id: &str, task: Option<&str>) -> Result<Response> {
-    let run = app.index.run(dag, run_id).await.map_err(|e| match e {
-        UiError::NotFound(_) | UiError::BadRequest(_) => UiError::NotFound(format!(
+    let not_found = || {
+        UiError::NotFound(format!(
             "Airflow's DAG {dag:?} has no slipstream run {run_id:?} in this store: the DAG is \
              not a slipstream flow, its DAG id is not its flow's name, or none of its tasks \
              has started yet"
-        )),
+        ))
+    };
+    let run = app.index.run(dag, run_id).await.map_err(|e| match e {
+        UiError::NotFound(_) | UiError::BadRequest(_) => not_found(),
         other => other,
     })?;
+    // Airflow names the run exactly: never another run found by prefix or as `latest`.
+    if run.id() != run_id {
+        return Err(not_found());
+    }
     let to = match task {
         Some(op) if run.op_spec(op).is_some() => pages::op_url(dag, run_id, op),
         Some(op) => {

@@ -49,7 +49,8 @@ def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **cont
         cache=caching(conf),
         events=assets.triggering_events(triggering),
     )
-    assets.emit(context, store, flow, version, op, context["run_id"], summary)
+    # The store as readers name it (`Store.url`), whatever spelling the DAG file has.
+    assets.emit(context, Store(store).url, flow, version, op, context["run_id"], summary)
     return summary
 
 
@@ -179,8 +180,8 @@ def run_task(
         _log.log(level, "check %r (%s) %s: %s of %s values false", op_name,
                  check["severity"], verdict, check["failed"], check["total"])  # fmt: skip
     if error is None:
-        at = record.get("cached_from") or {"prefix": op["prefix"], "run_id": run_id}
-        where = {"prefix": at["prefix"], "stored_run_id": at["run_id"]}
+        prefix, stored_run_id = _runs.outputs_at(state, run_id)
+        where = {"prefix": prefix, "stored_run_id": stored_run_id}
         return {
             name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")} | where
             for name, m in record["outputs"].items()

@@ -16,49 +16,29 @@ This module imports Airflow: only DAG files and Airflow's own processes import i
 
 from __future__ import annotations
 
-import os
-import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
 from slipstream._native import run_dir
 from slipstream.airflow import execute
+from slipstream.airflow.links import op_url, ui_url
 from slipstream.spec.assets import asset_uri
 
 try:  # Airflow 3
     from airflow.sdk import Asset as _Asset
     from airflow.sdk import BaseOperatorLink
-except ImportError:  # Airflow 2: datasets, and links from airflow.models
+except ModuleNotFoundError as missing:  # Airflow 2: datasets, and links from airflow.models
+    if missing.name != "airflow.sdk":
+        raise
     from airflow.datasets import Dataset as _Asset
     from airflow.models.baseoperatorlink import BaseOperatorLink
 
 try:
     from airflow.providers.standard.operators.python import PythonOperator
-except ImportError:  # Airflow 2 without the standard provider
+except ModuleNotFoundError as missing:  # Airflow 2 without the standard provider
+    if not (missing.name or "").startswith("airflow.providers.standard"):
+        raise
     from airflow.operators.python import PythonOperator
-
-#: The environment variable naming the slipstream UI, when Airflow's config does not.
-UI_URL_ENV = "SLIPSTREAM_UI_URL"
-
-
-def ui_url() -> str:
-    """The slipstream UI's base URL: Airflow's `[slipstream] ui_url` (or its environment form
-    `AIRFLOW__SLIPSTREAM__UI_URL`), else `SLIPSTREAM_UI_URL`; "" when neither is set."""
-    value = ""
-    try:
-        from airflow.configuration import conf
-
-        value = conf.get("slipstream", "ui_url", fallback="") or ""
-    except ImportError:  # a process without Airflow's core: the environment only
-        pass
-    return (value or os.environ.get(UI_URL_ENV, "")).strip().rstrip("/")
-
-
-def op_url(base: str, flow: str, run_id: str, op: str | None = None) -> str:
-    """The slipstream UI's page of a run, or of one op in it."""
-    quote = urllib.parse.quote
-    url = f"{base}/flows/{quote(flow, safe='')}/runs/{quote(run_id, safe='')}"
-    return f"{url}/ops/{quote(op, safe='')}" if op else url
 
 
 def asset(flow: str, op: str, output: str) -> Any:
@@ -99,7 +79,12 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
         doc: str = "",
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("outlets", [asset(flow, task_id, o) for o in outputs])
+        # Its outputs' Assets, after any outlets given by hand (their events are Airflow's).
+        outlets = [
+            *(kwargs.pop("outlets", None) or []),
+            *(asset(flow, task_id, o) for o in outputs),
+        ]
+        kwargs["outlets"] = outlets
         kwargs.setdefault("doc_md", _doc_md(flow, version, task_id, doc, store, prefix, outputs))
         super().__init__(
             task_id=task_id,

@@ -249,10 +249,14 @@ def _collect(flow: str, outputs: Iterable[Artifact | Outcome]) -> list[Node]:
     for node in nodes:
         if node.name in names:
             other = names[node.name]
+            how = (
+                f"ss.upstream(..., name='{node.name}_2')"
+                if node.kind == "upstream" or other.kind == "upstream"
+                else f"{node.definition.fn.__name__}.named('{node.name}_2')(...)"
+            )
             raise FlowDefinitionError(
                 f"two ops are named {node.name!r} (called at {other.where} and at "
-                f"{node.where}); give one another name: "
-                f"{node.name}.named('{node.name}_2')(...)"
+                f"{node.where}); give one another name: {how}"
             )
         names[node.name] = node
     return nodes
@@ -262,8 +266,14 @@ def _warn_left_out(flow: str, nodes: list[Node]) -> None:
     """Warns (once per flow) about ops built from the flow's artifacts that the flow leaves
     out: not reachable from its outputs, and not a metric, check or publish of them."""
     included = {id(n) for n in nodes}
-    left_out = {  # ops of other flows built on the same artifacts are theirs, not left out
-        id(c): c for n in nodes for c in n.consumers if id(c) not in included and not c.flows
+    # Ops of other flows built on the same artifacts are theirs, not left out; so is what is
+    # built on another flow's output (`ss.upstream`, one node wherever it is read).
+    left_out = {
+        id(c): c
+        for n in nodes
+        if n.kind != "upstream"
+        for c in n.consumers
+        if id(c) not in included and not c.flows
     }.values()
     if left_out:
         names = ", ".join(f"{c.name} (called at {c.where})" for c in left_out)

@@ -16,9 +16,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from slipstream._native import ArtifactKey, versions_dir
 from slipstream.authoring.graph import _NAME, Artifact, Node, OpDefinition, _call_site
 from slipstream.errors import FlowDefinitionError
-from slipstream.spec.assets import asset_uri
+from slipstream.spec.assets import asset_uri, never_called
 
 if TYPE_CHECKING:
     from slipstream.authoring.flow import Flow
@@ -33,6 +34,15 @@ class FlowAsset:
     op: str
     output: str
 
+    def __post_init__(self) -> None:
+        try:
+            versions_dir(self.flow)
+            ArtifactKey("x", "x", self.output)
+        except ValueError as exc:
+            raise FlowDefinitionError(f"{self.flow}/{self.op}/{self.output}: {exc}") from None
+        if not _NAME.fullmatch(self.op):
+            raise FlowDefinitionError(f"{self.flow}/{self.op}: {self.op!r} is not an op name")
+
     @property
     def uri(self) -> str:
         return asset_uri(self.flow, self.op, self.output)
@@ -46,7 +56,7 @@ class FlowAsset:
 
 def flow_asset(flow: Flow, op: str, output: str | None = None) -> FlowAsset:
     """The Asset of output `output` of op `op` of `flow` (its only output by default)."""
-    ops = {n.name: n for n in flow.nodes}
+    ops = {n.name: n for n in flow.nodes if n.kind != "upstream"}  # another flow's, not its own
     if op not in ops:
         raise FlowDefinitionError(
             f"flow {flow.name!r} has no op {op!r} (its ops: {', '.join(ops)})"
@@ -77,7 +87,9 @@ def upstream(
     """An output of another flow, as an input of this one: `ss.upstream(churn, "predict")`,
     `ss.upstream(churn.asset("predict"))`, or by name `ss.upstream("churn", "predict")`
     (output `out` unless named). Both flows must share a store. In the flow it is an op of
-    kind `upstream` named `name` (default `<flow>-<op>`), which runs no code."""
+    kind `upstream` named `name` (default `<flow>-<op>`, `<flow>-<op>-<output>` for an output
+    other than `out`), which runs no code; the same output under the same name is one op,
+    however often it is asked for."""
     if isinstance(flow, FlowAsset):
         if op is not None or output is not None:
             raise FlowDefinitionError(
@@ -94,9 +106,18 @@ def upstream(
         raise FlowDefinitionError(
             f"ss.upstream takes a flow (or its name) and an op, or a flow's asset, not {flow!r}"
         )
-    name = name or f"{source.flow}-{source.op}"
-    definition = UpstreamDefinition(source, name)
-    return Artifact(Node(definition, name, {}, {}, {}, _call_site()), source.output)
+    default = f"{source.flow}-{source.op}" + ("" if source.output == "out" else f"-{source.output}")
+    name = name or default
+    node = _NODES.get((source, name))
+    if node is None:
+        node = _NODES[(source, name)] = Node(
+            UpstreamDefinition(source, name), name, {}, {}, {}, _call_site()
+        )
+    return Artifact(node, source.output)
+
+
+# One node per output and name: reading it twice in a flow is one op, as in Airflow.
+_NODES: dict[tuple[FlowAsset, str], Node] = {}
 
 
 class UpstreamDefinition(OpDefinition[..., Any]):
@@ -109,7 +130,7 @@ class UpstreamDefinition(OpDefinition[..., Any]):
                 "(it becomes an Airflow task id); pass name=..."
             )
         self.source = source
-        self.fn = _never_called
+        self.fn = never_called
         self.kind = "upstream"
         self.name = name
         self.outputs = (source.output,)
@@ -140,6 +161,7 @@ class UpstreamDefinition(OpDefinition[..., Any]):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise FlowDefinitionError(f"{self.name} is another flow's output: pass it, do not call it")
 
-
-def _never_called(**_: Any) -> Any:
-    raise AssertionError("an upstream op runs no code")
+    def named(self, name: str) -> OpDefinition[..., Any]:
+        raise FlowDefinitionError(
+            f"{self.name} is another flow's output: name it with ss.upstream(..., name={name!r})"
+        )

@@ -128,7 +128,11 @@ def _show(history: Any, args: argparse.Namespace) -> int:
     spec = op.spec
     print(f"  defined at {_short(spec['function']['file'])}:{spec['function']['line']}, "
           f"called at {spec.get('defined_at', '?')}")  # fmt: skip
-    if op.cached_from is not None:
+    source = spec.get("source")
+    if op.cached_from is not None and source:
+        print(f"  reads {source['output']} of op {source['op']} of flow {source['flow']}: "
+              f"the artifact of its run {op.cached_from}")  # fmt: skip
+    elif op.cached_from is not None:
         print(f"  did not run: reused the outputs of run {op.cached_from}")
     if len(set(data["try_versions"].values()) | {run.version.id}) > 1:
         for n, ran in data["try_versions"].items():

@@ -36,9 +36,10 @@ def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser]
                     help="with --airflow: seconds between syncs (default 30)")  # fmt: skip
     ui.add_argument("--frame-ancestors", nargs="+", metavar="ORIGIN",
                     default=os.environ.get("SLIPSTREAM_UI_FRAME_ANCESTORS", "").split() or None,
-                    help="origins that may show the UI in a frame, e.g. Airflow's for its "
-                    "slipstream tabs (default: --airflow's origin, else none; "
-                    "$SLIPSTREAM_UI_FRAME_ANCESTORS, space-separated)")  # fmt: skip
+                    help="the origins that may show the UI in a frame, e.g. Airflow's for its "
+                    "slipstream tabs; replaces the default, --airflow's origin (none without "
+                    "--airflow; 'none': no framing at all; $SLIPSTREAM_UI_FRAME_ANCESTORS, "
+                    "space-separated)")  # fmt: skip
     _airflow_options(ui, required=False)
     ui.set_defaults(handler=_ui)
 
@@ -110,11 +111,14 @@ def _sync(args: argparse.Namespace) -> int:
 def _frame_ancestors(args: argparse.Namespace) -> list[str]:
     """The origins that may frame the UI: as given, else Airflow's (its slipstream tabs)."""
     if args.frame_ancestors is not None:
-        return list(args.frame_ancestors)
+        return [] if args.frame_ancestors == ["none"] else list(args.frame_ancestors)
     if not args.airflow:
         return []
     parts = urllib.parse.urlsplit(args.airflow)
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+    if not parts.scheme or not parts.hostname:
+        return []
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return [f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")]
 
 
 def _ui(args: argparse.Namespace) -> int:

@@ -34,13 +34,19 @@ from slipstream.spec import constants as _constants
 
 RUN_FORMAT = 3
 OP_STATE_FORMAT = 2
+# Runs, op states and try records of `upstream` ops (another flow's output: `kind` upstream,
+# `cached_from.flow`), so that an older slipstream refuses them by number; the others keep
+# the formats above.
+RUN_FORMAT_UPSTREAM = 4
+OP_STATE_FORMAT_UPSTREAM = 3
 
 
 def new_record(
     spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
 ) -> dict[str, Any]:
+    upstream = any(op["kind"] == "upstream" for op in spec["ops"])
     return {
-        "format": RUN_FORMAT,
+        "format": RUN_FORMAT_UPSTREAM if upstream else RUN_FORMAT,
         "flow": spec["flow"],
         "version": spec["version"],
         "run_id": run_id,
@@ -90,7 +96,7 @@ def op_state(
     n = record["try_number"]
     earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < n]
     return {
-        "format": OP_STATE_FORMAT,
+        "format": OP_STATE_FORMAT_UPSTREAM if op["kind"] == "upstream" else OP_STATE_FORMAT,
         "status": "up_for_retry" if failed and retries_left else record["status"],
         "kind": op["kind"],
         "prefix": op["prefix"],

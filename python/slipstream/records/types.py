@@ -45,7 +45,7 @@ class TryRecord(TypedDict):
     stdout_dropped_bytes: int
     stderr_dropped_bytes: int
     error: ErrorRecord | None
-    kind: Literal["op", "metric", "check"]
+    kind: Literal["op", "metric", "check", "upstream"]
     metric: float | int | None
     check: CheckResult | None
     host: str

@@ -35,6 +35,8 @@ from slipstream.values.frames import Streamed, is_stream, to_flavor
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRY_FORMAT = 3
+# The try of an `upstream` op (kind upstream, `cached_from.flow`): refused by older readers.
+TRY_FORMAT_UPSTREAM = 4
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
 
 
@@ -49,7 +51,7 @@ def run_op(
     constants: Mapping[str, Any] | None = None,
     outputs: Sequence[str] = ("out",),
     allow_pickle: bool = False,
-    kind: Literal["op", "metric", "check"] = "op",
+    kind: Literal["op", "metric", "check", "upstream"] = "op",
     severity: Literal["error", "warning"] = "error",
     convert: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
@@ -152,7 +154,7 @@ def run_op(
     ended_at = datetime.now(UTC)
     finished = time.perf_counter()
     record: TryRecord = {
-        "format": TRY_FORMAT,
+        "format": TRY_FORMAT_UPSTREAM if kind == "upstream" else TRY_FORMAT,
         "op_prefix": op_prefix,
         "run_id": run_id,
         "try_number": try_number,

@@ -15,6 +15,7 @@ from slipstream.runtime import cache
 from slipstream.runtime.attempt import run_op
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
+from slipstream.spec.assets import never_called
 
 
 def resolve_params(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,7 +179,9 @@ def attempt_or_reuse(
 
 def load_function(op: Mapping[str, Any]) -> Callable[..., Any]:
     """The op's function, or one that raises why it cannot be loaded, so that the failure
-    is recorded like any other."""
+    is recorded like any other. An `upstream` op has none: it runs no code."""
+    if op["kind"] == "upstream":
+        return never_called
     try:
         return _code.load(op["function"], op["name"])
     except Exception as exc:  # noqa: BLE001 — raised again by the function, inside the try

@@ -5,8 +5,9 @@ other flow's name), so the ops reading it find it where it is stored, and the ru
 exactly which artifact it read.
 
 Which artifact: in an Airflow run triggered by the output's Asset, the one the newest
-triggering event names (its `extra`, see `slipstream.airflow.assets`); elsewhere (a local
-run, a manual trigger) the output of the upstream flow's newest successful run.
+triggering event from a slipstream task names (its `extra`, see `slipstream.airflow.assets`;
+an event created by hand in Airflow names none); elsewhere (a local run, a manual trigger)
+the output of the upstream flow's newest successful run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ArtifactNotFound, SlipstreamError
 from slipstream.records.types import TryRecord
-from slipstream.spec.assets import EVENT_FORMAT, asset_uri
+from slipstream.spec.assets import EVENT_FORMAT, asset_uri, never_called
 
 
 class UpstreamUnavailable(SlipstreamError):
@@ -37,20 +38,21 @@ def attempt(
     from slipstream.runtime.execute import attempt as _attempt
 
     source = op["source"]
-    uri = asset_uri(source["flow"], source["op"], source["output"])
+    uri = _uri(source)
 
     def locate() -> Mapping[str, Any]:
-        named = (events or {}).get(uri)
-        if named:
-            return from_event(store, source, named[-1]["extra"])
+        named = (events or {}).get(uri) or []
+        ours = [e for e in named if "slipstream" in e["extra"]]  # not one created by hand
+        if ours:
+            return from_event(store, source, ours[-1]["extra"])  # oldest first: the newest
         return newest(store, source)
 
-    return _attempt(_never_called, op, {}, {}, run_id, try_number, store, spec, locate)
+    return _attempt(never_called, op, {}, {}, run_id, try_number, store, spec, locate)
 
 
 def from_event(store: Store, source: Mapping[str, str], extra: Mapping[str, Any]) -> dict[str, Any]:
     """The artifact an asset event's `extra` names, checked against it."""
-    what = f"{source['flow']}/{source['op']}/{source['output']}"
+    what = _uri(source)
     if extra.get("slipstream") != EVENT_FORMAT:
         raise UpstreamUnavailable(
             f"the asset event of {what} has no slipstream extra of format {EVENT_FORMAT} "
@@ -79,7 +81,7 @@ def newest(store: Store, source: Mapping[str, str]) -> dict[str, Any]:
     from slipstream.records.runs import outputs_at
 
     history = History(store)
-    what = f"{source['flow']}/{source['op']}/{source['output']}"
+    what = _uri(source)
     try:
         summaries = history.summaries(source["flow"])
     except ArtifactNotFound as exc:
@@ -107,12 +109,12 @@ def _entry(
     manifest = store.stored_manifest(key)
     if manifest is None:
         raise UpstreamUnavailable(
-            f"{source['flow']}/{source['op']}/{source['output']} of {which} is no longer "
+            f"{_uri(source)} of {which} is no longer "
             f"stored (deleted or expired: {key.manifest_path}); run flow "
             f"{source['flow']!r} again"
         )
     return {"at": at, "manifests": {source["output"]: manifest}, "metric": None, "check": None}
 
 
-def _never_called(**_: Any) -> Any:
-    raise AssertionError("an upstream op runs no code: its try takes another flow's output")
+def _uri(source: Mapping[str, str]) -> str:
+    return asset_uri(source["flow"], source["op"], source["output"])

@@ -8,7 +8,7 @@ no escaping. The events of these Assets carry an `extra` in format `EVENT_FORMAT
 from __future__ import annotations
 
 import urllib.parse
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 SCHEME = "slipstream"
 #: The format of an asset event's `extra`; a reader refuses a newer one, by name.
@@ -32,3 +32,9 @@ def parse_asset_uri(uri: str) -> AssetName | None:
     if parts.scheme != SCHEME or not parts.netloc or len(path) != 2 or not all(path):
         return None
     return AssetName(parts.netloc, path[0], path[1])
+
+
+def never_called(**_: Any) -> Any:
+    """The function of an `upstream` op, which runs no code: its try takes another flow's
+    output (`slipstream.runtime.upstream`)."""
+    raise AssertionError("an upstream op runs no code: its try takes another flow's output")

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{AirflowRun, FlowSpec, OpSpec, OpState, OpStatus, RunRecord, RunStatus};
+use super::{AirflowRun, FlowSpec, OpKind, OpSpec, OpState, OpStatus, RunRecord, RunStatus};
 
 /// The versions the op files say ran (besides the run's own): the specs a merge needs.
 pub fn versions_ran<'a>(
@@ -161,7 +161,11 @@ pub fn merge_run(
 /// An op of a newer version that has not run in this run yet.
 fn pending(op: &OpSpec) -> OpState {
     OpState {
-        format: <OpState as super::Record>::FORMAT,
+        format: if op.kind == OpKind::Upstream {
+            <OpState as super::Record>::FORMAT
+        } else {
+            <OpState as super::Record>::WRITES_FROM
+        },
         status: OpStatus::Pending,
         kind: op.kind,
         prefix: op.prefix.clone(),

@@ -105,8 +105,10 @@ fn start_time(stat: &str) -> Option<u64> {
 impl Record for RunRecord {
     const KIND: &'static str = "run record";
     /// 2: op states say which version ran them (`version`, `code_hash`, `attempts`);
-    /// 3: `runner` of local runs.
-    const FORMAT: u32 = 3;
+    /// 3: `runner` of local runs. 4: ops of kind `upstream` (another flow's output, its
+    /// `cached_from` naming that flow); runs without them are still written as format 3.
+    const FORMAT: u32 = 4;
+    const WRITES_FROM: u32 = 3;
 }
 
 /// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
@@ -173,8 +175,10 @@ pub struct OutputsAt {
 
 impl Record for OpState {
     const KIND: &'static str = "op state";
-    /// 2: `version`, `code_hash`, `attempts`.
-    const FORMAT: u32 = 2;
+    /// 2: `version`, `code_hash`, `attempts`. 3: an op of kind `upstream`, its
+    /// `cached_from.flow` (other op states are still written as format 2).
+    const FORMAT: u32 = 3;
+    const WRITES_FROM: u32 = 2;
 }
 
 /// One try of an op in a run: which version ran it and where its record and outputs are.

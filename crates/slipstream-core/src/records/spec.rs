@@ -147,9 +147,13 @@ pub struct FlowOutput {
 }
 
 impl FlowOutput {
+    /// The scheme of the Airflow Assets of outputs (`slipstream.spec.assets.SCHEME`).
+    pub const ASSET_SCHEME: &'static str = "slipstream";
+
     /// The URI of its Airflow Asset.
     pub fn asset_uri(&self) -> String {
-        format!("slipstream://{}/{}/{}", self.flow, self.op, self.output)
+        let (scheme, flow, op, output) = (Self::ASSET_SCHEME, &self.flow, &self.op, &self.output);
+        format!("{scheme}://{flow}/{op}/{output}")
     }
 }
 

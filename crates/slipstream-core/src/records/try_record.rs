@@ -58,8 +58,10 @@ pub struct TryRecord {
 
 impl Record for TryRecord {
     const KIND: &'static str = "try record";
-    /// 2: `version` and `code_hash`. 3: `phases`.
-    const FORMAT: u32 = 3;
+    /// 2: `version` and `code_hash`. 3: `phases`. 4: the try of an `upstream` op (kind
+    /// `upstream`, `cached_from.flow`); other tries are still written as format 3.
+    const FORMAT: u32 = 4;
+    const WRITES_FROM: u32 = 3;
 }
 
 /// Seconds a try spent reading its inputs (lazy inputs are read during the call), in the

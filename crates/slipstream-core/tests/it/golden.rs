@@ -294,12 +294,19 @@ fn format_2_specs_read_other_flows_outputs() {
     let older: FlowSpec = reads("format-1/spec.json");
     assert!(older.schedule_on.is_empty() && older.ops.iter().all(|o| o.source.is_none()));
 
-    let state: OpState = reads("format-2/op-state-upstream.json");
+    // Their runs, op states and tries take the next format, which older readers refuse.
+    let state: OpState = reads("format-3/op-state-upstream.json");
     let read = state
         .cached_from
         .expect("an upstream op names the run it read");
     assert_eq!(read.flow.as_deref(), Some("churn"));
-    let record: TryRecord = reads("format-3/try-record-upstream.json");
-    assert_eq!(record.cached_from, Some(read));
-    assert_eq!(record.kind, OpKind::Upstream);
+    let record: TryRecord = reads("format-4/try-record-upstream.json");
+    assert_eq!(record.cached_from, Some(read.clone()));
+    assert_eq!(
+        (record.kind, record.format, state.format),
+        (OpKind::Upstream, 4, 3)
+    );
+    let run: RunRecord = reads("format-4/run-upstream.json");
+    assert_eq!(run.format, 4);
+    assert_eq!(run.ops["churn-predict"].cached_from, Some(read));
 }
