@@ -177,7 +177,8 @@ def test_kubernetes_mode_refuses_an_asset_schedule(tmp_path: Path, store: str) -
     with pytest.raises(FlowDefinitionError, match="needs mode='python'"):
         asset_flows.report().to_airflow(tmp_path / "dags", store=store, mode="kubernetes",
                                         image="x", shared_store=True)  # fmt: skip
-    assert not os.path.exists(tmp_path / "dags" / "report.py")
+    assert not os.path.exists(tmp_path / "dags")  # refused before anything is written
+    assert not os.path.exists(tmp_path / "store")
 
 
 def test_the_ui_shows_the_cross_flow_input_and_the_run_it_read(store: str) -> None:
@@ -334,3 +335,10 @@ def test_ui_frame_ancestors_are_origins(tmp_path: Path) -> None:
         headers = httpx.get(f"{url}/healthz", timeout=30).headers
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
+
+
+def test_reading_an_output_the_flow_is_not_scheduled_on_warns() -> None:
+    churn = asset_flows.churn()
+    with pytest.warns(ss.errors.FlowWarning, match=r"reads slipstream://churn/customers/out but"):
+        ss.Flow("partial", [asset_flows.summarize(ss.upstream(churn, "customers"))],
+                schedule=[churn.asset("predict")])  # fmt: skip

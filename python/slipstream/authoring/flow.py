@@ -89,6 +89,7 @@ class Flow:
         self.gates = {id(node): _gates(node, found) for node in found}
         self.nodes = _ordered(found, self.gates)
         self.params = _params(name, self.nodes)
+        _warn_unscheduled_upstream(name, self.nodes, self.schedule_on)
 
     def spec(self) -> dict[str, Any]:
         """The flow as plain JSON, with its version id and op prefixes."""
@@ -192,6 +193,11 @@ class Flow:
         from slipstream.airflow.compile import write_dag
         from slipstream.records.files import load_spec
 
+        if self.schedule_on and mode != "python" and schedule is None:  # before any trace
+            raise FlowDefinitionError(
+                f"flow {self.name!r} is scheduled on other flows' outputs, which needs "
+                "mode='python' (the Asset events are read by the slipstream operator)"
+            )
         store = _open(store)
         spec = load_spec(store, self.name, self.publish(store))
         for message in deployment_warnings(spec, Path(dags_folder), store=store.url, mode=mode,
@@ -280,6 +286,26 @@ def _warn_left_out(flow: str, nodes: list[Node]) -> None:
         warnings.warn(
             f"flow {flow!r} leaves out ops built from its artifacts: {names}; add them (or "
             "what they lead to) to its outputs to run them with the flow",
+            FlowWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_unscheduled_upstream(flow: str, nodes: list[Node], on: list[FlowAsset]) -> None:
+    """Warns when a flow scheduled on assets reads another flow's output it is not scheduled
+    on: its asset-triggered runs carry no event naming that output."""
+    if not on:
+        return
+    unscheduled = [
+        n.definition.source.uri
+        for n in nodes
+        if isinstance(n.definition, UpstreamDefinition) and n.definition.source not in on
+    ]
+    if unscheduled:
+        warnings.warn(
+            f"flow {flow!r} reads {', '.join(unscheduled)} but is scheduled on "
+            f"{', '.join(a.uri for a in on)} only: its runs read the newest successful run's "
+            "output of those, not one an event names",
             FlowWarning,
             stacklevel=3,
         )
