@@ -342,3 +342,35 @@ def test_reading_an_output_the_flow_is_not_scheduled_on_warns() -> None:
     with pytest.warns(ss.errors.FlowWarning, match=r"reads slipstream://churn/customers/out but"):
         ss.Flow("partial", [asset_flows.summarize(ss.upstream(churn, "customers"))],
                 schedule=[churn.asset("predict")])  # fmt: skip
+
+
+def test_gc_keeps_what_other_flows_runs_read_until_their_own_gc_expires_them(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from slipstream.cli import main as cli
+    from slipstream.history import retention
+
+    churn, report = asset_flows.churn(), asset_flows.report()
+    churn.run(store, params={"rows": 5}, run_id="c1")
+    reader = report.run(store, run_id="rep1")
+    assert reader.ops["churn-predict"].state["cached_from"]["run_id"] == "c1"
+    churn.run(store, params={"rows": 6}, run_id="c2")
+    churn.run(store, params={"rows": 7}, run_id="c3")
+    now, keep_one = datetime(2027, 3, 1, tzinfo=UTC), ss.Retention(keep_last=1)
+    target = ss.Store(store)
+    done = retention.apply(target, "churn", keep_one, now, grace=0)
+    assert done.used_by == {"c1": ["report run rep1"]}
+    expired = {(t.run_id, t.op) for t in done.targets}
+    assert expired == {("c1", "customers"), ("c2", "customers"), ("c2", "predict")}
+    assert len(ss.open(store).run("report", "rep1")["churn-predict"]) == 5, "still loads"
+    assert cli(["delete", "churn", "c1", "--yes", "--store", store]) == 7
+    assert "report run rep1 read outputs of run c1 of churn" in capsys.readouterr().err
+    # Once report's own retention expired rep1, it holds nothing: c1 goes.
+    report.run(store, run_id="rep2")
+    assert {
+        t.run_id for t in retention.apply(target, "report", keep_one, now, grace=0).targets
+    } == {"rep1"}
+    again = retention.apply(target, "churn", keep_one, now, grace=0)
+    assert {(t.run_id, t.op) for t in again.targets} == {("c1", "predict")}

@@ -157,7 +157,7 @@ def plan(store: Store, flow: str, policy: Retention, now: datetime) -> Plan:
             result.expired.append(run.run_id)
         else:
             kept.append(run)
-    used = _references(kept)
+    used = _references(kept, _readers(store, flow))
     by_id = {run.run_id: run for run in runs}
     candidates = []
     for run_id in result.expired:
@@ -219,7 +219,7 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
     pins = pinned(store, plan.flow)
     spared = {r.run_id for r in runs if r.status in _ACTIVE or r.run_id in pins}
     expiring = set(plan.expired) - spared
-    used = _references(r for r in runs if r.run_id not in expiring)
+    used = _references((r for r in runs if r.run_id not in expiring), _readers(store, plan.flow))
     deleted = []
     for target in plan.targets:
         users = used.get((target.prefix, target.run_id), set()) - {target.run_id}
@@ -271,6 +271,13 @@ def deletion(store: Store, run: Run) -> Deletion:
         raise Refused(
             f"runs {', '.join(users)} of {run.flow} use outputs of run {run.run_id} (they "
             f"reused them from the cache or resumed it): delete those runs first"
+        )
+    read = _references([], _readers(store, run.flow))
+    readers = sorted({u for op, p in _own_outputs(run) for u in read.get((p, run.run_id), ())})
+    if readers:
+        raise Refused(
+            f"{', '.join(readers)} read outputs of run {run.run_id} of {run.flow} "
+            f"(ss.upstream): delete those runs, or let their own gc expire them, first"
         )
     if run.run_id in pinned(store, run.flow):
         raise Refused(f"run {run.run_id} of {run.flow} is pinned: unpin it first")
@@ -325,14 +332,56 @@ def unpin(store: Store, run: Run) -> bool:
     return True
 
 
-def _references(runs: Iterable[Run]) -> dict[tuple[str, str], set[str]]:
-    """(prefix, run id) of the outputs each run uses → the runs using them."""
+def _references(
+    runs: Iterable[Run], readers: Iterable[Run] = ()
+) -> dict[tuple[str, str], set[str]]:
+    """(prefix, run id) of the outputs each run uses → the runs using them; with the runs of
+    other flows reading them (`readers`), named `<flow> run <run id>`."""
     used: dict[tuple[str, str], set[str]] = {}
     for run in runs:
         for op in run.ops.values():
             if op.state.get("prefix"):
                 used.setdefault(outputs_at(op.state, run.run_id), set()).add(run.run_id)
+    for run in readers:
+        for op in run.ops.values():
+            if (op.state.get("cached_from") or {}).get("flow"):
+                at = outputs_at(op.state, run.run_id)
+                used.setdefault(at, set()).add(f"{run.flow} run {run.run_id}")
     return used
+
+
+def _readers(store: Store, flow: str) -> list[Run]:
+    """The runs of other flows that read outputs of `flow` through `ss.upstream` (an op of
+    kind `upstream` whose `cached_from` names `flow`), while their own outputs are stored:
+    a run whose outputs its flow's retention expired no longer holds what it read."""
+    history = History(store)
+    found = []
+    for other in history.flows():
+        sources = {
+            (op.get("source") or {}).get("flow")
+            for version in ([] if other == flow else history.versions(other))
+            for op in version.spec["ops"]
+        }
+        if flow not in sources:
+            continue
+        for run in history.runs(other):
+            reads = any(
+                (op.state.get("cached_from") or {}).get("flow") == flow for op in run.ops.values()
+            )
+            if reads and not _expired(store, run):
+                found.append(run)
+    return found
+
+
+def _expired(store: Store, run: Run) -> bool:
+    """Whether retention expired the outputs of `run` (a marker beside any of them)."""
+    for _, prefix in _own_outputs(run):
+        try:
+            store.get_object(ArtifactKey(prefix, run.run_id).expiry_path)
+        except ArtifactNotFound:
+            continue
+        return True
+    return False
 
 
 def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
