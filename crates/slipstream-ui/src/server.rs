@@ -85,7 +85,6 @@ fn content_policy(frame_ancestors: &[String]) -> HeaderValue {
 }
 
 pub fn router(config: Config) -> Router {
-    let framed = !config.frame_ancestors.is_empty();
     // Origins that do not check out are dropped, all of them, rather than allowed: the
     // CLI refuses them before the server starts.
     let ancestors: Vec<String> = if check_frame_ancestors(&config.frame_ancestors).is_ok() {
@@ -98,7 +97,7 @@ pub fn router(config: Config) -> Router {
         token: config.token,
         airflow: config.airflow,
         policy: content_policy(&ancestors),
-        framed: framed && !ancestors.is_empty(),
+        framed: !ancestors.is_empty(),
     });
     Router::new()
         .route("/", get(flows))

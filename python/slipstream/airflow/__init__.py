@@ -118,7 +118,6 @@ def run_task(
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
-    from slipstream.runtime import upstream as _upstream
 
     store = Store(store_url)
     spec = _spec(store_url, flow, version)
@@ -155,13 +154,10 @@ def run_task(
     previous = _runs.read_op_state(store, flow, run_id, op_name)
     retries_left = try_number <= max_tries and mismatch is None  # a retry would fail alike
     try:
-        if op["kind"] == "upstream":  # another flow's artifact, named by the triggering event
-            record, cache_key = _upstream.attempt(store, spec, op, run_id, try_number, events), None
-        else:
-            record, cache_key = _execute.attempt_or_reuse(
-                fn, spec, op, inputs, constants, run_id, try_number, store,
-                _cache.Policy(enabled=cache),
-            )  # fmt: skip
+        record, cache_key = _execute.attempt_or_reuse(
+            fn, spec, op, inputs, constants, run_id, try_number, store,
+            _cache.Policy(enabled=cache), events,
+        )  # fmt: skip
     except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
         with contextlib.suppress(Exception):
             path = record_path(op["prefix"], run_id, try_number)

@@ -17,7 +17,7 @@ This module imports nothing of Airflow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -67,17 +67,12 @@ def triggering_events(accessor: Any) -> dict[str, list[dict[str, Any]]]:
     if not accessor:
         return {}
     found: dict[str, list[dict[str, Any]]] = {}
-    for key, events in _items(accessor):
+    for key, events in accessor.items():
         uri = key if isinstance(key, str) else str(getattr(key, "uri", ""))
         if parse_asset_uri(uri) is None:
             continue
         found[uri] = sorted((_event(e) for e in events), key=lambda e: e["timestamp"] or "")
     return found
-
-
-def _items(accessor: Any) -> Iterable[tuple[Any, Iterable[Any]]]:
-    items = getattr(accessor, "items", None)
-    return list(items()) if callable(items) else []
 
 
 def _event(event: Any) -> dict[str, Any]:

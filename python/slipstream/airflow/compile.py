@@ -13,7 +13,7 @@ import keyword
 import math
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -186,14 +186,19 @@ def _schedule(spec: Mapping[str, Any], schedule: str | None, mode: Mode) -> str:
     Assets of the other flows' outputs it is scheduled on."""
     if schedule is not None or not spec.get("schedule_on"):
         return _py(schedule if schedule is not None else spec.get("schedule"))
+    check_schedule_mode(spec["flow"], spec["schedule_on"], mode)
     assets = [f"asset({_py(a['flow'])}, {_py(a['op'])}, {_py(a['output'])})"
               for a in spec["schedule_on"]]  # fmt: skip
-    if mode != "python":
+    return "[" + ", ".join(assets) + "]"
+
+
+def check_schedule_mode(flow: str, schedule_on: Sequence[Any], mode: str) -> None:
+    """A flow scheduled on other flows' outputs compiles to `mode="python"` only."""
+    if schedule_on and mode != "python":
         raise FlowDefinitionError(
-            f"flow {spec['flow']!r} is scheduled on other flows' outputs, which needs "
+            f"flow {flow!r} is scheduled on other flows' outputs, which needs "
             "mode='python' (the Asset events are read by the slipstream operator)"
         )
-    return "[" + ", ".join(assets) + "]"
 
 
 def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:

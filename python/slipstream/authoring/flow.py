@@ -190,14 +190,11 @@ class Flow:
         With `gc_schedule` (e.g. `"@daily"`), also writes `slipstream_gc.py`: a DAG that
         applies every flow's declared retention policy to the store on that schedule."""
         from slipstream.airflow.checks import deployment_warnings
-        from slipstream.airflow.compile import write_dag
+        from slipstream.airflow.compile import check_schedule_mode, write_dag
         from slipstream.records.files import load_spec
 
-        if self.schedule_on and mode != "python" and schedule is None:  # before any trace
-            raise FlowDefinitionError(
-                f"flow {self.name!r} is scheduled on other flows' outputs, which needs "
-                "mode='python' (the Asset events are read by the slipstream operator)"
-            )
+        if schedule is None:  # refused before anything is published
+            check_schedule_mode(self.name, self.schedule_on, mode)
         store = _open(store)
         spec = load_spec(store, self.name, self.publish(store))
         for message in deployment_warnings(spec, Path(dags_folder), store=store.url, mode=mode,

@@ -129,6 +129,8 @@ class Plan:
     active: list[str] = field(default_factory=list)
     # run id → the kept runs that use some of its outputs (those outputs stay)
     used_by: dict[str, list[str]] = field(default_factory=dict)
+    # the other flows that read outputs of this one (`ss.upstream`), found once per plan
+    readers: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
 
     @property
@@ -157,7 +159,8 @@ def plan(store: Store, flow: str, policy: Retention, now: datetime) -> Plan:
             result.expired.append(run.run_id)
         else:
             kept.append(run)
-    used = _references(kept, _readers(store, flow))
+    result.readers = _reader_flows(store, flow)
+    used = _references(kept, _reader_runs(store, flow, result.readers))
     by_id = {run.run_id: run for run in runs}
     candidates = []
     for run_id in result.expired:
@@ -219,7 +222,8 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
     pins = pinned(store, plan.flow)
     spared = {r.run_id for r in runs if r.status in _ACTIVE or r.run_id in pins}
     expiring = set(plan.expired) - spared
-    used = _references((r for r in runs if r.run_id not in expiring), _readers(store, plan.flow))
+    readers = _reader_runs(store, plan.flow, plan.readers)
+    used = _references((r for r in runs if r.run_id not in expiring), readers)
     deleted = []
     for target in plan.targets:
         users = used.get((target.prefix, target.run_id), set()) - {target.run_id}
@@ -272,7 +276,7 @@ def deletion(store: Store, run: Run) -> Deletion:
             f"runs {', '.join(users)} of {run.flow} use outputs of run {run.run_id} (they "
             f"reused them from the cache or resumed it): delete those runs first"
         )
-    read = _references([], _readers(store, run.flow))
+    read = _references([], _reader_runs(store, run.flow, _reader_flows(store, run.flow)))
     readers = sorted({u for op, p in _own_outputs(run) for u in read.get((p, run.run_id), ())})
     if readers:
         raise Refused(
@@ -350,27 +354,33 @@ def _references(
     return used
 
 
-def _readers(store: Store, flow: str) -> list[Run]:
-    """The runs of other flows that read outputs of `flow` through `ss.upstream` (an op of
-    kind `upstream` whose `cached_from` names `flow`), while their own outputs are stored:
-    a run whose outputs its flow's retention expired no longer holds what it read."""
+def _reader_flows(store: Store, flow: str) -> list[str]:
+    """The other flows with a version reading outputs of `flow` through `ss.upstream`."""
     history = History(store)
-    found = []
-    for other in history.flows():
-        sources = {
-            (op.get("source") or {}).get("flow")
-            for version in ([] if other == flow else history.versions(other))
+    return [
+        other
+        for other in history.flows()
+        if other != flow
+        and any(
+            (op.get("source") or {}).get("flow") == flow
+            for version in history.versions(other)
             for op in version.spec["ops"]
-        }
-        if flow not in sources:
-            continue
-        for run in history.runs(other):
-            reads = any(
-                (op.state.get("cached_from") or {}).get("flow") == flow for op in run.ops.values()
-            )
-            if reads and not _expired(store, run):
-                found.append(run)
-    return found
+        )
+    ]
+
+
+def _reader_runs(store: Store, flow: str, readers: Iterable[str]) -> list[Run]:
+    """The runs of the flows `readers` whose `upstream` ops read outputs of `flow`, while
+    their own outputs are stored: a run whose outputs its flow's retention expired no longer
+    holds what it read."""
+    history = History(store)
+    return [
+        run
+        for other in readers
+        for run in history.runs(other)
+        if any((op.state.get("cached_from") or {}).get("flow") == flow for op in run.ops.values())
+        and not _expired(store, run)
+    ]
 
 
 def _expired(store: Store, run: Run) -> bool:

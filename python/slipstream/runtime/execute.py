@@ -4,6 +4,7 @@ arguments in one run, and one attempt. Shared by the local runner and the Airflo
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ParamError
 from slipstream.records.types import TryRecord
-from slipstream.runtime import cache
+from slipstream.runtime import cache, upstream
 from slipstream.runtime.attempt import run_op
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
@@ -155,10 +156,16 @@ def attempt_or_reuse(
     try_number: int,
     store: Store,
     policy: cache.Policy,
+    events: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> tuple[TryRecord, str | None]:
     """One try of an op of version `spec`: the outputs of an earlier run with the same cache
     key when `policy` allows it and they are still stored, else a real attempt (whose outputs
-    join the cache). Returns the try record and the cache key (None: no key could be made)."""
+    join the cache). Returns the try record and the cache key (None: no key could be made).
+    An `upstream` op takes the other flow's output instead (`events`: the run's triggering
+    asset events by URI, see `slipstream.runtime.upstream`), with no cache key."""
+    if op["kind"] == "upstream":
+        take = functools.partial(upstream.locate, store, op, events)
+        return attempt(never_called, op, {}, {}, run_id, try_number, store, spec, take), None
     keys: list[str] = []
 
     def reuse() -> Mapping[str, Any] | None:

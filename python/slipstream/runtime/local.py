@@ -27,7 +27,6 @@ from slipstream.records import runs
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
-from slipstream.runtime import upstream
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.execute import (
     attempt_or_reuse,
@@ -115,12 +114,9 @@ def _run_op(
         state.update(version=record["version"], code_hash=op["function"]["code_hash"])
         state.setdefault("attempts", []).append(runs.attempt(op, record["version"], try_number))
         try:
-            if op["kind"] == "upstream":  # another flow's output: its newest successful run's
-                result, cache_key = upstream.attempt(store, spec, op, run_id, try_number), None
-            else:
-                result, cache_key = attempt_or_reuse(
-                    fn, spec, op, inputs, constants, run_id, try_number, store, policy
-                )
+            result, cache_key = attempt_or_reuse(
+                fn, spec, op, inputs, constants, run_id, try_number, store, policy
+            )
         except BaseException as exc:  # an interrupt: recorded by run_op, then let through
             state.update(status="failed", error={"type": type(exc).__name__, "message": str(exc)})
             raise

@@ -17,37 +17,24 @@ from typing import Any
 
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ArtifactNotFound, SlipstreamError
-from slipstream.records.types import TryRecord
-from slipstream.spec.assets import EVENT_FORMAT, asset_uri, never_called
+from slipstream.spec.assets import EVENT_FORMAT, asset_uri
 
 
 class UpstreamUnavailable(SlipstreamError):
     """The other flow's output an `upstream` op stands for cannot be found or read."""
 
 
-def attempt(
-    store: Store,
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
-    run_id: str,
-    try_number: int,
-    events: Mapping[str, list[dict[str, Any]]] | None = None,
-) -> TryRecord:
-    """The try of an `upstream` op: the artifact it stands for, located and checked inside the
-    try (a failure to find it is recorded as the try's)."""
-    from slipstream.runtime.execute import attempt as _attempt
-
+def locate(
+    store: Store, op: Mapping[str, Any], events: Mapping[str, list[dict[str, Any]]] | None
+) -> dict[str, Any]:
+    """The artifact an `upstream` op stands for, as an earlier run's outputs are handed to
+    `run_op` (`reuse`): called inside its try, so a failure to find it is the try's."""
     source = op["source"]
-    uri = _uri(source)
-
-    def locate() -> Mapping[str, Any]:
-        named = (events or {}).get(uri) or []
-        ours = [e for e in named if "slipstream" in e["extra"]]  # not one created by hand
-        if ours:
-            return from_event(store, source, ours[-1]["extra"])  # oldest first: the newest
-        return newest(store, source)
-
-    return _attempt(never_called, op, {}, {}, run_id, try_number, store, spec, locate)
+    named = (events or {}).get(_uri(source)) or []
+    ours = [e for e in named if "slipstream" in e["extra"]]  # not one created by hand
+    if ours:
+        return from_event(store, source, ours[-1]["extra"])  # oldest first: the newest
+    return newest(store, source)
 
 
 def from_event(store: Store, source: Mapping[str, str], extra: Mapping[str, Any]) -> dict[str, Any]:
