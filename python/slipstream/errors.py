@@ -13,6 +13,7 @@ SlipstreamError
 ├── CodeUnavailable      an op's code cannot be imported or rebuilt where it runs
 ├── CheckFailed          an `error` check found its artifact wanting
 ├── UpstreamMismatch     an input an older version of its producer never wrote in this run
+├── RunIdTaken           a local run started with the run id of another run (also ValueError)
 └── SqlError             a warehouse refused a connection, a query or a write
 ```
 """
@@ -29,6 +30,7 @@ __all__ = [
     "FlowWarning",
     "NewerFormat",
     "PickleNotAllowed",
+    "RunIdTaken",
     "SlipstreamError",
     "SqlError",
     "StorageError",
@@ -92,6 +94,12 @@ class Terminated(BaseException):
     """The process running a local run was asked to stop (SIGTERM). Like Ctrl-C, the op that
     was running records it as its failure and the run is recorded failed before the process
     ends. A `BaseException`, so that an op's `except Exception` does not swallow it."""
+
+
+class RunIdTaken(SlipstreamError, ValueError):
+    """A local run was started with the run id of a run that exists or is being run by
+    another process: of two writers of one run id, only the first runs. `overwrite=True`
+    replaces a finished run."""
 
 
 class RunFailed(SlipstreamError):

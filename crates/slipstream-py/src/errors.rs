@@ -27,7 +27,9 @@ pub fn store_error(key: &str, err: StoreError) -> PyErr {
             "{err}; re-run the op that produces it to write it again"
         )),
         StoreError::Corrupt { key, reason } => CorruptArtifact::new_err(format!(
-            "artifact {key} is corrupt: {reason}; re-run the op that produces it to rewrite it"
+            "artifact {key} is corrupt: {reason}; run the op that produces it again to rewrite \
+             it (a local run whose op reads it through the cache does that by itself; else \
+             run with cache=False, or clear that task in Airflow)"
         )),
         StoreError::InvalidUrl { .. }
         | StoreError::InvalidPath { .. }

@@ -206,6 +206,16 @@ impl PyStore {
         found.map(|m| manifest_dict(py, &m)).transpose()
     }
 
+    /// Reads the artifact under `key` whole and checks its payload against the manifest's
+    /// size and checksum, without decoding it: `CorruptArtifact` if it does not match.
+    fn verify(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<()> {
+        let key = &key.0;
+        let store = self.backend(py)?;
+        wait(py, async { artifacts::read(store.as_ref(), key).await })?
+            .map(|_| ())
+            .map_err(|e| store_error(&key.to_string(), e))
+    }
+
     /// Whether a complete artifact exists under `key`.
     fn exists(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<bool> {
         let key = &key.0;
@@ -219,6 +229,21 @@ impl PyStore {
         let store = self.backend(py)?;
         wait(py, async { store.put(path, Bytes::from(data)).await })?
             .map_err(|e| store_error(path, e))
+    }
+
+    /// Writes raw bytes at a path only if nothing is there: True when this call created it,
+    /// False when an object was there already (left as it was). See `exclusive_creates`.
+    fn create_object(&self, py: Python<'_>, path: &str, data: Vec<u8>) -> PyResult<bool> {
+        let store = self.backend(py)?;
+        wait(py, async { store.create(path, Bytes::from(data)).await })?
+            .map_err(|e| store_error(path, e))
+    }
+
+    /// Whether `create_object` is atomic on this store (a local folder; S3 where the server
+    /// honours conditional writes, probed once): of two writers at once, exactly one wins.
+    fn exclusive_creates(&self, py: Python<'_>) -> PyResult<bool> {
+        let store = self.backend(py)?;
+        wait(py, async { store.exclusive_create().await })?.map_err(|e| store_error("", e))
     }
 
     /// Writes many objects of raw bytes, a few dozen at once (each atomically, as

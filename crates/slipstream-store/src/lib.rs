@@ -54,6 +54,23 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
         }
         self.put(path, whole.freeze()).await
     }
+    /// Writes `data` at `path` only if no object is there: `Ok(true)` when this call created
+    /// it, `Ok(false)` when one was there already (and is left as it was). Atomic against
+    /// other writers where [`ObjectStore::exclusive_create`] says so; the default looks, then
+    /// writes, and is not.
+    async fn create(&self, path: &str, data: Bytes) -> Result<bool> {
+        if self.head(path).await?.is_some() {
+            return Ok(false);
+        }
+        self.put(path, data).await?;
+        Ok(true)
+    }
+    /// Whether [`ObjectStore::create`] is atomic here: of two writers creating one path at
+    /// once, exactly one is told it created it. S3-compatible servers that ignore
+    /// `If-None-Match` are found out by a probe the first time this is asked.
+    async fn exclusive_create(&self) -> Result<bool> {
+        Ok(false)
+    }
     /// Reads the whole object; [`StoreError::NotFound`] if absent.
     async fn get(&self, path: &str) -> Result<Bytes>;
     /// Reads the object as chunks, in order, so that objects larger than memory can be

@@ -162,6 +162,28 @@ impl ObjectStore for LocalStore {
             .map_err(|e| self.io("write", path, e))
     }
 
+    /// A complete temporary file linked to its name only if the name is free (`link(2)`
+    /// refuses to replace): atomic, and never a partial file under the name.
+    async fn create(&self, path: &str, data: Bytes) -> Result<bool> {
+        let target = self.full(path)?;
+        blocking(move || {
+            let mut tmp = Self::temporary(&target)?;
+            tmp.write_all(&data)?;
+            tmp.as_file().sync_data()?;
+            match tmp.persist_noclobber(&target) {
+                Ok(_) => Ok(true),
+                Err(e) if e.error.kind() == ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e.error),
+            }
+        })
+        .await
+        .map_err(|e| self.io("write", path, e))
+    }
+
+    async fn exclusive_create(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     async fn get(&self, path: &str) -> Result<Bytes> {
         let target = self.full(path)?;
         blocking(move || std::fs::read(target))

@@ -9,6 +9,7 @@ use crate::{LocalStore, ObjectStore, Result, S3Store, S3Tuning, StoreError};
 /// `slip`: a folder, made absolute against the working directory).
 pub fn store_url(location: &str) -> Result<String> {
     if location.contains("://") {
+        check_secrets(location)?;
         return Ok(location.to_owned());
     }
     let invalid = |reason: String| StoreError::InvalidUrl {
@@ -28,6 +29,7 @@ pub fn store_url(location: &str) -> Result<String> {
 
 /// Opens the store a URL names: `file:///abs/path` or `s3://bucket[/prefix]`.
 pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
+    check_secrets(url)?;
     let invalid = |reason: &str| StoreError::InvalidUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
@@ -55,5 +57,94 @@ pub async fn open(url: &str) -> Result<Arc<dyn ObjectStore>> {
         other => Err(invalid(&format!(
             "unknown scheme {other:?}: slipstream stores are file:// or s3://"
         ))),
+    }
+}
+
+/// Refuses a URL that carries credentials (`s3://KEY:SECRET@bucket`, `file://user:pw@/x`),
+/// a query string or a fragment, before anything prints it: the URL is written into DAG
+/// files, records and messages, so credentials come from the environment instead. The error
+/// shows the URL with those parts masked, never their text.
+fn check_secrets(url: &str) -> Result<()> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let credentials = authority.rfind('@');
+    let extra = path.find(['?', '#']);
+    if credentials.is_none() && extra.is_none() {
+        return Ok(());
+    }
+    let host = credentials.map_or(authority, |at| &authority[at + 1..]);
+    let shown = format!(
+        "{scheme}://{}{host}{}{}",
+        if credentials.is_some() { "***@" } else { "" },
+        extra.map_or(path, |at| &path[..at]),
+        if extra.is_some() { "?***" } else { "" },
+    );
+    let reason = if credentials.is_some() {
+        "store URLs must not carry credentials (they would be copied into DAG files, records \
+         and messages): give them through the environment instead (for S3 \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)"
+    } else {
+        "store URLs take no query string or fragment: s3://bucket/prefix or \
+         file:///absolute/path (S3 settings come from the environment: AWS_ENDPOINT_URL, \
+         AWS_REGION, SLIPSTREAM_S3_*)"
+    };
+    Err(StoreError::InvalidUrl {
+        url: shown,
+        reason: reason.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> String {
+        match check_secrets(url) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("{url} was accepted"),
+        }
+    }
+
+    #[test]
+    fn credentials_and_queries_are_refused_without_echoing_them() {
+        for (url, shown) in [
+            ("s3://AKIAKEY:s3cr3t@bucket/p", "s3://***@bucket/p"),
+            ("file://u:pw@/tmp/store", "file://***@/tmp/store"),
+            ("s3://bucket/p?secret=s3cr3t", "s3://bucket/p?***"),
+            ("s3://bucket/p#s3cr3t", "s3://bucket/p?***"),
+            ("s3://k:s3cr3t@bucket?s3cr3t", "s3://***@bucket?***"),
+        ] {
+            let message = refused(url);
+            assert!(message.contains(shown), "{message}");
+            assert!(
+                !message.contains("s3cr3t") && !message.contains("pw"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_urls_pass() {
+        for url in [
+            "s3://bucket/p/q",
+            "s3://bucket",
+            "file:///tmp/a@b/c",
+            "/tmp/x?y",
+        ] {
+            assert!(check_secrets(url).is_ok(), "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn open_and_store_url_refuse_them() {
+        assert!(store_url("s3://k:s3cr3t@bucket/p").is_err());
+        let err = open("file://u:s3cr3t@/tmp/x")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cr3t"), "{err}");
     }
 }

@@ -36,6 +36,8 @@ SPEC_FORMAT = 1
 # Specs with cross-flow inputs or an asset schedule; the others keep format 1 (and so the
 # version ids they always had).
 SPEC_FORMAT_UPSTREAM = 2
+# Specs with an op that names its `code_version`.
+SPEC_FORMAT_CODE_VERSION = 3
 # Op prefixes are UUIDv5 in this namespace of (flow, version, op): stable per version.
 _PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
 # Fields of a spec that describe a publication, not the flow; left out of the version hash.
@@ -95,8 +97,13 @@ class Flow:
         """The flow as plain JSON, with its version id and op prefixes."""
         ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
         upstream = self.schedule_on or any(o["kind"] == "upstream" for o in ops)
+        versioned = any("code_version" in o for o in ops)
         spec: dict[str, Any] = {
-            "format": SPEC_FORMAT_UPSTREAM if upstream else SPEC_FORMAT,
+            "format": SPEC_FORMAT_CODE_VERSION
+            if versioned
+            else SPEC_FORMAT_UPSTREAM
+            if upstream
+            else SPEC_FORMAT,
             "flow": self.name,
             "description": self.description,
             "schedule": self.schedule,
@@ -149,18 +156,28 @@ class Flow:
         run_id: str | None = None,
         cache: bool = True,
         resume: str | None = None,
+        overwrite: bool = False,
     ) -> Run:
         """Publishes this flow and runs the published version here, op by op, through the
         same runtime as an Airflow task; returns the recorded run. An op whose code, inputs,
         arguments and environment match an earlier successful run reuses its outputs unless
         `cache=False`; `resume=<run id>` reuses every output of that run still valid for the
-        current code (even of ops that never cache), so only what changed runs again."""
+        current code (even of ops that never cache), so only what changed runs again. A
+        `run_id` that names an existing run raises `RunIdTaken` unless `overwrite=True`
+        (which replaces a finished run, never one still running)."""
         from slipstream.runtime.local import run_version
 
         store = _open(store)
         version = self.publish(store)
         return run_version(
-            store, self.name, version, params=params, run_id=run_id, cache=cache, resume=resume
+            store,
+            self.name,
+            version,
+            params=params,
+            run_id=run_id,
+            cache=cache,
+            resume=resume,
+            overwrite=overwrite,
         )
 
     def to_airflow(
@@ -417,6 +434,7 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         # Written only when off, so that versions published before caching keep their ids.
         **({} if d.cache else {"cache": False}),
         **({"source": source} if source else {}),
+        **({"code_version": d.code_version} if getattr(d, "code_version", None) else {}),
     }
 
 

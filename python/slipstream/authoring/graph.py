@@ -175,6 +175,7 @@ class OpDefinition(Generic[P, R]):
         severity: Severity = "error",
         image: str | None = None,
         cache: bool = True,
+        code_version: str | None = None,
     ) -> None:
         if not callable(fn) or isinstance(fn, OpDefinition):
             raise FlowDefinitionError(f"@{kind} decorates a plain function, not {fn!r}")
@@ -190,6 +191,12 @@ class OpDefinition(Generic[P, R]):
         self.severity: Severity = severity
         self.image = image
         self.cache = cache
+        if code_version is not None and (not isinstance(code_version, str) or not code_version):
+            raise FlowDefinitionError(
+                f"@{kind} {self.name!r}: code_version is a non-empty string that you change "
+                f"whenever the op's results would change, not {code_version!r}"
+            )
+        self.code_version = code_version
         #: A publish (`ss.save`) writes frames out: a pickled input fails it by itself.
         self.publishes = False
         self.signature = inspect.signature(fn)
@@ -296,6 +303,7 @@ class OpDefinition(Generic[P, R]):
             severity=self.severity,
             image=self.image,
             cache=self.cache,
+            code_version=self.code_version,
         )
 
     def __repr__(self) -> str:
@@ -425,6 +433,7 @@ def op(
     resources: Mapping[str, Any] | None = None,
     image: str | None = None,
     cache: bool = True,
+    code_version: str | None = None,
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def op(
     fn: Callable[..., Any] | None = None,
@@ -438,6 +447,7 @@ def op(
     resources: Mapping[str, Any] | None = None,
     image: str | None = None,
     cache: bool = True,
+    code_version: str | None = None,
 ) -> Any:
     """Marks a function as an op: a step of a flow whose return values are stored.
 
@@ -446,12 +456,14 @@ def op(
     (`{"cpu": "1", "memory": "2Gi"}`) and `image` (the container image of its pod) are used
     by the Airflow targets. `cache=False` makes it run every time, even when its code, inputs
     and arguments match an earlier run (for ops that read or write the world outside).
+    The cache key covers the op's code and the user modules it imports; `code_version="..."`
+    replaces both with a version you bump yourself (a result never changes without it).
     """
 
     return _decorate(
         fn, kind="op", name=name, outputs=tuple(outputs), allow_pickle=allow_pickle,
         retries=retries, description=description, resources=resources, image=image,
-        cache=cache,
+        cache=cache, code_version=code_version,
     )  # fmt: skip
 
 

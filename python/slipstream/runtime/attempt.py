@@ -123,7 +123,7 @@ def run_op(
                 kwargs.update(constants or {})
                 phase = "call"
                 began["call"] = time.perf_counter()
-                with running_op():
+                with running_op(label):
                     result = fn(**kwargs)
                 phase = "outputs"
                 began["outputs"] = time.perf_counter()

@@ -1,14 +1,25 @@
 """Reusing outputs: an op whose code, inputs, arguments and environment match an earlier
 successful run of it does not run again; its try points at that run's outputs.
 
-The cache key is a SHA-256 of what an output is made from: the op's code hash (the function
-and the helpers captured with it), what it is (kind, severity, outputs, pickling,
-conversions), the checksum and type of every input, its constants and params, the Python
-and library versions of the version (slipstream's included, so codec changes count) and the
-manifest format. The index, `flows/<flow>/cache/<op>/<key>.json`, names the run whose
-outputs the key made. A hit reads the entry, and one manifest and one HEAD per output (so
-that a payload that is gone is never pointed at: the op runs instead), and writes the try
-record and the op state: no payload is copied.
+The cache key is a SHA-256 of what an output is made from (`parts`, which `slipstream cache
+explain` shows):
+
+- `code`: the op's code hash (the function and the helpers of its module it uses) and the
+  file hash of every user module its code imports, transitively (`runtime.fingerprint`); or,
+  where the op says `code_version=...`, that string instead of both;
+- `op`: what it is (kind, severity, outputs, pickling, conversions);
+- `inputs`: the checksum and type of every input; `arguments`: its constants and params;
+- `environment`: the Python and library versions of the version, `packages`: every
+  distribution installed where it runs, `image`: its container image and digest;
+- the key and manifest formats.
+
+The index, `flows/<flow>/cache/<op>/<key>.json`, names the run whose outputs the key made
+and their checksums. A hit trusts an entry only if it was written for this key and op and
+every output it names is stored as it was: the manifest's checksum is the entry's, the
+payload has the manifest's size, and a payload of at most `VERIFY_BYTES` is read and its
+checksum checked. A larger payload found corrupt by the op that reads it removes the entry
+(`evict`), and the local runner runs its producer again. A hit writes the try record and the
+op state: no payload is copied.
 """
 
 from __future__ import annotations
@@ -23,10 +34,14 @@ from slipstream._native import ArtifactKey, Store, cache_entry_path
 from slipstream.errors import ArtifactNotFound, SlipstreamError
 from slipstream.records import files
 from slipstream.records.types import TryRecord
+from slipstream.runtime import fingerprint
 from slipstream.spec import constants as _constants
 
-CACHE_FORMAT = 1
+# The format of the key's parts (2: user modules, packages, image) and of the entries.
+CACHE_FORMAT = 2
 MANIFEST_FORMAT = 1
+# Cached payloads up to this size are read and checked on every hit: a few milliseconds.
+VERIFY_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,24 +57,34 @@ class Policy:
         return self.enabled and spec.get("cache", True) and op.get("cache", True)
 
 
+@dataclass(frozen=True)
+class Key:
+    """A cache key and the parts it is the hash of."""
+
+    digest: str
+    parts: dict[str, Any]
+
+
 def key(
     store: Store,
     spec: Mapping[str, Any],
     op: Mapping[str, Any],
     inputs: Mapping[str, ArtifactKey],
     arguments: Mapping[str, Any],
-) -> str | None:
-    """The cache key of `op` on these inputs and arguments; None when an input cannot be read
-    or an argument has no stable form (the op then simply runs)."""
+    fn: Any = None,
+) -> Key | None:
+    """The cache key of `op` (whose loaded function is `fn`) on these inputs and arguments;
+    None when an input cannot be read or an argument has no stable form (the op then simply
+    runs)."""
     try:
         manifests = {arg: store.manifest(k) for arg, k in inputs.items()}
         encoded = {arg: _constants.encode(v, arg) for arg, v in arguments.items()}
     except (SlipstreamError, TypeError, ValueError):
         return None
-    content = {
+    parts = {
         "format": CACHE_FORMAT,
         "manifest_format": MANIFEST_FORMAT,
-        "code_hash": op["function"]["code_hash"],
+        "code": code_part(op, fn),
         "op": {k: op[k] for k in ("kind", "severity", "outputs", "allow_pickle", "convert")},
         "inputs": {
             arg: [m["checksum"], m["type"], m["flavor"], m["python_type"]]
@@ -67,20 +92,31 @@ def key(
         },
         "arguments": encoded,
         "environment": spec["environment"],
+        "packages": fingerprint.packages(),
+        "image": fingerprint.image(op),
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return Key(hashlib.sha256(canonical.encode()).hexdigest(), parts)
+
+
+def code_part(op: Mapping[str, Any], fn: Any) -> dict[str, Any]:
+    """The op's code as the key sees it: its `code_version` where it gives one, else its
+    code hash and the user modules it imports."""
+    if op.get("code_version") is not None:
+        return {"code_version": op["code_version"]}
+    function = op["function"]
+    return {"hash": function["code_hash"], "modules": fingerprint.user_modules(function, fn)}
 
 
 def find(
-    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: str, policy: Policy
+    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: Key, policy: Policy
 ) -> dict[str, Any] | None:
     """The entry of an earlier run whose outputs this op can reuse: the resumed run's when its
-    key matches, else the cache index's (when caching is allowed); only if every output it
-    names is still stored."""
+    key matches, else the cache index's (when caching is allowed); only if it was written for
+    this key and op and every output it names is stored as it was."""
     entry: dict[str, Any]
     resumed = policy.resumed.get(op["name"])
-    if policy.resumed_run and resumed and resumed.get("cache_key") == cache_key:
+    if policy.resumed_run and resumed and resumed.get("cache_key") == cache_key.digest:
         at: dict[str, str] = resumed.get("cached_from") or {
             "run_id": policy.resumed_run,
             "prefix": resumed["prefix"],
@@ -88,36 +124,47 @@ def find(
         entry = {"at": at, "metric": resumed.get("metric"), "check": resumed.get("check")}
     elif policy.allows(spec, op):
         try:
-            entry = files.read(
-                store, cache_entry_path(spec["flow"], op["name"], cache_key), "cache"
-            )
+            entry = files.read(store, entry_path(spec, op, cache_key.digest), "cache")
         except ArtifactNotFound:
             return None
+        except SlipstreamError:  # unreadable or of another format: recompute, and replace it
+            return None
+        if entry["key"] != cache_key.digest or entry["op"] != op["name"]:
+            return None  # an entry copied or edited from another key: not this one's
     else:
         return None
     where = entry["at"]
     manifests = {}
     for out in op["outputs"]:
+        key = ArtifactKey(where["prefix"], where["run_id"], out)
         try:
-            manifest = store.stored_manifest(ArtifactKey(where["prefix"], where["run_id"], out))
-        except SlipstreamError:  # unreadable: run the op instead
-            return None
-        if manifest is None:  # its payload is gone (expired, deleted): run the op instead
+            manifest = store.stored_manifest(key)
+            if manifest is None:  # its payload is gone (expired, deleted): run the op instead
+                return None
+            if "outputs" in entry and entry["outputs"].get(out) != manifest["checksum"]:
+                return None  # not the output the entry was written for
+            if manifest["bytes"] <= VERIFY_BYTES:
+                store.verify(key)
+        except SlipstreamError:  # unreadable or corrupt: run the op instead
             return None
         manifests[out] = manifest
     entry["manifests"] = manifests
     return entry
 
 
+def entry_path(spec: Mapping[str, Any], op: Mapping[str, Any], digest: str) -> str:
+    return str(cache_entry_path(spec["flow"], op["name"], digest))
+
+
 def remember(
-    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: str, record: TryRecord
+    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: Key, record: TryRecord
 ) -> None:
     """Adds a successful try's outputs to the cache index under its key."""
     if record["status"] != "success":
         return
     entry = {
         "format": CACHE_FORMAT,
-        "key": cache_key,
+        "key": cache_key.digest,
         "op": op["name"],
         "at": {"run_id": record["run_id"], "prefix": record["op_prefix"]},
         "version": spec["version"],
@@ -125,5 +172,11 @@ def remember(
         "metric": record["metric"],
         "check": record["check"],
         "written_at": record["ended_at"],
+        "parts": cache_key.parts,
     }
-    files.write(store, cache_entry_path(spec["flow"], op["name"], cache_key), "cache", entry)
+    files.write(store, entry_path(spec, op, cache_key.digest), "cache", entry)
+
+
+def evict(store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], digest: str) -> None:
+    """Removes the entry of `digest`: its outputs were found corrupt by a reader."""
+    store.delete_objects([entry_path(spec, op, digest)])

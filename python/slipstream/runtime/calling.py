@@ -5,6 +5,8 @@ source was captured from a script, where the decorator is stripped)."""
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -17,9 +19,33 @@ def inside_op() -> bool:
 
 
 @contextlib.contextmanager
-def running_op() -> Iterator[None]:
+def running_op(name: str = "?") -> Iterator[None]:
+    """Marks an op's function as running. A process the function forked that returns (or
+    raises) into the runtime ends here: only the process that called the op may go on to
+    record it and run the rest of the flow."""
+    owner = os.getpid()
     token = _inside_op.set(True)
     try:
         yield
+    except BaseException:
+        _end_forked_child(owner, name, 1)
+        raise
+    else:
+        _end_forked_child(owner, name, 0)
     finally:
         _inside_op.reset(token)
+
+
+def _end_forked_child(owner: int, name: str, status: int) -> None:
+    if os.getpid() == owner:
+        return
+    with contextlib.suppress(Exception):
+        print(
+            f"slipstream: a process forked inside op {name!r} (pid {os.getpid()}, forked from "
+            f"{owner}) returned into the runner; it ends here, and only pid {owner} records "
+            "the op and runs the rest of the flow (end forked children with os._exit)",
+            file=sys.stderr,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)

@@ -166,12 +166,12 @@ def attempt_or_reuse(
     if op["kind"] == "upstream":
         take = functools.partial(upstream.locate, store, op, events)
         return attempt(never_called, op, {}, {}, run_id, try_number, store, spec, take), None
-    keys: list[str] = []
+    keys: list[cache.Key] = []
 
     def reuse() -> Mapping[str, Any] | None:
         # Inside the try's inputs phase: a read that hangs or fails is recorded as the try's.
         # The key is recorded even where caching is off, so that a later run can resume this.
-        cache_key = cache.key(store, spec, op, inputs, constants)
+        cache_key = cache.key(store, spec, op, inputs, constants, fn)
         if cache_key is None:
             return None
         keys.append(cache_key)
@@ -181,7 +181,7 @@ def attempt_or_reuse(
     cache_key = keys[0] if keys else None
     if cache_key is not None and policy.allows(spec, op) and not record.get("cached_from"):
         cache.remember(store, spec, op, cache_key, record)
-    return record, cache_key
+    return record, cache_key.digest if cache_key else None
 
 
 def load_function(op: Mapping[str, Any]) -> Callable[..., Any]:

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from slipstream._native import Store, flow_run_path
-from slipstream.errors import Terminated
+from slipstream.errors import CorruptArtifact, Terminated
 from slipstream.history import indexing, run_index
 from slipstream.history.reader import History, Run
 from slipstream.records import runs
 from slipstream.records.files import load_spec
-from slipstream.records.runs import new_record, write_run
+from slipstream.records.runs import claim_run, new_record, write_run
 from slipstream.records.types import TryRecord
+from slipstream.runtime import cache
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.execute import (
     attempt_or_reuse,
@@ -45,10 +46,13 @@ def run_version(
     run_id: str | None = None,
     cache: bool = True,
     resume: str | None = None,
+    overwrite: bool = False,
 ) -> Run:
     """Runs version `version` of `flow` and returns the recorded run. Ops reuse the outputs
     of earlier runs with the same cache key unless `cache` is off; with `resume`, the
-    outputs of that run are reused wherever they are still valid for the current code."""
+    outputs of that run are reused wherever they are still valid for the current code.
+    A `run_id` is claimed atomically: `RunIdTaken` if a run of that id exists or is being
+    run, unless `overwrite` and it has finished."""
     spec = load_spec(store, flow, version)
     policy = Policy(enabled=cache)
     if resume is not None:
@@ -62,7 +66,7 @@ def run_version(
     record["started_at"] = started.isoformat()
     record["runner"] = _runner()
     run_index.mark_active(store, flow, run_id)  # first: a run is never in neither
-    write_run(store, record)
+    claim_run(store, record, overwrite=overwrite)
     try:
         with _sigterm_interrupts():
             for op in spec["ops"]:
@@ -75,6 +79,8 @@ def run_version(
                 state["status"] = "running"
                 write_run(store, record)  # each op's state as it starts and ends: readers
                 _run_op(store, spec, op, run_id, values, record, policy)  # follow along
+                if _heal_corrupt_inputs(store, spec, op, run_id, values, record):
+                    _run_op(store, spec, op, run_id, values, record, policy)
                 write_run(store, record)
     except BaseException as exc:
         for state in record["ops"].values():
@@ -105,11 +111,10 @@ def _run_op(
     state = record["ops"][op["name"]]
     state["status"] = "running"
     fn = load_function(op)
-    ops = {o["name"]: o for o in spec["ops"]}
-    written_by = {name: runs.outputs_at(s, run_id) for name, s in record["ops"].items()}
-    inputs, constants = op_arguments(op, ops, run_id, params, written_by)
+    inputs, constants = _arguments(spec, op, run_id, params, record)
     result: TryRecord | None = None
-    for try_number in range(1, op["retries"] + 2):
+    first = state.get("tries", 0) + 1  # after the tries of an earlier pass (see heal)
+    for try_number in range(first, first + op["retries"] + 1):
         state["tries"] = try_number
         state.update(version=record["version"], code_hash=op["function"]["code_hash"])
         state.setdefault("attempts", []).append(runs.attempt(op, record["version"], try_number))
@@ -142,6 +147,57 @@ def _run_op(
         record["metrics"][op["name"]] = state["metric"] = result["metric"]
     if result["check"] is not None:
         record["checks"][op["name"]] = state["check"] = result["check"]
+
+
+def _arguments(
+    spec: Mapping[str, Any],
+    op: Mapping[str, Any],
+    run_id: str,
+    params: Mapping[str, Any],
+    record: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    ops = {o["name"]: o for o in spec["ops"]}
+    written_by = {name: runs.outputs_at(s, run_id) for name, s in record["ops"].items()}
+    return op_arguments(op, ops, run_id, params, written_by)
+
+
+def _heal_corrupt_inputs(
+    store: Store,
+    spec: Mapping[str, Any],
+    op: Mapping[str, Any],
+    run_id: str,
+    params: Mapping[str, Any],
+    record: dict[str, Any],
+) -> bool:
+    """When `op` failed reading an input that an earlier run's outputs stood for (a cache
+    hit) and that input is corrupt: removes that cache entry and runs its producer again,
+    uncached, so that the op can be tried once more. True when something was healed."""
+    state = record["ops"][op["name"]]
+    if state["status"] != "failed" or (state.get("error") or {}).get("type") != "CorruptArtifact":
+        return False
+    inputs, _ = _arguments(spec, op, run_id, params, record)
+    ops = {o["name"]: o for o in spec["ops"]}
+    healed = False
+    for arg, source in op["inputs"].items():
+        producer = record["ops"][source["op"]]
+        if not producer.get("cached_from") or not producer.get("cache_key"):
+            continue
+        try:
+            store.verify(inputs[arg])
+            continue
+        except CorruptArtifact:
+            pass
+        cache.evict(store, spec, ops[source["op"]], producer["cache_key"])
+        print(
+            f"slipstream: the cached output of op {source['op']!r} that op {op['name']!r} "
+            f"reads ({inputs[arg]}) is corrupt: its cache entry is removed and "
+            f"{source['op']!r} runs again",
+            file=sys.stderr,
+        )
+        producer.pop("cached_from")
+        _run_op(store, spec, ops[source["op"]], run_id, params, record, Policy(enabled=False))
+        healed = healed or producer["status"] == "success"
+    return healed
 
 
 def _runner() -> dict[str, Any]:

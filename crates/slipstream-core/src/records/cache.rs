@@ -27,9 +27,16 @@ pub struct CacheEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckResult>,
     pub written_at: String,
+    /// (2) What the key is the hash of, part by part (`slipstream cache explain`): `code`,
+    /// `op`, `inputs`, `arguments`, `environment`, `packages`, `image` and the formats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<RawJson>,
 }
 
 impl Record for CacheEntry {
     const KIND: &'static str = "cache entry";
-    const FORMAT: u32 = 1;
+    /// 2: keys that cover the user modules an op imports, the installed packages and the
+    /// image, with their `parts`. Entries of format 1 still read, but no format-2 key
+    /// matches them.
+    const FORMAT: u32 = 2;
 }

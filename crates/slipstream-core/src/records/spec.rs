@@ -37,9 +37,10 @@ pub struct FlowSpec {
 
 impl Record for FlowSpec {
     const KIND: &'static str = "flow spec";
-    /// 2: `schedule_on`, and ops of kind `upstream` with a `source`. Specs without them are
-    /// still written as format 1, so that their version ids stay what they were.
-    const FORMAT: u32 = 2;
+    /// 2: `schedule_on`, and ops of kind `upstream` with a `source`. 3: ops with a
+    /// `code_version`. Specs without them are still written as format 1, so that their
+    /// version ids stay what they were.
+    const FORMAT: u32 = 3;
     const WRITES_FROM: u32 = 1;
 }
 
@@ -98,6 +99,10 @@ pub struct OpSpec {
     /// The other flow's output an op of kind `upstream` stands for (format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<FlowOutput>,
+    /// (3) The version of its code the user names (`@ss.op(code_version=...)`): the cache key
+    /// takes it instead of the code hash and the modules the code imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_version: Option<String>,
 }
 
 fn yes() -> bool {

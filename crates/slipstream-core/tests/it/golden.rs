@@ -310,3 +310,25 @@ fn format_2_specs_read_other_flows_outputs() {
     assert_eq!(run.format, 4);
     assert_eq!(run.ops["churn-predict"].cached_from, Some(read));
 }
+
+#[test]
+fn format_2_cache_entries_keep_the_parts_of_their_key() {
+    let entry: CacheEntry = reads("format-5/cache-entry.json");
+    let parts: Value = serde_json::from_str(entry.parts.as_ref().unwrap().get()).unwrap();
+    assert_eq!(parts["code"]["modules"]["factors"], "sha256:9a0c");
+    assert_eq!(parts["packages"], "sha256:77b1");
+    // Entries written before the parts existed still read, without them.
+    let old: CacheEntry = reads("format-2/cache-entry.json");
+    assert!(old.parts.is_none());
+}
+
+#[test]
+fn format_3_specs_name_a_code_version() {
+    let spec: FlowSpec = reads("format-5/spec-code-version.json");
+    assert_eq!(
+        spec.ops[0].code_version.as_deref(),
+        Some("2026-12-factors-v3")
+    );
+    let older: FlowSpec = reads("format-1/spec.json");
+    assert!(older.ops.iter().all(|o| o.code_version.is_none()));
+}

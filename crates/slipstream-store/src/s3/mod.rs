@@ -5,6 +5,7 @@
 //! path-style addressing is used. Throttling and 5xx answers are retried by the SDK's
 //! standard retry strategy with exponential backoff.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,8 +15,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -39,8 +42,12 @@ pub struct S3Tuning {
     /// Attempts per request, counting the first (throttling and 5xx are retried).
     pub max_attempts: u32,
     /// How long a request waits for the server's answer to start, per attempt: a server
-    /// that accepts and never answers fails the call instead of hanging it.
+    /// that accepts and never answers fails the call instead of hanging it. A request that
+    /// sends a body (a put, a part) gets this plus the time the body takes at `min_rate`.
     pub timeout: Duration,
+    /// The slowest upload rate, in bytes per second, that counts as progress: an attempt to
+    /// send `n` bytes ends after `timeout + n / min_rate`.
+    pub min_rate: u64,
 }
 
 impl Default for S3Tuning {
@@ -50,13 +57,21 @@ impl Default for S3Tuning {
             concurrency: 8,
             max_attempts: 6,
             timeout: Duration::from_secs(30),
+            min_rate: 256 * 1024,
         }
     }
 }
 
 impl S3Tuning {
+    /// The longest one attempt to send `bytes` of body may take.
+    pub fn upload_attempt_timeout(&self, bytes: usize) -> Duration {
+        let rate = self.min_rate.max(1);
+        self.timeout + Duration::from_millis((bytes as u64).saturating_mul(1000) / rate)
+    }
+
     /// Defaults, overridden by `SLIPSTREAM_S3_PART_SIZE_MB`, `SLIPSTREAM_S3_CONCURRENCY`,
-    /// `SLIPSTREAM_S3_MAX_ATTEMPTS` and `SLIPSTREAM_S3_TIMEOUT` (seconds) when set.
+    /// `SLIPSTREAM_S3_MAX_ATTEMPTS`, `SLIPSTREAM_S3_TIMEOUT` (seconds) and
+    /// `SLIPSTREAM_S3_MIN_RATE_KIB` (KiB per second) when set.
     pub fn from_env() -> Result<Self> {
         let mut tuning = Self::default();
         let read = |name: &str| -> Result<Option<usize>> {
@@ -84,6 +99,9 @@ impl S3Tuning {
         if let Some(seconds) = read("SLIPSTREAM_S3_TIMEOUT")? {
             tuning.timeout = Duration::from_secs(seconds.max(1) as u64);
         }
+        if let Some(kib) = read("SLIPSTREAM_S3_MIN_RATE_KIB")? {
+            tuning.min_rate = kib.max(1) as u64 * 1024;
+        }
         Ok(tuning)
     }
 }
@@ -99,6 +117,8 @@ pub struct S3Store {
     endpoint: String,
     tuning: S3Tuning,
     requests: RequestCounter,
+    /// Whether the server honours `If-None-Match: *` on a put, once probed.
+    exclusive: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl S3Store {
@@ -177,17 +197,96 @@ impl S3Store {
             endpoint,
             tuning,
             requests,
+            exclusive: Arc::default(),
         })
     }
 
-    /// The configuration of requests that send a body: the wait for the answer starts only
-    /// once the body is sent, which takes as long as the link needs, so no read timeout.
-    fn uploading(&self) -> aws_sdk_s3::config::Builder {
+    /// The configuration of a request that sends `bytes` of body. The SDK's read timeout
+    /// runs from the start of the request to the answer, body included, so it is off here;
+    /// each attempt is bounded instead by the timeout plus the time the body needs at
+    /// `min_rate`: a server that takes the body and never answers fails the attempt (and the
+    /// retries after it) within a time known from the part's size, never hangs the put.
+    fn uploading(&self, bytes: usize) -> aws_sdk_s3::config::Builder {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(10).min(self.tuning.timeout))
             .disable_read_timeout()
+            .operation_attempt_timeout(self.tuning.upload_attempt_timeout(bytes))
             .build();
         aws_sdk_s3::config::Builder::default().timeout_config(timeouts)
+    }
+
+    /// Puts `data` at `key` unless an object is there: `Ok(false)` when the server refused
+    /// (412 Precondition Failed, or 409 when another conditional write raced this one).
+    async fn put_if_none_match(
+        &self,
+        key: &str,
+        data: Bytes,
+    ) -> std::result::Result<bool, SdkError<PutObjectError, HttpResponse>> {
+        let size = data.len();
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .body(ByteStream::from(data))
+            .customize()
+            .config_override(self.uploading(size))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.raw_response().map(|r| r.status().as_u16()),
+                    Some(409 | 412)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the server honours `If-None-Match: *`: a probe object created twice must be
+    /// refused the second time (some S3-compatible servers ignore the header and let both
+    /// writers win). The probe is removed afterwards.
+    async fn probe_conditional_writes(&self) -> Result<bool> {
+        let path = format!("probes/if-none-match-{}", uuid::Uuid::new_v4());
+        let key = self.key(&path)?;
+        let probe = Bytes::from_static(b"slipstream conditional write probe");
+        let first = self.put_if_none_match(&key, probe.clone()).await;
+        let honoured = match first {
+            Ok(true) => !self
+                .put_if_none_match(&key, probe)
+                .await
+                .map_err(|e| self.error("probe conditional writes", &path, e))?,
+            // A server that rejects the header outright (501, 400) does not offer it.
+            Err(e)
+                if matches!(
+                    e.raw_response().map(|r| r.status().as_u16()),
+                    Some(400 | 501)
+                ) =>
+            {
+                false
+            }
+            Ok(false) => true,
+            Err(e) => return Err(self.error("probe conditional writes", &path, e)),
+        };
+        self.delete(&path).await?;
+        Ok(honoured)
+    }
+
+    fn timeout_hint(&self) -> String {
+        format!(
+            " (the S3 endpoint {} did not answer in time, {} attempts of at most {} s each, \
+             plus 1 s per {} KiB sent: check AWS_ENDPOINT_URL and the network; \
+             SLIPSTREAM_S3_TIMEOUT and SLIPSTREAM_S3_MIN_RATE_KIB set the wait)",
+            self.endpoint(),
+            self.tuning.max_attempts,
+            self.tuning.timeout.as_secs(),
+            self.tuning.min_rate / 1024,
+        )
     }
 
     /// Where requests go, for messages.
@@ -228,20 +327,8 @@ impl S3Store {
             (SdkError::ConstructionFailure(_), _) => " (no usable AWS credentials were found: set \
                  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
                 .to_owned(),
-            (SdkError::TimeoutError(_), _) => format!(
-                " (the S3 endpoint {} did not answer within {} s, {} attempts: check \
-                 AWS_ENDPOINT_URL and the network; SLIPSTREAM_S3_TIMEOUT sets the wait)",
-                self.endpoint(),
-                self.tuning.timeout.as_secs(),
-                self.tuning.max_attempts
-            ),
-            (SdkError::DispatchFailure(d), _) if d.is_timeout() => format!(
-                " (the S3 endpoint {} did not answer within {} s, {} attempts: check \
-                 AWS_ENDPOINT_URL and the network; SLIPSTREAM_S3_TIMEOUT sets the wait)",
-                self.endpoint(),
-                self.tuning.timeout.as_secs(),
-                self.tuning.max_attempts
-            ),
+            (SdkError::TimeoutError(_), _) => self.timeout_hint(),
+            (SdkError::DispatchFailure(d), _) if d.is_timeout() => self.timeout_hint(),
             (SdkError::DispatchFailure(_), _) => format!(
                 " (the S3 endpoint {} could not be reached: check AWS_ENDPOINT_URL and the \
                  network)",
@@ -303,14 +390,14 @@ impl ObjectStore for S3Store {
         if data.len() > self.tuning.part_size {
             return self.put_multipart(path, &key, data).await;
         }
+        let size = data.len();
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(&key)
             .body(ByteStream::from(data))
-            // Sending a body takes as long as the link needs: no answer is due meanwhile.
             .customize()
-            .config_override(self.uploading())
+            .config_override(self.uploading(size))
             .send()
             .await
             .map(|_| ())
@@ -333,6 +420,36 @@ impl ObjectStore for S3Store {
         };
         let parts = stream::iter([Ok(first), Ok(second)]).chain(parts);
         self.upload_parts(path, &key, Box::pin(parts)).await
+    }
+
+    /// A conditional put (`If-None-Match: *`) where the server honours it; else the default
+    /// look-then-write.
+    async fn create(&self, path: &str, data: Bytes) -> Result<bool> {
+        if !self.exclusive_create().await? {
+            if self.head(path).await?.is_some() {
+                return Ok(false);
+            }
+            self.put(path, data).await?;
+            return Ok(true);
+        }
+        let key = self.key(path)?;
+        if self
+            .put_if_none_match(&key, data.clone())
+            .await
+            .map_err(|e| self.error("create", path, e))?
+        {
+            return Ok(true);
+        }
+        // Refused: another writer's object, or ours when an attempt whose answer was lost
+        // wrote it and its retry was refused; the same bytes tell.
+        Ok(self.get(path).await.is_ok_and(|there| there == data))
+    }
+
+    async fn exclusive_create(&self) -> Result<bool> {
+        self.exclusive
+            .get_or_try_init(|| self.probe_conditional_writes())
+            .await
+            .copied()
     }
 
     async fn get(&self, path: &str) -> Result<Bytes> {

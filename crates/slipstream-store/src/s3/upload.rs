@@ -119,6 +119,8 @@ impl S3Store {
                         message: format!("more than S3's {MAX_PARTS} parts"),
                         hint: " (raise SLIPSTREAM_S3_PART_SIZE_MB)".into(),
                     })?;
+                let part = part?;
+                let size = part.len();
                 let done = self
                     .client
                     .upload_part()
@@ -126,10 +128,9 @@ impl S3Store {
                     .key(key)
                     .upload_id(upload_id)
                     .part_number(number)
-                    .body(ByteStream::from(part?))
-                    // Sending a body takes as long as the link needs: no answer is due meanwhile.
+                    .body(ByteStream::from(part))
                     .customize()
-                    .config_override(self.uploading())
+                    .config_override(self.uploading(size))
                     .send()
                     .await
                     .map_err(|e| self.error("upload part", path, e))?;
