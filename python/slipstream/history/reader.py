@@ -23,13 +23,14 @@ from typing import Any, Protocol
 from slipstream._native import (
     ArtifactKey,
     Store,
+    cache_entry_path,
     classify_flow_file,
     flow_run_path,
     record_path,
     runs_dir,
     versions_dir,
 )
-from slipstream.errors import AmbiguousName, ArtifactNotFound, RunFailed
+from slipstream.errors import AmbiguousName, ArtifactNotFound, CorruptArtifact, RunFailed
 from slipstream.records import files
 from slipstream.records.files import load_spec
 from slipstream.records.runs import merged, outputs_at
@@ -280,7 +281,17 @@ class Run:
         """The stored value of an output of this run."""
         name, out = self._locate(target, None)
         allow_pickle = bool(self.ops[name].spec["allow_pickle"])
-        return self.store.get(self.key(name, out), allow_pickle=allow_pickle)
+        try:
+            return self.store.get(self.key(name, out), allow_pickle=allow_pickle)
+        except CorruptArtifact as exc:
+            state = self.ops[name].state
+            if not state.get("cached_from") or not state.get("cache_key"):
+                raise
+            evict_cache_entry(self.store, self.flow, name, state["cache_key"])
+            raise CorruptArtifact(
+                f"{exc}. The op reused this output through the cache: its cache entry is "
+                "removed, so the next run of the flow computes it again"
+            ) from exc
 
     def _locate(self, target: Handle | str, output: str | None) -> tuple[str, str]:
         if not isinstance(target, str):
@@ -456,3 +467,9 @@ def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
     own = [f for f in frames if not str(f["file"]).startswith(library)]
     chosen = own or frames
     return chosen[-1] if chosen else None
+
+
+def evict_cache_entry(store: Store, flow: str, op: str, digest: str) -> None:
+    """Removes the cache entry of `op`'s key `digest`: the outputs it names were found
+    corrupt by a reader, and no run may reuse them again."""
+    store.delete_objects([cache_entry_path(flow, op, digest)])

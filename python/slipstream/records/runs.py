@@ -14,7 +14,6 @@ its op file (a killed task writes no file), then what is still open is derived.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,7 @@ from slipstream._native import (
     merge_run_files,
     version_spec_path,
 )
-from slipstream.errors import ArtifactNotFound, RunIdTaken, UpstreamMismatch
+from slipstream.errors import ArtifactNotFound, UpstreamMismatch
 from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.spec import constants as _constants
@@ -200,57 +199,6 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
         merge_run_files(run, json.dumps(spec).encode(), op_files, airflow, run_dir, load_spec)
     )
     return merged_run
-
-
-def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = False) -> None:
-    """Writes the first record of a new local run, only if its run id is free: created
-    atomically (`O_EXCL`-like on a local store, `If-None-Match` on S3), so that of two
-    processes starting one run id at once exactly one runs it. With `overwrite`, a finished
-    run (not one still running) under that id is replaced. `RunIdTaken` otherwise."""
-    path = flow_run_path(record["flow"], record["run_id"])
-    data = files.dump(record, path, "run")
-    if not store.exclusive_creates():
-        _warn_not_exclusive(store)
-    if store.create_object(path, data):
-        return
-    from slipstream.history.reader import History  # a run read as readers see it
-
-    existing = History(store).run(record["flow"], record["run_id"])
-    if existing.run_id != record["run_id"]:  # pragma: no cover - an exact id was read
-        raise AssertionError(existing.run_id)
-    where = f"run {record['run_id']!r} of flow {record['flow']!r} in {store.url}"
-    if existing.status in ("running", "queued"):
-        raise RunIdTaken(
-            f"{where} is being run by another process ({_runner_text(existing.record)}); "
-            "give this run another run_id, or wait for that one to end"
-        )
-    if not overwrite:
-        raise RunIdTaken(
-            f"{where} already exists ({existing.status}, started "
-            f"{existing.record.get('started_at') or '?'}): give this run another run_id, or "
-            "pass overwrite=True to replace it"
-        )
-    store.put_object(path, data)
-
-
-def _runner_text(record: Mapping[str, Any]) -> str:
-    runner = record.get("runner") or {}
-    return f"pid {runner.get('pid', '?')} on {runner.get('host', '?')}"
-
-
-_WARNED_NOT_EXCLUSIVE: set[str] = set()
-
-
-def _warn_not_exclusive(store: Store) -> None:
-    if store.url in _WARNED_NOT_EXCLUSIVE:
-        return
-    _WARNED_NOT_EXCLUSIVE.add(store.url)
-    print(
-        f"slipstream: the server of {store.url} ignores conditional writes (If-None-Match), "
-        "so a run id is claimed by looking first: two runs started at the same moment with "
-        "the same run_id are not told apart on this store",
-        file=sys.stderr,
-    )
 
 
 def write_run(store: Store, record: Mapping[str, Any]) -> None:

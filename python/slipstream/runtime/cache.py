@@ -17,8 +17,9 @@ The index, `flows/<flow>/cache/<op>/<key>.json`, names the run whose outputs the
 and their checksums. A hit trusts an entry only if it was written for this key and op and
 every output it names is stored as it was: the manifest's checksum is the entry's, the
 payload has the manifest's size, and a payload of at most `VERIFY_BYTES` is read and its
-checksum checked. A larger payload found corrupt by the op that reads it removes the entry
-(`evict`), and the local runner runs its producer again. A hit writes the try record and the
+checksum checked. A larger payload found corrupt when it is read removes the entry
+(`history.reader.evict_cache_entry`): the local runner then runs its producer again, and a
+later run heals what a reader found. A hit writes the try record and the
 op state: no payload is copied.
 """
 
@@ -175,8 +176,3 @@ def remember(
         "parts": cache_key.parts,
     }
     files.write(store, entry_path(spec, op, cache_key.digest), "cache", entry)
-
-
-def evict(store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], digest: str) -> None:
-    """Removes the entry of `digest`: its outputs were found corrupt by a reader."""
-    store.delete_objects([entry_path(spec, op, digest)])

@@ -121,7 +121,7 @@ def _is_ours(name: str) -> bool:
 def _user_file(name: str) -> str | None:
     """The source file of module `name` if it is the user's own, else None."""
     module = sys.modules.get(name)
-    path = getattr(module, "__file__", None) if module is not None else None
+    path: str | None = getattr(module, "__file__", None) if module is not None else None
     if module is None:
         try:
             spec = importlib.util.find_spec(name)

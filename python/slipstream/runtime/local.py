@@ -22,13 +22,13 @@ from typing import Any
 from slipstream._native import Store, flow_run_path
 from slipstream.errors import CorruptArtifact, Terminated
 from slipstream.history import indexing, run_index
-from slipstream.history.reader import History, Run
+from slipstream.history.reader import History, Run, evict_cache_entry
 from slipstream.records import runs
 from slipstream.records.files import load_spec
-from slipstream.records.runs import claim_run, new_record, write_run
+from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
-from slipstream.runtime import cache
 from slipstream.runtime.cache import Policy
+from slipstream.runtime.claim import claim_run
 from slipstream.runtime.execute import (
     attempt_or_reuse,
     load_function,
@@ -173,7 +173,8 @@ def _heal_corrupt_inputs(
     hit) and that input is corrupt: removes that cache entry and runs its producer again,
     uncached, so that the op can be tried once more. True when something was healed."""
     state = record["ops"][op["name"]]
-    if state["status"] != "failed" or (state.get("error") or {}).get("type") != "CorruptArtifact":
+    error = (state.get("error") or {}).get("type")
+    if state["status"] != "failed" or error != "slipstream.errors.CorruptArtifact":
         return False
     inputs, _ = _arguments(spec, op, run_id, params, record)
     ops = {o["name"]: o for o in spec["ops"]}
@@ -187,7 +188,7 @@ def _heal_corrupt_inputs(
             continue
         except CorruptArtifact:
             pass
-        cache.evict(store, spec, ops[source["op"]], producer["cache_key"])
+        evict_cache_entry(store, spec["flow"], source["op"], producer["cache_key"])
         print(
             f"slipstream: the cached output of op {source['op']!r} that op {op['name']!r} "
             f"reads ({inputs[arg]}) is corrupt: its cache entry is removed and "

@@ -1,0 +1,60 @@
+"""Claiming a run id: the first record of a local run is created only if its id is free, so
+that of two processes starting one run id at once exactly one runs it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from slipstream._native import Store, flow_run_path
+from slipstream.errors import RunIdTaken
+from slipstream.history.reader import History
+from slipstream.records import files
+
+
+def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = False) -> None:
+    """Writes the first record of a new local run, only if its run id is free: created
+    atomically (`O_EXCL`-like on a local store, `If-None-Match` on S3), so that of two
+    processes starting one run id at once exactly one runs it. With `overwrite`, a finished
+    run (not one still running) under that id is replaced. `RunIdTaken` otherwise."""
+    path = flow_run_path(record["flow"], record["run_id"])
+    data = files.dump(record, path, "run")
+    if not store.exclusive_creates():
+        _warn_not_exclusive(store)
+    if store.create_object(path, data):
+        return
+    existing = History(store).run(record["flow"], record["run_id"])  # as readers see it
+    where = f"run {record['run_id']!r} of flow {record['flow']!r} in {store.url}"
+    if existing.status in ("running", "queued"):
+        raise RunIdTaken(
+            f"{where} is being run by another process ({_runner_text(existing.record)}); "
+            "give this run another run_id, or wait for that one to end"
+        )
+    if not overwrite:
+        raise RunIdTaken(
+            f"{where} already exists ({existing.status}, started "
+            f"{existing.record.get('started_at') or '?'}): give this run another run_id, or "
+            "pass overwrite=True to replace it"
+        )
+    store.put_object(path, data)
+
+
+def _runner_text(record: Mapping[str, Any]) -> str:
+    runner = record.get("runner") or {}
+    return f"pid {runner.get('pid', '?')} on {runner.get('host', '?')}"
+
+
+_WARNED_NOT_EXCLUSIVE: set[str] = set()
+
+
+def _warn_not_exclusive(store: Store) -> None:
+    if store.url in _WARNED_NOT_EXCLUSIVE:
+        return
+    _WARNED_NOT_EXCLUSIVE.add(store.url)
+    print(
+        f"slipstream: the server of {store.url} ignores conditional writes (If-None-Match), "
+        "so a run id is claimed by looking first: two runs started at the same moment with "
+        "the same run_id are not told apart on this store",
+        file=sys.stderr,
+    )

@@ -1,0 +1,302 @@
+"""What a hostile pass found wrong, each kept as a case: stale cache hits through helper
+modules, corrupt or rebound cache entries served as hits, two writers of one run id, a
+forked child running the rest of the flow, secrets in store URLs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import slipstream as ss
+from slipstream.errors import CorruptArtifact, RunIdTaken, StorageError
+
+from tests.test_errors import flip_one_byte
+
+
+def _run_script(path: Path, *args: str) -> str:
+    proc = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
+                          timeout=180, cwd=path.parent)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+# -- stale cache through imported helpers -----------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["script", "module"])
+def test_a_changed_helper_module_invalidates_the_op_importing_it(
+    tmp_path: Path, layout: str
+) -> None:
+    url = (tmp_path / "store").as_uri()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    ops = textwrap.dedent("""
+        import slipstream as ss
+        from factors import factor
+        from pkg import deep
+
+        @ss.op
+        def scaled() -> int:
+            return factor(3)
+
+        @ss.op
+        def nested() -> int:
+            return deep.value()
+
+        @ss.op(code_version="v1")
+        def pinned() -> int:
+            return factor(1)
+    """)
+    main = textwrap.dedent("""
+        import sys
+        import slipstream as ss
+        {imports}
+        flow = ss.Flow("helpers", outputs=[scaled(), nested(), pinned()])
+        run = flow.run(sys.argv[1], run_id=sys.argv[2])
+        print(*(run.ops[n].cached_from for n in ("scaled", "nested", "pinned")),
+              run["scaled"], run["nested"], run["pinned"])
+    """)
+    if layout == "script":
+        script = main.replace("{imports}", ops)
+    else:
+        (tmp_path / "user_ops.py").write_text(ops)
+        script = main.replace("{imports}", "from user_ops import scaled, nested, pinned")
+    (tmp_path / "flow_main.py").write_text(script)
+
+    def run(factor: int, inner: int, run_id: str) -> str:
+        (tmp_path / "factors.py").write_text(f"def factor(x):\n    return x * {factor}\n")
+        # `deep` reaches a second helper through a relative import of its package.
+        deep = "from .inner import base\n\ndef value():\n    return base() + 1\n"
+        (tmp_path / "pkg" / "deep.py").write_text(deep)
+        (tmp_path / "pkg" / "inner.py").write_text(f"def base():\n    return {inner}\n")
+        return _run_script(tmp_path / "flow_main.py", url, run_id)
+
+    assert run(2, 10, "r1") == "None None None 6 11 2"
+    assert run(2, 10, "r2") == "r1 r1 r1 6 11 2"
+    # The helper changed: the op importing it runs; the pinned one keeps its code_version.
+    assert run(5, 10, "r3") == "None r1 r1 15 11 2"
+    # A module two imports away changed.
+    assert run(5, 20, "r4") == "r3 None r1 15 21 2"
+
+    explained = subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "cache", "explain", "helpers", "scaled",
+         "--run", "r3", "--store", url], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert explained.returncode == 0, explained.stderr
+    assert "factors" in explained.stdout and "packages" in explained.stdout
+    assert "changed since run r2: code.modules.factors" in explained.stdout, explained.stdout
+    pinned = subprocess.run(
+        [sys.executable, "-m", "slipstream.cli", "cache", "explain", "helpers", "pinned",
+         "--store", url], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert pinned.returncode == 0, pinned.stderr
+    assert "code_version: v1" in pinned.stdout, pinned.stdout
+
+
+# -- corrupt or rebound cache entries ---------------------------------------------------------
+
+
+@ss.op
+def _big() -> bytes:
+    return bytes(range(256)) * (5 * 4096 + 1)  # over the size a hit reads whole
+
+
+@ss.op
+def _small() -> dict[str, int]:
+    return {"a": 1}
+
+
+@ss.op(cache=False)
+def _length(data: bytes) -> int:
+    return len(data)
+
+
+@pytest.mark.parametrize("which", ["small", "big"])
+def test_a_corrupt_cached_payload_is_never_served_and_heals(store: ss.Store, which: str) -> None:
+    producer = _small.named("make") if which == "small" else _big.named("make")
+
+    def flow() -> ss.Flow:
+        return ss.Flow("corrupt_cache", outputs=[producer()])
+
+    first = flow().run(store, run_id="r1")
+    assert first.status == "success"
+    expected = first["make"]
+    flip_one_byte(store, ss.ArtifactKey(first.ops["make"].prefix, "r1"))
+    second = flow().run(store, run_id="r2")
+    assert second.status == "success", second.summary()
+    healed = "r2"
+    if which == "small":  # read whole and checked at the hit: never reused
+        assert second.ops["make"].cached_from is None
+    else:  # too big to read at every hit: the reader that finds it corrupt evicts the entry
+        assert second.ops["make"].cached_from == "r1"
+        with pytest.raises(CorruptArtifact, match="cache entry is removed"):
+            second["make"]
+        third = flow().run(store, run_id="r3")
+        assert third.ops["make"].cached_from is None
+        healed = "r3"
+    assert ss.open(store).run("corrupt_cache", healed)["make"] == expected
+    again = flow().run(store, run_id="r9")
+    assert again.ops["make"].cached_from == healed  # the new output is cached
+
+
+def test_an_op_reading_a_corrupt_cached_input_heals_it_in_the_same_run(
+    local_store: ss.Store,
+) -> None:
+    def flow() -> ss.Flow:
+        return ss.Flow("heal", outputs=[_length(_big.named("make")())])
+
+    first = flow().run(local_store, run_id="r1")
+    flip_one_byte(local_store, ss.ArtifactKey(first.ops["make"].prefix, "r1"))
+    second = flow().run(local_store, run_id="r2")
+    assert second.status == "success", second.summary()
+    assert second["_length"] == 256 * (5 * 4096 + 1)
+    assert second.ops["make"].cached_from is None  # ran again in this run
+    assert [t["status"] for t in second.ops["_length"].tries] == ["failed", "success"]
+    assert "CorruptArtifact" in second.ops["_length"].tries[0]["error"]["type"]
+
+
+def test_a_cache_entry_pointing_at_another_output_is_not_trusted(local_store: ss.Store) -> None:
+    @ss.op
+    def one() -> int:
+        return 1
+
+    @ss.op
+    def two() -> int:
+        return 2
+
+    flow = lambda: ss.Flow("rebound", outputs=[one(), two()])  # noqa: E731
+    flow().run(local_store, run_id="r1")
+    root = Path(local_store.url.removeprefix("file://"))
+    entries = {p.parent.name: p for p in (root / "flows/rebound/cache").rglob("*.json")}
+    one_entry, two_entry = json.loads(entries["one"].read_text()), entries["two"]
+    # Edited: `two`'s entry now names `one`'s output.
+    forged = json.loads(two_entry.read_text())
+    forged["at"] = one_entry["at"]
+    two_entry.write_text(json.dumps(forged))
+    again = flow().run(local_store, run_id="r2")
+    assert again["two"] == 2 and again.ops["two"].cached_from is None
+    # Copied whole over another key's entry: written for another key and op, refused too.
+    entries["two"].write_bytes(entries["one"].read_bytes())
+    third = flow().run(local_store, run_id="r3")
+    assert third["two"] == 2 and third.ops["two"].cached_from is None
+    assert third.ops["one"].cached_from == "r1"
+
+
+# -- one writer per run id --------------------------------------------------------------------
+
+
+@ss.op
+def _slow(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def _claimed(x: float = 0.0) -> ss.Flow:
+    return ss.Flow("claimed", outputs=[_slow(ss.param("x", default=x))])
+
+
+def test_a_run_id_is_claimed_once(store: ss.Store, tmp_path: Path) -> None:
+    assert store.exclusive_creates()  # local: link(2); moto honours If-None-Match
+    _claimed().run(store, run_id="r1")
+    with pytest.raises(RunIdTaken, match=r"already exists .*overwrite=True"):
+        _claimed().run(store, run_id="r1")
+    replaced = _claimed().run(store, run_id="r1", params={"x": 0.01}, overwrite=True)
+    assert replaced["_slow"] == 0.01
+
+    # Two processes at once: exactly one runs, the other is refused before running anything.
+    script = tmp_path / "race.py"
+    script.write_text(
+        textwrap.dedent("""
+        import sys
+        from slipstream.errors import RunIdTaken
+        from tests.test_reliability import _claimed
+
+        try:
+            run = _claimed().run(sys.argv[1], run_id="race", params={"x": float(sys.argv[2])})
+            print("ran", run["_slow"])
+        except RunIdTaken:
+            print("refused")
+    """)
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    racers = [
+        subprocess.Popen(
+            [sys.executable, str(script), store.url, x], env=env, stdout=subprocess.PIPE, text=True
+        )  # fmt: skip
+        for x in ("0.5", "0.25")
+    ]
+    said = sorted(p.communicate(timeout=180)[0].strip() for p in racers)
+    assert said[1] == "refused" and said[0].startswith("ran "), said
+    stored = ss.open(store).run("claimed", "race")
+    # The record and the artifact are the same writer's.
+    assert stored.params == {"x": stored["_slow"]} and said[0] == f"ran {stored['_slow']}"
+
+
+def test_a_running_run_is_never_overwritten(local_store: ss.Store, tmp_path: Path) -> None:
+    # A run record left "running" by a live process (this one) is refused even with overwrite.
+    flow = ss.Flow("busy", outputs=[_slow(0.0)])  # run ids of the same flow
+    run = flow.run(local_store, run_id="r")
+    root = Path(local_store.url.removeprefix("file://"))
+    path = root / "flows/busy/runs/r/run.json"
+    record = json.loads(path.read_text())
+    record["status"] = "running"
+    record["ops"]["_slow"]["status"] = "running"
+    path.write_text(json.dumps(record))
+    assert run.record["runner"]["pid"] == os.getpid()
+    with pytest.raises(RunIdTaken, match="being run by another process"):
+        flow.run(local_store, run_id="r", overwrite=True)
+
+
+# -- a forked child ---------------------------------------------------------------------------
+
+
+def test_a_forked_child_does_not_run_the_rest_of_the_flow(tmp_path: Path) -> None:
+    url = (tmp_path / "store").as_uri()
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (tmp_path / "forking.py").write_text(
+        textwrap.dedent(f"""
+        import os, sys
+        import slipstream as ss
+
+        @ss.op
+        def fork() -> int:
+            os.fork()  # the child returns normally, as the parent does
+            return 1
+
+        @ss.op
+        def after(x: int) -> int:
+            open(os.path.join({str(marks)!r}, str(os.getpid())), "w").close()
+            return x + 1
+
+        run = ss.Flow("forking", outputs=[after(fork())]).run(sys.argv[1], run_id="r")
+        print(run.status, run["after"])
+    """)
+    )
+    assert _run_script(tmp_path / "forking.py", url) == "success 2"
+    assert len(list(marks.iterdir())) == 1  # only the owning process ran `after`
+
+
+# -- secrets in store URLs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["s3://AKIAEXAMPLE:s3cr3tv4lue@bucket/p", "file://user:s3cr3tv4lue@/tmp/x",
+     "s3://bucket/p?secret=s3cr3tv4lue"],
+)  # fmt: skip
+def test_store_urls_with_secrets_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(StorageError) as info:
+        ss.Store(url)
+    assert "s3cr3tv4lue" not in str(info.value) and "***" in str(info.value)
+    cli = subprocess.run([sys.executable, "-m", "slipstream.cli", "runs", "f", "--store", url],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert cli.returncode != 0
+    assert "s3cr3tv4lue" not in cli.stdout + cli.stderr and "***" in cli.stderr, cli.stderr
