@@ -229,7 +229,7 @@ def test_a_run_id_is_claimed_once(store: ss.Store, tmp_path: Path) -> None:
     racers = [
         subprocess.Popen(
             [sys.executable, str(script), store.url, x], env=env, stdout=subprocess.PIPE, text=True
-        )  # fmt: skip
+        )
         for x in ("0.5", "0.25")
     ]
     said = sorted(p.communicate(timeout=180)[0].strip() for p in racers)
