@@ -300,3 +300,55 @@ def test_store_urls_with_secrets_are_refused_without_echoing_them(url: str) -> N
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert cli.returncode != 0
     assert "s3cr3tv4lue" not in cli.stdout + cli.stderr and "***" in cli.stderr, cli.stderr
+
+
+# -- one unreadable record --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["[]", "{not json", "exploded", "spec"])
+def test_one_unreadable_record_does_not_take_down_the_history(
+    local_store: ss.Store, damage: str
+) -> None:
+    def flow(n: int) -> ss.Flow:
+        return ss.Flow("damaged", outputs=[_slow(ss.param("x", default=float(n)))])
+
+    flow(0).run(local_store, run_id="good-1", params={"x": 0.0})
+    ss.Flow("damaged", outputs=[_small()]).run(local_store, run_id="bad")
+    flow(0).run(local_store, run_id="good-2", params={"x": 0.0})
+    root = Path(local_store.url.removeprefix("file://")) / "flows/damaged"
+    bad = root / "runs/bad/run.json"
+    if damage == "exploded":
+        record = json.loads(bad.read_text())
+        record["status"] = "exploded"
+        bad.write_text(json.dumps(record))
+    elif damage == "spec":
+        version = json.loads(bad.read_text())["version"]
+        spec = root / "versions" / version / "spec.json"
+        spec.write_bytes(spec.read_bytes()[: spec.stat().st_size // 2])
+    else:
+        bad.write_text(damage)
+    for index in root.glob("index*"):  # the index missing: every record is read
+        import shutil
+
+        shutil.rmtree(index) if index.is_dir() else index.unlink()
+
+    cli = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "slipstream.cli", *a, "--store", local_store.url],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    runs = cli("runs", "damaged")
+    assert runs.returncode == 0, runs.stderr
+    assert "good-1" in runs.stdout and "good-2" in runs.stdout
+    assert "unreadable" in runs.stdout and "run bad cannot be read" in runs.stderr
+    reindexed = cli("reindex", "damaged")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "indexed 2 ended run(s)" in reindexed.stdout
+    assert "skipped run bad" in reindexed.stderr
+    history = ss.open(local_store)
+    assert [r.run_id for r in history.runs("damaged")] == ["good-2", "good-1"]
+    assert [r["run_id"] for r in history.unreadable("damaged")] == ["bad"]
+    assert {r["status"] for r in history.summaries("damaged")} == {"success", "unreadable"}
+    if damage == "spec":  # republishing writes the damaged spec again
+        again = ss.Flow("damaged", outputs=[_small()]).run(local_store, run_id="fixed")
+        assert again.status == "success"
+        assert ss.open(local_store).unreadable("damaged") == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
 from slipstream.authoring.upstream import FlowAsset, UpstreamDefinition, flow_asset
-from slipstream.errors import ArtifactNotFound, FlowDefinitionError, FlowWarning
+from slipstream.errors import ArtifactNotFound, CorruptArtifact, FlowDefinitionError, FlowWarning
 from slipstream.history import retention
 from slipstream.history.reader import default_store
 from slipstream.history.retention import Retention
@@ -141,8 +142,13 @@ class Flow:
         store = _open(store)
         path = version_spec_path(self.name, spec["version"])
         try:
-            store.get_object(path)
+            files.read(store, path, "spec")
         except ArtifactNotFound:
+            spec["published_at"] = datetime.now(UTC).isoformat()
+            files.write(store, path, "spec", spec)
+        except CorruptArtifact as exc:  # damaged: this flow is its content, so write it again
+            print(f"slipstream: {exc}; writing the spec of version {spec['version']} again",
+                  file=sys.stderr)  # fmt: skip
             spec["published_at"] = datetime.now(UTC).isoformat()
             files.write(store, path, "spec", spec)
         retention.declare(store, self.name, spec["version"], self.retention)

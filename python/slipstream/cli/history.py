@@ -102,6 +102,10 @@ def _runs(history: Any, args: argparse.Namespace) -> int:
     else:
         _table(rows, ["run_id", "status", "trigger", "version", "started_at", "seconds",
                       "failed_checks"])  # fmt: skip
+    for row in rows:  # shown among the others; why each cannot be read, on stderr
+        if row["status"] == "unreadable":
+            print(f"slipstream: run {row['run_id']} cannot be read: {row['error']}",
+                  file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -359,7 +363,8 @@ def _run_row(run: dict[str, Any]) -> dict[str, Any]:
     failed = sorted(n for n, c in run["checks"].items() if not c["passed"])
     return {"run_id": run["run_id"], "status": run["status"], "trigger": run["trigger"],
             "version": run["version"], "started_at": run["started_at"], "seconds": seconds,
-            "failed_checks": ", ".join(failed)}  # fmt: skip
+            "failed_checks": ", ".join(failed),
+            **({"error": run["error"]} if run["status"] == "unreadable" else {})}  # fmt: skip
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:

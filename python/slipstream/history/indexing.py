@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slipstream._native import (
@@ -75,6 +75,9 @@ class Reindexed:
     ended: int
     open: int
     replaced: int
+    #: Runs left out because their record (or their version's spec) cannot be read:
+    #: `{run_id, error}` each (see `History.unreadable`).
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 def reindex(store: Store, flow: str) -> Reindexed:
@@ -85,11 +88,13 @@ def reindex(store: Store, flow: str) -> Reindexed:
     now = index_now()
     replaced = index_segments(store, flow)
     marked = set(index_active(store, flow))
-    runs = History(store).runs(flow)
+    runs, skipped = History(store).read_runs(flow)
     ended = [r.record for r in runs if r.status not in OPEN]
     still_open = [r for r in runs if r.status in OPEN]
-    for run in still_open:
-        if escaped(flow, run.run_id) not in marked:
-            index_mark_active(store, flow, run.run_id)
+    for run_id in [r.run_id for r in still_open] + [r["run_id"] for r in skipped]:
+        # Runs not over, and those that cannot be read: readers read both from their
+        # records (the latter show as unreadable, with their reason, until repaired).
+        if escaped(flow, run_id) not in marked:
+            index_mark_active(store, flow, run_id)
     index_rebuild(store, flow, [json.dumps(r).encode() for r in ended], replaced, now)
-    return Reindexed(flow, len(ended), len(still_open), len(replaced))
+    return Reindexed(flow, len(ended), len(still_open), len(replaced), skipped)

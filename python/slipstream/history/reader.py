@@ -30,7 +30,13 @@ from slipstream._native import (
     runs_dir,
     versions_dir,
 )
-from slipstream.errors import AmbiguousName, ArtifactNotFound, CorruptArtifact, RunFailed
+from slipstream.errors import (
+    AmbiguousName,
+    ArtifactNotFound,
+    CorruptArtifact,
+    RunFailed,
+    SlipstreamError,
+)
 from slipstream.records import files
 from slipstream.records.files import load_spec
 from slipstream.records.runs import merged, outputs_at
@@ -127,20 +133,45 @@ class History:
             return Version(load_spec(self.store, flow, _unique(flow, "version", version, ids)))
 
     def runs(self, flow: str) -> list[Run]:
-        """Every recorded run of `flow`, newest first."""
+        """Every readable run of `flow`, newest first (`unreadable` names the others)."""
+        return self.read_runs(flow)[0]
+
+    def unreadable(self, flow: str) -> list[dict[str, Any]]:
+        """The runs of `flow` whose record, or the spec of whose version, cannot be read:
+        `{run_id, status: "unreadable", error}` each, so that one damaged file is shown as
+        such while every other run reads."""
+        return self.read_runs(flow)[1]
+
+    def read_runs(self, flow: str) -> tuple[list[Run], list[dict[str, Any]]]:
+        """`(runs, unreadable)`: `runs` and `unreadable` in one pass over the records."""
         paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
         if not paths:
             self._known(flow)
-        records = [files.read(self.store, p, "run") for p in paths]
+        records, damaged = [], []
+        for path in paths:
+            try:
+                records.append(files.read(self.store, path, "run"))
+            except ArtifactNotFound:
+                continue  # deleted since it was listed
+            except SlipstreamError as exc:
+                damaged.append(unreadable_row(_named_id(path), f"{path}: {exc}"))
         records.sort(key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
-        specs: dict[str, dict[str, Any]] = {}
+        specs: dict[str, dict[str, Any] | SlipstreamError] = {}
         runs = []
         for r in records:
             if r["version"] not in specs:
-                specs[r["version"]] = load_spec(self.store, flow, r["version"])
+                try:
+                    specs[r["version"]] = load_spec(self.store, flow, r["version"])
+                except SlipstreamError as exc:
+                    specs[r["version"]] = exc
             spec = specs[r["version"]]
+            if isinstance(spec, SlipstreamError):
+                damaged.append(
+                    unreadable_row(r["run_id"], f"the spec of its version {r['version']}: {spec}")
+                )
+                continue
             runs.append(Run(self.store, merged(self.store, r, spec), spec))
-        return runs
+        return runs, damaged
 
     def run(self, flow: str, run_id: str) -> Run:
         """A run by its id, a unique prefix of it, or `latest`, `latest-failed`,
@@ -186,15 +217,25 @@ class History:
 
         found = run_index.summaries(self.store, flow)
         if found is None:
-            return [run_index.summary(r.record) for r in self.runs(flow)]
+            runs, damaged = self.read_runs(flow)
+            return [run_index.summary(r.record) for r in runs] + damaged
         ended, active = found
         live = []
         for folder in active:
+            path = f"{runs_dir(flow)}/{folder}/run.json"
             try:
-                record = files.read(self.store, f"{runs_dir(flow)}/{folder}/run.json", "run")
+                record = files.read(self.store, path, "run")
             except ArtifactNotFound:
                 continue  # marked, but not written yet or deleted since
-            spec = load_spec(self.store, flow, record["version"])
+            except SlipstreamError as exc:
+                live.append(unreadable_row(_named_id(path), f"{path}: {exc}"))
+                continue
+            try:
+                spec = load_spec(self.store, flow, record["version"])
+            except SlipstreamError as exc:
+                reason = f"the spec of its version {record['version']}: {exc}"
+                live.append(unreadable_row(record["run_id"], reason))
+                continue
             live.append(run_index.summary(merged(self.store, record, spec)))
         shown = {s["run_id"] for s in live}
         rows = [s for s in ended if s["run_id"] not in shown] + live
@@ -467,6 +508,24 @@ def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
     own = [f for f in frames if not str(f["file"]).startswith(library)]
     chosen = own or frames
     return chosen[-1] if chosen else None
+
+
+def _named_id(path: str) -> str:
+    """The run id a `run.json` path names, or its folder's name when the id is stored hashed
+    (a record that cannot be read cannot say)."""
+    found = classify_flow_file(path)
+    if found is not None and found[2] is not None:
+        return str(found[2])
+    return path.rsplit("/", 2)[-2]
+
+
+def unreadable_row(run_id: str, reason: str) -> dict[str, Any]:
+    """A run that cannot be read, as `History.summaries` lists it among the others."""
+    return {
+        "run_id": run_id, "status": "unreadable", "error": reason, "trigger": None,
+        "version": None, "params": {}, "started_at": None, "ended_at": None, "metrics": {},
+        "checks": {}, "failed": [],
+    }  # fmt: skip
 
 
 def evict_cache_entry(store: Store, flow: str, op: str, digest: str) -> None:
