@@ -352,3 +352,63 @@ def test_one_unreadable_record_does_not_take_down_the_history(
         again = ss.Flow("damaged", outputs=[_small()]).run(local_store, run_id="fixed")
         assert again.status == "success"
         assert ss.open(local_store).unreadable("damaged") == []
+
+
+# -- errors an op raises in odd ways ----------------------------------------------------------
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+@ss.op
+def _raises(kind: str) -> int:
+    if kind == "unprintable":
+        raise _Unprintable()
+    if kind == "huge":
+        raise ValueError("x" * 10_000_000)
+    sys.exit(0)
+
+
+@pytest.mark.parametrize("kind", ["unprintable", "huge", "exit"])
+def test_odd_failures_are_recorded_as_the_ops(local_store: ss.Store, kind: str) -> None:
+    run = ss.Flow("odd", outputs=[_raises(kind)]).run(local_store, run_id=kind)
+    assert run.status == "failed"  # and the script goes on: sys.exit in an op ends the op only
+    error = run.ops["_raises"].error
+    assert error is not None
+    root = Path(local_store.url.removeprefix("file://"))
+    assert (root / f"flows/odd/runs/{kind}/run.json").stat().st_size < 200_000
+    if kind == "unprintable":
+        assert "could not be made" in error["message"]
+    elif kind == "huge":
+        assert len(error["message"]) < 20_000 and "more characters not kept" in error["message"]
+    else:
+        assert error["type"] == "SystemExit" and "sys.exit(0)" in error["message"]
+
+
+@ss.op
+def _huge_ints() -> tuple[int, int, list[int]]:
+    return 2**1024, -(10**5000), [10**5000, 1]
+
+
+def test_integers_of_any_size_are_stored_and_previewed(local_store: ss.Store) -> None:
+    run = ss.Flow("ints", outputs=[_huge_ints.named("huge")()]).run(local_store, run_id="r")
+    assert run.status == "success", run.summary()
+    assert run["huge"] == (2**1024, -(10**5000), [10**5000, 1])
+
+
+@pytest.mark.parametrize("name", ["a" * 101, "bad name"])
+def test_op_names_are_refused_for_their_actual_fault(name: str) -> None:
+    from slipstream.errors import FlowDefinitionError
+
+    def plain() -> int:
+        return 1
+
+    with pytest.raises(FlowDefinitionError) as info:
+        ss.op(name=name)(plain)
+    if len(name) > 100:
+        assert "101 characters long; at most 100" in str(info.value)
+        assert name not in str(info.value)  # not echoed whole
+    else:
+        assert "letters, digits" in str(info.value)

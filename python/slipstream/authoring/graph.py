@@ -27,6 +27,20 @@ Kind = Literal["op", "metric", "check", "upstream"]
 Severity = Literal["error", "warning"]
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,99}")  # matched whole: fullmatch
+_NAME_MAX = 100
+
+
+def _name_problem(name: str) -> str:
+    """Why `name` cannot name an op or a param (it must fit `_NAME`)."""
+    if len(name) > _NAME_MAX:
+        return f"is {len(name)} characters long; at most {_NAME_MAX} are allowed"
+    return "is not valid: use letters, digits, '_' and '-', not starting with '-'"
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= 60 else name[:60] + "…")
+
+
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _sequence = itertools.count()
@@ -89,10 +103,9 @@ def param(name: str, default: Any = _REQUIRED, *, description: str = "") -> Para
     """A named value of the flow, e.g. `ss.param("threshold", default=0.5)`; every run may
     override it (`flow.run(params={...})`, or the trigger form / `dag_run.conf` in Airflow).
     Without a default, every run must supply it."""
-    if not _NAME.fullmatch(name):
-        raise FlowDefinitionError(
-            f"param name {name!r} is not valid: use letters, digits, '_' and '-'"
-        )
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        problem = _name_problem(name) if isinstance(name, str) else "is not a string"
+        raise FlowDefinitionError(f"param name {_shown(str(name))} {problem}")
     result = Param(name, default, description)
     try:
         result.spec()
@@ -205,11 +218,10 @@ class OpDefinition(Generic[P, R]):
         functools.update_wrapper(self, fn)
 
     def _validate(self) -> None:
-        what = f"@{self.kind} {self.name!r} ({_defined_at(self.fn)})"
+        what = f"@{self.kind} {_shown(self.name)} ({_defined_at(self.fn)})"
         if not _NAME.fullmatch(self.name):
             raise FlowDefinitionError(
-                f"{what}: name {self.name!r} is not valid: use letters, digits, '_' and '-' "
-                "(it becomes an Airflow task id)"
+                f"{what}: the name {_name_problem(self.name)} (it becomes an Airflow task id)"
             )
         if not self.outputs or len(set(self.outputs)) != len(self.outputs):
             raise FlowDefinitionError(f"{what}: outputs must be distinct names, got {self.outputs}")

@@ -143,6 +143,9 @@ def run_op(
                     raise outcomes.failed_check(label, check_result)
         except Exception as exc:  # noqa: BLE001 — whatever the op raises is its try's record
             error = _error_record(exc, phase)
+        except SystemExit as exc:  # sys.exit() in the op: its failure, not the process's end
+            error = _error_record(exc, phase)
+            error["message"] = f"the op called sys.exit({exc.code!r}): {error['message']}"
         except BaseException as exc:  # noqa: BLE001 — timeouts, Ctrl-C: recorded, then re-raised
             error = _error_record(exc, phase)
             interrupt = exc
@@ -266,11 +269,17 @@ def _error_record(
     # are noise too; those the user's code calls stay.
     while frames and os.path.abspath(frames[0].filename).startswith(_STDLIB_DIR + os.sep):
         frames.pop(0)
+    message = _capped(_message_of(exc))
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-    lines += traceback.format_exception_only(type(exc), exc)
+    try:
+        if len(message) >= MESSAGE_LIMIT:
+            raise ValueError(message)  # too long to quote whole: the capped message instead
+        lines += traceback.format_exception_only(type(exc), exc)
+    except Exception:  # noqa: BLE001 — a __str__ that raises, or a message cut short
+        lines.append(f"{type(exc).__qualname__}: {message}\n")
     return {
         "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
-        "message": str(exc),
+        "message": message,
         "phase": phase,
         "traceback": "".join(lines),
         "frames": [
@@ -278,6 +287,25 @@ def _error_record(
             for f in frames
         ],
     }
+
+
+# An error message longer than this is cut (run records, index segments and pages quote it).
+MESSAGE_LIMIT = 16 * 1024
+
+
+def _message_of(exc: BaseException) -> str:
+    """`str(exc)`, or what can be said of it when its `__str__` itself raises."""
+    try:
+        return str(exc)
+    except Exception as broken:  # noqa: BLE001 — the user's __str__, whatever it raises
+        return f"<the exception's message could not be made: {type(broken).__name__} in __str__>"
+
+
+def _capped(message: str) -> str:
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    dropped = len(message) - MESSAGE_LIMIT
+    return f"{message[:MESSAGE_LIMIT]}… [{dropped} more characters not kept]"
 
 
 @contextlib.contextmanager

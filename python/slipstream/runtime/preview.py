@@ -136,12 +136,28 @@ def _histogram(values: Any, low: float, high: float) -> dict[str, list[Any]]:
     }
 
 
+# Integers JSON readers hold exactly (64 bits); larger ones are shown as their digits.
+_JSON_INTS = range(-(2**63), 2**64)
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _JSON_INTS:
+        return _int_text(value)
     if isinstance(value, int | float):
         return value
     return _cell(value)
+
+
+def _int_text(value: int) -> str:
+    """A large integer's digits, capped; for one beyond Python's digit limit, its size."""
+    try:
+        text = str(value)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows to print
+        digits = int(abs(value).bit_length() * math.log10(2)) + 1
+        return f"{'-' if value < 0 else ''}an integer of about {digits} digits"
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 
 def _cell(value: Any) -> Any:
@@ -196,8 +212,11 @@ def _value(value: Any) -> dict[str, Any]:
     try:
         text = json.dumps(value, indent=1, default=repr, ensure_ascii=False)
         return {"kind": "json", **_capped(text)}
-    except (TypeError, ValueError):  # keys that JSON cannot hold, cycles
-        return {"kind": "text", **_capped(repr(value))}
+    except (TypeError, ValueError):  # keys that JSON cannot hold, cycles, huge integers
+        try:
+            return {"kind": "text", **_capped(repr(value))}
+        except ValueError:  # an integer inside beyond Python's digit limit
+            return {"kind": "text", **_capped(f"a {type(value).__name__} holding huge integers")}
 
 
 def _capped(text: str) -> dict[str, Any]:
