@@ -412,3 +412,43 @@ def test_op_names_are_refused_for_their_actual_fault(name: str) -> None:
         assert name not in str(info.value)  # not echoed whole
     else:
         assert "letters, digits" in str(info.value)
+
+
+def _arrow_tables() -> dict[str, object]:
+    import pyarrow as pa
+
+    types, offsets = pa.array([0, 1, 0], pa.int8()), pa.array([0, 0, 1], pa.int32())
+    return {
+        "dense union": pa.table(
+            {"u": pa.UnionArray.from_dense(types, offsets, [pa.array([1, 2]), pa.array(["a"])])}
+        ),
+        "sparse union": pa.table(
+            {
+                "u": pa.UnionArray.from_sparse(
+                    pa.array([0, 1], pa.int8()), [pa.array([1, 2]), pa.array(["a", "b"])]
+                )
+            }  # fmt: skip
+        ),
+        "interval": pa.table(
+            {"u": pa.array([pa.MonthDayNano([1, 2, 3])], pa.month_day_nano_interval())}
+        ),
+        "nested interval": pa.table({"u": pa.array([[1]]).cast(pa.list_(pa.int64()))}).append_column(
+            "v", pa.array([{"x": pa.MonthDayNano([1, 2, 3])}])
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_arrow_tables()))
+def test_columns_parquet_cannot_hold_are_refused_by_name(local_store: ss.Store, case: str) -> None:
+    from slipstream.errors import UnsupportedType
+
+    table = _arrow_tables()[case]
+    key = ss.ArtifactKey("p", "r")
+    with pytest.raises(UnsupportedType, match=r"column \"[uv]\" of type .*cannot be stored"):
+        local_store.put(key, table)  # not a PanicException, which `except Exception` misses
+    assert not local_store.exists(key)
+    import pyarrow as pa
+
+    with pytest.raises(UnsupportedType, match="cannot be stored"):  # streamed too
+        local_store.put(key, pa.RecordBatchReader.from_batches(table.schema, table.to_batches()))
+    assert not local_store.exists(key)

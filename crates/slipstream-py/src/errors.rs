@@ -13,6 +13,7 @@ pyo3::import_exception!(slipstream.errors, ArtifactNotFound);
 pyo3::import_exception!(slipstream.errors, CorruptArtifact);
 pyo3::import_exception!(slipstream.errors, NewerFormat);
 pyo3::import_exception!(slipstream.errors, PickleNotAllowed);
+pyo3::import_exception!(slipstream.errors, SlipstreamError);
 pyo3::import_exception!(slipstream.errors, StorageError);
 pyo3::import_exception!(slipstream.errors, UnsupportedType);
 
@@ -36,6 +37,26 @@ pub fn store_error(key: &str, err: StoreError) -> PyErr {
         | StoreError::Invalid { .. } => StorageError::new_err(err.to_string()),
         StoreError::Io { .. } | StoreError::S3 { .. } | StoreError::Interrupted { .. } => {
             StorageError::new_err(format!("while accessing {key}: {err}"))
+        }
+    }
+}
+
+/// Runs `work`, turning a panic in it (a bug of slipstream's or of a library it calls) into a
+/// `SlipstreamError` naming what was being done, instead of pyo3's `PanicException`, a
+/// `BaseException` that `except Exception` does not catch and that ends a script.
+pub fn guarded<T>(what: &str, work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(done) => done,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Err(SlipstreamError::new_err(format!(
+                "{what} failed inside slipstream ({text}); nothing was written or returned. \
+                 This is a bug: please report it with the type of the value"
+            )))
         }
     }
 }

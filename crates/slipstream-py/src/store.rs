@@ -12,7 +12,7 @@ use slipstream_store::{ObjectStore, artifacts};
 
 use crate::codec;
 use crate::download::{DownloadError, download};
-use crate::errors::{file_error, store_error};
+use crate::errors::{file_error, guarded, store_error};
 use crate::key::PyArtifactKey;
 use crate::runtime::wait;
 
@@ -95,17 +95,17 @@ impl PyStore {
         try_number: i64,
         extra: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let key = &key.0;
-        let try_number = u32::try_from(try_number)
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "try_number must be 1 or more (the first try is 1), not {try_number}"
-                ))
-            })?;
-        let extra =
-            match extra {
+        guarded(&format!("storing {}", key.0), || {
+            let key = &key.0;
+            let try_number = u32::try_from(try_number)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err(format!(
+                        "try_number must be 1 or more (the first try is 1), not {try_number}"
+                    ))
+                })?;
+            let extra = match extra {
                 Some(extra) => {
                     let text: String = py
                         .import("json")?
@@ -117,29 +117,30 @@ impl PyStore {
                 }
                 None => None,
             };
-        let store = self.backend(py)?;
-        if codec::is_stream(value) {
-            let extra = extra.unwrap_or_default();
-            let written = codec::put_stream(py, store.as_ref(), key, value, try_number, extra)?;
-            return manifest_dict(py, &written);
-        }
-        let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
-        if let Some(extra) = extra {
-            encoded.manifest.extra = extra;
-        }
-        let payload = Bytes::from(encoded.payload);
-        let written = wait(py, async {
-            artifacts::write(
-                store.as_ref(),
-                key,
-                payload,
-                encoded.extension,
-                encoded.manifest,
-            )
-            .await
-        })?
-        .map_err(|e| store_error(&key.to_string(), e))?;
-        manifest_dict(py, &written)
+            let store = self.backend(py)?;
+            if codec::is_stream(value) {
+                let extra = extra.unwrap_or_default();
+                let written = codec::put_stream(py, store.as_ref(), key, value, try_number, extra)?;
+                return manifest_dict(py, &written);
+            }
+            let mut encoded = codec::encode(py, key, value, allow_pickle, try_number)?;
+            if let Some(extra) = extra {
+                encoded.manifest.extra = extra;
+            }
+            let payload = Bytes::from(encoded.payload);
+            let written = wait(py, async {
+                artifacts::write(
+                    store.as_ref(),
+                    key,
+                    payload,
+                    encoded.extension,
+                    encoded.manifest,
+                )
+                .await
+            })?
+            .map_err(|e| store_error(&key.to_string(), e))?;
+            manifest_dict(py, &written)
+        })
     }
 
     /// Reads the value stored under `key`, as the same Python type that was stored.
@@ -150,11 +151,14 @@ impl PyStore {
         key: &PyArtifactKey,
         allow_pickle: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let key = &key.0;
-        let store = self.backend(py)?;
-        let (manifest, payload) = wait(py, async { artifacts::read(store.as_ref(), key).await })?
-            .map_err(|e| store_error(&key.to_string(), e))?;
-        codec::decode(py, key, &manifest, payload, allow_pickle)
+        guarded(&format!("reading {}", key.0), || {
+            let key = &key.0;
+            let store = self.backend(py)?;
+            let (manifest, payload) =
+                wait(py, async { artifacts::read(store.as_ref(), key).await })?
+                    .map_err(|e| store_error(&key.to_string(), e))?;
+            codec::decode(py, key, &manifest, payload, allow_pickle)
+        })
     }
 
     /// Streams the payload of the artifact under `key` into the file `path`, as stored

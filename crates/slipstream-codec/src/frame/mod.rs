@@ -41,6 +41,40 @@ pub fn schema_summary(schema: &Schema) -> serde_json::Value {
         .collect()
 }
 
+/// The first column (by name, at any depth of lists, maps and structs) of a type Parquet
+/// cannot store, with its type and what to do instead: refused before any writing, so that
+/// no writer meets it (arrow's Parquet writer panics on unions).
+pub fn unstorable(schema: &Schema) -> Option<(String, String, &'static str)> {
+    schema.fields().iter().find_map(|field| {
+        unstorable_type(field.data_type())
+            .map(|why| (field.name().clone(), field.data_type().to_string(), why))
+    })
+}
+
+fn unstorable_type(data_type: &arrow_schema::DataType) -> Option<&'static str> {
+    use arrow_schema::{DataType, IntervalUnit};
+    match data_type {
+        DataType::Union(..) => Some(
+            "union columns cannot be stored in Parquet: split it into one column per type, \
+             or cast it to a struct",
+        ),
+        DataType::Interval(IntervalUnit::MonthDayNano) => Some(
+            "month-day-nanosecond intervals cannot be stored in Parquet: store months, days \
+             and nanoseconds as three integer columns, or cast to a duration",
+        ),
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => unstorable_type(f.data_type()),
+        DataType::Struct(fields) => fields.iter().find_map(|f| unstorable_type(f.data_type())),
+        DataType::Dictionary(_, value) => unstorable_type(value),
+        DataType::RunEndEncoded(_, values) => unstorable_type(values.data_type()),
+        _ => None,
+    }
+}
+
 /// Encodes batches sharing `schema` into one Parquet file in memory (see [`FrameWriter`]).
 pub fn encode(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     let mut writer = FrameWriter::new(&schema, Vec::new());

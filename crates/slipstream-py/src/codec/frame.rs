@@ -77,6 +77,13 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         })?
         .into_reader()?;
     let schema = reader.schema();
+    if let Some((column, data_type, why)) = frame::unstorable(&schema) {
+        return Err(unsupported(
+            key,
+            &type_name(&value),
+            &format!(" (column {column:?} of type {data_type}: {why})"),
+        ));
+    }
     // Pulling batches through the C stream is zero-copy; the encoding below runs without the GIL.
     let batches = reader
         .collect::<Result<Vec<RecordBatch>, _>>()

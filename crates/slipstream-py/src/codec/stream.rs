@@ -83,6 +83,10 @@ pub fn put_stream(
         })?
         .into_reader()?;
     let schema = reader.schema();
+    if let Some((column, data_type, why)) = frame::unstorable(&schema) {
+        let why = format!(" (column {column:?} of type {data_type}: {why})");
+        return Err(unsupported(key, &python_type, &why));
+    }
     let mut manifest = super::manifest(
         py,
         key,
