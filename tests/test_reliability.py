@@ -432,9 +432,9 @@ def _arrow_tables() -> dict[str, object]:
         "interval": pa.table(
             {"u": pa.array([pa.MonthDayNano([1, 2, 3])], pa.month_day_nano_interval())}
         ),
-        "nested interval": pa.table({"u": pa.array([[1]]).cast(pa.list_(pa.int64()))}).append_column(
-            "v", pa.array([{"x": pa.MonthDayNano([1, 2, 3])}])
-        ),
+        "nested interval": pa.table(
+            {"u": pa.array([[1]]).cast(pa.list_(pa.int64()))}
+        ).append_column("v", pa.array([{"x": pa.MonthDayNano([1, 2, 3])}])),
     }
 
 

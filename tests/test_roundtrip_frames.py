@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import slipstream as ss
+from slipstream.errors import UnsupportedType
 
 
 def roundtrip(store: ss.Store, value: object, output: str = "out") -> object:
@@ -184,3 +185,160 @@ def test_large_frames_span_row_groups_in_order(store: ss.Store, rows: int) -> No
     table = pa.table({"i": np.arange(rows), "s": pa.array([f"v{i % 97}" for i in range(rows)])})
     back = roundtrip(store, table, f"rows{rows}")
     assert back.equals(table)
+
+
+# What a frame holds comes back exactly as it was, or is refused when it is stored: never
+# changed on the way (labels, dtypes, None against NaN, category order, encodings).
+
+
+def test_bool_column_labels_come_back_as_they_were(local_store: ss.Store) -> None:
+    df = pd.DataFrame({True: [1], False: [2]})
+    back = roundtrip(local_store, df)
+    pd.testing.assert_frame_equal(back, df, check_dtype=True, check_exact=True)
+    assert back.columns.tolist() == [True, False]
+    assert back.columns.dtype == bool
+    assert back[False].tolist() == [2]
+    one = pd.DataFrame({False: ["x"]})
+    pd.testing.assert_frame_equal(roundtrip(local_store, one, "one"), one)
+    nullable = pd.DataFrame([[1, 2]], columns=pd.Index([False, True], dtype="boolean"))
+    pd.testing.assert_frame_equal(roundtrip(local_store, nullable, "nullable"), nullable)
+
+
+def test_object_columns_keep_none_and_their_dtype(local_store: ss.Store) -> None:
+    df = pd.DataFrame(
+        {
+            "a": pd.Series(["x", None], dtype=object),
+            "none": pd.Series([None, None], dtype=object),
+            "ints": pd.Series([1, None], dtype=object),
+            "text": ["x", None],  # str dtype (pandas 3): NaN is its missing value
+        }
+    )
+    df.index = pd.Index(["i", None], dtype=object, name="key")
+    df.columns = pd.Index(df.columns.tolist(), dtype=object)
+    back = roundtrip(local_store, df)
+    pd.testing.assert_frame_equal(back, df, check_dtype=True, check_exact=True)
+    for column in ("a", "none", "ints"):
+        assert back[column].dtype == object
+    assert back["a"].tolist() == ["x", None] and isinstance(back["a"].iloc[1], type(None))
+    assert isinstance(back["none"].iloc[0], type(None)) and isinstance(
+        back["none"].iloc[1], type(None)
+    )
+    assert back["ints"].tolist() == [1, None] and type(back["ints"].iloc[0]) is int
+    assert back["text"].dtype == df["text"].dtype and back["text"].isna().tolist() == [False, True]
+    assert back.index.dtype == object and back.index.tolist() == ["i", None]
+    assert back.columns.dtype == object
+
+
+def test_string_categories_keep_their_order_and_orderedness(local_store: ss.Store) -> None:
+    df = pd.DataFrame(
+        {
+            "ordered": pd.Categorical(["b", "a", "b"], categories=["b", "a"], ordered=True),
+            "unordered": pd.Categorical(["a", "c", None], categories=["c", "b", "a"]),
+        }
+    )
+    back = roundtrip(local_store, df)
+    pd.testing.assert_frame_equal(back, df, check_dtype=True, check_categorical=True)
+    assert back["ordered"].cat.categories.tolist() == ["b", "a"] and back["ordered"].cat.ordered
+    assert back["unordered"].cat.categories.tolist() == ["c", "b", "a"]
+    assert not back["unordered"].cat.ordered
+
+
+def test_categories_parquet_would_reorder_are_refused(local_store: ss.Store) -> None:
+    df = pd.DataFrame({"level": pd.Categorical([3, 1], categories=[1, 2, 3], ordered=True)})
+    with pytest.raises(UnsupportedType, match=r"column 'level'.*categories.*str"):
+        local_store.put(ss.ArtifactKey("frames", "r", "level"), df)
+
+
+def arrow_of(series: pd.Series) -> pa.Array:
+    array = pa.array(series.array)  # an ArrowDtype column's own Arrow data
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def test_arrow_dtype_columns_come_back_with_their_arrow_type(local_store: ss.Store) -> None:
+    runs = pa.compute.run_end_encode(pa.array([1, 1, None, 2]))
+    df = pd.DataFrame(
+        {
+            "runs": pd.arrays.ArrowExtensionArray(runs),
+            "short": pd.arrays.ArrowExtensionArray(
+                pa.compute.run_end_encode(pa.array(["a", "a", "b", None]), run_end_type=pa.int16())
+            ),
+            "tags": pd.arrays.ArrowExtensionArray(pa.array([["a"], [], None, ["b", "c"]])),
+            "point": pd.arrays.ArrowExtensionArray(pa.array([{"x": 1}, None, {"x": 2}, {"x": 3}])),
+            "n": pd.array([1, None, 3, 4], dtype="int64[pyarrow]"),
+            "kind": pd.arrays.ArrowExtensionArray(
+                pa.array(["u", None, "v", "u"]).dictionary_encode()
+            ),
+        }
+    )
+    encoded = ["runs", "short"]  # pandas' assert_frame_equal cannot compare these
+    for name, frame in [("all", df), ("empty", df.iloc[0:0])]:
+        back = roundtrip(local_store, frame, name)
+        assert back.columns.tolist() == frame.columns.tolist()
+        pd.testing.assert_frame_equal(
+            back.drop(columns=encoded), frame.drop(columns=encoded), check_exact=True
+        )
+        for column in encoded:
+            assert back[column].dtype == frame[column].dtype
+            assert arrow_of(back[column]).equals(arrow_of(frame[column]))
+    assert back["runs"].dtype == pd.ArrowDtype(pa.run_end_encoded(pa.int32(), pa.int64()))
+    assert back["short"].dtype == pd.ArrowDtype(pa.run_end_encoded(pa.int16(), pa.string()))
+
+
+def run_end_table() -> pa.Table:
+    return pa.table({"id": [1, 2, 3], "r": pa.compute.run_end_encode(pa.array([7, 7, 8]))})
+
+
+def test_run_end_encoded_arrow_columns_are_refused(local_store: ss.Store) -> None:
+    with pytest.raises(UnsupportedType, match=r"column 'r' is run-end encoded.*run_end_decode"):
+        local_store.put(ss.ArtifactKey("frames", "r", "table"), run_end_table())
+
+
+def test_run_end_encoded_streams_are_refused(local_store: ss.Store) -> None:
+    table = run_end_table()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+    with pytest.raises(UnsupportedType, match=r"column 'r' is run-end encoded.*run_end_decode"):
+        local_store.put(ss.ArtifactKey("frames", "r", "reader"), reader)
+
+
+def interval_table() -> pa.Table:
+    mdn = pa.month_day_nano_interval()
+    return pa.table({"every": pa.array([pa.MonthDayNano([1, 2, 3]), None], mdn)})
+
+
+@pytest.mark.parametrize("kind", ["table", "batch", "pandas"])
+def test_month_day_nano_intervals_are_refused(local_store: ss.Store, kind: str) -> None:
+    table = interval_table()
+    value = {
+        "table": table,
+        "batch": table.to_batches()[0],
+        "pandas": table.to_pandas(types_mapper=pd.ArrowDtype),
+    }[kind]
+    with pytest.raises(
+        UnsupportedType,
+        match=r"column \"every\" of type Interval\(MonthDayNano\): month-day-nanosecond",
+    ):
+        local_store.put(ss.ArtifactKey("frames", "r", kind), value)
+
+
+def test_complex_columns_are_refused(local_store: ss.Store) -> None:
+    df = pd.DataFrame({"id": [1, 2], "z": np.array([1 + 2j, 3j])})
+    with pytest.raises(UnsupportedType, match=r"column 'z'.*complex128.*real.*imag"):
+        local_store.put(ss.ArtifactKey("frames", "r", "z"), df)
+
+
+def test_what_cannot_be_stored_exactly_is_named() -> None:
+    """The reasons the native store gives when it refuses a frame."""
+    from slipstream.values.frames import refusal
+
+    assert refusal(rich_pandas()) is None and refusal(nested_arrow()) is None
+    assert refusal(rich_polars()) is None
+    complex_frame = pd.DataFrame({"z": np.array([1j], dtype=np.complex64)})
+    assert "column 'z' holds complex numbers (complex64)" in (refusal(complex_frame) or "")
+    levels = pd.DataFrame({"level": pd.Categorical([3, 1], categories=[1, 2, 3])})
+    assert "column 'level' is a categorical of int64 categories" in (refusal(levels) or "")
+    assert "column 'r' is run-end encoded" in (refusal(run_end_table()) or "")
+    assert "column 'r' is run-end encoded" in (refusal(run_end_table().to_batches()[0]) or "")
+    nested = pa.table({"l": pa.array([[pa.MonthDayNano([1, 2, 3])]])})
+    assert refusal(nested) is None  # refused by the native codec, which names its type
+    arrow_dtyped = pd.DataFrame({"r": pd.arrays.ArrowExtensionArray(run_end_table()["r"])})
+    assert refusal(arrow_dtyped) is None  # pandas records the type: it comes back encoded

@@ -303,9 +303,9 @@ impl PyStore {
             .collect())
     }
 
-    /// What interrupted writes under `prefix` left before `before` (seconds since the
-    /// epoch), beyond objects: local temporary files, open S3 multipart uploads; removed too
-    /// when `remove`.
+    /// `(path, bytes, started)` of what interrupted writes under `prefix` left before
+    /// `before` (seconds since the epoch), beyond objects: local temporary files, open S3
+    /// multipart uploads; removed too when `remove`.
     #[pyo3(signature = (prefix, before, *, remove = false))]
     fn leftovers(
         &self,
@@ -313,11 +313,15 @@ impl PyStore {
         prefix: &str,
         before: f64,
         remove: bool,
-    ) -> PyResult<Vec<String>> {
+    ) -> PyResult<Vec<(String, u64, Option<f64>)>> {
         let store = self.backend(py)?;
         let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(before.max(0.0));
-        wait(py, async { store.leftovers(prefix, before, remove).await })?
-            .map_err(|e| store_error(prefix, e))
+        let found = wait(py, async { store.leftovers(prefix, before, remove).await })?
+            .map_err(|e| store_error(prefix, e))?;
+        Ok(found
+            .into_iter()
+            .map(|l| (l.path, l.size, l.modified.map(epoch_seconds)))
+            .collect())
     }
 
     /// Deletes the objects at `paths` (relative to the store root); absent ones are not an

@@ -109,14 +109,14 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
         Ok(names)
     }
     /// What interrupted writes under `prefix` left before `before`, beyond objects: a local
-    /// store's temporary files, S3's open multipart uploads; removed too when `remove`.
-    /// The default has none.
+    /// store's temporary files, S3's open multipart uploads (with the bytes of their parts);
+    /// removed too when `remove`. The default has none.
     async fn leftovers(
         &self,
         prefix: &str,
         before: std::time::SystemTime,
         remove: bool,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Listed>> {
         let _ = (prefix, before, remove);
         Ok(vec![])
     }

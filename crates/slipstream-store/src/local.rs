@@ -338,7 +338,7 @@ impl ObjectStore for LocalStore {
         prefix: &str,
         before: std::time::SystemTime,
         remove: bool,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Listed>> {
         let (root, start, prefix) = self.walk_start(prefix)?;
         let found = blocking(move || {
             let mut out = Vec::new();
@@ -354,12 +354,16 @@ impl ObjectStore for LocalStore {
                         let _ = std::fs::remove_file(&path);
                     }
                     if let Ok(rel) = path.strip_prefix(&root) {
-                        out.push(rel.to_string_lossy().into_owned());
+                        out.push(Listed {
+                            path: rel.to_string_lossy().into_owned(),
+                            size: meta.len(),
+                            modified: meta.modified().ok(),
+                        });
                     }
                 }
                 Ok(())
             })?;
-            out.sort();
+            out.sort_by(|a: &Listed, b: &Listed| a.path.cmp(&b.path));
             Ok(out)
         })
         .await;

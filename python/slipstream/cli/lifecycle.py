@@ -144,10 +144,12 @@ def _orphans(history: Any, args: argparse.Namespace) -> int:
     if not args.dry_run:
         orphans.remove(history.store, found, now, min_age)
     if args.json:
-        print(json.dumps({"dry_run": args.dry_run, "leftovers": found.leftovers,
+        print(json.dumps({"dry_run": args.dry_run, "leftovers": [p for p, _ in found.leftovers],
                           "payloads": [p for p, _ in found.payloads],
                           "run_files": [p for p, _ in found.run_folders],
-                          "bytes": found.bytes}, indent=1))  # fmt: skip
+                          "bytes": found.bytes,
+                          "young": {"count": found.young[0], "bytes": found.young[1]}},
+                         indent=1))  # fmt: skip
     else:
         print("\n".join(orphans.describe(found, args.dry_run)))
     return 0

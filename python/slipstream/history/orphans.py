@@ -26,35 +26,46 @@ _ROOTS = ("ops/", "flows/")
 
 @dataclass
 class Orphans:
-    leftovers: list[str] = field(default_factory=list)  # temporary files, open uploads
+    leftovers: list[tuple[str, int]] = field(default_factory=list)  # temporary files, uploads
     payloads: list[tuple[str, int]] = field(default_factory=list)
     run_folders: list[tuple[str, int]] = field(default_factory=list)  # their files
+    #: `(count, bytes)` of leftovers and unreferenced payloads younger than the safety age:
+    #: kept, since a put may still be writing them, and said so.
+    young: tuple[int, int] = (0, 0)
 
     @property
     def bytes(self) -> int:
-        return sum(n for _, n in self.payloads) + sum(n for _, n in self.run_folders)
+        return sum(n for _, n in self.leftovers + self.payloads + self.run_folders)
 
 
 def find(store: Store, now: datetime, min_age: timedelta = SAFETY_AGE) -> Orphans:
     """What crashes left that is older than `min_age` at `now`; nothing is changed."""
     before = (now - min_age).timestamp()
-    found = Orphans(leftovers=[p for root in _ROOTS for p in store.leftovers(root, before)])
+    everything = [item for root in _ROOTS for item in store.leftovers(root, now.timestamp())]
+    old = [(p, n) for p, n, m in everything if m is None or m < before]
+    young = [n for _, n, m in everything if m is not None and m >= before]
+    found = Orphans(leftovers=old)
     outputs: dict[str, list[tuple[str, int, float | None]]] = {}
     for path, size, modified in store.list_details("ops/"):
         folder, _, name = path.rpartition("/")
         if folder.rsplit("/", 2)[-2:-1] == ["outputs"]:
             outputs.setdefault(folder, []).append((name, size, modified))
     for folder, files in outputs.items():
-        old_payloads = [n for n, _, m in files if n.startswith("payload-") and m and m < before]
-        if not old_payloads:
-            continue
+        if sum(n.startswith("payload-") for n, _, _ in files) < 2 and any(
+            n == "manifest.json" for n, _, _ in files
+        ):
+            continue  # one payload and its manifest: nothing left over
         kept = _referenced_payload(store, folder, [name for name, _, _ in files])
         if kept is _UNREADABLE:
             continue  # a manifest this slipstream cannot read: leave its folder alone
         for name, size, modified in files:
-            old = modified is not None and modified < before
-            if name.startswith("payload-") and name != kept and old:
+            if not name.startswith("payload-") or name == kept:
+                continue
+            if modified is not None and modified < before:
                 found.payloads.append((f"{folder}/{name}", size))
+            else:
+                young.append(size)
+    found.young = (len(young), sum(young))
     runs: dict[str, list[tuple[str, int, float | None]]] = {}
     for path, size, modified in store.list_details("flows/"):
         parts = path.split("/")
@@ -121,7 +132,7 @@ def _has_header(store: Store, folder: str) -> bool:
 
 def describe(orphans: Orphans, dry_run: bool) -> list[str]:
     verb = "would remove" if dry_run else "removed"
-    lines = [f"  {p}" for p in orphans.leftovers]
+    lines = [f"  {p} ({n:,} bytes)" for p, n in orphans.leftovers]
     lines += [f"  {p} ({n:,} bytes, no manifest names it)" for p, n in orphans.payloads]
     folders = sorted({p.rsplit("/", 1)[0] for p, _ in orphans.run_folders if "/" in p})
     lines += [f"  {f}/ (a run folder without its header)" for f in folders]
@@ -130,4 +141,10 @@ def describe(orphans: Orphans, dry_run: bool) -> list[str]:
         f"{len(orphans.payloads)} unreferenced payloads, {len(folders)} headless run folders "
         f"({orphans.bytes:,} bytes)"
     )
+    count, size = orphans.young
+    if count:
+        lines.append(
+            f"kept {count} leftovers younger than --min-age ({size:,} bytes): a put may still be "
+            "writing them; run again once they are older, or lower --min-age (at least 1 hour)"
+        )
     return lines

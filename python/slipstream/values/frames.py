@@ -20,12 +20,7 @@ def restore(table: Any, flavor: str) -> Any:
         return pa.RecordBatchReader.from_stream(table)
     arrow_table = pa.table(table)
     if flavor == "pandas.DataFrame":
-        ordered = _ordered_categoricals(arrow_table)
-        # The table is ours alone: let pyarrow free its buffers while it builds the frame.
-        frame = arrow_table.to_pandas(self_destruct=True, split_blocks=True)
-        for column in ordered:
-            frame[column] = frame[column].cat.as_ordered()
-        return frame
+        return _to_pandas(arrow_table)
     if flavor == "pyarrow.RecordBatch":
         combined = arrow_table.combine_chunks()
         batches = combined.to_batches()
@@ -98,6 +93,11 @@ class Streamed:
         self.schema: Any = None
         self.python_type = _type_name(self.source)
         self.flavor = _STREAMS[_stream_kind(self.source) or self.python_type]
+        why = refusal(self.source) if self.flavor == "pyarrow.RecordBatchReader" else None
+        if why:
+            from slipstream.errors import UnsupportedType
+
+            raise UnsupportedType(f"cannot store a value of type {self.python_type} ({why})")
         self.head: list[Any] = []
         #: What the source raised while it was read, to be raised as it was.
         self.error: BaseException | None = None
@@ -162,17 +162,223 @@ def failing_column(frame: Any) -> Any:
     return None
 
 
-def _ordered_categoricals(table: Any) -> list[str]:
-    """Columns pandas recorded as ordered categoricals. Arrow-rs keeps no `ordered` flag on
-    dictionaries, but the pandas metadata stored with the schema does."""
+def refusal(value: Any) -> str | None:
+    """Why the frame `value` cannot be stored so that it comes back as it is, or None: a
+    column of a type Arrow cannot take from pandas, or that Parquet would hand back changed.
+    The store refuses such a frame (`UnsupportedType`) with this reason, naming the column
+    and what to store instead. (Types Parquet cannot hold at all, such as
+    `month_day_nano_interval` and unions, are refused by the native codec.)"""
+    name = _type_name(value)
+    if name.startswith("pandas.") and name.endswith(".DataFrame"):
+        return _pandas_refusal(value)
+    if name.startswith("pyarrow.") and hasattr(value, "schema"):  # Table, batch, reader
+        for field in value.schema:
+            why = _arrow_refusal(field.name, field.type, top=True)
+            if why:
+                return why
+    return None
+
+
+def _pandas_refusal(frame: Any) -> str | None:
+    import numpy as np
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs here
+
+    for label, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        if isinstance(dtype, np.dtype) and dtype.kind == "c":
+            return (
+                f"column {label!r} holds complex numbers ({dtype}), which Arrow and Parquet "
+                "cannot store: store their real and imaginary parts as two float columns, "
+                f"e.g. df[{label!r}].to_numpy().real and .imag"
+            )
+        if isinstance(dtype, pd.CategoricalDtype):
+            categories = dtype.categories
+            if len(categories) and pd.api.types.infer_dtype(categories, skipna=False) != "string":
+                return (
+                    f"column {label!r} is a categorical of {categories.dtype} categories, "
+                    "whose order and unused categories Parquet does not keep (text categories "
+                    "are kept as they are): convert the categories to str, e.g. "
+                    f"df[{label!r}] = df[{label!r}].cat.rename_categories(str), or store "
+                    f"the values themselves, df[{label!r}].astype({str(categories.dtype)!r})"
+                )
+        if isinstance(dtype, pd.ArrowDtype):
+            # A run-end encoded column comes back encoded: pandas records its type.
+            why = _arrow_refusal(label, dtype.pyarrow_dtype, top=False)
+            if why:
+                return why
+    return None
+
+
+def _arrow_refusal(label: Any, data_type: Any, *, top: bool) -> str | None:
+    """Why a column of `data_type` would not come back as it is (Parquet decodes run-end
+    encoding, at any depth), or None. `top`: whether a run-end encoded column itself is
+    refused (a pandas frame's is not: its type is recorded, see `_to_pandas`)."""
+    import pyarrow as pa
+
+    if pa.types.is_run_end_encoded(data_type):
+        if top:
+            return (
+                f"column {label!r} is run-end encoded ({data_type}), which Parquet does not "
+                f"keep: it would come back decoded, as {data_type.value_type}. Decode it "
+                f"before storing it, e.g. table.set_column(table.schema.get_field_index("
+                f"{label!r}), {label!r}, pc.run_end_decode(table[{label!r}]))"
+            )
+        inner = _nested_run_end_encoding(data_type.value_type)
+    else:
+        inner = _nested_run_end_encoding(data_type)
+    if inner:
+        return (
+            f"column {label!r} holds run-end encoded values ({data_type}), which Parquet "
+            "does not keep: they would come back decoded. Decode them before storing them "
+            "(pc.run_end_decode)"
+        )
+    return None
+
+
+def _nested_run_end_encoding(data_type: Any) -> bool:
+    """Whether a run-end encoded type sits anywhere inside `data_type`, itself included."""
+    import pyarrow as pa
+
+    if pa.types.is_run_end_encoded(data_type):
+        return True
+    if pa.types.is_dictionary(data_type):
+        return _nested_run_end_encoding(data_type.value_type)
+    return any(
+        _nested_run_end_encoding(data_type.field(i).type) for i in range(data_type.num_fields)
+    )
+
+
+def _major(version: Any) -> int:
+    try:
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return 0
+
+
+def _to_pandas(table: Any) -> Any:
+    """`table` as the pandas frame it was stored from. pyarrow rebuilds most of it from the
+    pandas metadata stored with the schema; what it gets wrong is set right here, column by
+    column (by position, as labels may be anything):
+    - a categorical's `ordered` flag, which arrow-rs keeps on no dictionary;
+    - a column, the index or the column labels of `object` dtype, which pandas 3 reads as
+      `str` (None becoming NaN) or as numbers (integers with None becoming floats);
+    - an `ArrowDtype` column, whose type pandas cannot parse back from its name when it is
+      nested or run-end encoded, and whose run-end encoding Parquet decodes;
+    - bool column labels, which pyarrow reads back from their text ("False" being true)."""
     import json
 
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs here
+    import pyarrow as pa
+
     raw = (table.schema.metadata or {}).get(b"pandas")
-    if not raw:
-        return []
-    columns = json.loads(raw).get("columns", [])
-    return [
-        c["name"]
-        for c in columns
-        if c.get("pandas_type") == "categorical" and (c.get("metadata") or {}).get("ordered")
-    ]
+    meta = json.loads(raw) if raw else {}
+    if not meta:
+        # The table is ours alone: let pyarrow free its buffers while it builds the frame.
+        return table.to_pandas(self_destruct=True, split_blocks=True)
+    # pandas 3 records `str` for its strings, so `object` means object. Before it, `object`
+    # was recorded for every string column, which pandas 3 reads as `str` (so does pyarrow).
+    objects = _major(meta.get("pandas_version")) >= 3 and _major(pd.__version__) >= 3
+    described = {c.get("field_name", c.get("name")): c for c in meta.get("columns", [])}
+    index_fields = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    data_fields = [f for f in table.column_names if f not in index_fields]
+    ordered: list[int] = []
+    as_object: dict[int, Any] = {}
+    as_arrow: dict[int, tuple[Any, str]] = {}
+    for position, field in enumerate(data_fields):
+        column = described.get(field) or {}
+        numpy_type = str(column.get("numpy_type") or "")
+        if numpy_type.endswith("[pyarrow]"):
+            as_arrow[position] = (table.column(field), numpy_type.removesuffix("[pyarrow]"))
+        elif column.get("pandas_type") == "categorical":
+            if (column.get("metadata") or {}).get("ordered"):
+                ordered.append(position)
+        elif objects and numpy_type == "object":
+            as_object[position] = table.column(field)
+    index = None
+    if len(index_fields) == 1 and objects and _is_object(described.get(index_fields[0])):
+        index = table.column(index_fields[0])
+    if as_arrow:
+        # pyarrow would parse the recorded dtype names (and fail on some): the columns are
+        # converted below, from their Arrow data, and handed to pyarrow as nulls.
+        for position in as_arrow:
+            described[data_fields[position]].update(pandas_type="empty", numpy_type="object")
+            name = data_fields[position]
+            nulls = pa.nulls(table.num_rows)
+            table = table.set_column(table.schema.get_field_index(name), name, nulls)
+        metadata = {**(table.schema.metadata or {}), b"pandas": json.dumps(meta).encode()}
+        table = table.replace_schema_metadata(metadata)
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    for position in ordered:
+        frame.isetitem(position, frame.iloc[:, position].cat.as_ordered())
+    dtypes = frame.dtypes
+    for position, column in as_object.items():
+        if not _numpy_object(dtypes.iloc[position]):
+            # A Series: an array of objects would be inferred as `str` again.
+            values = pd.Series(_objects(column), index=frame.index, dtype=object)
+            frame.isetitem(position, values)
+    for position, (column, wanted) in as_arrow.items():
+        frame.isetitem(position, pd.arrays.ArrowExtensionArray(_arrow_typed(column, wanted)))
+    if index is not None and not _numpy_object(frame.index.dtype):
+        frame.index = pd.Index(_objects(index), dtype=object, name=frame.index.name)
+    levels = meta.get("column_indexes") or []
+    if len(levels) == 1 and not isinstance(frame.columns, pd.MultiIndex):
+        level = levels[0]
+        if level.get("pandas_type") == "bool":
+            labels = [field == "True" for field in data_fields]
+            dtype = level.get("numpy_type") or "bool"
+            frame.columns = pd.Index(labels, dtype=dtype, name=frame.columns.name)
+        elif objects and _is_object(level) and not _numpy_object(frame.columns.dtype):
+            frame.columns = frame.columns.astype(object)
+    return frame
+
+
+def _is_object(described: Any) -> bool:
+    """Whether pandas metadata describes a column (or index) of `object` dtype."""
+    return isinstance(described, dict) and described.get("numpy_type") == "object"
+
+
+def _numpy_object(dtype: Any) -> bool:
+    """Whether `dtype` is numpy's `object` (pandas' `str` dtype has an `O` kind too)."""
+    import numpy as np
+
+    return isinstance(dtype, np.dtype) and dtype.kind == "O"
+
+
+def _objects(column: Any) -> Any:
+    """A numpy array of Python objects holding the values of the Arrow `column`, None where
+    it is null."""
+    import numpy as np
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.to_numpy(zero_copy_only=False)
+    if pa.types.is_string_view(kind):
+        return column.to_numpy(zero_copy_only=False)
+    return np.fromiter(column.to_pylist(), dtype=object, count=len(column))
+
+
+def _arrow_typed(column: Any, wanted: str) -> Any:
+    """The Arrow `column` with the type named `wanted` (a pandas `ArrowDtype`'s name, without
+    `[pyarrow]`) where Parquet changed it: run-end encoding, a dictionary's `ordered` flag."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if str(kind) == wanted:
+        return column
+    runs = re.fullmatch(r"run_end_encoded<run_ends: (int16|int32|int64), values: (.*)>", wanted)
+    if runs and runs.group(2) == str(kind):
+        return pc.run_end_encode(column, run_end_type=pa.type_for_alias(runs.group(1)))
+    if pa.types.is_dictionary(kind):
+        flagged = pa.dictionary(kind.index_type, kind.value_type, ordered=True)
+        if str(flagged) == wanted:
+            return pa.chunked_array(
+                [
+                    pa.DictionaryArray.from_arrays(c.indices, c.dictionary, ordered=True)
+                    for c in column.chunks
+                ],
+                type=flagged,
+            )
+    return column

@@ -50,6 +50,17 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         "pandas.DataFrame" => refuse_ambiguous_labels(key, &value)?,
         _ => {}
     }
+    // Columns Arrow cannot take from pandas, or that would come back changed, are refused by
+    // name before any conversion (`slipstream.values.frames.refusal`).
+    if flavor.starts_with("pandas.") || flavor.starts_with("pyarrow.") {
+        let why: Option<String> = py
+            .import("slipstream.values.frames")?
+            .call_method1("refusal", (&value,))?
+            .extract()?;
+        if let Some(why) = why {
+            return Err(unsupported(key, &type_name(&value), &format!(" ({why})")));
+        }
+    }
     let reader = value
         .extract::<AnyRecordBatch>()
         .map_err(|e| {
@@ -57,7 +68,8 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
             // naming the column if found; anything else (an interrupt, no memory) passes.
             let conversion = e.is_instance_of::<pyo3::exceptions::PyTypeError>(py)
                 || e.is_instance_of::<pyo3::exceptions::PyValueError>(py)
-                || e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py);
+                || e.is_instance_of::<pyo3::exceptions::PyOverflowError>(py)
+                || e.is_instance_of::<pyo3::exceptions::PyNotImplementedError>(py);
             if !conversion {
                 return e;
             }

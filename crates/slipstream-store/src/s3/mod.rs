@@ -277,6 +277,33 @@ impl S3Store {
         Ok(honoured)
     }
 
+    /// The bytes the parts of an open multipart upload hold.
+    async fn upload_size(&self, key: &str, upload_id: &str) -> Result<u64> {
+        let mut size = 0u64;
+        let mut marker = None::<String>;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.error("list parts", key, e))?;
+            size += page
+                .parts()
+                .iter()
+                .map(|p| u64::try_from(p.size().unwrap_or(0)).unwrap_or(0))
+                .sum::<u64>();
+            if !page.is_truncated().unwrap_or(false) {
+                return Ok(size);
+            }
+            marker = page.next_part_number_marker().map(str::to_owned);
+        }
+    }
+
     fn timeout_hint(&self) -> String {
         format!(
             " (the S3 endpoint {} did not answer in time, {} attempts of at most {} s each, \
@@ -565,7 +592,7 @@ impl ObjectStore for S3Store {
         prefix: &str,
         before: std::time::SystemTime,
         remove: bool,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Listed>> {
         let full = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
             (true, p) => p.to_owned(),
             (false, "") => format!("{}/", self.prefix),
@@ -585,16 +612,18 @@ impl ObjectStore for S3Store {
                 .await
                 .map_err(|e| self.error("list multipart uploads", prefix, e))?;
             for upload in page.uploads() {
-                let stale = upload
+                let initiated = upload
                     .initiated()
-                    .and_then(|at| std::time::SystemTime::try_from(*at).ok())
-                    .is_some_and(|at| at < before);
+                    .and_then(|at| std::time::SystemTime::try_from(*at).ok());
+                let stale = initiated.is_some_and(|at| at < before);
                 let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
                     continue;
                 };
                 if !stale {
                     continue;
                 }
+                // Best effort: a server whose part listing cannot be read counts the upload as 0.
+                let size = self.upload_size(key, id).await.unwrap_or(0);
                 if remove {
                     let _ = self
                         .client
@@ -610,10 +639,11 @@ impl ObjectStore for S3Store {
                 } else {
                     self.prefix.len() + 1
                 };
-                found.push(format!(
-                    "{} (open multipart upload)",
-                    &key[strip.min(key.len())..]
-                ));
+                found.push(Listed {
+                    path: format!("{} (open multipart upload)", &key[strip.min(key.len())..]),
+                    size,
+                    modified: initiated,
+                });
             }
             if !page.is_truncated().unwrap_or(false) {
                 break;
