@@ -427,7 +427,7 @@ def _arrow_tables() -> dict[str, object]:
                 "u": pa.UnionArray.from_sparse(
                     pa.array([0, 1], pa.int8()), [pa.array([1, 2]), pa.array(["a", "b"])]
                 )
-            }  # fmt: skip
+            }
         ),
         "interval": pa.table(
             {"u": pa.array([pa.MonthDayNano([1, 2, 3])], pa.month_day_nano_interval())}

@@ -42,9 +42,9 @@ def find(store: Store, now: datetime, min_age: timedelta = SAFETY_AGE) -> Orphan
     """What crashes left that is older than `min_age` at `now`; nothing is changed."""
     before = (now - min_age).timestamp()
     everything = [item for root in _ROOTS for item in store.leftovers(root, now.timestamp())]
-    old = [(p, n) for p, n, m in everything if m is None or m < before]
+    stale = [(p, n) for p, n, m in everything if m is None or m < before]
     young = [n for _, n, m in everything if m is not None and m >= before]
-    found = Orphans(leftovers=old)
+    found = Orphans(leftovers=stale)
     outputs: dict[str, list[tuple[str, int, float | None]]] = {}
     for path, size, modified in store.list_details("ops/"):
         folder, _, name = path.rpartition("/")
