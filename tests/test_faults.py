@@ -1,6 +1,6 @@
 """The fault suite: store operations of mixed sizes, multipart uploads and ranged downloads
 included, through a proxy that answers 503 and 500, resets connections, cuts bodies off
-half-way and adds latency at random. Nothing corrupt is ever returned; nearly every
+half-way, adds latency and stalls, and takes requests it never answers, at random. Nothing corrupt is ever returned; nearly every
 operation succeeds within the retry budget; the rest fail with `StorageError`."""
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ def test_the_fault_suite(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> N
     sizes = [10, 2_000, 200_000, 1_500_000, 7_000_000]  # 7 MB: multipart in 5 MB parts
     rng = random.Random(20261128)
     results = {"ok": 0, "storage_error": 0, "corrupt": 0}
-    with fault_proxy(s3_endpoint, rate=0.15, seed=11) as (url, proxy):
+    # Silence outlasts the 2 s a small request may wait, and ends a part's upload early.
+    with fault_proxy(s3_endpoint, rate=0.15, seed=11, silence=3.0) as (url, proxy):
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         monkeypatch.setenv("SLIPSTREAM_S3_PART_SIZE_MB", "5")
-        monkeypatch.setenv("SLIPSTREAM_S3_TIMEOUT", "10")
+        monkeypatch.setenv("SLIPSTREAM_S3_TIMEOUT", "2")
+        monkeypatch.setenv("SLIPSTREAM_S3_MIN_RATE_KIB", "8192")  # loopback: fast
         store = ss.Store(f"s3://{bucket}/faults")
         started = time.perf_counter()
         for i in range(260):
@@ -55,12 +57,13 @@ def test_the_fault_suite(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> N
         seconds = time.perf_counter() - started
     operations = sum(results.values())
     print(f"\nfault suite: {operations} operations, {results}, faults injected: "
-          f"{proxy.failed} error answers, {proxy.reset} resets, {proxy.truncated} cut bodies; "
-          f"{seconds:.0f} s")  # fmt: skip
+          f"{proxy.failed} error answers, {proxy.reset} resets, {proxy.truncated} cut bodies, "
+          f"{proxy.stalled} stalls, {proxy.silent} unanswered; {seconds:.0f} s")  # fmt: skip
     assert operations >= 500
     assert results["corrupt"] == 0
     assert results["ok"] >= 0.99 * operations
     assert proxy.failed + proxy.reset + proxy.truncated >= 0.05 * operations, "faults happened"
+    assert proxy.silent > 0 and proxy.stalled > 0, "every kind of fault happened"
 
 
 def test_small_artifacts_are_read_without_a_head_request(

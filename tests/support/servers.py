@@ -107,13 +107,19 @@ class FaultProxy:
     first `truncations` GET answers half-way, and holds GETs of paths containing
     `slow_paths` for `delay` seconds: a transfer that hangs. With `rate`, each request
     meets a fault at that rate instead, drawn from `seed`: 503, 500, a connection reset
-    before any answer, a body cut off half-way, or 50 ms of latency."""
+    before any answer, a body cut off half-way, 50 ms or 500 ms of latency, or silence (the
+    request is taken and never answered: the connection closes after `silence` seconds,
+    longer than the client's timeout for small requests)."""
 
     def __init__(
         self, upstream: str, failures: int, status: int = 503, slow_paths: str | None = None,
         delay: float = 0.0, truncations: int = 0, rate: float = 0.0, seed: int = 0,
+        silence: float = 0.0,
     ) -> None:  # fmt: skip
         self.upstream = upstream.removeprefix("http://")
+        self.silence = silence
+        self.silent = 0
+        self.stalled = 0
         self.failures_left = failures
         self.truncations_left = truncations
         self.status = status
@@ -137,7 +143,8 @@ class FaultProxy:
             self.truncations_left -= 1
             return "truncate"
         if self.rate and self.random.random() < self.rate:
-            return self.random.choice(["503", "500", "reset", "truncate", "latency"])
+            kinds = ["503", "500", "reset", "truncate", "latency", "stall"]
+            return self.random.choice(kinds + (["silent"] if self.silence else []))
         return None
 
     def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
@@ -154,7 +161,7 @@ class FaultProxy:
                     fault = proxy._fault(self.command)
                     if fault == "truncate" and self.command != "GET":
                         fault = None
-                    proxy.forwarded += fault is None or fault in ("truncate", "latency")
+                    proxy.forwarded += fault in (None, "truncate", "latency", "stall")
                 if fault == "reset":
                     proxy.reset += 1
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -162,8 +169,19 @@ class FaultProxy:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if fault == "silent":
+                    with proxy._lock:
+                        proxy.silent += 1
+                    time.sleep(proxy.silence)  # taken, never answered
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 if fault == "latency":
                     time.sleep(0.05)
+                if fault == "stall":
+                    with proxy._lock:
+                        proxy.stalled += 1
+                    time.sleep(0.5)
                 if fault in ("status", "503", "500"):
                     status = proxy.status if fault == "status" else int(fault)
                     proxy.failed += 1
@@ -210,8 +228,10 @@ class FaultProxy:
 def fault_proxy(
     upstream: str, failures: int = 0, status: int = 503, slow_paths: str | None = None,
     delay: float = 0.0, truncations: int = 0, rate: float = 0.0, seed: int = 0,
+    silence: float = 0.0,
 ) -> Iterator[tuple[str, FaultProxy]]:  # fmt: skip
-    proxy = FaultProxy(upstream, failures, status, slow_paths, delay, truncations, rate, seed)
+    proxy = FaultProxy(upstream, failures, status, slow_paths, delay, truncations, rate, seed,
+                       silence)  # fmt: skip
     with _serve(proxy.handler()) as url:
         yield url, proxy
 

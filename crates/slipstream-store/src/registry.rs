@@ -138,6 +138,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::disallowed_methods)] // a test's own runtime
     #[tokio::test]
     async fn open_and_store_url_refuse_them() {
         assert!(store_url("s3://k:s3cr3t@bucket/p").is_err());

@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use slipstream_core::records::RunRecord;
 use slipstream_store::StoreError;
 
 use crate::pages::shell;
@@ -23,6 +24,14 @@ pub enum UiError {
         path: String,
         reason: String,
     },
+    /// A run whose record reads but the spec of whose version does not: its page shows
+    /// what its record says and why the rest cannot be shown; its other pages are errors.
+    #[error("unreadable: spec of version {version}: {reason}")]
+    SpecUnreadable {
+        version: String,
+        reason: String,
+        record: Box<RunRecord>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -34,7 +43,9 @@ impl IntoResponse for UiError {
             UiError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
             UiError::Store(StoreError::Expired { .. }) => StatusCode::GONE,
             UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            UiError::Corrupt { .. } | UiError::Store(_) => StatusCode::BAD_GATEWAY,
+            UiError::Corrupt { .. } | UiError::SpecUnreadable { .. } | UiError::Store(_) => {
+                StatusCode::BAD_GATEWAY
+            }
         };
         tracing::warn!(%status, error = %self, "page not served");
         let title = status.canonical_reason().unwrap_or("Error");

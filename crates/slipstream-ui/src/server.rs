@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::error::{Result, UiError};
 use crate::index::filter::RunFilter;
-use crate::index::{Index, find_op};
+use crate::index::{Index, find_op, why};
 use crate::pages;
 
 const COOKIE: &str = "slipstream_token";
@@ -308,8 +308,16 @@ async fn run(
     State(app): State<Arc<App>>,
     Path((flow, run_id)): Path<(String, String)>,
 ) -> Result<Markup> {
-    let run = app.index.run(&flow, &run_id).await?;
-    Ok(pages::run::render(&flow, &run, app.airflow.as_deref()))
+    match app.index.run(&flow, &run_id).await {
+        Ok(run) => Ok(pages::run::render(&flow, &run, app.airflow.as_deref())),
+        // its record reads: shown, with why the rest cannot be
+        Err(UiError::SpecUnreadable {
+            version,
+            reason,
+            record,
+        }) => Ok(pages::run::unreadable(&flow, &record, &version, &reason)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Airflow's slipstream tab of a DAG run (`slipstream.airflow.plugin`): on to the run page
@@ -337,10 +345,15 @@ async fn from_airflow(app: &App, dag: &str, run_id: &str, task: Option<&str>) ->
              has started yet"
         ))
     };
-    let run = app.index.run(dag, run_id).await.map_err(|e| match e {
-        UiError::NotFound(_) | UiError::BadRequest(_) => not_found(),
-        other => other,
-    })?;
+    let run = match app.index.run(dag, run_id).await {
+        Ok(run) => run,
+        // the run page says why it cannot show more (its op pages could not either)
+        Err(UiError::SpecUnreadable { record, .. }) if record.run_id == run_id => {
+            return Ok(Redirect::to(&pages::run_url(dag, run_id)).into_response());
+        }
+        Err(UiError::NotFound(_) | UiError::BadRequest(_)) => return Err(not_found()),
+        Err(other) => return Err(other),
+    };
     // Airflow names the run exactly: never another run found by prefix or as `latest`.
     if run.id() != run_id {
         return Err(not_found());
@@ -406,9 +419,16 @@ async fn version(
     State(app): State<Arc<App>>,
     Path((flow, version)): Path<(String, String)>,
 ) -> Result<Markup> {
-    let spec = app.index.spec(&flow, &version).await?;
+    let spec = match app.index.spec(&flow, &version).await {
+        Ok(spec) => spec,
+        Err(e @ UiError::Corrupt { .. }) => {
+            return Ok(pages::version::unreadable(&flow, &version, &why(&e)));
+        }
+        Err(e) => return Err(e),
+    };
     let versions = app.index.versions(&flow).await?; // newest first
     let previous = versions
+        .specs
         .iter()
         .skip_while(|v| v.version != spec.version)
         .nth(1);

@@ -1,20 +1,36 @@
 //! The runs of a flow as the runs list, run names and a metric's history read them: from the
 //! run index where the flow has one (`slipstream_store::run_index`), else from every run's
-//! `run.json`.
+//! `run.json`. A run that cannot be read is listed as such ([`super::damaged`]) and left out
+//! of the rest: a filtered list, a check's or a metric's history, run names.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use slipstream_core::records::{CheckResult, OpState, RawJson, RunStatus, RunSummary};
 use slipstream_core::{RunFile, RunId};
 use slipstream_store::StoreError;
 use slipstream_store::run_index::{self, Indexed};
 
+use super::damaged::{self, Row, Unreadable};
 use super::filter::Checked;
 use super::{CONCURRENT_READS, Header, Index, Run, bad_request, flow_name};
 use crate::error::{Result, UiError};
 use crate::time::newest_first;
+
+/// Every run of a flow as its run index and the records of its runs not indexed yet say:
+/// those that read, newest first, and those that do not.
+pub(super) struct Listing {
+    pub runs: Arc<Vec<RunSummary>>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A run's header before paging, or why it could not be read.
+#[allow(clippy::large_enum_variant)] // nearly every entry is a header: see `Row`
+enum Entry {
+    Header(Header),
+    Unreadable(Unreadable),
+}
 
 impl Index {
     /// One page of the runs of `flow`, newest first, and how many runs it has in all.
@@ -25,49 +41,76 @@ impl Index {
     /// merged with their op and sync files.
     ///
     /// A filter is applied before paging: with an index it costs nothing more; without one,
-    /// every run is merged to be filtered.
+    /// every run is merged to be filtered. Runs that cannot be read are listed (first when
+    /// their start is not known), unless filtered: they match no filter.
     pub async fn runs(
         &self,
         flow: &str,
         page: std::ops::Range<usize>,
         filter: &Checked,
-    ) -> Result<(Vec<RunSummary>, usize)> {
+    ) -> Result<(Vec<Row>, usize)> {
         let take = |total: usize| (page.start, page.end.saturating_sub(page.start).min(total));
         if !filter.is_empty() {
             let all = self.summaries(flow).await?;
             let kept: Vec<&RunSummary> = all.iter().filter(|r| filter.keeps(r)).collect();
             let (skip, count) = take(kept.len());
-            let shown = kept.iter().skip(skip).take(count).map(|r| (*r).clone());
-            return Ok((shown.collect(), kept.len()));
+            let shown = kept.iter().skip(skip).take(count);
+            return Ok((shown.map(|r| Row::Run((*r).clone())).collect(), kept.len()));
         }
         if let Some(all) = self.indexed(flow).await? {
-            let total = all.len();
+            let total = all.runs.len() + all.unreadable.len();
             let (skip, count) = take(total);
-            return Ok((all.iter().skip(skip).take(count).cloned().collect(), total));
+            return Ok((
+                damaged::page(&all.runs, &all.unreadable, skip, count),
+                total,
+            ));
         }
-        let headers = self.headers(flow).await?;
-        let total = headers.len();
+        // (those whose record cannot be read have no known start: first, as `order` says)
+        let (headers, unreadable) = self.headers(flow).await?;
+        let mut entries: Vec<Entry> = unreadable.into_iter().map(Entry::Unreadable).collect();
+        entries.extend(headers.into_iter().map(Entry::Header));
+        let total = entries.len();
         let (skip, count) = take(total);
-        let runs: Vec<Run> = stream::iter(headers.into_iter().skip(skip).take(count))
-            .map(|header| self.complete(flow, header))
+        let rows = stream::iter(entries.into_iter().skip(skip).take(count))
+            .map(|entry| async move {
+                match entry {
+                    Entry::Header(header) => match self.read_run(flow, header).await {
+                        Ok(run) => Row::Run(run.summary()),
+                        Err(bad) => Row::Unreadable(bad),
+                    },
+                    Entry::Unreadable(bad) => Row::Unreadable(bad),
+                }
+            })
             .buffered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-        Ok((runs.iter().map(Run::summary).collect(), total))
+            .collect()
+            .await;
+        Ok((rows, total))
     }
 
-    /// Every run of `flow`, newest first, as the runs list shows them: from the run index, or
-    /// without one from every run's records.
+    /// Every run of `flow` that can be read, newest first, as the runs list shows them: from
+    /// the run index, or without one from every run's records.
     pub async fn summaries(&self, flow: &str) -> Result<Arc<Vec<RunSummary>>> {
         if let Some(all) = self.indexed(flow).await? {
-            return Ok(all);
+            return Ok(all.runs);
         }
-        let runs: Vec<Run> = stream::iter(self.headers(flow).await?)
-            .map(|header| self.complete(flow, header))
+        let runs: Vec<RunSummary> = stream::iter(self.headers(flow).await?.0)
+            .map(|header| self.read_run(flow, header))
             .buffered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-        Ok(Arc::new(runs.iter().map(Run::summary).collect()))
+            .filter_map(|run| async move { run.ok().map(|r| r.summary()) })
+            .collect()
+            .await;
+        Ok(Arc::new(runs))
+    }
+
+    /// The run of `header`, merged; or, when that cannot be done, why.
+    async fn read_run(&self, flow: &str, header: Header) -> std::result::Result<Run, Unreadable> {
+        let (id, started) = (
+            header.record.run_id.clone(),
+            header.record.started_at.clone(),
+        );
+        self.complete(flow, header)
+            .await
+            .map_err(|e| Unreadable::run(id, started, &e))
     }
 
     /// The verdict of check `name` in every run of `flow` that ran it, oldest first.
@@ -86,7 +129,7 @@ impl Index {
 
     /// Every run of `flow`, newest first, from its run index: `None` when it has none that
     /// can be trusted (never built, or a segment unreadable: the records are read then).
-    pub(super) async fn indexed(&self, flow: &str) -> Result<Option<Arc<Vec<RunSummary>>>> {
+    pub(super) async fn indexed(&self, flow: &str) -> Result<Option<Listing>> {
         let name = flow_name(flow)?;
         let (runs, active) = match run_index::read(self.store(), &name, &self.segments).await? {
             Indexed::Ready { runs, active } => (runs, active),
@@ -101,19 +144,42 @@ impl Index {
         };
         let sorted = self.newest_first(flow, runs);
         if active.is_empty() {
-            return Ok(Some(sorted));
+            return Ok(Some(Listing {
+                runs: sorted,
+                unreadable: Vec::new(),
+            }));
         }
         let dir = format!("{}/", slipstream_core::runs_dir(&name));
         let reads: Vec<_> = active
             .into_iter()
-            .map(|escaped| self.live(flow, format!("{dir}{escaped}/")))
+            .map(|escaped| {
+                let dir = format!("{dir}{escaped}/");
+                async move {
+                    match self.header(dir, None).await {
+                        Ok(header) => Some(self.read_run(flow, header).await),
+                        Err(UiError::Store(StoreError::NotFound { .. })) => None,
+                        Err(e) => Some(Err(Unreadable::in_folder(&escaped, &e))),
+                    }
+                }
+            })
             .collect();
-        let live: Vec<Option<Run>> = stream::iter(reads)
+        let read: Vec<Option<std::result::Result<Run, Unreadable>>> = stream::iter(reads)
             .buffer_unordered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-        let live: Vec<RunSummary> = live.iter().flatten().map(Run::summary).collect();
-        let shown: HashSet<&str> = live.iter().map(|l| l.run_id.as_str()).collect();
+            .collect()
+            .await;
+        let (mut live, mut unreadable) = (Vec::new(), Vec::new());
+        for run in read.into_iter().flatten() {
+            match run {
+                Ok(run) => live.push(run.summary()),
+                Err(bad) => unreadable.push(bad),
+            }
+        }
+        // what the records say now, readable or not, stands for what the index says
+        let shown: HashSet<&str> = live
+            .iter()
+            .map(|l| l.run_id.as_str())
+            .chain(unreadable.iter().map(|u| u.run_id.as_str()))
+            .collect();
         let mut runs: Vec<RunSummary> = sorted
             .iter()
             .filter(|r| !shown.contains(r.run_id.as_str()))
@@ -121,7 +187,11 @@ impl Index {
             .collect();
         runs.extend(live);
         sort_newest_first(&mut runs);
-        Ok(Some(Arc::new(runs)))
+        damaged::sort(&mut unreadable);
+        Ok(Some(Listing {
+            runs: Arc::new(runs),
+            unreadable,
+        }))
     }
 
     /// `runs` newest first, sorted once for as long as the index reads the same.
@@ -153,14 +223,15 @@ impl Index {
     /// A run still open in Airflow is read from its metric's op file alone.
     pub async fn metric_history(&self, flow: &str, name: &str) -> Result<Vec<(String, f64)>> {
         let value = |metric: Option<&RawJson>| metric.and_then(|m| m.get().parse::<f64>().ok());
-        if let Some(runs) = self.indexed(flow).await? {
-            return Ok(runs
+        if let Some(all) = self.indexed(flow).await? {
+            return Ok(all
+                .runs
                 .iter()
                 .rev()
                 .filter_map(|r| Some((r.run_id.clone(), value(r.metrics.get(name))?)))
                 .collect());
         }
-        let headers = self.headers(flow).await?;
+        let (headers, _) = self.headers(flow).await?; // (those that cannot be read have none)
         let op_file = RunFile::OpState(name.to_owned()).relative();
         let mut points: Vec<(String, f64)> = stream::iter(headers)
             .map(|header| {
@@ -170,22 +241,25 @@ impl Index {
                     if header.record.status == RunStatus::Running
                         && header.files.as_ref().is_some_and(|f| f.contains(op_file))
                     {
+                        // one that cannot be read has no point, and takes no page down
                         let path = format!("{}{op_file}", header.dir);
-                        metric = self.record::<OpState>(&path).await?.metric;
+                        let state = self.record::<OpState>(&path).await;
+                        metric = state.ok().and_then(|s| s.metric);
                     }
-                    Ok::<_, UiError>(value(metric.as_ref()).map(|v| (header.record.run_id, v)))
+                    value(metric.as_ref()).map(|v| (header.record.run_id, v))
                 }
             })
             .buffered(CONCURRENT_READS)
-            .try_filter_map(|point| async move { Ok(point) })
-            .try_collect()
-            .await?;
+            .filter_map(|point| async move { point })
+            .collect()
+            .await;
         points.reverse();
         Ok(points)
     }
 
-    /// The `run.json` of every run of `flow`, newest first, with the files of each run.
-    async fn headers(&self, flow: &str) -> Result<Vec<Header>> {
+    /// The `run.json` of every run of `flow`, newest first, with the files of each run; and
+    /// the runs whose `run.json` cannot be read, in [`damaged::order`].
+    async fn headers(&self, flow: &str) -> Result<(Vec<Header>, Vec<Unreadable>)> {
         let dir = format!("{}/", slipstream_core::runs_dir(&flow_name(flow)?));
         let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for path in self.store.list(&dir).await? {
@@ -197,21 +271,34 @@ impl Index {
             }
         }
         let dir = &dir;
-        let mut headers: Vec<Header> = stream::iter(files.into_iter().filter(|(_, f)| {
-            f.iter()
-                .any(|p| RunFile::classify(p) == Some(RunFile::Record))
-        }))
-        .map(|(run, rest)| async move { self.header(format!("{dir}{run}/"), Some(rest)).await })
-        .buffer_unordered(CONCURRENT_READS)
-        .try_collect()
-        .await?;
+        let read: Vec<(String, Result<Header>)> =
+            stream::iter(files.into_iter().filter(|(_, f)| {
+                f.iter()
+                    .any(|p| RunFile::classify(p) == Some(RunFile::Record))
+            }))
+            .map(|(run, rest)| async move {
+                let header = self.header(format!("{dir}{run}/"), Some(rest)).await;
+                (run, header)
+            })
+            .buffer_unordered(CONCURRENT_READS)
+            .collect()
+            .await;
+        let (mut headers, mut unreadable) = (Vec::new(), Vec::new());
+        for (run, header) in read {
+            match header {
+                Ok(header) => headers.push(header),
+                Err(UiError::Store(StoreError::NotFound { .. })) => {} // deleted since listed
+                Err(e) => unreadable.push(Unreadable::in_folder(&run, &e)),
+            }
+        }
+        damaged::sort(&mut unreadable);
         headers.sort_by(|a, b| {
             newest_first(
                 (&a.record.started_at, &a.record.run_id),
                 (&b.record.started_at, &b.record.run_id),
             )
         });
-        Ok(headers)
+        Ok((headers, unreadable))
     }
 
     /// The run `name` stands for when it is not a run id.
@@ -223,7 +310,7 @@ impl Index {
             "latest-success" => Some(Some([RunStatus::Success, RunStatus::Success])),
             _ => None,
         };
-        if let Some(runs) = self.indexed(flow).await? {
+        if let Some(Listing { runs, .. }) = self.indexed(flow).await? {
             // newest first, each run's status as the list shows it
             let found: Vec<&RunSummary> = match wanted {
                 Some(statuses) => runs
@@ -250,12 +337,17 @@ impl Index {
                 ))),
             };
         }
-        let headers = self.headers(flow).await?; // newest first
+        let (headers, _) = self.headers(flow).await?; // newest first
         if let Some(statuses) = wanted {
             for header in headers {
-                let run = self.complete(flow, header).await?;
-                if statuses.is_none_or(|s| s.contains(&run.record.status)) {
-                    return Ok(run);
+                let recorded = header.record.status;
+                let wanted = |status| statuses.is_none_or(|s: [RunStatus; 2]| s.contains(&status));
+                match self.complete(flow, header).await {
+                    Ok(run) if wanted(run.record.status) => return Ok(run),
+                    Ok(_) => {}
+                    // the run sought as far as its record says, shown as what it is
+                    Err(e) if wanted(recorded) => return Err(e),
+                    Err(_) => {}
                 }
             }
             return Err(not_found());

@@ -17,8 +17,11 @@ use slipstream_store::{ObjectStore, StoreError, artifacts};
 use crate::error::{Result, UiError};
 use crate::time::newest_first;
 
+mod damaged;
 pub mod filter;
 mod listing;
+
+pub use damaged::{DamagedVersion, Row, Unreadable, Versions, why};
 
 /// How many store reads one page keeps in flight.
 pub(crate) const CONCURRENT_READS: usize = 32;
@@ -150,7 +153,7 @@ impl Index {
                 }
                 // the list of flows stays up when one flow's index cannot be read
                 let (runs, last) = match self.indexed(&name).await.ok().flatten() {
-                    Some(runs) => (runs.len(), runs.first().cloned()),
+                    Some(l) => (l.runs.len() + l.unreadable.len(), l.runs.first().cloned()),
                     None => {
                         let dir = slipstream_core::runs_dir(&flow);
                         (self.store.list_dirs(&dir).await?.len(), None)
@@ -211,8 +214,9 @@ impl Index {
             .cloned()
     }
 
-    /// Published versions of `flow`, newest first.
-    pub async fn versions(&self, flow: &str) -> Result<Vec<Arc<FlowSpec>>> {
+    /// Published versions of `flow`: those whose spec reads, newest first, and the others
+    /// with why (one damaged spec never hides the rest).
+    pub async fn versions(&self, flow: &str) -> Result<Versions> {
         let dir = format!("{}/", slipstream_core::versions_dir(&flow_name(flow)?));
         let ids: Vec<String> = self
             .store
@@ -224,11 +228,24 @@ impl Index {
                 FlowFile::RunRecord { .. } => None,
             })
             .collect();
-        let mut specs: Vec<Arc<FlowSpec>> = stream::iter(ids)
-            .map(|id| async move { self.spec(flow, &id).await })
+        let read: Vec<(String, Result<Arc<FlowSpec>>)> = stream::iter(ids)
+            .map(|id| async move { (id.clone(), self.spec(flow, &id).await) })
             .buffer_unordered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
+            .collect()
+            .await;
+        let (mut specs, mut unreadable) = (Vec::new(), Vec::new());
+        for (version, spec) in read {
+            match spec {
+                Ok(spec) => specs.push(spec),
+                // deleted since it was listed
+                Err(UiError::NotFound(_)) => {}
+                Err(e) => unreadable.push(DamagedVersion {
+                    version,
+                    reason: damaged::why(&e),
+                }),
+            }
+        }
+        unreadable.sort_by(|a, b| a.version.cmp(&b.version));
         specs.sort_by(|a, b| {
             let key = |s: &FlowSpec| {
                 (
@@ -239,7 +256,7 @@ impl Index {
             let (a, b) = (key(a), key(b));
             newest_first((&a.0, &a.1), (&b.0, &b.1))
         });
-        Ok(specs)
+        Ok(Versions { specs, unreadable })
     }
 
     /// A run by its id, or (as the CLI and SDK take them) `latest`, `latest-failed`,
@@ -262,10 +279,22 @@ impl Index {
     }
 
     /// The run as the pages show it: a whole run as recorded, a running one merged with its
-    /// op and sync files (listed here unless the header came with them).
+    /// op and sync files (listed here unless the header came with them). Without the spec
+    /// of its version, [`UiError::SpecUnreadable`] with its record.
     async fn complete(&self, flow: &str, header: Header) -> Result<Run> {
         let Header { dir, record, files } = header;
-        let spec = self.spec(flow, &record.version).await?;
+        let spec = match self.spec(flow, &record.version).await {
+            Ok(spec) => spec,
+            // the store failing to answer is not the spec's fault
+            Err(e @ UiError::Store(_)) => return Err(e),
+            Err(e) => {
+                return Err(UiError::SpecUnreadable {
+                    version: record.version.clone(),
+                    reason: damaged::why(&e),
+                    record: Box::new(record),
+                });
+            }
+        };
         if record.status != RunStatus::Running {
             return Ok(Run {
                 record,

@@ -3,7 +3,7 @@
 //! [`crate::pages::live`]) until it ends.
 
 use maud::{Markup, html};
-use slipstream_core::records::{OpState, Severity};
+use slipstream_core::records::{OpState, RunRecord, Severity};
 
 use super::{
     airflow, compare_url, flow_url, op_status, op_url, run_url, seconds_between, shell, short_time,
@@ -97,6 +97,47 @@ pub fn render(flow: &str, run: &Run, airflow_base: Option<&str>) -> Markup {
     } else {
         shell::page(&format!("{flow} {id}"), &crumbs, body)
     }
+}
+
+/// A run whose record reads but the spec of whose version, `version`, does not: what its
+/// record says, and why the rest (its structure, its ops' pages) cannot be shown.
+pub fn unreadable(flow: &str, record: &RunRecord, version: &str, reason: &str) -> Markup {
+    let id = record.run_id.as_str();
+    let crumbs = [
+        (flow.to_owned(), flow_url(flow)),
+        (id.to_owned(), run_url(flow, id)),
+    ];
+    let body = html! {
+        h1 { "Run " (id) " " span #run-status { (shell::badge("unreadable")) } }
+        p.error #unreadable { "unreadable: spec of version " (version) ": " (reason) }
+        dl.facts {
+            dt { "Flow" } dd { a href=(flow_url(flow)) { (flow) } }
+            dt { "Version" } dd { a #version href=(version_url(flow, version)) { code { (version) } } }
+            dt { "Recorded status" } dd { (shell::badge(record.status.as_str())) }
+            dt { "Trigger" } dd { (record.trigger) }
+            dt { "Started" } dd { (short_time(&record.started_at)) }
+            dt { "Ended" } dd #run-ended { (short_time(record.ended_at.as_deref().unwrap_or(""))) }
+        }
+        @if !record.params.is_empty() {
+            h2 { "Params" }
+            table #params { tbody { @for (k, v) in &record.params { tr { th { (k) } td { code { (v.get()) } } } } } }
+        }
+        h2 { "Ops" }
+        table #ops {
+            thead { tr { th { "Op" } th { "Status" } th { "Tries" } th { "Result" } } }
+            tbody {
+                @for (name, state) in &record.ops {
+                    tr data-op=(name) {
+                        td { (name) }
+                        td.status { (shell::badge(op_status(Some(state)))) }
+                        td.num.tries { (state.tries) }
+                        td.result { (result(state)) }
+                    }
+                }
+            }
+        }
+    };
+    shell::page(&format!("{flow} {id}"), &crumbs, body)
 }
 
 /// What an op's row says beyond its status: its error, metric value or check verdict.

@@ -1,5 +1,6 @@
 //! `/flows/<flow>?page=N&status=…`: the runs of a flow, newest first, a page at a time,
-//! filtered as the URL says, two of them to compare; and its published versions.
+//! filtered as the URL says, two of them to compare; and its published versions. A run or a
+//! version that cannot be read has its row, which says why.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use super::{
     version_url,
 };
 use crate::index::filter::RunFilter;
+use crate::index::{Row, Unreadable, Versions};
 
 /// Where a page of runs is among all of them (`first` and `last` count from 1).
 pub struct Pages {
@@ -25,12 +27,13 @@ const STATUSES: [&str; 5] = ["running", "success", "failed", "interrupted", "que
 
 pub fn render(
     flow: &str,
-    runs: &[RunSummary],
+    runs: &[Row],
     pages: &Pages,
-    versions: &[Arc<FlowSpec>],
+    all: &Versions,
     filter: &RunFilter,
 ) -> Markup {
     let crumbs = [(flow.to_owned(), flow_url(flow))];
+    let versions = &all.specs;
     let checks: Vec<&str> = versions
         .first()
         .map(|v| {
@@ -64,7 +67,12 @@ pub fn render(
                             th { "Duration" } th { "Version" } th { "Params" } th { "Why it failed" }
                         } }
                         tbody {
-                            @for r in runs { (row(flow, r)) }
+                            @for r in runs {
+                                @match r {
+                                    Row::Run(r) => (row(flow, r)),
+                                    Row::Unreadable(u) => (unreadable(flow, u)),
+                                }
+                            }
                         }
                     }
                     button type="submit" { "compare A with B" }
@@ -84,6 +92,12 @@ pub fn render(
                             td { a href=(version_url(flow, &v.version)) { code { (v.version) } } }
                             td { (short_time(v.published_at.as_deref().unwrap_or(""))) }
                             td.num { (v.ops.len()) }
+                        }
+                    }
+                    @for v in &all.unreadable {
+                        tr.unreadable data-version=(v.version) {
+                            td { a href=(version_url(flow, &v.version)) { code { (v.version) } } }
+                            td colspan="2" { (shell::badge("unreadable")) " " span.error { (v.reason) } }
                         }
                     }
                 }
@@ -116,6 +130,23 @@ fn row(flow: &str, r: &RunSummary) -> Markup {
                     span.failed-op { a href=(super::op_url(flow, id, op)) { (op) } @if let Some(e) = error { ": " span.error { (e.type_name) ": " (first_line(&e.message)) } } } " "
                 }
             }
+        }
+    }
+}
+
+/// A run that cannot be read: its id, its start when known, and why (no pick: it cannot be
+/// compared).
+fn unreadable(flow: &str, u: &Unreadable) -> Markup {
+    let id = &u.run_id;
+    html! {
+        tr.unreadable data-run=(id) {
+            td.pick {}
+            td { a href=(run_url(flow, id)) { (id) } }
+            td { (shell::badge("unreadable")) }
+            td {}
+            td { (short_time(u.started_at.as_deref().unwrap_or(""))) }
+            td.num {} td {} td.params {}
+            td.why { span.error { (u.reason) } }
         }
     }
 }

@@ -99,7 +99,7 @@ pre.trace { border-color: #cf222e; background: #fff8f8; }
 .s-success { background: #dafbe1; color: #116329; } .s-failed { background: #ffebe9; color: #a40e26; }
 .s-upstream_failed, .s-interrupted { background: #fff1e5; color: #953800; } .s-running, .s-queued { background: #ddf4ff; color: #0550ae; }
 .s-up_for_retry { background: #fff8c5; color: #7d4e00; } .s-skipped, .s-pending { background: #eaeef2; color: #57606a; }
-.s-warning { background: #fbefff; color: #6639ba; }
+.s-warning { background: #fbefff; color: #6639ba; } .s-unreadable { background: #ffebe9; color: #6e011a; outline: 1px dashed #cf222e; }
 .tabs a { margin-right: 12px; } .tabs a.current { font-weight: 700; color: var(--fg); text-decoration: none; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 0 0 12px; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }

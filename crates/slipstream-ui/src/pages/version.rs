@@ -47,6 +47,26 @@ pub fn render(flow: &str, spec: &FlowSpec, previous: Option<&FlowSpec>) -> Marku
     )
 }
 
+/// A published version whose spec cannot be read: why, and where its runs are.
+pub fn unreadable(flow: &str, version: &str, reason: &str) -> Markup {
+    let crumbs = [
+        (flow.to_owned(), flow_url(flow)),
+        (version.to_owned(), version_url(flow, version)),
+    ];
+    shell::page(
+        &format!("{flow} version {version}"),
+        &crumbs,
+        html! {
+            h1 { "Version " code { (version) } " " (shell::badge("unreadable")) }
+            p.error #unreadable { "unreadable: spec of version " (version) ": " (reason) }
+            dl.facts {
+                dt { "Flow" } dd { a href=(flow_url(flow)) { (flow) } }
+                dt { "Runs" } dd { "listed as unreadable on " a href=(flow_url(flow)) { "the flow's page" } }
+            }
+        },
+    )
+}
+
 fn op_row(op: &OpSpec) -> Markup {
     html! {
         tr id={"op-" (op.name)} {
