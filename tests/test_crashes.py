@@ -83,3 +83,90 @@ def test_a_put_on_s3_clears_what_killed_puts_left(
     kept = sorted(path.rsplit("/", 1)[1] for path in store.list(f"{folder}/"))
     assert kept == sorted(["manifest.json", manifest["payload"]])
     assert store.get(key) == data
+
+
+RUNNER = """
+import sys
+import numpy as np
+import pyarrow as pa
+import slipstream as ss
+
+@ss.op
+def table(i: int) -> pa.RecordBatchReader:  # streamed: written as it is read
+    batch = pa.record_batch({"i": np.full(500_000, i, dtype=np.int64)})
+    return pa.RecordBatchReader.from_batches(batch.schema, [batch] * 8)
+
+@ss.op
+def blob(i: int) -> bytes:
+    return bytes([i % 256]) * 6_000_000
+
+@ss.op
+def total(t: pa.Table, b: bytes) -> int:
+    return int(pa.compute.sum(t["i"]).as_py()) + len(b)
+
+print("ready", flush=True)
+for i in range(1_000_000):
+    # A new param each run: every op writes its outputs, cache entries and the run index.
+    param = ss.param("i", default=0)
+    flow = ss.Flow("crashing", outputs=[total(table(param), blob(param))])
+    flow.run(sys.argv[1], run_id=f"{sys.argv[2]}-{i}", params={"i": i % 3})
+"""
+
+
+def test_killed_runs_never_show_a_partial_read_and_gc_reclaims_what_they_left(
+    tmp_path: Path,
+) -> None:
+    """Runs killed at random points: mid-stream, mid-put, while writing cache entries and the
+    run index. Every output a record names reads whole, every record and cache entry reads,
+    the history lists every run, and `gc --orphans` leaves no temporary file and no payload
+    that no manifest names."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from slipstream.history import orphans
+    from slipstream.records import files
+
+    url = str(tmp_path / "store")
+    root = tmp_path / "store"
+    rng = random.Random(20261206)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    script = tmp_path / "crashing.py"
+    script.write_text(RUNNER)
+    for kill in range(16):
+        runner = subprocess.Popen([sys.executable, str(script), url, f"k{kill}"], env=env,
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert runner.stdout is not None and runner.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0.2, 2.5))
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+
+    history = ss.open(url)
+    runs = history.runs("crashing")
+    assert runs and history.unreadable("crashing") == []
+    assert {s["run_id"] for s in history.summaries("crashing")} == {r.run_id for r in runs}
+    read = 0
+    for run in runs:
+        for name, op in run.ops.items():
+            if op.status == "success":
+                value = run[name]  # whole, or an error: never a partial value
+                read += 1
+                if name == "blob":
+                    assert len(value) == 6_000_000 and len(set(value)) == 1
+    assert read > 0
+    for entry in root.glob("flows/crashing/cache/*/*.json"):
+        files.read(ss.Store(url), str(entry.relative_to(root)), "cache")
+    for record in root.glob("flows/crashing/runs/*/run.json"):
+        json.loads(record.read_text())  # written whole
+
+    later = datetime.now(UTC) + timedelta(days=2)
+    store = ss.Store(url)
+    found = orphans.find(store, later)
+    orphans.remove(store, found, later)
+    assert not [p for p in root.rglob(".tmp-*")], "temporary files are reclaimed"
+    for manifest in root.glob("ops/*/*/outputs/*/manifest.json"):
+        payloads = {p.name for p in manifest.parent.glob("payload-*")}
+        assert payloads == {json.loads(manifest.read_text())["payload"]}, manifest.parent
+    for folder in root.glob("ops/*/*/outputs/*"):
+        assert (folder / "manifest.json").exists() or not list(folder.glob("payload-*"))
+    again = ss.open(url).runs("crashing")
+    assert [r.run_id for r in again] == [r.run_id for r in runs]
