@@ -452,3 +452,23 @@ def test_columns_parquet_cannot_hold_are_refused_by_name(local_store: ss.Store, 
     with pytest.raises(UnsupportedType, match="cannot be stored"):  # streamed too
         local_store.put(key, pa.RecordBatchReader.from_batches(table.schema, table.to_batches()))
     assert not local_store.exists(key)
+
+
+def test_an_airflow_task_reading_a_corrupt_cached_input_evicts_it(local_store: ss.Store) -> None:
+    from slipstream.airflow import OpFailed, run_task
+
+    flow = ss.Flow("heal_in_airflow", outputs=[_length(_big.named("make")())])
+    version = flow.publish(local_store)
+    for op in ("make", "_length"):
+        run_task(local_store.url, flow.name, version, op, run_id="scheduled__1")
+    first = ss.open(local_store).run(flow.name, "scheduled__1")
+    flip_one_byte(local_store, ss.ArtifactKey(first.ops["make"].prefix, "scheduled__1"))
+    run_task(local_store.url, flow.name, version, "make", run_id="scheduled__2")  # a hit
+    with pytest.raises(OpFailed, match="their cache entries are removed; clear those tasks"):
+        run_task(local_store.url, flow.name, version, "_length", run_id="scheduled__2")
+    # Cleared: the producer runs again, and the op reads what it wrote.
+    run_task(local_store.url, flow.name, version, "make", run_id="scheduled__2", try_number=2)
+    run_task(local_store.url, flow.name, version, "_length", run_id="scheduled__2", try_number=2)
+    second = ss.open(local_store).run(flow.name, "scheduled__2")
+    assert second.ops["make"].cached_from is None
+    assert second["_length"] == 256 * (5 * 4096 + 1)

@@ -18,8 +18,9 @@ and their checksums. A hit trusts an entry only if it was written for this key a
 every output it names is stored as it was: the manifest's checksum is the entry's, the
 payload has the manifest's size, and a payload of at most `VERIFY_BYTES` is read and its
 checksum checked. A larger payload found corrupt when it is read removes the entry
-(`history.reader.evict_cache_entry`): the local runner then runs its producer again, and a
-later run heals what a reader found. A hit writes the try record and the
+(`evict_corrupt_inputs`, `history.reader.evict_cache_entry`): the local runner then runs its
+producer again, an Airflow task says which task to clear, and a later run heals what a
+reader found. A hit writes the try record and the
 op state: no payload is copied.
 """
 
@@ -32,7 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slipstream._native import ArtifactKey, Store, cache_entry_path
-from slipstream.errors import ArtifactNotFound, SlipstreamError
+from slipstream.errors import ArtifactNotFound, CorruptArtifact, SlipstreamError
+from slipstream.history.reader import evict_cache_entry
 from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.runtime import fingerprint
@@ -176,3 +178,29 @@ def remember(
         "parts": cache_key.parts,
     }
     files.write(store, entry_path(spec, op, cache_key.digest), "cache", entry)
+
+
+def evict_corrupt_inputs(
+    store: Store,
+    flow: str,
+    op: Mapping[str, Any],
+    inputs: Mapping[str, ArtifactKey],
+    producers: Mapping[str, Mapping[str, Any] | None],
+) -> list[str]:
+    """After `op` failed with `CorruptArtifact`: the ops among its producers (`producers`:
+    op name -> its state in this run) that reused earlier outputs through the cache and
+    whose output it reads is corrupt. Their cache entries are removed, so that no run
+    reuses those outputs again; the caller runs them again (or says to)."""
+    evicted = []
+    for arg, source in op["inputs"].items():
+        state = producers.get(source["op"]) or {}
+        if not state.get("cached_from") or not state.get("cache_key") or arg not in inputs:
+            continue
+        try:
+            store.verify(inputs[arg])
+            continue
+        except CorruptArtifact:
+            pass
+        evict_cache_entry(store, flow, source["op"], state["cache_key"])
+        evicted.append(source["op"])
+    return evicted

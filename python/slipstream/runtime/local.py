@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from slipstream._native import Store, flow_run_path
-from slipstream.errors import CorruptArtifact, Terminated
+from slipstream.errors import Terminated
 from slipstream.history import indexing, run_index
-from slipstream.history.reader import History, Run, evict_cache_entry
+from slipstream.history.reader import History, Run
 from slipstream.records import runs
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
+from slipstream.runtime import cache
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.claim import claim_run
 from slipstream.runtime.execute import (
@@ -177,28 +178,17 @@ def _heal_corrupt_inputs(
     if state["status"] != "failed" or error != "slipstream.errors.CorruptArtifact":
         return False
     inputs, _ = _arguments(spec, op, run_id, params, record)
+    evicted = cache.evict_corrupt_inputs(store, spec["flow"], op, inputs, record["ops"])
     ops = {o["name"]: o for o in spec["ops"]}
-    healed = False
-    for arg, source in op["inputs"].items():
-        producer = record["ops"][source["op"]]
-        if not producer.get("cached_from") or not producer.get("cache_key"):
-            continue
-        try:
-            store.verify(inputs[arg])
-            continue
-        except CorruptArtifact:
-            pass
-        evict_cache_entry(store, spec["flow"], source["op"], producer["cache_key"])
+    for name in evicted:
         print(
-            f"slipstream: the cached output of op {source['op']!r} that op {op['name']!r} "
-            f"reads ({inputs[arg]}) is corrupt: its cache entry is removed and "
-            f"{source['op']!r} runs again",
+            f"slipstream: the cached output of op {name!r} that op {op['name']!r} reads is "
+            f"corrupt: its cache entry is removed and {name!r} runs again",
             file=sys.stderr,
         )
-        producer.pop("cached_from")
-        _run_op(store, spec, ops[source["op"]], run_id, params, record, Policy(enabled=False))
-        healed = healed or producer["status"] == "success"
-    return healed
+        record["ops"][name].pop("cached_from")
+        _run_op(store, spec, ops[name], run_id, params, record, Policy(enabled=False))
+    return bool(evicted) and all(record["ops"][n]["status"] == "success" for n in evicted)
 
 
 def _runner() -> dict[str, Any]:
