@@ -185,13 +185,13 @@ def run_task(
     print(error["traceback"], file=sys.stderr)
     message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
     if error["type"] == "slipstream.errors.CorruptArtifact":
-        evicted = _cache.evict_corrupt_inputs(store, flow, op, inputs, upstream)
-        if evicted:
-            message += (
-                f"\nthe cached outputs of {', '.join(map(repr, evicted))} it read are corrupt: "
-                "their cache entries are removed; clear those tasks (and this one) to compute "
-                "them again"
-            )
+        corrupt = _cache.evict_corrupt_inputs(store, flow, op, inputs, upstream)
+        if corrupt:  # a retry would read the same bytes: clearing the producers heals it
+            raise _no_retry(OpFailed(
+                f"{message}\nthe outputs of {', '.join(map(repr, corrupt))} it read are "
+                "corrupt; the cache entries naming them are removed: clear those tasks (and "
+                "this one) to compute them again"
+            ))  # fmt: skip
     if error["phase"] == "check":
         raise _no_retry(CheckFailed(message))
     if mismatch is not None:

@@ -170,7 +170,10 @@ class History:
                     unreadable_row(r["run_id"], f"the spec of its version {r['version']}: {spec}")
                 )
                 continue
-            runs.append(Run(self.store, merged(self.store, r, spec), spec))
+            try:  # an op's state file, or the spec of a version the run moved to
+                runs.append(Run(self.store, merged(self.store, r, spec), spec))
+            except SlipstreamError as exc:
+                damaged.append(unreadable_row(r["run_id"], str(exc)))
         return runs, damaged
 
     def run(self, flow: str, run_id: str) -> Run:
@@ -218,7 +221,7 @@ class History:
         found = run_index.summaries(self.store, flow)
         if found is None:
             runs, damaged = self.read_runs(flow)
-            return [run_index.summary(r.record) for r in runs] + damaged
+            return _listed([run_index.summary(r.record) for r in runs] + damaged)
         ended, active = found
         live = []
         for folder in active:
@@ -236,10 +239,13 @@ class History:
                 reason = f"the spec of its version {record['version']}: {exc}"
                 live.append(unreadable_row(record["run_id"], reason))
                 continue
-            live.append(run_index.summary(merged(self.store, record, spec)))
+            try:
+                live.append(run_index.summary(merged(self.store, record, spec)))
+            except SlipstreamError as exc:
+                live.append(unreadable_row(record["run_id"], str(exc)))
         shown = {s["run_id"] for s in live}
         rows = [s for s in ended if s["run_id"] not in shown] + live
-        return sorted(rows, key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
+        return _listed(rows)
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
@@ -322,16 +328,16 @@ class Run:
         """The stored value of an output of this run."""
         name, out = self._locate(target, None)
         allow_pickle = bool(self.ops[name].spec["allow_pickle"])
+        key = self.key(name, out)
         try:
-            return self.store.get(self.key(name, out), allow_pickle=allow_pickle)
+            return self.store.get(key, allow_pickle=allow_pickle)
         except CorruptArtifact as exc:
-            state = self.ops[name].state
-            if not state.get("cached_from") or not state.get("cache_key"):
+            digest = self.ops[name].state.get("cache_key")
+            if not digest or not evict_cache_entry(self.store, self.flow, name, digest, key):
                 raise
-            evict_cache_entry(self.store, self.flow, name, state["cache_key"])
             raise CorruptArtifact(
-                f"{exc}. The op reused this output through the cache: its cache entry is "
-                "removed, so the next run of the flow computes it again"
+                f"{exc}. The cache entry that names this output is removed, so that the next "
+                "run of the flow computes it again"
             ) from exc
 
     def _locate(self, target: Handle | str, output: str | None) -> tuple[str, str]:
@@ -510,6 +516,15 @@ def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
     return chosen[-1] if chosen else None
 
 
+def _listed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Summaries newest first; unreadable runs, whose start is not known, first of all (as the
+    UI lists them), so that a limited list shows them."""
+    rows = sorted(rows, key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
+    return [r for r in rows if r["status"] == "unreadable"] + [
+        r for r in rows if r["status"] != "unreadable"
+    ]
+
+
 def _named_id(path: str) -> str:
     """The run id a `run.json` path names, or its folder's name when the id is stored hashed
     (a record that cannot be read cannot say)."""
@@ -528,7 +543,18 @@ def unreadable_row(run_id: str, reason: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def evict_cache_entry(store: Store, flow: str, op: str, digest: str) -> None:
-    """Removes the cache entry of `op`'s key `digest`: the outputs it names were found
-    corrupt by a reader, and no run may reuse them again."""
-    store.delete_objects([cache_entry_path(flow, op, digest)])
+def evict_cache_entry(store: Store, flow: str, op: str, digest: str, output: ArtifactKey) -> bool:
+    """Removes the cache entry of `op`'s key `digest` if it names the run and prefix of
+    `output`, found corrupt by a reader: no run may reuse it again (an entry of that key
+    written since, naming other outputs, is kept). True when it was removed."""
+    path = cache_entry_path(flow, op, digest)
+    try:
+        entry = files.read(store, path, "cache")
+    except ArtifactNotFound:
+        return False
+    except SlipstreamError:  # unreadable: of no use to anyone
+        entry = {"at": {"prefix": output.op_prefix, "run_id": output.run_id}}
+    if entry["at"] != {"prefix": output.op_prefix, "run_id": output.run_id}:
+        return False
+    store.delete_objects([path])
+    return True

@@ -72,12 +72,11 @@ def new_record(
 def ensure_header(
     store: Store, spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
 ) -> None:
-    """Writes the run header unless a task of this run already did."""
+    """Writes the run header unless a task of this run (or a local run of that id) already
+    did: created only if absent, as a local run claims its id."""
     path = flow_run_path(spec["flow"], run_id)
-    try:
-        store.get_object(path)
-    except ArtifactNotFound:
-        files.write(store, path, "run", new_record(spec, run_id, params, trigger))
+    record = new_record(spec, run_id, params, trigger)
+    store.create_object(path, files.dump(record, path, "run"))
 
 
 def op_state(

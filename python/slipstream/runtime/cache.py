@@ -84,10 +84,14 @@ def key(
         encoded = {arg: _constants.encode(v, arg) for arg, v in arguments.items()}
     except (SlipstreamError, TypeError, ValueError):
         return None
+    try:
+        code = code_part(op, fn)
+    except Exception:  # noqa: BLE001 — locating a module ran user code that failed: no key
+        return None
     parts = {
         "format": CACHE_FORMAT,
         "manifest_format": MANIFEST_FORMAT,
-        "code": code_part(op, fn),
+        "code": code,
         "op": {k: op[k] for k in ("kind", "severity", "outputs", "allow_pickle", "convert")},
         "inputs": {
             arg: [m["checksum"], m["type"], m["flavor"], m["python_type"]]
@@ -188,19 +192,19 @@ def evict_corrupt_inputs(
     producers: Mapping[str, Mapping[str, Any] | None],
 ) -> list[str]:
     """After `op` failed with `CorruptArtifact`: the ops among its producers (`producers`:
-    op name -> its state in this run) that reused earlier outputs through the cache and
-    whose output it reads is corrupt. Their cache entries are removed, so that no run
-    reuses those outputs again; the caller runs them again (or says to)."""
-    evicted = []
+    op name -> its state in this run) whose output it reads is corrupt. The cache entries
+    naming those outputs are removed, so that no run reuses them again; the caller runs the
+    producers again (or says to)."""
+    corrupt = []
     for arg, source in op["inputs"].items():
         state = producers.get(source["op"]) or {}
-        if not state.get("cached_from") or not state.get("cache_key") or arg not in inputs:
+        if arg not in inputs or source["op"] in corrupt:
             continue
         try:
             store.verify(inputs[arg])
             continue
         except CorruptArtifact:
-            pass
-        evict_cache_entry(store, flow, source["op"], state["cache_key"])
-        evicted.append(source["op"])
-    return evicted
+            corrupt.append(source["op"])
+        if state.get("cache_key"):
+            evict_cache_entry(store, flow, source["op"], state["cache_key"], inputs[arg])
+    return corrupt

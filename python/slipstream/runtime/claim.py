@@ -8,36 +8,52 @@ from collections.abc import Mapping
 from typing import Any
 
 from slipstream._native import Store, flow_run_path
-from slipstream.errors import RunIdTaken
+from slipstream.errors import CorruptArtifact, RunIdTaken
+from slipstream.history import retention
 from slipstream.history.reader import History
 from slipstream.records import files
 
 
 def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = False) -> None:
     """Writes the first record of a new local run, only if its run id is free: created
-    atomically (`O_EXCL`-like on a local store, `If-None-Match` on S3), so that of two
-    processes starting one run id at once exactly one runs it. With `overwrite`, a finished
-    run (not one still running) under that id is replaced. `RunIdTaken` otherwise."""
+    atomically (`link(2)` on a local store, `If-None-Match` on S3), so that of two processes
+    starting one run id at once exactly one runs it. With `overwrite`, a run that has ended
+    under that id is deleted first (as `slipstream delete` would: refused while other runs
+    use its outputs, or it is pinned), then the id is claimed again. `RunIdTaken` otherwise."""
     path = flow_run_path(record["flow"], record["run_id"])
     data = files.dump(record, path, "run")
     if not store.exclusive_creates():
         _warn_not_exclusive(store)
     if store.create_object(path, data):
         return
-    existing = History(store).run(record["flow"], record["run_id"])  # as readers see it
     where = f"run {record['run_id']!r} of flow {record['flow']!r} in {store.url}"
-    if existing.status in ("running", "queued"):
-        raise RunIdTaken(
-            f"{where} is being run by another process ({_runner_text(existing.record)}); "
-            "give this run another run_id, or wait for that one to end"
-        )
-    if not overwrite:
-        raise RunIdTaken(
-            f"{where} already exists ({existing.status}, started "
-            f"{existing.record.get('started_at') or '?'}): give this run another run_id, or "
-            "pass overwrite=True to replace it"
-        )
-    store.put_object(path, data)
+    try:
+        existing = History(store).run(record["flow"], record["run_id"])  # as readers see it
+    except CorruptArtifact as exc:
+        if not overwrite:
+            raise RunIdTaken(
+                f"{where} exists but cannot be read ({exc}): give this run another run_id, "
+                "or pass overwrite=True to replace it"
+            ) from None
+        store.delete_objects([path])
+    else:
+        if existing.status in ("running", "queued"):
+            raise RunIdTaken(
+                f"{where} is being run by another process ({_runner_text(existing.record)}); "
+                "give this run another run_id, or wait for that one to end"
+            )
+        if not overwrite:
+            raise RunIdTaken(
+                f"{where} already exists ({existing.status}, started "
+                f"{existing.record.get('started_at') or '?'}): give this run another run_id, "
+                "or pass overwrite=True to replace it"
+            )
+        try:
+            retention.delete(store, retention.deletion(store, existing))
+        except retention.Refused as exc:
+            raise RunIdTaken(f"{where} cannot be overwritten: {exc}") from None
+    if not store.create_object(path, data):
+        raise RunIdTaken(f"{where} was claimed by another process while it was being replaced")
 
 
 def _runner_text(record: Mapping[str, Any]) -> str:

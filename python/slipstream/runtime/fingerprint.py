@@ -7,8 +7,12 @@ the op's module (or the source captured with it), every `import` and `from ... i
 anywhere in it, then the same in every user module found, transitively. A user module is one
 whose file is Python source outside the standard library and site-packages (an editable
 install counts as the user's own code; slipstream itself does not). Each is keyed by the
-SHA-256 of its file: a helper that changes changes the key of every op whose module imports
-it, used or not, so a stale value is never served; the price is a rerun too many.
+SHA-256 of its file. Where the op's source was captured (scripts, and modules that could be
+captured whole), the imports read are those of the capture: the ones the op's code refers
+to; else every import of its module, used by this op or not (a rerun too many, not a stale
+value). What imports cannot show is not seen: a module loaded by name at run time
+(`importlib.import_module(name)`), compiled extensions, data files an op reads. Ops that
+depend on those name a `code_version`.
 """
 
 from __future__ import annotations
@@ -56,9 +60,11 @@ def user_modules(function: Mapping[str, Any], fn: Any) -> dict[str, str]:
 def packages() -> str:
     """`sha256:` of the name and version of every installed distribution: an upgrade of any
     library changes the key."""
-    pairs = sorted(
-        {f"{(d.metadata['Name'] or '?').lower()}=={d.version}" for d in metadata.distributions()}
-    )
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():  # in sys.path order: the first of a name is used
+        name = (dist.metadata["Name"] or "?").lower().replace("_", "-")
+        found.setdefault(name, dist.version)
+    pairs = sorted(f"{name}=={version}" for name, version in found.items())
     return "sha256:" + hashlib.sha256("\n".join(pairs).encode()).hexdigest()
 
 

@@ -170,9 +170,9 @@ def _heal_corrupt_inputs(
     params: Mapping[str, Any],
     record: dict[str, Any],
 ) -> bool:
-    """When `op` failed reading an input that an earlier run's outputs stood for (a cache
-    hit) and that input is corrupt: removes that cache entry and runs its producer again,
-    uncached, so that the op can be tried once more. True when something was healed."""
+    """When `op` failed reading a corrupt input (a cache hit's above all: the hit checks the
+    size of a large payload, not its bytes): removes the cache entry naming it and runs its
+    producer again, so that the op can be tried once more. True when something was healed."""
     state = record["ops"][op["name"]]
     error = (state.get("error") or {}).get("type")
     if state["status"] != "failed" or error != "slipstream.errors.CorruptArtifact":
@@ -182,12 +182,12 @@ def _heal_corrupt_inputs(
     ops = {o["name"]: o for o in spec["ops"]}
     for name in evicted:
         print(
-            f"slipstream: the cached output of op {name!r} that op {op['name']!r} reads is "
-            f"corrupt: its cache entry is removed and {name!r} runs again",
+            f"slipstream: the output of op {name!r} that op {op['name']!r} reads is corrupt: "
+            f"the cache entry naming it is removed and {name!r} runs again",
             file=sys.stderr,
         )
-        record["ops"][name].pop("cached_from")
-        _run_op(store, spec, ops[name], run_id, params, record, Policy(enabled=False))
+        record["ops"][name].pop("cached_from", None)
+        _run_op(store, spec, ops[name], run_id, params, record, Policy())
     return bool(evicted) and all(record["ops"][n]["status"] == "success" for n in evicted)
 
 
