@@ -1,7 +1,8 @@
 """The fault suite: store operations of mixed sizes, multipart uploads and ranged downloads
 included, through a proxy that answers 503 and 500, resets connections, cuts bodies off
-half-way, adds latency and stalls, and takes requests it never answers, at random. Nothing corrupt is ever returned; nearly every
-operation succeeds within the retry budget; the rest fail with `StorageError`."""
+half-way, adds latency and stalls, and takes requests it never answers, at random. Nothing
+corrupt is ever returned; nearly every operation succeeds within the retry budget; the rest
+fail with `StorageError`."""
 
 from __future__ import annotations
 

@@ -54,8 +54,8 @@ pub fn guarded<T>(what: &str, work: impl FnOnce() -> PyResult<T>) -> PyResult<T>
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".to_owned());
             Err(SlipstreamError::new_err(format!(
-                "{what} failed inside slipstream ({text}); nothing was written or returned. \
-                 This is a bug: please report it with the type of the value"
+                "{what} failed inside slipstream ({text}). This is a bug: please report it \
+                 with the type of the value"
             )))
         }
     }

@@ -210,14 +210,21 @@ impl PyStore {
         found.map(|m| manifest_dict(py, &m)).transpose()
     }
 
-    /// Reads the artifact under `key` whole and checks its payload against the manifest's
-    /// size and checksum, without decoding it: `CorruptArtifact` if it does not match.
+    /// Reads the artifact under `key` and checks its payload against the manifest's size and
+    /// checksum, without decoding it or holding it whole: `CorruptArtifact` if it does not
+    /// match.
     fn verify(&self, py: Python<'_>, key: &PyArtifactKey) -> PyResult<()> {
-        let key = &key.0;
-        let store = self.backend(py)?;
-        wait(py, async { artifacts::read(store.as_ref(), key).await })?
-            .map(|_| ())
+        guarded(&format!("verifying {}", key.0), || {
+            let key = &key.0;
+            let store = self.backend(py)?;
+            wait(py, async {
+                use futures::TryStreamExt;
+                // Chunk by chunk: a payload larger than memory is checked too.
+                let (_, chunks) = artifacts::read_chunks(store.as_ref(), key).await?;
+                chunks.try_for_each(|_| async { Ok(()) }).await
+            })?
             .map_err(|e| store_error(&key.to_string(), e))
+        })
     }
 
     /// Whether a complete artifact exists under `key`.

@@ -68,21 +68,24 @@ fn check_secrets(url: &str) -> Result<()> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Ok(());
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let credentials = authority.rfind('@');
-    let extra = path.find(['?', '#']);
-    if credentials.is_none() && extra.is_none() {
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (before, extra) = rest.split_at(end);
+    // `user:secret@host`, where the secret may itself hold `/`: an `@` in the host part, or
+    // one with a `:` anywhere before it.
+    let host_end = before.find('/').unwrap_or(before.len());
+    let at = before
+        .rfind('@')
+        .filter(|&at| before[..host_end].contains('@') || before[..at].contains(':'));
+    if at.is_none() && extra.is_empty() {
         return Ok(());
     }
-    let host = credentials.map_or(authority, |at| &authority[at + 1..]);
     let shown = format!(
-        "{scheme}://{}{host}{}{}",
-        if credentials.is_some() { "***@" } else { "" },
-        extra.map_or(path, |at| &path[..at]),
-        if extra.is_some() { "?***" } else { "" },
+        "{scheme}://{}{}{}",
+        if at.is_some() { "***@" } else { "" },
+        at.map_or(before, |at| &before[at + 1..]),
+        if extra.is_empty() { "" } else { "?***" },
     );
-    let reason = if credentials.is_some() {
+    let reason = if at.is_some() {
         "store URLs must not carry credentials (they would be copied into DAG files, records \
          and messages): give them through the environment instead (for S3 \
          AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)"
@@ -116,6 +119,8 @@ mod tests {
             ("s3://bucket/p?secret=s3cr3t", "s3://bucket/p?***"),
             ("s3://bucket/p#s3cr3t", "s3://bucket/p?***"),
             ("s3://k:s3cr3t@bucket?s3cr3t", "s3://***@bucket?***"),
+            // AWS secrets may hold `/`
+            ("s3://AKIA:s3cr3t/pw+x@bucket/p", "s3://***@bucket/p"),
         ] {
             let message = refused(url);
             assert!(message.contains(shown), "{message}");

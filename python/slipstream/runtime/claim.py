@@ -69,8 +69,8 @@ def _warn_not_exclusive(store: Store) -> None:
         return
     _WARNED_NOT_EXCLUSIVE.add(store.url)
     print(
-        f"slipstream: the server of {store.url} ignores conditional writes (If-None-Match), "
-        "so a run id is claimed by looking first: two runs started at the same moment with "
-        "the same run_id are not told apart on this store",
+        f"slipstream: the server of {store.url} does not honour conditional writes "
+        "(If-None-Match), so a run id is claimed by looking first: two runs started at the "
+        "same moment with the same run_id are not told apart on this store",
         file=sys.stderr,
     )

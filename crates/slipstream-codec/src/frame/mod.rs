@@ -68,6 +68,10 @@ fn unstorable_type(data_type: &arrow_schema::DataType) -> Option<&'static str> {
         | DataType::LargeListView(f)
         | DataType::FixedSizeList(f, _)
         | DataType::Map(f, _) => unstorable_type(f.data_type()),
+        DataType::Struct(fields) if fields.is_empty() => Some(
+            "structs with no fields cannot be stored in Parquet: drop the column, or give \
+             the struct a field",
+        ),
         DataType::Struct(fields) => fields.iter().find_map(|f| unstorable_type(f.data_type())),
         DataType::Dictionary(_, value) => unstorable_type(value),
         DataType::RunEndEncoded(_, values) => unstorable_type(values.data_type()),

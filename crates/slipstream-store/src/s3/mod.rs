@@ -252,7 +252,8 @@ impl S3Store {
     /// refused the second time (some S3-compatible servers ignore the header and let both
     /// writers win). The probe is removed afterwards.
     async fn probe_conditional_writes(&self) -> Result<bool> {
-        let path = format!("probes/if-none-match-{}", uuid::Uuid::new_v4());
+        // Under `ops/`, where slipstream may write and `gc --orphans` looks.
+        let path = format!("ops/.probes/if-none-match-{}", uuid::Uuid::new_v4());
         let key = self.key(&path)?;
         let probe = Bytes::from_static(b"slipstream conditional write probe");
         let first = self.put_if_none_match(&key, probe.clone()).await;
@@ -273,7 +274,7 @@ impl S3Store {
             Ok(false) => true,
             Err(e) => return Err(self.error("probe conditional writes", &path, e)),
         };
-        self.delete(&path).await?;
+        let _ = self.delete(&path).await; // best effort: a probe left behind is 34 bytes
         Ok(honoured)
     }
 
@@ -472,11 +473,14 @@ impl ObjectStore for S3Store {
         Ok(self.get(path).await.is_ok_and(|there| there == data))
     }
 
+    /// Probed once: a server that refuses the probe (no right to write or delete it, an
+    /// error) counts as not honouring conditional writes, so that claims still work there,
+    /// by looking first.
     async fn exclusive_create(&self) -> Result<bool> {
-        self.exclusive
-            .get_or_try_init(|| self.probe_conditional_writes())
-            .await
-            .copied()
+        Ok(*self
+            .exclusive
+            .get_or_init(|| async { self.probe_conditional_writes().await.unwrap_or(false) })
+            .await)
     }
 
     async fn get(&self, path: &str) -> Result<Bytes> {

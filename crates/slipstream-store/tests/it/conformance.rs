@@ -23,7 +23,46 @@ pub async fn run_all(store: &dyn ObjectStore, large: usize) {
     streamed_puts_round_trip(store, large).await;
     a_failed_stream_leaves_the_previous_object(store, large).await;
     sizes_are_listed_and_many_objects_deleted(store).await;
+    exactly_one_create_wins(store).await;
     crate::run_index::keeps_every_run(store).await;
+}
+
+/// Of many writers creating one path at once, exactly one is told it created it, and the
+/// object is that writer's, whole; a create where an object is leaves it as it was.
+async fn exactly_one_create_wins(store: &dyn ObjectStore) {
+    assert!(
+        store.exclusive_create().await.unwrap(),
+        "local stores and moto honour create-if-absent"
+    );
+    for round in 0..3 {
+        let path = format!("claims/run-{round}.json");
+        let writers = (0..16u8).map(|i| {
+            let path = path.clone();
+            async move {
+                let data = Bytes::from(vec![i; 1000 + usize::from(i)]);
+                (i, store.create(&path, data).await.unwrap())
+            }
+        });
+        let results = futures::future::join_all(writers).await;
+        let won: Vec<u8> = results
+            .iter()
+            .filter(|(_, w)| *w)
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        let stored = store.get(&path).await.unwrap();
+        assert_eq!(
+            stored,
+            Bytes::from(vec![won[0]; 1000 + usize::from(won[0])])
+        );
+        assert!(
+            !store
+                .create(&path, Bytes::from_static(b"late"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.get(&path).await.unwrap(), stored);
+    }
 }
 
 /// Chunks of uneven sizes, as an encoder hands them over.
