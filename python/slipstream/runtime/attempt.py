@@ -271,12 +271,7 @@ def _error_record(
         frames.pop(0)
     message = _capped(_message_of(exc))
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-    try:
-        if len(message) >= MESSAGE_LIMIT:
-            raise ValueError(message)  # too long to quote whole: the capped message instead
-        lines += traceback.format_exception_only(type(exc), exc)
-    except Exception:  # noqa: BLE001 — a __str__ that raises, or a message cut short
-        lines.append(f"{type(exc).__qualname__}: {message}\n")
+    lines += _exception_lines(exc, message)
     return {
         "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
         "message": message,
@@ -299,6 +294,15 @@ def _message_of(exc: BaseException) -> str:
         return str(exc)
     except Exception as broken:  # noqa: BLE001 — the user's __str__, whatever it raises
         return f"<the exception's message could not be made: {type(broken).__name__} in __str__>"
+
+
+def _exception_lines(exc: BaseException, message: str) -> list[str]:
+    """The last lines of the traceback: Python's own (a `SyntaxError` shows its line), or the
+    (capped) message where that is too long or its `__str__` raises."""
+    if len(message) < MESSAGE_LIMIT:
+        with contextlib.suppress(Exception):
+            return traceback.format_exception_only(type(exc), exc)
+    return [f"{type(exc).__qualname__}: {message}\n"]
 
 
 def _capped(message: str) -> str:
