@@ -305,6 +305,14 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "void scalar": (lambda: np.void(b"ab"), Refused("structured")),
     "recarray": (lambda: np.rec.array([(1,)], dtype=[("a", "i4")]), Refused("asarray")),
     # pandas
+    "categorical of missing values only": (
+        lambda: pd.DataFrame({"c": pd.Categorical([None], categories=["a"])}),
+        Refused("column 'c' is a categorical column with no values"),
+    ),
+    "categorical with no categories": (
+        lambda: pd.DataFrame({"c": pd.Categorical([None, None], categories=[])}),
+        Refused("column 'c' is a categorical column with no values"),
+    ),
     "empty frame": (lambda: pd.DataFrame(), None),
     "int labels": (lambda: pd.DataFrame({0: [1], 1: [2]}), None),
     "mixed labels": (lambda: pd.DataFrame({0: [1], "0": [2]}), Refused("collide")),
@@ -680,6 +688,24 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     "polars list of nulls": (lambda: pl.DataFrame({"l": [[None], []]}), None),
     "polars struct with a null field": (lambda: pl.DataFrame({"s": [{"x": None, "y": 1}]}), None),
     "polars struct": (lambda: pl.DataFrame({"s": [{"a": 1}, {"a": 2}]}), None),
+    "polars struct without fields": (
+        lambda: pl.DataFrame({"s": [{}]}),
+        Refused("structs with no fields cannot be stored"),
+    ),
+    "polars list of categoricals": (
+        lambda: pl.DataFrame({"l": [["a", "b"]]}, schema={"l": pl.List(pl.Categorical)}),
+        Refused("categoricals inside a list or struct"),
+    ),
+    "polars struct of an enum": (
+        lambda: pl.DataFrame(
+            {"s": [{"e": "x"}]}, schema={"s": pl.Struct({"e": pl.Enum(["x", "y"])})}
+        ),
+        Refused("categoricals inside a list or struct"),
+    ),
+    "polars lazy list of categoricals": (
+        lambda: pl.LazyFrame({"l": [["a", "b"]]}, schema={"l": pl.List(pl.Categorical)}),
+        None,
+    ),
     "polars list": (lambda: pl.DataFrame({"l": [[1, 2], []]}), None),
     "polars series": (lambda: pl.Series("a", [1, 2]), Refused("to_frame")),
     "polars lazy frame": (lambda: pl.LazyFrame({"a": [1], "n": [None]}).select(pl.all()), None),
@@ -779,6 +805,10 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
         Refused("128-bit"),
     ),
     # pyarrow
+    "arrow dictionary of nulls only": (
+        lambda: pa.table({"d": pa.array([None, None], pa.string()).dictionary_encode()}),
+        Refused("column 'd' is a dictionary column with no values"),
+    ),
     "arrow table": (lambda: pa.table({"a": [1, 2]}), None),
     "arrow empty table": (lambda: pa.table({"a": pa.array([], pa.int64())}), None),
     "arrow dictionary": (lambda: pa.table({"d": pa.array(["a", "b"]).dictionary_encode()}), None),
@@ -862,7 +892,7 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     ),
     "arrow empty struct": (
         lambda: _column(pa.array([{}, None], pa.struct([]))),
-        Refused("column 'a' holds structs without fields"),
+        Refused('column "a" of type Struct(): structs with no fields cannot be stored'),
     ),
     "arrow dense union": (
         lambda: _column(
@@ -961,7 +991,7 @@ CASES: dict[str, tuple[Callable[[], Any], Refused | None]] = {
     ),
     "arrow empty struct in a list": (
         lambda: _column(pa.array([[{}]], pa.list_(pa.struct([])))),
-        Refused("holds structs without fields"),
+        Refused("structs with no fields cannot be stored"),
     ),
     "arrow map with sorted keys": (
         lambda: _column(pa.array([[("a", 1)]], pa.map_(pa.string(), pa.int64(), keys_sorted=True))),

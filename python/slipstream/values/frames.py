@@ -174,11 +174,29 @@ def refusal(value: Any) -> str | None:
     if name.startswith("pandas.") and name.endswith(".DataFrame"):
         return _pandas_refusal(value)
     if name.startswith("pyarrow.") and hasattr(value, "schema"):  # Table, batch, reader
-        for field in value.schema:
+        for position, field in enumerate(value.schema):
             why = _arrow_refusal(field.name, field.type, top=True)
             if why:
                 return why
+            column = value.column(position) if hasattr(value, "column") else None
+            if column is not None and _all_missing_dictionary(field.type, column):
+                return _no_values(field.name, "a dictionary", "table.cast(...)")
     return None
+
+
+def _all_missing_dictionary(data_type: Any, column: Any) -> bool:
+    """Whether a dictionary column has rows but no value: the Parquet reader cannot read
+    such a column back."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_dictionary(data_type)) and 0 < len(column) == column.null_count
+
+
+def _no_values(label: Any, what: str, instead: str) -> str:
+    return (
+        f"column {label!r} is {what} column with no values (every row is missing), which "
+        f"slipstream could store but not read back: store it decoded ({instead}), or drop it"
+    )
 
 
 def _pandas_refusal(frame: Any) -> str | None:
@@ -196,6 +214,8 @@ def _pandas_refusal(frame: Any) -> str | None:
                 f"e.g. df[{label!r}].to_numpy().real and .imag"
             )
         if isinstance(dtype, pd.CategoricalDtype):
+            if len(frame) and frame.iloc[:, position].isna().all():
+                return _no_values(label, "a categorical", f"df[{label!r}].astype(object)")
             categories = dtype.categories
             if len(categories) and pd.api.types.infer_dtype(categories, skipna=False) != "string":
                 return (
@@ -397,8 +417,7 @@ def _brief(value: Any) -> str:
 
 def _arrow_refusal(label: Any, data_type: Any, *, top: bool) -> str | None:
     """Why a column of `data_type` would not come back as it is, or None: Parquet decodes
-    run-end encoding (at any depth), cannot store structs without fields, drops the
-    `keys_sorted` flag of maps, and keeps the dictionary of a top-level dictionary of strings
+    run-end encoding (at any depth), drops the `keys_sorted` flag of maps, and keeps the dictionary of a top-level dictionary of strings
     only (others come back re-encoded, unused values dropped). `top`: whether a run-end
     encoded column itself is refused (a pandas frame's is not: its type is recorded, see
     `_to_pandas`)."""
@@ -420,11 +439,6 @@ def _arrow_refusal(label: Any, data_type: Any, *, top: bool) -> str | None:
             f"column {label!r} holds run-end encoded values ({data_type}), which Parquet "
             "does not keep: they would come back decoded. Decode them before storing them "
             "(pc.run_end_decode)"
-        )
-    if _contains(data_type, _is_empty_struct):
-        return (
-            f"column {label!r} holds structs without fields ({data_type}), which Parquet "
-            "cannot store: drop the column, or give the structs a field"
         )
     if _contains(data_type, lambda t: pa.types.is_map(t) and t.keys_sorted):
         return (

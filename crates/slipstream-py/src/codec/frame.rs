@@ -131,9 +131,16 @@ pub fn refuse_polars_columns(
     for item in schema.call_method0("items")?.try_iter()? {
         let (name, dtype): (String, Bound<'_, PyAny>) = item?.extract()?;
         let mut found = PolarsTypes::default();
-        found.visit(&dtype)?;
+        found.visit(&dtype, false)?;
         let refusal = if found.object {
             Some("holds Python objects, which Arrow cannot store: convert it to a typed column")
+        } else if found.nested_categorical && python_type == "polars.DataFrame" {
+            // polars hands these over as dictionaries of string views, which the Parquet
+            // writer cannot take (a lazy frame's stream gives plain strings, and stores).
+            Some(
+                "holds categoricals inside a list or struct, which slipstream cannot store from \
+                 a DataFrame: cast them to pl.String, or store the frame as .lazy()",
+            )
         } else if found.int128 {
             Some(
                 "holds 128-bit integers, which Arrow and Parquet cannot store: cast them to \
@@ -168,10 +175,12 @@ struct PolarsTypes {
     object: bool,
     int128: bool,
     null: bool,
+    /// A `Categorical` or `Enum` inside a list, array or struct.
+    nested_categorical: bool,
 }
 
 impl PolarsTypes {
-    fn visit(&mut self, dtype: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn visit(&mut self, dtype: &Bound<'_, PyAny>, nested: bool) -> PyResult<()> {
         // polars data types are instances of classes named after the type (`Int128()`,
         // `List(inner)`, `Struct(fields)`).
         let class = dtype.get_type().name()?.to_string();
@@ -179,10 +188,11 @@ impl PolarsTypes {
             "Object" => self.object = true,
             "Int128" | "UInt128" => self.int128 = true,
             "Null" => self.null = true,
-            "List" | "Array" => self.visit(&dtype.getattr("inner")?)?,
+            "Categorical" | "Enum" => self.nested_categorical |= nested,
+            "List" | "Array" => self.visit(&dtype.getattr("inner")?, true)?,
             "Struct" => {
                 for field in dtype.getattr("fields")?.try_iter()? {
-                    self.visit(&field?.getattr("dtype")?)?;
+                    self.visit(&field?.getattr("dtype")?, true)?;
                 }
             }
             _ => {}
