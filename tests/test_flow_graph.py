@@ -207,7 +207,7 @@ def test_bad_definitions_are_refused_at_decoration() -> None:
         ss.op(name="x" * 101)(one)
     with pytest.raises(FlowDefinitionError, match="is not valid"):
         ss.param("day\n")
-    with pytest.raises(FlowDefinitionError, match="'bad name' .*the name is not valid"):
+    with pytest.raises(FlowDefinitionError, match=r"'bad name' .*the name is not valid"):
         ss.op(name="bad name")(one)
     with pytest.raises(FlowDefinitionError, match="severity must be"):
         ss.check(severity="fatal")(one)  # type: ignore[call-overload]

@@ -417,10 +417,10 @@ def _brief(value: Any) -> str:
 
 def _arrow_refusal(label: Any, data_type: Any, *, top: bool) -> str | None:
     """Why a column of `data_type` would not come back as it is, or None: Parquet decodes
-    run-end encoding (at any depth), drops the `keys_sorted` flag of maps, and keeps the dictionary of a top-level dictionary of strings
-    only (others come back re-encoded, unused values dropped). `top`: whether a run-end
-    encoded column itself is refused (a pandas frame's is not: its type is recorded, see
-    `_to_pandas`)."""
+    run-end encoding (at any depth), drops the `keys_sorted` flag of maps, and keeps the
+    dictionary of a top-level dictionary of strings only (others come back re-encoded, unused
+    values dropped). `top`: whether a run-end encoded column itself is refused (a pandas
+    frame's is not: its type is recorded, see `_to_pandas`)."""
     import pyarrow as pa
 
     if pa.types.is_run_end_encoded(data_type):
