@@ -27,8 +27,7 @@ from slipstream.records import runs
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, write_run
 from slipstream.records.types import TryRecord
-from slipstream.runtime import cache
-from slipstream.runtime.cache import Policy
+from slipstream.runtime.cache import Policy, evict_corrupt_inputs
 from slipstream.runtime.claim import claim_run
 from slipstream.runtime.execute import (
     attempt_or_reuse,
@@ -178,7 +177,7 @@ def _heal_corrupt_inputs(
     if state["status"] != "failed" or error != "slipstream.errors.CorruptArtifact":
         return False
     inputs, _ = _arguments(spec, op, run_id, params, record)
-    evicted = cache.evict_corrupt_inputs(store, spec["flow"], op, inputs, record["ops"])
+    evicted = evict_corrupt_inputs(store, spec["flow"], op, inputs, record["ops"])
     ops = {o["name"]: o for o in spec["ops"]}
     for name in evicted:
         print(
