@@ -111,3 +111,16 @@ def test_task_command_exit_codes(tmp_path: Path) -> None:
     wrong = task("--op", "nope")
     assert wrong.returncode == 2 and "has no op 'nope'" in wrong.stderr
     assert task("--op", "source", "--conf", "[1]").returncode == 2
+
+
+def test_an_image_pinned_by_digest_names_it_to_the_task(tmp_path: Path) -> None:
+    """The digest joins the cache keys of the ops in that pod (see runtime.fingerprint)."""
+    store = (tmp_path / "store").as_uri()
+    home = AirflowHome(tmp_path / "airflow")
+    digest = "sha256:" + "ab" * 32
+    flow = ss.Flow("pinned", outputs=[airflow_flows.source(10)])
+    path = flow.to_airflow(home.dags, store=store, mode="kubernetes",
+                           image=f"registry.example/slipstream@{digest}")  # fmt: skip
+    pod = dag_tasks(path)["source"].build_pod_request_obj(dry_run=True)
+    env = {e.name: e.value for e in pod.spec.containers[0].env}
+    assert env == {"SLIPSTREAM_STORE": store, "SLIPSTREAM_IMAGE_DIGEST": digest}

@@ -84,7 +84,9 @@ def op(task_id: str, prefix: str, image: str = IMAGE, resources: dict[str, str] 
             "--max-tries", "{{{{ ti.max_tries }}}}",
             "--conf", "{{{{ dag_run.conf | tojson }}}}",
         ],
-        env_vars={{"SLIPSTREAM_STORE": STORE}},
+        # An image pinned by digest names it to the task: part of its ops' cache keys.
+        env_vars={{"SLIPSTREAM_STORE": STORE, **(
+            {{"SLIPSTREAM_IMAGE_DIGEST": image.split("@", 1)[1]}} if "@" in image else {{}})}},
         env_from=[k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=SECRET))],
         container_resources=k8s.V1ResourceRequirements(requests=resources, limits=resources),
         get_logs=True,
