@@ -328,7 +328,7 @@ def test_complex_columns_are_refused(local_store: ss.Store) -> None:
 
 def test_what_cannot_be_stored_exactly_is_named() -> None:
     """The reasons the native store gives when it refuses a frame."""
-    from slipstream.values.frames import refusal
+    from slipstream.values.refusals import refusal
 
     assert refusal(rich_pandas()) is None and refusal(nested_arrow()) is None
     assert refusal(rich_polars()) is None

@@ -59,11 +59,7 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// other writers where [`ObjectStore::exclusive_create`] says so; the default looks, then
     /// writes, and is not.
     async fn create(&self, path: &str, data: Bytes) -> Result<bool> {
-        if self.head(path).await?.is_some() {
-            return Ok(false);
-        }
-        self.put(path, data).await?;
-        Ok(true)
+        look_then_put(self, path, data).await
     }
     /// Whether [`ObjectStore::create`] is atomic here: of two writers creating one path at
     /// once, exactly one is told it created it. S3-compatible servers that ignore
@@ -144,6 +140,20 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     fn requests(&self) -> Option<u64> {
         None
     }
+}
+
+/// Create-if-absent where a backend cannot make it atomic: look, then write. Two writers at
+/// the same instant may both be told they created the object.
+pub(crate) async fn look_then_put<S: ObjectStore + ?Sized>(
+    store: &S,
+    path: &str,
+    data: Bytes,
+) -> Result<bool> {
+    if store.head(path).await?.is_some() {
+        return Ok(false);
+    }
+    store.put(path, data).await?;
+    Ok(true)
 }
 
 /// Refuses paths that could escape the store's root or address nothing.

@@ -51,10 +51,10 @@ pub fn encode(py: Python<'_>, key: &ArtifactKey, value: &Bound<'_, PyAny>) -> Py
         _ => {}
     }
     // Columns Arrow cannot take from pandas, or that would come back changed, are refused by
-    // name before any conversion (`slipstream.values.frames.refusal`).
+    // name before any conversion (`slipstream.values.refusals.refusal`).
     if flavor.starts_with("pandas.") || flavor.starts_with("pyarrow.") {
         let why: Option<String> = py
-            .import("slipstream.values.frames")?
+            .import("slipstream.values.refusals")?
             .call_method1("refusal", (&value,))?
             .extract()?;
         if let Some(why) = why {

@@ -15,15 +15,14 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use aws_smithy_runtime_api::http::Response as HttpResponse;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::{Chunks, Listed, ObjectStore, Result, StoreError, check_path};
 
+mod conditional;
 mod counter;
 mod download;
 mod upload;
@@ -215,96 +214,6 @@ impl S3Store {
         aws_sdk_s3::config::Builder::default().timeout_config(timeouts)
     }
 
-    /// Puts `data` at `key` unless an object is there: `Ok(false)` when the server refused
-    /// (412 Precondition Failed, or 409 when another conditional write raced this one).
-    async fn put_if_none_match(
-        &self,
-        key: &str,
-        data: Bytes,
-    ) -> std::result::Result<bool, SdkError<PutObjectError, HttpResponse>> {
-        let size = data.len();
-        let sent = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .if_none_match("*")
-            .body(ByteStream::from(data))
-            .customize()
-            .config_override(self.uploading(size))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.raw_response().map(|r| r.status().as_u16()),
-                    Some(409 | 412)
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Whether the server honours `If-None-Match: *`: a probe object created twice must be
-    /// refused the second time (some S3-compatible servers ignore the header and let both
-    /// writers win). The probe is removed afterwards.
-    async fn probe_conditional_writes(&self) -> Result<bool> {
-        // Under `ops/`, where slipstream may write and `gc --orphans` looks.
-        let path = format!("ops/.probes/if-none-match-{}", uuid::Uuid::new_v4());
-        let key = self.key(&path)?;
-        let probe = Bytes::from_static(b"slipstream conditional write probe");
-        let first = self.put_if_none_match(&key, probe.clone()).await;
-        let honoured = match first {
-            Ok(true) => !self
-                .put_if_none_match(&key, probe)
-                .await
-                .map_err(|e| self.error("probe conditional writes", &path, e))?,
-            // A server that rejects the header outright (501, 400) does not offer it.
-            Err(e)
-                if matches!(
-                    e.raw_response().map(|r| r.status().as_u16()),
-                    Some(400 | 501)
-                ) =>
-            {
-                false
-            }
-            Ok(false) => true,
-            Err(e) => return Err(self.error("probe conditional writes", &path, e)),
-        };
-        let _ = self.delete(&path).await; // best effort: a probe left behind is 34 bytes
-        Ok(honoured)
-    }
-
-    /// The bytes the parts of an open multipart upload hold.
-    async fn upload_size(&self, key: &str, upload_id: &str) -> Result<u64> {
-        let mut size = 0u64;
-        let mut marker = None::<String>;
-        loop {
-            let page = self
-                .client
-                .list_parts()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .set_part_number_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| self.error("list parts", key, e))?;
-            size += page
-                .parts()
-                .iter()
-                .map(|p| u64::try_from(p.size().unwrap_or(0)).unwrap_or(0))
-                .sum::<u64>();
-            if !page.is_truncated().unwrap_or(false) {
-                return Ok(size);
-            }
-            marker = page.next_part_number_marker().map(str::to_owned);
-        }
-    }
-
     fn timeout_hint(&self) -> String {
         format!(
             " (the S3 endpoint {} did not answer in time, {} attempts of at most {} s each, \
@@ -451,26 +360,9 @@ impl ObjectStore for S3Store {
     }
 
     /// A conditional put (`If-None-Match: *`) where the server honours it; else the default
-    /// look-then-write.
+    /// look-then-write (see `conditional.rs`).
     async fn create(&self, path: &str, data: Bytes) -> Result<bool> {
-        if !self.exclusive_create().await? {
-            if self.head(path).await?.is_some() {
-                return Ok(false);
-            }
-            self.put(path, data).await?;
-            return Ok(true);
-        }
-        let key = self.key(path)?;
-        if self
-            .put_if_none_match(&key, data.clone())
-            .await
-            .map_err(|e| self.error("create", path, e))?
-        {
-            return Ok(true);
-        }
-        // Refused: another writer's object, or ours when an attempt whose answer was lost
-        // wrote it and its retry was refused; the same bytes tell.
-        Ok(self.get(path).await.is_ok_and(|there| there == data))
+        self.create_if_absent(path, data).await
     }
 
     /// Probed once: a server that refuses the probe (no right to write or delete it, an
@@ -597,65 +489,7 @@ impl ObjectStore for S3Store {
         before: std::time::SystemTime,
         remove: bool,
     ) -> Result<Vec<Listed>> {
-        let full = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
-            (true, p) => p.to_owned(),
-            (false, "") => format!("{}/", self.prefix),
-            (false, p) => format!("{}/{p}", self.prefix),
-        };
-        let mut found = vec![];
-        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
-        loop {
-            let page = self
-                .client
-                .list_multipart_uploads()
-                .bucket(&self.bucket)
-                .prefix(&full)
-                .set_key_marker(key_marker.clone())
-                .set_upload_id_marker(id_marker.clone())
-                .send()
-                .await
-                .map_err(|e| self.error("list multipart uploads", prefix, e))?;
-            for upload in page.uploads() {
-                let initiated = upload
-                    .initiated()
-                    .and_then(|at| std::time::SystemTime::try_from(*at).ok());
-                let stale = initiated.is_some_and(|at| at < before);
-                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
-                    continue;
-                };
-                if !stale {
-                    continue;
-                }
-                // Best effort: a server whose part listing cannot be read counts the upload as 0.
-                let size = self.upload_size(key, id).await.unwrap_or(0);
-                if remove {
-                    let _ = self
-                        .client
-                        .abort_multipart_upload()
-                        .bucket(&self.bucket)
-                        .key(key)
-                        .upload_id(id)
-                        .send()
-                        .await;
-                }
-                let strip = if self.prefix.is_empty() {
-                    0
-                } else {
-                    self.prefix.len() + 1
-                };
-                found.push(Listed {
-                    path: format!("{} (open multipart upload)", &key[strip.min(key.len())..]),
-                    size,
-                    modified: initiated,
-                });
-            }
-            if !page.is_truncated().unwrap_or(false) {
-                break;
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            id_marker = page.next_upload_id_marker().map(str::to_owned);
-        }
-        Ok(found)
+        self.open_uploads(prefix, before, remove).await
     }
 
     /// `DeleteObjects` requests of up to 1,000 keys, a few at once.

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::S3Store;
-use crate::{Chunks, Result, StoreError};
+use crate::{Chunks, Listed, Result, StoreError};
 
 /// The most parts S3 takes in one multipart upload.
 const MAX_PARTS: i32 = 10_000;
@@ -182,6 +182,104 @@ impl S3Store {
     /// S3 allows at most 10,000 parts: grow parts for very large payloads.
     fn part_size_for(&self, len: usize) -> usize {
         self.tuning.part_size.max(len.div_ceil(MAX_PARTS as usize))
+    }
+}
+
+impl S3Store {
+    /// `ObjectStore::leftovers`: the multipart uploads under `prefix` begun before
+    /// `before`, with the bytes of their parts; aborted too when `remove`.
+    pub(super) async fn open_uploads(
+        &self,
+        prefix: &str,
+        before: std::time::SystemTime,
+        remove: bool,
+    ) -> Result<Vec<Listed>> {
+        let full = match (self.prefix.is_empty(), prefix.trim_matches('/')) {
+            (true, p) => p.to_owned(),
+            (false, "") => format!("{}/", self.prefix),
+            (false, p) => format!("{}/{p}", self.prefix),
+        };
+        let mut found = vec![];
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(&full)
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(id_marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.error("list multipart uploads", prefix, e))?;
+            for upload in page.uploads() {
+                let initiated = upload
+                    .initiated()
+                    .and_then(|at| std::time::SystemTime::try_from(*at).ok());
+                let stale = initiated.is_some_and(|at| at < before);
+                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
+                    continue;
+                };
+                if !stale {
+                    continue;
+                }
+                // Best effort: a server whose part listing cannot be read counts the upload as 0.
+                let size = self.upload_size(key, id).await.unwrap_or(0);
+                if remove {
+                    let _ = self
+                        .client
+                        .abort_multipart_upload()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .upload_id(id)
+                        .send()
+                        .await;
+                }
+                let strip = if self.prefix.is_empty() {
+                    0
+                } else {
+                    self.prefix.len() + 1
+                };
+                found.push(Listed {
+                    path: format!("{} (open multipart upload)", &key[strip.min(key.len())..]),
+                    size,
+                    modified: initiated,
+                });
+            }
+            if !page.is_truncated().unwrap_or(false) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+        }
+        Ok(found)
+    }
+
+    /// The bytes the parts of an open multipart upload hold.
+    async fn upload_size(&self, key: &str, upload_id: &str) -> Result<u64> {
+        let mut size = 0u64;
+        let mut marker = None::<String>;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.error("list parts", key, e))?;
+            size += page
+                .parts()
+                .iter()
+                .map(|p| u64::try_from(p.size().unwrap_or(0)).unwrap_or(0))
+                .sum::<u64>();
+            if !page.is_truncated().unwrap_or(false) {
+                return Ok(size);
+            }
+            marker = page.next_part_number_marker().map(str::to_owned);
+        }
     }
 }
 
