@@ -107,10 +107,10 @@ test-python: develop postgres browser airflow2 image
 
 # The suites that write and order runs, versions and DAG files again with the clock a year
 # ahead and the machine in UTC+14: no assertion may depend on the date, the hour or the zone.
-CLOCK_SUITES := tests/test_ui.py tests/test_cli.py tests/test_flow_run.py tests/test_flow_versions.py tests/test_task.py
+CLOCK_SUITES := tests/ui/test_ui.py tests/cli/test_cli.py tests/runtime/test_flow_run.py tests/authoring/test_flow_versions.py tests/runtime/test_task.py
 test-clock: develop browser faketime
 	SLIPSTREAM_REQUIRE_BROWSER=1 TZ=Pacific/Kiritimati faketime -f '+365d' \
-	$(PY) -m pytest -q -p no:cacheprovider $(CLOCK_SUITES) tests/test_airflow_dags.py::test_start_date_is_the_versions_publish_day
+	$(PY) -m pytest -q -p no:cacheprovider $(CLOCK_SUITES) tests/airflow/test_airflow_dags.py::test_start_date_is_the_versions_publish_day
 
 lint: venv
 	cargo fmt --all --check
