@@ -24,11 +24,12 @@ async fn store(server: &S3Server, url: &str) -> S3Store {
     S3Store::open(url, tuning).await.unwrap()
 }
 
+// Needs moto_server: ignored (and so reported, never passed) under a plain `cargo test`;
+// `make test-rust` runs it with `--include-ignored` and the venv's moto_server on PATH.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs an S3 server (moto_server): run `make test-rust`, or `cargo test -- --include-ignored` with moto_server on PATH"]
 async fn s3_store_conforms() {
-    let Some(server) = S3Server::start() else {
-        return;
-    };
+    let server = S3Server::start();
     let store = store(&server, "s3://conformance/some/prefix").await;
     store
         .client()
