@@ -2,23 +2,31 @@
 # Builds the task image with podman for the tests: a Debian base bootstrapped here (no
 # registry is needed), then the Dockerfile with the host's Rust toolchain, crate registry
 # and release build cache mounted so that nothing is downloaded or rebuilt needlessly.
-# Writes the image name to $1 when it worked; where podman cannot run, says why and writes
-# nothing (the image tests then skip with that reason).
+# Writes the image name to $1 when it worked. Where podman is missing and cannot be installed,
+# or cannot run at all, it writes the reason to $1.skip, says it, and exits 0: the image tests
+# then skip with that reason, shown in pytest's summary. Once podman runs, any failure of the
+# build itself exits non-zero (set -e): a broken image never passes for a missing podman.
 set -euo pipefail
 out=$1
 image=${IMAGE:-localhost/slipstream:test}
 base=${BASE_IMAGE:-localhost/slipstream-base:bookworm}
 builder=${BUILDER_IMAGE:-localhost/slipstream-builder:bookworm}
 cache=${CACHE:-$HOME/.cache/slipstream}
-rm -f "$out"
+rm -f "$out" "$out.skip"
 mkdir -p "$cache"
+
+skip() {  # podman cannot be had or run here: record why, for the image tests to report
+    echo "$1" > "$out.skip"
+    echo "image not built: $1" >&2
+    exit 0
+}
 
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
     echo "installing podman (apt)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman buildah runc debootstrap >/dev/null \
-        || { echo "SKIP image: podman cannot be installed here" > "$out.skip"; exit 0; }
+    { $sudo apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman buildah runc debootstrap >/dev/null; } \
+        || skip "podman is not installed and cannot be installed here (apt-get failed)"
 fi
 conf="$cache/containers.conf"
 cat > "$conf" <<'CONF'
@@ -29,7 +37,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 CONF
 export CONTAINERS_CONF="$conf"
 if ! podman info >/dev/null 2>&1; then
-    echo "SKIP image: podman cannot run here: $(podman info 2>&1 | tail -1)" > "$out.skip"; exit 0
+    skip "podman cannot run here: $(podman info 2>&1 | tail -1)"
 fi
 
 bootstrap() {  # image name, extra packages

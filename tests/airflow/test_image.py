@@ -37,10 +37,15 @@ SCRIPT = textwrap.dedent("""
 
 
 def image() -> str:
+    """The image `make test-python` built. Where podman is missing or cannot run, the reason
+    scripts/build_image.sh recorded (SLIPSTREAM_IMAGE_SKIP) is the skip reason, shown in the
+    summary (-ra); a build that failed stops `make` before the tests."""
     name = os.environ.get("SLIPSTREAM_IMAGE")
     if not name:
-        reason = os.environ.get("SLIPSTREAM_IMAGE_SKIP") or "SLIPSTREAM_IMAGE is not set"
-        pytest.skip(f"no task image: {reason} (make test builds it with podman)")
+        reason = os.environ.get("SLIPSTREAM_IMAGE_SKIP") or (
+            "SLIPSTREAM_IMAGE is not set: run through `make test-python`, which builds it"
+        )
+        pytest.skip(f"no task image: {reason}")
     return name
 
 
