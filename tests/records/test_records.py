@@ -40,14 +40,18 @@ def edit(url: str, path: str, change: dict[str, object]) -> None:
     store.put_object(path, json.dumps({**record, **change}).encode())
 
 
+# Manifests are left out: the store reads them itself, and the Rust golden test covers them.
 @pytest.mark.parametrize(
-    "golden", sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*.json"))
+    "golden",
+    sorted(
+        str(p.relative_to(GOLDEN))
+        for p in GOLDEN.rglob("*.json")
+        if not p.name.startswith("manifest")
+    ),
 )
 def test_every_golden_file_reads_through_the_sdk(golden: str) -> None:
     data = (GOLDEN / golden).read_bytes()
     name = Path(golden).name
-    if name.startswith("manifest"):
-        return  # manifests are read by the store itself; the Rust golden test covers them
     kind = next(k for prefix, k in KINDS.items() if name.startswith(prefix))
     assert files.parse(data, golden, kind) == json.loads(data)  # type: ignore[arg-type]
 
@@ -86,10 +90,10 @@ def test_a_misspelled_record_is_never_written(url: str) -> None:
     path = flow_run_op_path("sample", "r1", "customers")
     state = {"format": 2, "status": "success", "kind": "op", "prefix": "p", "tries": 1,
              "eror": None}  # fmt: skip
+    before = store.get_object(path)  # as the run left it
     with pytest.raises(ValueError, match=r"refusing to write .*eror"):
         runs.write_op_state(store, "sample", "r1", "customers", state)
-    with pytest.raises(ss.errors.ArtifactNotFound):
-        store.get_object(path)
+    assert store.get_object(path) == before
 
 
 def test_the_sdk_merges_a_run_seen_through_airflow_as_the_ui_does(url: str) -> None:
@@ -100,6 +104,7 @@ def test_the_sdk_merges_a_run_seen_through_airflow_as_the_ui_does(url: str) -> N
     pending = {n: dict(o, status="pending", tries=0) for n, o in record["ops"].items()}
     header = dict(record, status="running", ended_at=None, ops=pending)
     store = ss.Store(url)
+    store.delete_objects(store.list(flow_run_op_path("sample", "r1", "x").rsplit("/", 1)[0]))
     files.write(store, flow_run_path("sample", "r1"), "run", header)
     airflow = {
         "format": 1, "dag_id": "sample", "run_id": "r1", "state": "running",
