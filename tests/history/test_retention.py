@@ -16,7 +16,7 @@ import boto3
 import pandas as pd
 import pytest
 import slipstream as ss
-from slipstream._native import UiServer, flow_run_path
+from slipstream._native import UiServer, flow_run_op_path, flow_run_path
 from slipstream.cli import main as cli
 from slipstream.errors import ArtifactExpired, ArtifactNotFound
 from slipstream.history import retention
@@ -114,6 +114,9 @@ def test_pinned_runs_and_runs_not_over_are_kept(local_store: ss.Store) -> None:
     record.pop("runner", None)
     record["ops"]["total"]["status"] = "running"
     local_store.put_object(path, json.dumps(record).encode())
+    local_store.put_object(  # where a running op says so
+        flow_run_op_path("kept", "r2", "total"), json.dumps(record["ops"]["total"]).encode()
+    )
 
     plan = retention.collect(
         local_store, retention.plan(local_store, "kept", KEEP_TWO, NOW), NOW, grace=0

@@ -249,6 +249,8 @@ def test_a_running_run_is_never_overwritten(local_store: ss.Store, tmp_path: Pat
     record["status"] = "running"
     record["ops"]["_slow"]["status"] = "running"
     path.write_text(json.dumps(record))
+    op_file = root / "flows/busy/runs/r/ops/_slow.json"  # where a running op says so
+    op_file.write_text(json.dumps(record["ops"]["_slow"] | {"ended_at": None}))
     assert run.record["runner"]["pid"] == os.getpid()
     with pytest.raises(RunIdTaken, match="being run by another process"):
         flow.run(local_store, run_id="r", overwrite=True)

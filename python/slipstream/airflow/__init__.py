@@ -2,24 +2,24 @@
 `Flow.to_airflow` writes, and `run_task`, which the `slipstream task` command of the
 Kubernetes pods calls too.
 
-A task reads its op from the published flow version, resolves its inputs from the upstream
-ops' prefixes with the same run id, runs it through `run_op` (outputs, try record), updates
-the run index, and raises if the op failed so that Airflow fails (and retries) the task.
-Nothing large goes through XCom: the task returns a summary of its outputs.
+A task resolves its op and params from the published flow version and what Airflow hands
+it, then runs one try through the one op runner (`slipstream.runtime.runner`: inputs, cache,
+call, outputs, records, the run's end), and raises if the op failed so that Airflow fails
+(and retries) the task. Nothing large goes through XCom: the task returns a summary of its
+outputs.
 
 This module imports nothing heavy: DAG files import it when they are parsed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from slipstream._native import Store, record_path
+from slipstream._native import Store
 from slipstream.errors import CheckFailed, SlipstreamError
 
 
@@ -113,11 +113,10 @@ def run_task(
     ops take (see `slipstream.runtime.upstream`). Returns a summary of each output and
     where it is stored (`prefix`, `stored_run_id`: an earlier run's where it was reused)."""
     from slipstream.airflow.compile import dag_params
-    from slipstream.history import indexing, run_index
-    from slipstream.records import files
     from slipstream.records import runs as _runs
     from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
+    from slipstream.runtime import runner
 
     store = Store(store_url)
     spec = _spec(store_url, flow, version)
@@ -138,43 +137,18 @@ def run_task(
     declared = {k: v for k, v in (params or {}).items()
                 if k in spec["params"] and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
-    # Marked first, by every task: a cleared task makes its run not over again.
-    run_index.mark_active(store, flow, run_id)
-    _runs.ensure_header(store, spec, run_id, values, trigger)
-    fn = _execute.load_function(op)
-    # The run may have started under an older version (a task cleared after a recompile):
-    # each input is read where this run's producer wrote it, whichever version that was.
-    upstream = {src["op"]: _runs.read_op_state(store, flow, run_id, src["op"])
-                for src in op["inputs"].values()}  # fmt: skip
-    written_by = {name: _runs.outputs_at(s, run_id) for name, s in upstream.items() if s}
-    inputs, constants = _execute.op_arguments(op, ops, run_id, values, written_by)
-    mismatch = _runs.missing_upstream_outputs(store, spec, op, upstream)
-    if mismatch is not None:  # recorded as this try's failure, before any input is read
-        fn, inputs = _execute.failing(op, mismatch), {}
-    previous = _runs.read_op_state(store, flow, run_id, op_name)
-    retries_left = try_number <= max_tries and mismatch is None  # a retry would fail alike
-    try:
-        record, cache_key = _execute.attempt_or_reuse(
-            fn, spec, op, inputs, constants, run_id, try_number, store,
-            _cache.Policy(enabled=cache), events,
-        )  # fmt: skip
-    except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
-        with contextlib.suppress(Exception):
-            path = record_path(op["prefix"], run_id, try_number)
-            interrupted = files.read(store, path, "try")
-            state = _runs.op_state(op, interrupted, retries_left, version, previous)
-            _runs.write_op_state(store, flow, run_id, op_name, state)
-        raise
-    state = _runs.op_state(op, record, retries_left, version, previous, cache_key)
-    _runs.write_op_state(store, flow, run_id, op_name, state)
-    indexing.index_if_over(store, spec, run_id, state, op_name)
-    error = record["error"]
+    runner.open_run(store, spec, run_id, values, trigger)
+    task = runner.Task(store, spec, op, run_id, values, _cache.Policy(enabled=cache), events)
+    outcome = runner.run_try(task, try_number, retries_left=try_number <= max_tries)
+    runner.end_if_over(task)
+    record, state = outcome.record, outcome.state
     check = record["check"]
     if check is not None:  # a verdict belongs in the task log, a warning's above all
         level = logging.INFO if check["passed"] else logging.WARNING
         verdict = "passed" if check["passed"] else "failed"
         _log.log(level, "check %r (%s) %s: %s of %s values false", op_name,
                  check["severity"], verdict, check["failed"], check["total"])  # fmt: skip
+    error = record["error"]
     if error is None:
         prefix, stored_run_id = _runs.outputs_at(state, run_id)
         where = {"prefix": prefix, "stored_run_id": stored_run_id}
@@ -184,17 +158,15 @@ def run_task(
         }
     print(error["traceback"], file=sys.stderr)
     message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
-    if error["type"] == "slipstream.errors.CorruptArtifact":
-        corrupt = _cache.evict_corrupt_inputs(store, flow, op, inputs, upstream)
-        if corrupt:  # a retry would read the same bytes: clearing the producers heals it
-            raise _no_retry(OpFailed(
-                f"{message}\nthe outputs of {', '.join(map(repr, corrupt))} it read are "
-                "corrupt; the cache entries naming them are removed: clear those tasks (and "
-                "this one) to compute them again"
-            ))  # fmt: skip
+    if outcome.corrupt:  # a retry would read the same bytes: clearing the producers heals it
+        raise _no_retry(OpFailed(
+            f"{message}\nthe outputs of {', '.join(map(repr, outcome.corrupt))} it read are "
+            "corrupt; the cache entries naming them are removed: clear those tasks (and "
+            "this one) to compute them again"
+        ))  # fmt: skip
     if error["phase"] == "check":
         raise _no_retry(CheckFailed(message))
-    if mismatch is not None:
+    if outcome.mismatch is not None:
         raise _no_retry(OpFailed(message))
     raise OpFailed(f"{message}\n{error['traceback']}\ntry record: {record['record_path']}")
 

@@ -1,5 +1,5 @@
-"""The writes of the run index that read runs first: a run that ended (the local runner,
-the Airflow task that finds its run over, `sync`) and a rebuild from every run record
+"""The writes of the run index that read runs first: a run that ended (the one op runner's
+`finish`, `sync`) and a rebuild from every run record
 (`slipstream reindex`, or the first run to end in a flow without an index). The index itself
 is in `run_index`.
 """
@@ -13,8 +13,6 @@ from typing import Any
 
 from slipstream._native import (
     Store,
-    classify_run_file,
-    flow_run_dir,
     index_active,
     index_mark_active,
     index_now,
@@ -24,7 +22,6 @@ from slipstream._native import (
 )
 from slipstream.history.reader import History
 from slipstream.history.run_index import OPEN, best_effort, escaped
-from slipstream.records.runs import read_op_state
 
 
 def record_ended(store: Store, flow: str, runs: Iterable[Mapping[str, Any]]) -> None:
@@ -36,37 +33,6 @@ def record_ended(store: Store, flow: str, runs: Iterable[Mapping[str, Any]]) -> 
     with best_effort("index the run", flow, runs[0]["run_id"] if len(runs) == 1 else None):
         if not index_record(store, flow, [json.dumps(r).encode() for r in runs]):
             reindex(store, flow)
-
-
-def index_if_over(
-    store: Store, spec: Mapping[str, Any], run_id: str, state: Mapping[str, Any], op: str
-) -> None:
-    """What the Airflow task of op `op` does once it has written the op's state (`state`):
-    if the run may be over, it is read merged, and indexed if it is. It may be over when no
-    op of the version is left that could still run: every op has a state file, or each of
-    the first ops without one has an upstream op that failed (so nothing below it runs).
-    Best effort: `slipstream sync` indexes the runs Airflow says are over that are still
-    marked."""
-    flow = spec["flow"]
-    with best_effort("index the run", flow, run_id):
-        run_dir = flow_run_dir(flow, run_id)
-        found = (classify_run_file(p[len(run_dir) :]) for p in store.list(run_dir))
-        have = {f[1] for f in found if f is not None and f[0] == "op_state"}
-        statuses = {op: state["status"]}
-
-        def blocks(name: str) -> bool:
-            if name not in statuses:
-                read = read_op_state(store, flow, run_id, name)
-                statuses[name] = read["status"] if read else "pending"
-            return statuses[name] in ("failed", "upstream_failed")
-
-        for missing in (o for o in spec["ops"] if o["name"] not in have):
-            upstream = missing["upstream"]
-            if all(u in have for u in upstream) and not any(blocks(u) for u in upstream):
-                return  # it can still run: the run is not over
-        run = History(store).run(flow, run_id)
-        if run.status not in OPEN:
-            record_ended(store, flow, [run.record])
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
-"""A run's record as tasks write it: a run header, written by whichever task comes first, and
-one state file per op, written only by that op's task, so that parallel tasks never race.
+"""A run's records: a header, created once when the run starts, one state file per op,
+written only by that op's tries (as each starts and ends), so that parallel tasks never
+write one object, and the run's summary, which replaces the header once the run is over.
 
-    flows/<flow>/runs/<run>/run.json        version, params, trigger, start
+    flows/<flow>/runs/<run>/run.json        version, params, trigger, start; then the summary
     flows/<flow>/runs/<run>/ops/<op>.json   status, tries, error summary, metric, check
     flows/<flow>/runs/<run>/airflow.json    Airflow's run and task states (`slipstream sync`)
 
-The local runner writes the whole run into `run.json`, final. A run seen through its tasks
-is merged by the Rust core's `merge_run`, the one merge the web UI uses too: op files over
-the header, then Airflow's word on the run and on every task whose Airflow try is as new as
-its op file (a killed task writes no file), then what is still open is derived.
+Every mode writes them alike (`runtime.runner`). A run that is not over is read merged by
+the Rust core's `merge_run`, the one merge the web UI uses too: op files over the header,
+then Airflow's word on the run and on every task whose Airflow try is as new as its op file
+(a killed task leaves its file `running`), then what is still open is derived.
 """
 
 from __future__ import annotations
@@ -69,16 +70,6 @@ def new_record(
     }
 
 
-def ensure_header(
-    store: Store, spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
-) -> None:
-    """Writes the run header unless a task of this run (or a local run of that id) already
-    did: created only if absent, as a local run claims its id."""
-    path = flow_run_path(spec["flow"], run_id)
-    record = new_record(spec, run_id, params, trigger)
-    store.create_object(path, files.dump(record, path, "run"))
-
-
 def op_state(
     op: Mapping[str, Any],
     record: TryRecord,
@@ -110,6 +101,32 @@ def op_state(
         "attempts": [*earlier, attempt(op, version, n)],
         **({"cache_key": cache_key} if cache_key and record["status"] == "success" else {}),
         **({"cached_from": record["cached_from"]} if record.get("cached_from") else {}),
+    }
+
+
+def running_state(
+    op: Mapping[str, Any],
+    version: str,
+    try_number: int,
+    previous: Mapping[str, Any] | None,
+    now: str,
+) -> dict[str, Any]:
+    """The op's state while try `try_number` runs (`previous`: its state before the try)."""
+    earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < try_number]
+    return {
+        "format": OP_STATE_FORMAT_UPSTREAM if op["kind"] == "upstream" else OP_STATE_FORMAT,
+        "status": "running",
+        "kind": op["kind"],
+        "prefix": op["prefix"],
+        "tries": try_number,
+        "started_at": (previous or {}).get("started_at") or now,
+        "ended_at": None,
+        "error": None,
+        "metric": None,
+        "check": None,
+        "version": version,
+        "code_hash": op["function"]["code_hash"],
+        "attempts": [*earlier, attempt(op, version, try_number)],
     }
 
 

@@ -1,9 +1,10 @@
 """Runs a published flow version here, op by op, as Airflow would run its tasks.
 
-Each op goes through `run_op` with the op prefix of the version and the run id, so keys,
-manifests and try records are exactly those of an Airflow run. The run itself is recorded
-under `flows/<flow>/runs/<run id>/run.json`: the version it ran, its params, and the state
-of every op.
+Each try goes through the one op runner (`runtime.runner.run_try`) with the op prefix of
+the version and the run id, so keys, manifests, try records and op state files are exactly
+those of an Airflow run. What is the harness's own: the run id is claimed (`claim_run`),
+retries follow at once, a corrupt input's producer runs again in the same run, and the
+run's summary replaces its header when the last op has ended (or the run is interrupted).
 """
 
 from __future__ import annotations
@@ -15,26 +16,21 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slipstream._native import Store, flow_run_path
+from slipstream._native import Store
 from slipstream.errors import Terminated
-from slipstream.history import indexing, run_index
+from slipstream.history import run_index
 from slipstream.history.reader import History, Run
-from slipstream.records import runs
 from slipstream.records.files import load_spec
-from slipstream.records.runs import new_record, write_run
-from slipstream.records.types import TryRecord
-from slipstream.runtime.cache import Policy, evict_corrupt_inputs
+from slipstream.records.runs import merged, new_record, read_op_state
+from slipstream.runtime.cache import Policy
 from slipstream.runtime.claim import claim_run
-from slipstream.runtime.execute import (
-    attempt_or_reuse,
-    load_function,
-    op_arguments,
-    resolve_params,
-)
+from slipstream.runtime.execute import resolve_params
+from slipstream.runtime.runner import Outcome, Task, finish, run_try
 
 
 def run_version(
@@ -61,133 +57,79 @@ def run_version(
     values = resolve_params(spec, params or {})
     started = datetime.now(UTC)
     run_id = run_id or f"manual__{started.isoformat()}"
-    path = flow_run_path(flow, run_id)
-    record = new_record(spec, run_id, values, trigger="local")
-    record["started_at"] = started.isoformat()
-    record["runner"] = _runner()
+    header = new_record(spec, run_id, values, trigger="local")
+    header["started_at"] = started.isoformat()
+    header["runner"] = _runner()
     run_index.mark_active(store, flow, run_id)  # first: a run is never in neither
-    claim_run(store, record, overwrite=overwrite)
+    claim_run(store, header, overwrite=overwrite)
+    ops = {op["name"]: op for op in spec["ops"]}
+    status: dict[str, str] = {}  # each op's status as its last try left it
     try:
         with _sigterm_interrupts():
             for op in spec["ops"]:
-                state = record["ops"][op["name"]]
-                blocked = [u for u in op["upstream"] if record["ops"][u]["status"] != "success"]
-                if blocked:
-                    state["status"] = "upstream_failed"
-                    state["blocked_by"] = blocked
-                    continue
-                state["status"] = "running"
-                write_run(store, record)  # each op's state as it starts and ends: readers
-                _run_op(store, spec, op, run_id, values, record, policy)  # follow along
-                if _heal_corrupt_inputs(store, spec, op, run_id, values, record):
-                    _run_op(store, spec, op, run_id, values, record, policy)
-                write_run(store, record)
+                status[op["name"]] = "running"
+                if any(status.get(u) != "success" for u in op["upstream"]):
+                    continue  # below a failure: the run's merge says `upstream_failed`
+                task = Task(store, spec, op, run_id, values, policy)
+                outcome = _tries(task, 1)
+                if outcome.failed and outcome.corrupt and _heal(task, outcome.corrupt, ops):
+                    outcome = _tries(task, outcome.state["tries"] + 1)
+                status[op["name"]] = outcome.state["status"]
     except BaseException as exc:
-        for state in record["ops"].values():
-            if state["status"] in ("pending", "running"):
-                state["status"] = "skipped"
-        _finish(store, path, record, "failed")
+        _end(store, spec, header, reached=set(status))
         if isinstance(exc, Terminated):
             _terminate()  # recorded: now end as SIGTERM would have
         raise
-    statuses = {state["status"] for state in record["ops"].values()}
-    _finish(store, path, record, "success" if statuses <= {"success"} else "failed")
-    run = Run(store, record, spec)
+    run = _end(store, spec, header, reached=set(ops))
     if run.status != "success":
         print(run.summary(), file=sys.stderr)
         run.summary_shown = True
     return run
 
 
-def _run_op(
-    store: Store,
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
-    run_id: str,
-    params: Mapping[str, Any],
-    record: dict[str, Any],
-    policy: Policy,
-) -> None:
-    state = record["ops"][op["name"]]
-    state["status"] = "running"
-    fn = load_function(op)
-    inputs, constants = _arguments(spec, op, run_id, params, record)
-    result: TryRecord | None = None
-    first = state.get("tries", 0) + 1  # after the tries of an earlier pass (see heal)
-    for try_number in range(first, first + op["retries"] + 1):
-        state["tries"] = try_number
-        state.update(version=record["version"], code_hash=op["function"]["code_hash"])
-        state.setdefault("attempts", []).append(runs.attempt(op, record["version"], try_number))
-        try:
-            result, cache_key = attempt_or_reuse(
-                fn, spec, op, inputs, constants, run_id, try_number, store, policy
-            )
-        except BaseException as exc:  # an interrupt: recorded by run_op, then let through
-            state.update(status="failed", error={"type": type(exc).__name__, "message": str(exc)})
-            raise
-        state.setdefault("started_at", result["started_at"])
-        error = result["error"]
-        if result["status"] == "success" or (error and error["phase"] == "check"):
-            break  # a failed check would fail again: its verdict is not a flaky error
-    assert result is not None
-    if result["status"] == "success" and cache_key is not None:
-        state["cache_key"] = cache_key
-    if result.get("cached_from"):
-        state["cached_from"] = result["cached_from"]
-    state.update(
-        status=result["status"],
-        ended_at=result["ended_at"],
-        error=(
-            {"type": result["error"]["type"], "message": result["error"]["message"]}
-            if result["error"]
-            else None
-        ),
-    )
-    if result["metric"] is not None:
-        record["metrics"][op["name"]] = state["metric"] = result["metric"]
-    if result["check"] is not None:
-        record["checks"][op["name"]] = state["check"] = result["check"]
+def _tries(task: Task, first: int) -> Outcome:
+    """Tries `task`'s op until it succeeds or its retries are spent (a failed check, or
+    inputs no retry can give, is not retried); `first`: the number of the first try."""
+    last = first + task.op["retries"]
+    for try_number in range(first, last + 1):
+        outcome = run_try(task, try_number, retries_left=try_number < last)
+        if not outcome.failed or outcome.final:
+            break
+    return outcome
 
 
-def _arguments(
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
-    run_id: str,
-    params: Mapping[str, Any],
-    record: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    ops = {o["name"]: o for o in spec["ops"]}
-    written_by = {name: runs.outputs_at(s, run_id) for name, s in record["ops"].items()}
-    return op_arguments(op, ops, run_id, params, written_by)
-
-
-def _heal_corrupt_inputs(
-    store: Store,
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
-    run_id: str,
-    params: Mapping[str, Any],
-    record: dict[str, Any],
-) -> bool:
-    """When `op` failed reading a corrupt input (a cache hit's above all: the hit checks the
-    size of a large payload, not its bytes): removes the cache entry naming it and runs its
-    producer again, so that the op can be tried once more. True when something was healed."""
-    state = record["ops"][op["name"]]
-    error = (state.get("error") or {}).get("type")
-    if state["status"] != "failed" or error != "slipstream.errors.CorruptArtifact":
-        return False
-    inputs, _ = _arguments(spec, op, run_id, params, record)
-    evicted = evict_corrupt_inputs(store, spec["flow"], op, inputs, record["ops"])
-    ops = {o["name"]: o for o in spec["ops"]}
-    for name in evicted:
+def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) -> bool:
+    """When `task`'s op failed reading corrupt outputs (a cache hit's above all: a hit checks
+    the size of a large payload, not its bytes): their cache entries are gone (see
+    `run_try`), so their producers run again in this run, that the op can be tried once
+    more. True when every one of them succeeded."""
+    healed = True
+    for name in corrupt:
         print(
-            f"slipstream: the output of op {name!r} that op {op['name']!r} reads is corrupt: "
+            f"slipstream: the output of op {name!r} that op {task.name!r} reads is corrupt: "
             f"the cache entry naming it is removed and {name!r} runs again",
             file=sys.stderr,
         )
-        record["ops"][name].pop("cached_from", None)
-        _run_op(store, spec, ops[name], run_id, params, record, Policy())
-    return bool(evicted) and all(record["ops"][n]["status"] == "success" for n in evicted)
+        producer = replace(task, op=ops[name], policy=Policy())
+        state = read_op_state(task.store, task.flow, task.run_id, name) or {}
+        healed &= not _tries(producer, state.get("tries", 0) + 1).failed
+    return healed
+
+
+def _end(
+    store: Store, spec: dict[str, Any], header: Mapping[str, Any], *, reached: set[str]
+) -> Run:
+    """The run's summary, merged from its op files, written in place of its header; the ops
+    the run did not reach (it was interrupted) are `skipped`."""
+    record = merged(store, dict(header), spec)
+    for name, state in record["ops"].items():
+        if name not in reached or state["status"] in ("pending", "queued", "running"):
+            state.update(status="skipped", blocked_by=[])
+    statuses = {state["status"] for state in record["ops"].values()}
+    record["status"] = "success" if statuses <= {"success"} else "failed"
+    record["ended_at"] = datetime.now(UTC).isoformat()
+    finish(store, record)
+    return Run(store, record, spec)
 
 
 def _runner() -> dict[str, Any]:
@@ -226,10 +168,3 @@ def _terminate() -> None:
     """Ends the process as the SIGTERM it received would have (exit status 143)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _finish(store: Store, path: str, record: dict[str, Any], status: str) -> None:
-    record["status"] = status
-    record["ended_at"] = datetime.now(UTC).isoformat()
-    write_run(store, record)
-    indexing.record_ended(store, record["flow"], [record])

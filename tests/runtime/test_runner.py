@@ -1,0 +1,110 @@
+"""The one op runner: a local run and an Airflow task run an op's try the same way and leave
+the same records; an op shows `running` while it runs; a run's summary replaces its header
+once the run is over, whichever task ends it, and a cleared task reopens it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import slipstream as ss
+from slipstream._native import flow_run_op_path, flow_run_path
+from slipstream.airflow import OpFailed, run_task
+
+from tests.flows import runner_flows
+
+RUN = "scheduled__2026-11-27T00:00:00+00:00"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    return (tmp_path / "store").as_uri()
+
+
+def raw(store: str, path: str) -> dict:
+    return json.loads(ss.Store(store).get_object(path))
+
+
+def test_an_op_shows_running_while_it_runs(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEEK_STORE", store)
+    monkeypatch.setenv("PEEK_RUN", "r1")
+    run = runner_flows.peeking().run(store, run_id="r1")
+    seen = json.loads(run["peek"])
+    assert seen["op"] == "running" and seen["run"] == "running"
+    # While the run goes on its record is the header; the ops' states are in their files.
+    assert seen["header"]["status"] == "running"
+    assert {s["status"] for s in seen["header"]["ops"].values()} == {"pending"}
+    # Once over, the summary has replaced it: readable without merging anything.
+    summary = raw(store, flow_run_path("peeking", "r1"))
+    assert summary["status"] == "success" and summary["ended_at"]
+    assert {n: s["status"] for n, s in summary["ops"].items()} == {
+        "peek": "success", "after_peek": "success",
+    }  # fmt: skip
+
+
+def test_a_local_run_and_airflow_tasks_leave_the_same_records(store: str) -> None:
+    version = runner_flows.chain().publish(store)
+    runner_flows.chain().run(store, run_id="local", cache=False)
+    for op in ("start", "maybe_fail", "total"):
+        run_task(store, "chain", version, op, run_id=RUN, cache=False)
+    for op in ("start", "maybe_fail", "total"):
+        here = raw(store, flow_run_op_path("chain", "local", op))
+        there = raw(store, flow_run_op_path("chain", RUN, op))
+        assert here.keys() == there.keys(), op
+        assert (here["status"], here["tries"], here["version"]) == ("success", 1, version)
+        assert [a["try_number"] for a in here["attempts"]] == [1]
+    local, airflow = (raw(store, flow_run_path("chain", r)) for r in ("local", RUN))
+    assert local["status"] == airflow["status"] == "success"
+    assert local["metrics"] == airflow["metrics"] == {"total": 60}
+    assert local["ops"].keys() == airflow["ops"].keys()
+
+
+def test_the_task_that_ends_a_run_writes_its_summary(store: str) -> None:
+    version = runner_flows.chain().publish(store)
+    run_task(store, "chain", version, "start", run_id=RUN)
+    header = raw(store, flow_run_path("chain", RUN))
+    assert header["status"] == "running"  # not over: `maybe_fail` and `total` are to come
+    run_task(store, "chain", version, "maybe_fail", run_id=RUN)
+    assert raw(store, flow_run_path("chain", RUN))["status"] == "running"
+    run_task(store, "chain", version, "total", run_id=RUN)
+    summary = raw(store, flow_run_path("chain", RUN))
+    assert summary["status"] == "success" and summary["metrics"] == {"total": 60}
+    assert all(s["status"] == "success" for s in summary["ops"].values())
+
+
+def test_a_failure_ends_the_run_and_a_cleared_task_reopens_it(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = runner_flows.chain().publish(store)
+    run_task(store, "chain", version, "start", run_id=RUN)
+    monkeypatch.setenv("CHAIN_FAILS", "1")
+    with pytest.raises(OpFailed, match="told to fail"):
+        run_task(store, "chain", version, "maybe_fail", run_id=RUN)  # no retries: over
+    summary = raw(store, flow_run_path("chain", RUN))
+    assert summary["status"] == "failed"
+    assert summary["ops"]["total"]["status"] == "upstream_failed"
+    assert summary["ops"]["total"]["blocked_by"] == ["maybe_fail"]
+    assert ss.open(store).run("chain", RUN).status == "failed"
+
+    monkeypatch.delenv("CHAIN_FAILS")  # cleared: the run is open again until it ends
+    run_task(store, "chain", version, "maybe_fail", run_id=RUN, try_number=2)
+    reopened = raw(store, flow_run_path("chain", RUN))
+    assert reopened["status"] == "running" and reopened["ended_at"] is None
+    assert ss.open(store).run("chain", RUN).ops["maybe_fail"].status == "success"
+    run_task(store, "chain", version, "total", run_id=RUN)
+    summary = raw(store, flow_run_path("chain", RUN))
+    assert summary["status"] == "success"
+    assert summary["ops"]["maybe_fail"]["tries"] == 2
+
+
+def test_a_try_in_progress_is_running_in_its_op_file(store: str) -> None:
+    """A task killed mid-try leaves its op file `running` (Airflow's word, synced, says
+    what became of it); readers show the op running meanwhile."""
+    version = runner_flows.chain().publish(store)
+    run_task(store, "chain", version, "start", run_id=RUN)
+    state = raw(store, flow_run_op_path("chain", RUN, "start"))
+    state.update(status="running", ended_at=None, tries=2)
+    ss.Store(store).put_object(flow_run_op_path("chain", RUN, "start"), json.dumps(state).encode())
+    run = ss.open(store).run("chain", RUN)
+    assert run.ops["start"].status == "running" and run.status == "running"
