@@ -21,11 +21,12 @@ export PATH := $(VENV)/bin:$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: help venv airflow2 develop develop-release postgres browser faketime image demo test test-rust test-python test-clock lint bench clean
+.PHONY: help venv airflow2 develop develop-release postgres browser faketime image demo test test-fast test-rust test-python test-clock lint bench clean
 
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
 	@echo "make test    run every test (Rust, Python, S3, PostgreSQL, Airflow 3 and 2, the task image)"
+	@echo "make test-fast  the Python tests that need no server and are not slow (markers: tests/conftest.py)"
 	@echo "make bench   run the benchmarks (handoff, extract, airflow overhead, UI scale)"
 
 # The stamps are named after the hash of what they install, so they need no prerequisites:
@@ -106,6 +107,12 @@ test-python: develop postgres browser airflow2 image
 	SLIPSTREAM_IMAGE_SKIP="$$(cat $(CACHE)/image-name.skip 2>/dev/null)" \
 	CONTAINERS_CONF=$(CACHE)/containers.conf \
 	$(PY) -m pytest
+
+# The tier that needs no server: no S3 (moto), Airflow, PostgreSQL, browser or task image,
+# and none of the known-slow suites. Markers are set from what each test uses (tests/conftest.py).
+FAST := not (s3 or airflow or airflow2 or postgres or browser or image or slow)
+test-fast: develop
+	$(PY) -m pytest -m "$(FAST)"
 
 # The suites that write and order runs, versions and DAG files again with the clock a year
 # ahead and the machine in UTC+14: no assertion may depend on the date, the hour or the zone.
