@@ -80,6 +80,14 @@ def version_diff(a: bytes, b: bytes) -> str:
 def compare_runs(store: Store, flow: str, a: str, b: str) -> str:
     """Runs `a` and `b` of `flow` compared, as JSON (`slipstream diff FLOW RUN_A RUN_B`)."""
 
+def latest_run(store: Store, flow: str, name: str) -> str | None:
+    """The id of the run `latest`, `latest-failed` or `latest-success` stands for in `flow`,
+    by the rule the web UI resolves them by; None when the flow has no such run."""
+
+def code_diff(a: str, b: str, from_name: str = "a", to_name: str = "b") -> str:
+    """A unified diff of code from `a` to `b`, blank lines left out: the line diff the web UI
+    draws ("" when they are the same but for blank lines)."""
+
 @final
 class UiServer:
     """The web UI over one store, serving from the moment it is created until `stop()`."""
@@ -166,6 +174,7 @@ def index_rebuild(
 ) -> None: ...
 def index_segments(store: Store, flow: str) -> list[str]: ...
 def index_active(store: Store, flow: str) -> list[str]: ...
+def index_deleted(store: Store, flow: str) -> list[str]: ...
 def index_read(
     store: Store, flow: str
 ) -> tuple[Literal["ready", "missing", "unreadable"], str | None, list[str]]: ...

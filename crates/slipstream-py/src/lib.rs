@@ -33,13 +33,13 @@ mod _native {
     use crate::records::{check_read, check_write, merge_run_files, version_diff};
     #[pymodule_export]
     use crate::run_index::{
-        index_active, index_compact, index_forget, index_mark_active, index_now, index_read,
-        index_rebuild, index_record, index_segments, run_summary,
+        index_active, index_compact, index_deleted, index_forget, index_mark_active, index_now,
+        index_read, index_rebuild, index_record, index_segments, run_summary,
     };
     #[pymodule_export]
     use crate::store::PyStore;
     #[pymodule_export]
-    use crate::ui::{PyUiServer, compare_runs};
+    use crate::ui::{PyUiServer, code_diff, compare_runs, latest_run};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

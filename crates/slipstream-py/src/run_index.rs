@@ -170,6 +170,17 @@ pub fn index_active(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<Vec
     .map_err(|e| index_error(flow, e))
 }
 
+/// Run ids of `flow` the index says were deleted and not indexed again since.
+#[pyfunction]
+pub fn index_deleted(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<Vec<String>> {
+    let name = flow_name(flow)?;
+    let backend = store.backend(py)?;
+    wait(py, async {
+        run_index::deleted(backend.as_ref(), &name).await
+    })?
+    .map_err(|e| index_error(flow, e))
+}
+
 /// What `flow`'s index says: `("ready", runs as a JSON list, active run folders)`,
 /// `("missing", None, [])` (never built), or `("unreadable", why, [])`.
 #[pyfunction]

@@ -90,6 +90,16 @@ impl PyUiServer {
     }
 }
 
+/// A failure of the UI's reader as the SDK raises it.
+fn ui_error(flow: &str, err: slipstream_ui::UiError) -> PyErr {
+    match err {
+        slipstream_ui::UiError::NotFound(m) => crate::errors::ArtifactNotFound::new_err(m),
+        slipstream_ui::UiError::BadRequest(m) => PyValueError::new_err(m),
+        slipstream_ui::UiError::Store(e) => crate::errors::store_error(flow, e),
+        other => crate::errors::CorruptArtifact::new_err(other.to_string()),
+    }
+}
+
 /// Runs `a` and `b` of `flow` compared, as the web UI's comparison page shows them, as JSON
 /// (`slipstream diff FLOW RUN_A RUN_B`). A run or flow that is not there raises
 /// `ArtifactNotFound`; an ambiguous or impossible name, `ValueError`.
@@ -106,11 +116,35 @@ pub fn compare_runs(
         py,
         slipstream_ui::compare::compare_runs(backend, flow, a, b),
     )?;
-    let comparison = comparison.map_err(|e| match e {
-        slipstream_ui::UiError::NotFound(m) => crate::errors::ArtifactNotFound::new_err(m),
-        slipstream_ui::UiError::BadRequest(m) => PyValueError::new_err(m),
-        slipstream_ui::UiError::Store(e) => crate::errors::store_error(flow, e),
-        other => crate::errors::CorruptArtifact::new_err(other.to_string()),
-    })?;
+    let comparison = comparison.map_err(|e| ui_error(flow, e))?;
     serde_json::to_string(&comparison).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The id of the run `name` (`latest`, `latest-failed` or `latest-success`) stands for in
+/// `flow`, by the rule the web UI resolves it by (`slipstream_ui::Latest`); None when the
+/// flow has no such run. Another name raises `ValueError`.
+#[pyfunction]
+pub fn latest_run(
+    py: Python<'_>,
+    store: &PyStore,
+    flow: &str,
+    name: &str,
+) -> PyResult<Option<String>> {
+    let which = slipstream_ui::Latest::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "{name:?} is not latest, latest-failed or latest-success"
+        ))
+    })?;
+    let backend = store.backend(py)?;
+    let found = wait(py, slipstream_ui::latest_run(backend, flow, which))?;
+    found.map_err(|e| ui_error(flow, e))
+}
+
+/// A unified diff of code from `a` to `b` (`--- from`, `+++ to`, hunks with three lines of
+/// context; blank lines left out): the line diff the web UI's version diff draws
+/// (`slipstream_ui::code_diff`). "" when they are the same but for blank lines.
+#[pyfunction]
+#[pyo3(signature = (a, b, from_name = "a", to_name = "b"))]
+pub fn code_diff(a: &str, b: &str, from_name: &str, to_name: &str) -> String {
+    slipstream_ui::code_diff::unified(a, b, from_name, to_name)
 }

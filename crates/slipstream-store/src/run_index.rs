@@ -99,6 +99,30 @@ pub async fn read(
     }
 }
 
+/// The runs of `flow` the index says were deleted (`slipstream delete`) and not indexed
+/// again since: their run ids, so that `sync` does not bring back a run Airflow still knows.
+/// Deletions are kept for a week of compactions ([`KEEP_DELETIONS`]).
+pub async fn deleted(store: &dyn ObjectStore, flow: &FlowName) -> Result<Vec<String>> {
+    let mut tries = 0;
+    loop {
+        let paths = segment_paths(store, flow).await?;
+        match load(store, flow, &paths, &SegmentCache::default()).await {
+            Ok(segments) => {
+                let found = IndexedRuns::of(segments.iter().map(AsRef::as_ref));
+                let runs = found.runs;
+                return Ok(found
+                    .deleted
+                    .into_keys()
+                    .filter(|id| !runs.contains_key(id))
+                    .collect());
+            }
+            // a compaction replaced a segment between the listing and the read
+            Err(StoreError::NotFound { .. }) if tries < 3 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The run folders (escaped run ids) with an active marker.
 pub async fn active(store: &dyn ObjectStore, flow: &FlowName) -> Result<Vec<String>> {
     let dir = active_dir(flow);

@@ -6,6 +6,7 @@
 //! `slipstream sync`. It binds loopback by default; beyond loopback it requires a token.
 
 mod chart;
+pub mod code_diff;
 pub mod compare;
 mod dag;
 mod error;
@@ -15,4 +16,5 @@ mod server;
 mod time;
 
 pub use error::UiError;
+pub use index::{Latest, latest, latest_run};
 pub use server::{Config, check_frame_ancestors, is_loopback, router, serve};

@@ -7,7 +7,9 @@ history of every try) from the Airflow REST API — Airflow 3's `/api/v2` with a
     flows/<flow>/runs/<run>/airflow.json    run state and dates, per task: state and tries
 
 Tasks write their own op files and the first one the run header; sync never touches
-those (it writes a header only for a run no task has started), so it cannot race them.
+those (it writes a header only for a run no task has started), so it cannot race them. A run
+`slipstream delete` removed (the run index records it) is left deleted: sync writes nothing
+for it, unless a task has written its header again since (the run was cleared in Airflow).
 Readers overlay `airflow.json` (see `slipstream.records.runs.merged`). A file is rewritten only
 when its content changes, so syncing twice changes nothing; a run whose state Airflow
 reports unchanged and final is not read again.
@@ -53,6 +55,8 @@ class Stats:
     runs_written: int = 0
     headers_written: int = 0
     runs_indexed: int = 0
+    #: Runs `slipstream delete` removed that Airflow still knows: left deleted.
+    runs_deleted: int = 0
     skipped_dags: list[str] = field(default_factory=list)
 
 
@@ -172,10 +176,14 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
     quoted = urllib.parse.quote(dag_id, safe="")
     version = _tag(dag, "version:")
     marked = run_index.marked(store, dag_id)
+    deleted = run_index.deleted(store, dag_id)
     over: list[str] = []  # runs Airflow says are over that the run index may not have yet
     for run in client.pages(f"dags/{quoted}/dagRuns", "dag_runs", order_by="id"):
         stats.runs_seen += 1
         run_id = run["dag_run_id"]
+        if run_id in deleted and not _exists(store, flow_run_path(dag_id, run_id)):
+            stats.runs_deleted += 1  # removed by `slipstream delete`: not brought back
+            continue
         path = flow_run_airflow_path(dag_id, run_id)
         previous = _read(store, path, "airflow")
         is_over = run["state"] in FINAL_RUN_STATES
@@ -261,11 +269,8 @@ def _write_header(store: Store, flow: str, version: str, run: Mapping[str, Any])
     from slipstream.records.runs import new_record
 
     path = flow_run_path(flow, run["dag_run_id"])
-    try:
-        store.get_object(path)  # only whether a task wrote it: its content is not ours
+    if _exists(store, path):  # only whether a task wrote it: its content is not ours
         return False
-    except ArtifactNotFound:
-        pass
     spec = load_spec(store, flow, version)
     record = new_record(spec, run["dag_run_id"], {}, trigger="airflow")
     record["started_at"] = run.get("start_date") or run.get("queued_at") or record["started_at"]
@@ -280,6 +285,14 @@ def _tag(dag: Mapping[str, Any], prefix: str) -> str | None:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return None
+
+
+def _exists(store: Store, path: str) -> bool:
+    try:
+        store.get_object(path)
+        return True
+    except ArtifactNotFound:
+        return False
 
 
 def _read(store: Store, path: str, kind: files.Kind) -> Any:
@@ -313,7 +326,8 @@ def report(stats: Stats) -> None:
     print(
         f"slipstream sync: {stats.dags} DAG(s), {stats.runs_seen} run(s) seen, "
         f"{stats.runs_written} updated, {stats.headers_written} new, "
-        f"{stats.runs_indexed} indexed",
+        f"{stats.runs_indexed} indexed"
+        + (f", {stats.runs_deleted} deleted left alone" if stats.runs_deleted else ""),
         flush=True,
     )
     for skipped in stats.skipped_dags:

@@ -340,18 +340,16 @@ def _version_diff(a: dict[str, Any], b: dict[str, Any], args: argparse.Namespace
 
 def _code_diff(a: Any, b: Any, version_a: str, version_b: str) -> str:
     """A unified diff of an op's code in two versions: its captured module when it has one
-    (the function and the helpers it uses), else its own source."""
-    import difflib
+    (the function and the helpers it uses), else its own source. The line diff the web UI's
+    version diff draws (`slipstream._native.code_diff`)."""
+    from slipstream._native import code_diff
 
-    def code(op: Any) -> list[str]:
+    def code(op: Any) -> str:
         function = op["function"]
-        text = function.get("module_source") or function["source"]
-        return [line for line in text.splitlines(keepends=True) if line.strip()]
+        return str(function.get("module_source") or function["source"])
 
     name = a["name"]
-    return "".join(difflib.unified_diff(
-        code(a), code(b), f"{name} ({version_a})", f"{name} ({version_b})"
-    ))  # fmt: skip
+    return code_diff(code(a), code(b), f"{name} ({version_a})", f"{name} ({version_b})")
 
 
 def _run_row(run: dict[str, Any]) -> dict[str, Any]:

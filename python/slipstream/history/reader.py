@@ -26,6 +26,7 @@ from slipstream._native import (
     cache_entry_path,
     classify_flow_file,
     flow_run_path,
+    latest_run,
     record_path,
     runs_dir,
     versions_dir,
@@ -178,13 +179,14 @@ class History:
 
     def run(self, flow: str, run_id: str) -> Run:
         """A run by its id, a unique prefix of it, or `latest`, `latest-failed`,
-        `latest-success` (the newest run, or the newest with that status)."""
+        `latest-success` (the newest run, or the newest with that status: see `_latest`,
+        the rule the CLI and the web UI follow too)."""
         try:
             record = files.read(self.store, flow_run_path(flow, run_id), "run")
         except (ArtifactNotFound, ValueError):
             self._known(flow)
             if run_id in _LATEST:
-                return self._latest(flow, _LATEST[run_id])
+                return self._latest(flow, run_id)
             paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
             ids = [self._run_id(p) for p in paths]
             run_id = _unique(flow, "run", run_id, ids)
@@ -200,16 +202,19 @@ class History:
             return found[2]
         return str(files.read(self.store, path, "run")["run_id"])
 
-    def _latest(self, flow: str, status: str | None) -> Run:
-        for run in self.runs(flow):  # newest first
-            if (
-                status is None
-                or run.status == status
-                or (status == "failed" and run.status == "interrupted")
-            ):
-                return run
-        which = f"{status} run" if status else "run"
-        raise ArtifactNotFound(f"flow {flow!r} has no {which} in {self.store.url}")
+    def _latest(self, flow: str, name: str) -> Run:
+        """The run `latest`, `latest-failed` or `latest-success` stands for, by the one rule
+        the web UI resolves them by too (`slipstream._native.latest_run`): among the runs the
+        runs list shows (`summaries`: ended runs as the run index says, the others as their
+        records say; unreadable ones never), those of that status (`latest-failed`: failed
+        or interrupted), the newest by start compared as instants, then the greater run id."""
+        run_id = latest_run(self.store, flow, name)
+        if run_id is None:
+            which = _LATEST[name]
+            raise ArtifactNotFound(f"flow {flow!r} has no {which} in {self.store.url}")
+        record = files.read(self.store, flow_run_path(flow, run_id), "run")
+        spec = load_spec(self.store, flow, record["version"])
+        return Run(self.store, merged(self.store, record, spec), spec)
 
     def summaries(self, flow: str) -> list[dict[str, Any]]:
         """What the runs list shows of every run of `flow`, newest first (`run_id`,
@@ -256,7 +261,12 @@ class History:
         ]
 
 
-_LATEST = {"latest": None, "latest-failed": "failed", "latest-success": "success"}
+#: The names of a run by what it is (`History._latest`), and what each stands for.
+_LATEST = {
+    "latest": "run",
+    "latest-failed": "failed run",
+    "latest-success": "successful run",
+}
 
 
 def _unique(flow: str, what: str, given: str, ids: list[str]) -> str:

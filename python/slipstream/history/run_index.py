@@ -25,6 +25,7 @@ from slipstream._native import (
     flow_run_dir,
     index_active,
     index_compact,
+    index_deleted,
     index_mark_active,
     index_read,
     run_summary,
@@ -64,6 +65,17 @@ def compact(store: Store, flow: str) -> None:
 def marked(store: Store, flow: str) -> set[str]:
     """Run folders (escaped run ids) of `flow` marked as not over or not indexed."""
     return set(index_active(store, flow))
+
+
+def deleted(store: Store, flow: str) -> set[str]:
+    """Run ids of `flow` that `slipstream delete` removed and that were not indexed again
+    since (an index that cannot be read says none, with a warning)."""
+    try:
+        return set(index_deleted(store, flow))
+    except Exception as exc:  # noqa: BLE001 - derived data: its loss must not stop a reader
+        _log.warning("the run index of flow %r cannot say which runs were deleted (%s); "
+                     "rebuild it with `slipstream reindex %s`", flow, exc, flow)  # fmt: skip
+        return set()
 
 
 def is_marked(active: set[str], flow: str, run_id: str) -> bool:

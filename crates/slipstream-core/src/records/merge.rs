@@ -52,7 +52,9 @@ pub fn newest_version<'a, 's>(
 /// A task cleared after a recompile runs the newest version (Airflow moves unfinished task
 /// instances to it), so once an op file names a version published after the run's, that
 /// version's structure is the run's from then on: its new ops are pending until they run,
-/// and ops it removed that never ran are skipped, as Airflow marks them `removed`.
+/// ops it removed that never ran are skipped, as Airflow marks them `removed`, and an op it
+/// removed does not make the run fail once it has ended (Airflow's run succeeds when the
+/// tasks its DAG still has do).
 pub fn merge_run(
     mut run: RunRecord,
     specs: &[&FlowSpec],
@@ -129,7 +131,13 @@ pub fn merge_run(
         }
     }
     let all_final = run.ops.values().all(|s| s.status.is_final());
-    let all_success = run.ops.values().all(|s| s.status == OpStatus::Success);
+    // An op the version the run moved to removed decides nothing once it has ended (Airflow
+    // marks it `removed`, and a run whose other tasks succeeded succeeds).
+    let removed = |name: &str| newest.is_some_and(|s| s.op(name).is_none());
+    let all_success = run
+        .ops
+        .iter()
+        .all(|(name, s)| s.status == OpStatus::Success || removed(name));
     run.status = match airflow.and_then(|a| a.state.as_deref()) {
         Some("success") => RunStatus::Success,
         Some("failed") => RunStatus::Failed,

@@ -273,8 +273,14 @@ fn a_run_moved_to_a_newer_version_takes_its_structure() {
     let mut done = files();
     done.push(("c".to_owned(), ran("success", "v2")));
     done.push(("d".to_owned(), ran("failed", "v2")));
-    let merged = merge_run(header(), &[&v1, &v2], done, None);
+    let merged = merge_run(header(), &[&v1, &v2], done.clone(), None);
     assert_eq!(merged.status, RunStatus::Failed);
+    // ... and succeeds when they all did: the op v2 removed (skipped) fails nothing
+    done.pop();
+    done.push(("d".to_owned(), ran("success", "v2")));
+    let merged = merge_run(header(), &[&v1, &v2], done, None);
+    assert_eq!(merged.ops["b"].status, OpStatus::Skipped);
+    assert_eq!(merged.status, RunStatus::Success);
 
     // v2's edges decide what a failure blocks: c reads b2 there, not b
     let failed = vec![

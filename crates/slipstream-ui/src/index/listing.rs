@@ -14,7 +14,7 @@ use slipstream_store::run_index::{self, Indexed};
 
 use super::damaged::{self, Row, Unreadable};
 use super::filter::Checked;
-use super::{CONCURRENT_READS, Header, Index, Run, bad_request, flow_name};
+use super::{CONCURRENT_READS, Header, Index, Latest, Run, bad_request, flow_name, latest};
 use crate::error::{Result, UiError};
 use crate::time::newest_first;
 
@@ -301,25 +301,26 @@ impl Index {
         Ok((headers, unreadable))
     }
 
+    /// The id of the run `which` names in `flow` ([`Latest`]: the one rule, which the SDK
+    /// calls too), if it has one: among the runs the runs list shows.
+    pub async fn latest_id(&self, flow: &str, which: Latest) -> Result<Option<String>> {
+        let runs = self.summaries(flow).await?;
+        Ok(latest(runs.iter(), which).map(|r| r.run_id.clone()))
+    }
+
     /// The run `name` stands for when it is not a run id.
     pub(super) async fn named_run(&self, flow: &str, name: &str) -> Result<Run> {
         let not_found = || UiError::NotFound(format!("flow {flow:?} has no run {name:?}"));
-        let wanted = match name {
-            "latest" => Some(None),
-            "latest-failed" => Some(Some([RunStatus::Failed, RunStatus::Interrupted])),
-            "latest-success" => Some(Some([RunStatus::Success, RunStatus::Success])),
-            _ => None,
-        };
+        if let Some(which) = Latest::parse(name) {
+            let id = self.latest_id(flow, which).await?.ok_or_else(not_found)?;
+            // its header, read as such: an indexed run whose records are gone is not found
+            let id = RunId::new(id.as_str()).map_err(bad_request)?;
+            let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);
+            return self.live(flow, dir).await?.ok_or_else(not_found);
+        }
         if let Some(Listing { runs, .. }) = self.indexed(flow).await? {
-            // newest first, each run's status as the list shows it
-            let found: Vec<&RunSummary> = match wanted {
-                Some(statuses) => runs
-                    .iter()
-                    .filter(|r| statuses.is_none_or(|s| s.contains(&r.status)))
-                    .take(1)
-                    .collect(),
-                None => runs.iter().filter(|r| r.run_id.starts_with(name)).collect(),
-            };
+            let found: Vec<&RunSummary> =
+                runs.iter().filter(|r| r.run_id.starts_with(name)).collect();
             return match found.as_slice() {
                 [] => Err(not_found()),
                 // its header, read as such: an indexed run whose records are gone is not found
@@ -337,21 +338,7 @@ impl Index {
                 ))),
             };
         }
-        let (headers, _) = self.headers(flow).await?; // newest first
-        if let Some(statuses) = wanted {
-            for header in headers {
-                let recorded = header.record.status;
-                let wanted = |status| statuses.is_none_or(|s: [RunStatus; 2]| s.contains(&status));
-                match self.complete(flow, header).await {
-                    Ok(run) if wanted(run.record.status) => return Ok(run),
-                    Ok(_) => {}
-                    // the run sought as far as its record says, shown as what it is
-                    Err(e) if wanted(recorded) => return Err(e),
-                    Err(_) => {}
-                }
-            }
-            return Err(not_found());
-        }
+        let (headers, _) = self.headers(flow).await?;
         let mut matches: Vec<Header> = headers
             .into_iter()
             .filter(|h| h.record.run_id.starts_with(name))

@@ -19,9 +19,11 @@ use crate::time::newest_first;
 
 mod damaged;
 pub mod filter;
+mod latest;
 mod listing;
 
 pub use damaged::{DamagedVersion, Row, Unreadable, Versions, why};
+pub use latest::{Latest, latest, latest_run};
 
 /// How many store reads one page keeps in flight.
 pub(crate) const CONCURRENT_READS: usize = 32;
@@ -260,7 +262,7 @@ impl Index {
     }
 
     /// A run by its id, or (as the CLI and SDK take them) `latest`, `latest-failed`,
-    /// `latest-success` or a unique start of an id.
+    /// `latest-success` ([`Latest`]: the one rule) or a unique start of an id.
     pub async fn run(&self, flow: &str, run_id: &str) -> Result<Run> {
         let id = RunId::new(run_id).map_err(bad_request)?;
         let dir = slipstream_core::flow_run_dir(&flow_name(flow)?, &id);

@@ -2,12 +2,12 @@
 //! `/flows/<flow>/diff?a=<version>&b=<version>`: what changed between two, with the code.
 
 use maud::{Markup, html};
-use similar::{ChangeTag, TextDiff};
+use similar::ChangeTag;
 use slipstream_core::records::{FlowSpec, OpSpec, VersionDiff};
 
 use super::compare::diff_summary;
 use super::{diff_url, flow_url, kind_name, shell, short_time, version_url};
-use crate::dag;
+use crate::{code_diff, dag};
 
 /// `previous`: the version published before this one, if any.
 pub fn render(flow: &str, spec: &FlowSpec, previous: Option<&FlowSpec>) -> Markup {
@@ -99,20 +99,17 @@ pub fn diff(flow: &str, a: &FlowSpec, b: &FlowSpec) -> Markup {
     )
 }
 
-/// A line diff of an op's code in two versions: its captured module when it has one (the
-/// function and the helpers it uses), else its own source.
+/// The line diff of an op's code in two versions ([`crate::code_diff`], the diff
+/// `slipstream diff` prints too).
 fn code_diff(a: &OpSpec, b: &OpSpec) -> Markup {
-    let code = |op: &OpSpec| {
-        op.function
-            .module_source
-            .clone()
-            .unwrap_or_else(|| op.function.source.clone())
-    };
-    let (old, new) = (code(a), code(b));
-    let diff = TextDiff::from_lines(&old, &new);
+    let (old, new) = (
+        code_diff::diffed(code_diff::op_code(a)),
+        code_diff::diffed(code_diff::op_code(b)),
+    );
+    let diff = code_diff::line_diff(&old, &new);
     html! {
         pre.code-diff data-op=(a.name) {
-            @for group in diff.grouped_ops(3) {
+            @for group in diff.grouped_ops(code_diff::CONTEXT) {
                 @for op in group {
                     @for change in diff.iter_changes(&op) {
                         @match change.tag() {
