@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Self, final
 
 __version__: str
+FORMATS: dict[str, int]
 
 @final
 class ArtifactKey:
@@ -152,6 +153,24 @@ def check_write(
     data: bytes,
     path: str,
 ) -> None: ...
+def record_format(
+    kind: Literal[
+        "spec",
+        "run",
+        "op_state",
+        "try",
+        "airflow",
+        "preview",
+        "cache",
+        "expiry",
+        "pin",
+        "retention",
+        "index",
+    ],
+    data: bytes,
+) -> int: ...
+def record_kind(path: str) -> str | None: ...
+def first_reader(kind: str, format: int) -> str | None: ...
 def merge_run_files(
     run: bytes,
     spec: bytes,

@@ -26,8 +26,11 @@ pub enum CoreError {
         found: u32,
         known: u32,
     },
+    /// A record about to be written has fields its kind does not have (misspelled).
+    #[error("this {kind} has fields that no {kind} has: {fields}")]
+    UnknownFields { kind: &'static str, fields: String },
     /// A record about to be written says another format than the one this build writes.
-    #[error("this {kind} says format {found}, but this slipstream writes format {current}")]
+    #[error("this {kind} says format {found}, but its content is written as format {current}")]
     NotCurrentFormat {
         kind: &'static str,
         found: u32,

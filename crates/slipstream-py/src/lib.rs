@@ -30,7 +30,10 @@ mod _native {
         version_spec_path, versions_dir,
     };
     #[pymodule_export]
-    use crate::records::{check_read, check_write, merge_run_files, version_diff};
+    use crate::records::{
+        check_read, check_write, first_reader, merge_run_files, record_format, record_kind,
+        version_diff,
+    };
     #[pymodule_export]
     use crate::run_index::{
         index_active, index_compact, index_deleted, index_forget, index_mark_active, index_now,
@@ -43,6 +46,7 @@ mod _native {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add("__version__", env!("CARGO_PKG_VERSION"))
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("FORMATS", crate::records::formats(m.py())?)
     }
 }

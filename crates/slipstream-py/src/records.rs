@@ -11,35 +11,52 @@ use slipstream_core::{CoreError, RunFile};
 
 use crate::errors::{invalid_record, record_error};
 
+/// Runs `$body` with `$R` the record type of the kind named `$kind` (a `&str`).
+macro_rules! by_kind {
+    ($kind:expr, $R:ident => $body:expr) => {
+        match $kind {
+            "spec" => { type $R = FlowSpec; $body }
+            "run" => { type $R = RunRecord; $body }
+            "op_state" => { type $R = OpState; $body }
+            "try" => { type $R = TryRecord; $body }
+            "airflow" => { type $R = AirflowRun; $body }
+            "preview" => { type $R = Preview; $body }
+            "cache" => { type $R = CacheEntry; $body }
+            "expiry" => { type $R = Expiry; $body }
+            "pin" => { type $R = Pin; $body }
+            "retention" => { type $R = RetentionPolicy; $body }
+            "index" => { type $R = IndexSegment; $body }
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "no record kind {other:?}: spec, run, op_state, try, airflow, preview, cache, expiry, pin, retention or index"
+                )))
+            }
+        }
+    };
+}
+
 /// Parses `data` as the record kind named `kind` (as a record about to be written: of the
-/// current format), discarding it: only whether it parses.
+/// format its content needs, every field known), discarding it: only whether it parses.
 fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreError>> {
-    fn parsed<R: Record>(data: &[u8], writing: bool) -> Result<(), CoreError> {
-        if writing {
-            R::parse_current(data)
-        } else {
-            R::parse(data)
-        }
-        .map(drop)
+    Ok(by_kind!(kind, R => if writing { R::parse_current(data) } else { R::parse(data) }.map(drop)))
+}
+
+/// The newest format of every record kind this build reads and writes, and of manifests
+/// (`manifest`): the module's `FORMATS`.
+pub fn formats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let formats = pyo3::types::PyDict::new(py);
+    for kind in slipstream_core::records::RECORD_KINDS {
+        formats.set_item(kind, slipstream_core::records::newest_format(kind))?;
     }
-    Ok(match kind {
-        "spec" => parsed::<FlowSpec>(data, writing),
-        "run" => parsed::<RunRecord>(data, writing),
-        "op_state" => parsed::<OpState>(data, writing),
-        "try" => parsed::<TryRecord>(data, writing),
-        "airflow" => parsed::<AirflowRun>(data, writing),
-        "preview" => parsed::<Preview>(data, writing),
-        "cache" => parsed::<CacheEntry>(data, writing),
-        "expiry" => parsed::<Expiry>(data, writing),
-        "pin" => parsed::<Pin>(data, writing),
-        "retention" => parsed::<RetentionPolicy>(data, writing),
-        "index" => parsed::<IndexSegment>(data, writing),
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "no record kind {other:?}: spec, run, op_state, try, airflow, preview, cache, expiry, pin, retention or index"
-            )));
-        }
-    })
+    Ok(formats)
+}
+
+/// The format a `kind` record with the content `data` is written as: the oldest whose
+/// readers read it right (`Record::needed_format`; the `format` `data` says is ignored).
+#[pyfunction]
+pub fn record_format(kind: &str, data: &[u8]) -> PyResult<u32> {
+    by_kind!(kind, R => R::format_of(data))
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("not a {kind} record: {e}")))
 }
 
 /// Checks a record read from `path`: `CorruptArtifact` if it is not a `kind` record,
@@ -108,4 +125,18 @@ pub fn version_diff(a: &[u8], b: &[u8]) -> PyResult<String> {
     );
     serde_json::to_string(&VersionDiff::of(&a, &b))
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}
+
+/// The record kind stored at `path` (`spec`, `run`, …, `manifest`), or None for anything
+/// that is not a record (`slipstream_core::records::record_kind`).
+#[pyfunction]
+pub fn record_kind(path: &str) -> Option<&'static str> {
+    slipstream_core::records::record_kind(path)
+}
+
+/// The first release that reads format `format` of `kind`, or None for a format newer than
+/// this build knows (`slipstream_core::records::first_reader`).
+#[pyfunction]
+pub fn first_reader(kind: &str, format: u32) -> Option<&'static str> {
+    slipstream_core::records::first_reader(kind, format)
 }

@@ -27,9 +27,8 @@ from typing import Any
 from slipstream._native import Store, flow_run_airflow_path, flow_run_path
 from slipstream.errors import ArtifactNotFound, SlipstreamError
 from slipstream.history import indexing, run_index
-from slipstream.records import files
+from slipstream.records import files, runs
 
-SYNC_FORMAT = 1
 PAGE = 100
 FINAL_RUN_STATES = ("success", "failed")
 
@@ -198,6 +197,7 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
         synced = _run_state(client, quoted, run)
         if previous != synced:
             files.write(store, path, "airflow", synced)
+            runs.fold_airflow(store, dag_id, run_id)  # a run whose summary is written
             stats.runs_written += 1
         if not is_over and not run_index.is_marked(marked, dag_id, run_id):
             run_index.mark_active(store, dag_id, run_id)  # e.g. queued, or cleared since
@@ -247,16 +247,18 @@ def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> dict[
             "end_date": ti.get("end_date"),
             "tries": tries,
         }
-    return {
-        "format": SYNC_FORMAT,
-        "dag_id": run.get("dag_id"),
-        "run_id": run["dag_run_id"],
-        "state": run["state"],
-        "run_type": run.get("run_type"),
-        "start_date": run.get("start_date"),
-        "end_date": run.get("end_date"),
-        "tasks": tasks,
-    }
+    return files.stamped(
+        "airflow",
+        {
+            "dag_id": run.get("dag_id"),
+            "run_id": run["dag_run_id"],
+            "state": run["state"],
+            "run_type": run.get("run_type"),
+            "start_date": run.get("start_date"),
+            "end_date": run.get("end_date"),
+            "tasks": tasks,
+        },
+    )
 
 
 def _try(ti: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,12 +33,6 @@ from slipstream.spec import constants as _constants
 if TYPE_CHECKING:
     from slipstream.history.reader import Run
 
-SPEC_FORMAT = 1
-# Specs with cross-flow inputs or an asset schedule; the others keep format 1 (and so the
-# version ids they always had).
-SPEC_FORMAT_UPSTREAM = 2
-# Specs with an op that names its `code_version`.
-SPEC_FORMAT_CODE_VERSION = 3
 # Op prefixes are UUIDv5 in this namespace of (flow, version, op): stable per version.
 _PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
 # Fields of a spec that describe a publication, not the flow; left out of the version hash.
@@ -97,14 +91,7 @@ class Flow:
     def spec(self) -> dict[str, Any]:
         """The flow as plain JSON, with its version id and op prefixes."""
         ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
-        upstream = self.schedule_on or any(o["kind"] == "upstream" for o in ops)
-        versioned = any("code_version" in o for o in ops)
         spec: dict[str, Any] = {
-            "format": SPEC_FORMAT_CODE_VERSION
-            if versioned
-            else SPEC_FORMAT_UPSTREAM
-            if upstream
-            else SPEC_FORMAT,
             "flow": self.name,
             "description": self.description,
             "schedule": self.schedule,
@@ -114,6 +101,12 @@ class Flow:
             **({} if self.cache else {"cache": False}),
             **({"schedule_on": [a.spec() for a in self.schedule_on]} if self.schedule_on else {}),
         }
+        # The format goes into the version id: a spec that needs nothing newer keeps format 1
+        # and so the id it always had (the Rust core's rule, asked of the spec as it will be).
+        unplaced = {"version": "", "environment": {"python": "", "libraries": {}}}
+        ops_unplaced = [dict(o, prefix="") for o in ops]
+        needed = files.stamped("spec", {**spec, **unplaced, "ops": ops_unplaced})["format"]
+        spec = {"format": needed, **spec}
         version = version_id(spec)
         for entry in ops:
             entry["prefix"] = str(

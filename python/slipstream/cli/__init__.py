@@ -8,6 +8,7 @@
     slipstream gc FLOW|--all-flows [--keep-last N] [--older-than DAYS] [--dry-run]
     slipstream pin FLOW RUN [--note TEXT] | unpin FLOW RUN
     slipstream cache explain FLOW OP [--run RUN]
+    slipstream doctor [--json]
 
 `task` runs one attempt of one op of a published flow version, exactly as an Airflow task
 does; it is the command of the Kubernetes pods that `flow.to_airflow(mode="kubernetes")`
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
     from slipstream.cli import cache as _cli_cache
+    from slipstream.cli import doctor as _cli_doctor
     from slipstream.cli import history as _cli_history
     from slipstream.cli import lifecycle as _cli_lifecycle
     from slipstream.cli import replay as _cli_replay
@@ -55,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _cli_history.add_commands(commands, _store_option)
     _cli_cache.add_command(commands, _store_option)
+    _cli_doctor.add_command(commands, _store_option)
     _cli_lifecycle.add_commands(commands, _store_option)
     _cli_replay.add_command(commands, _store_option)
     _cli_serve.add_commands(commands, _store_option)

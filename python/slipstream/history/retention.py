@@ -36,9 +36,6 @@ from slipstream.history.reader import History, Run
 from slipstream.records import files
 from slipstream.records.runs import outputs_at
 
-EXPIRY_FORMAT = 1
-PIN_FORMAT = 1
-POLICY_FORMAT = 1
 PIN_FILE = "pinned.json"
 # Runs that are not over: nothing of theirs is touched.
 _ACTIVE = ("queued", "running")
@@ -102,7 +99,7 @@ def declare(store: Store, flow: str, version: str, policy: Retention | None) -> 
         store.delete_objects([policy_path(flow)])
         return
     files.write(store, policy_path(flow), "retention", {
-        "format": POLICY_FORMAT, "flow": flow, "keep_last": policy.keep_last,
+        "flow": flow, "keep_last": policy.keep_last,
         "older_than_days": policy.older_than_days, "version": version,
     })  # fmt: skip
 
@@ -212,7 +209,7 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
     reason = plan.policy.describe()
     store.put_objects([
         (_marker(t), files.dump({
-            "format": EXPIRY_FORMAT, "flow": plan.flow, "run_id": t.run_id,
+            "flow": plan.flow, "run_id": t.run_id,
             "expired_at": timestamp(now), "reason": reason,
         }, _marker(t), "expiry"))
         for t in plan.targets
@@ -320,7 +317,7 @@ def pinned(store: Store, flow: str) -> set[str]:
 def pin(store: Store, run: Run, note: str, now: datetime) -> None:
     """Protects `run` from retention."""
     files.write(store, flow_run_dir(run.flow, run.run_id) + PIN_FILE, "pin", {
-        "format": PIN_FORMAT, "flow": run.flow, "run_id": run.run_id,
+        "flow": run.flow, "run_id": run.run_id,
         "pinned_at": now.isoformat(timespec="seconds"), "note": note,
     })  # fmt: skip
 

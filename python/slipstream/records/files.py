@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from slipstream._native import Store, check_read, check_write, version_spec_path
+from slipstream._native import Store, check_read, check_write, record_format, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
 Kind = Literal[
@@ -59,13 +59,24 @@ def parse(data: bytes, path: str, kind: Kind) -> Any:
 
 def dump(record: Mapping[str, Any], path: str, kind: Kind) -> bytes:
     """The bytes of a `kind` record for `path`; `ValueError` if it does not fit its kind (a
-    value JSON cannot hold, such as NaN, included)."""
+    value JSON cannot hold, such as NaN, included). A record without a `format` is given
+    the one its content needs (`stamped`)."""
+    if "format" not in record:
+        record = stamped(kind, record)
     # Try records and previews quote what the user's values hold: a cell or an error
     # argument JSON has no type for is written as its text.
     text = str if kind in ("try", "preview") else None
     data = json.dumps(record, indent=1, allow_nan=False, default=text).encode()
     check_write(kind, data, path)
     return data
+
+
+def stamped(kind: Kind, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` with the format its content needs first: the Rust core's rule (the oldest
+    format whose readers read it right), never a number of the SDK's own."""
+    body = {k: v for k, v in record.items() if k != "format"}
+    data = json.dumps({"format": 1, **_finite(body)}, default=str).encode()
+    return {"format": record_format(kind, data), **body}
 
 
 def write(store: Store, path: str, kind: Kind, record: Mapping[str, Any]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from slipstream._native import (
     Store,
     classify_run_file,
+    flow_run_airflow_path,
     flow_run_dir,
     flow_run_op_path,
     flow_run_path,
@@ -33,21 +34,11 @@ from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.spec import constants as _constants
 
-RUN_FORMAT = 3
-OP_STATE_FORMAT = 2
-# Runs, op states and try records of `upstream` ops (another flow's output: `kind` upstream,
-# `cached_from.flow`), so that an older slipstream refuses them by number; the others keep
-# the formats above.
-RUN_FORMAT_UPSTREAM = 4
-OP_STATE_FORMAT_UPSTREAM = 3
-
 
 def new_record(
     spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
 ) -> dict[str, Any]:
-    upstream = any(op["kind"] == "upstream" for op in spec["ops"])
-    return {
-        "format": RUN_FORMAT_UPSTREAM if upstream else RUN_FORMAT,
+    record = {
         "flow": spec["flow"],
         "version": spec["version"],
         "run_id": run_id,
@@ -68,6 +59,7 @@ def new_record(
         "metrics": {},
         "checks": {},
     }
+    return files.stamped("run", record)
 
 
 def op_state(
@@ -85,8 +77,7 @@ def op_state(
     error = record["error"]
     n = record["try_number"]
     earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < n]
-    return {
-        "format": OP_STATE_FORMAT_UPSTREAM if op["kind"] == "upstream" else OP_STATE_FORMAT,
+    state = {
         "status": "up_for_retry" if failed and retries_left else record["status"],
         "kind": op["kind"],
         "prefix": op["prefix"],
@@ -102,6 +93,7 @@ def op_state(
         **({"cache_key": cache_key} if cache_key and record["status"] == "success" else {}),
         **({"cached_from": record["cached_from"]} if record.get("cached_from") else {}),
     }
+    return files.stamped("op_state", state)
 
 
 def running_state(
@@ -113,8 +105,7 @@ def running_state(
 ) -> dict[str, Any]:
     """The op's state while try `try_number` runs (`previous`: its state before the try)."""
     earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < try_number]
-    return {
-        "format": OP_STATE_FORMAT_UPSTREAM if op["kind"] == "upstream" else OP_STATE_FORMAT,
+    state = {
         "status": "running",
         "kind": op["kind"],
         "prefix": op["prefix"],
@@ -128,6 +119,7 @@ def running_state(
         "code_hash": op["function"]["code_hash"],
         "attempts": [*earlier, attempt(op, version, try_number)],
     }
+    return files.stamped("op_state", state)
 
 
 def outputs_at(state: Mapping[str, Any], run_id: str) -> tuple[str, str]:
@@ -215,6 +207,28 @@ def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dic
         merge_run_files(run, json.dumps(spec).encode(), op_files, airflow, run_dir, load_spec)
     )
     return merged_run
+
+
+def fold_airflow(store: Store, flow: str, run_id: str) -> bool:
+    """After `slipstream sync` wrote Airflow's word on a run: a run whose summary is already
+    written takes Airflow's end and every task's tries into it (what the merge adds to a run
+    that is over), so that readers of the summary see them. True if it was rewritten."""
+    path = flow_run_path(flow, run_id)
+    try:
+        data = store.get_object(path)
+        record = files.parse(data, path, "run")
+        if record["status"] in ("running", "queued"):
+            return False  # readers merge Airflow's word in themselves
+        airflow = store.get_object(flow_run_airflow_path(flow, run_id))
+        spec = store.get_object(version_spec_path(flow, record["version"]))
+    except ArtifactNotFound:
+        return False
+    run_dir = flow_run_dir(flow, run_id)
+    folded = json.loads(merge_run_files(data, spec, [], airflow, run_dir, lambda _: None))
+    if folded == record:
+        return False
+    files.write(store, path, "run", folded)
+    return True
 
 
 def write_run(store: Store, record: Mapping[str, Any]) -> None:

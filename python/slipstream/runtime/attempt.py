@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 from slipstream.errors import UnsupportedType
@@ -34,9 +34,6 @@ from slipstream.values.frames import Streamed, is_stream, to_flavor
 
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRY_FORMAT = 3
-# The try of an `upstream` op (kind upstream, `cached_from.flow`): refused by older readers.
-TRY_FORMAT_UPSTREAM = 4
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
 
 
@@ -157,7 +154,7 @@ def run_op(
     ended_at = datetime.now(UTC)
     finished = time.perf_counter()
     record: TryRecord = {
-        "format": TRY_FORMAT_UPSTREAM if kind == "upstream" else TRY_FORMAT,
+        "format": 0,  # stamped below
         "op_prefix": op_prefix,
         "run_id": run_id,
         "try_number": try_number,
@@ -188,6 +185,7 @@ def run_op(
         "cached_from": cached_from,
         "phases": _phases(began, finished),
     }
+    record = cast(TryRecord, files.stamped("try", record))
     files.write(store, path, "try", record)
     if interrupt is not None:
         raise interrupt

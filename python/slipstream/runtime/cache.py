@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slipstream._native import ArtifactKey, Store, cache_entry_path
+from slipstream._native import FORMATS, ArtifactKey, Store, cache_entry_path
 from slipstream.errors import ArtifactNotFound, CorruptArtifact, SlipstreamError
 from slipstream.history.reader import evict_cache_entry
 from slipstream.records import files
@@ -40,9 +40,6 @@ from slipstream.records.types import TryRecord
 from slipstream.runtime import fingerprint
 from slipstream.spec import constants as _constants
 
-# The format of the key's parts (2: user modules, packages, image) and of the entries.
-CACHE_FORMAT = 2
-MANIFEST_FORMAT = 1
 # Cached payloads up to this size are read and checked on every hit: a few milliseconds.
 VERIFY_BYTES = 4 * 1024 * 1024
 
@@ -89,8 +86,10 @@ def key(
     except Exception:  # noqa: BLE001 — locating a module ran user code that failed: no key
         return None
     parts = {
-        "format": CACHE_FORMAT,
-        "manifest_format": MANIFEST_FORMAT,
+        # The key's parts change with the entries' format (2: user modules, packages,
+        # image) and with the manifests' (checksums and types as they spell them).
+        "format": FORMATS["cache"],
+        "manifest_format": FORMATS["manifest"],
         "code": code,
         "op": {k: op[k] for k in ("kind", "severity", "outputs", "allow_pickle", "convert")},
         "inputs": {
@@ -170,7 +169,6 @@ def remember(
     if record["status"] != "success":
         return
     entry = {
-        "format": CACHE_FORMAT,
         "key": cache_key.digest,
         "op": op["name"],
         "at": {"run_id": record["run_id"], "prefix": record["op_prefix"]},

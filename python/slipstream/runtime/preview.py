@@ -24,10 +24,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from slipstream.records import files
 from slipstream.values.frames import Streamed
 
-# 2: `distinct_exact` in column profiles.
-PREVIEW_FORMAT = 2
 ROWS = 20
 COLUMNS = 60
 CELL = 120
@@ -62,7 +61,7 @@ def make(value: Any, manifest: Mapping[str, Any]) -> dict[str, Any]:
             body = _value(value)
     except Exception as exc:  # noqa: BLE001 — a preview is a courtesy: never fail the op for it
         body = {"kind": "none", "reason": f"no preview: {type(exc).__name__}: {exc}"}
-    return {"format": PREVIEW_FORMAT, **body}
+    return files.stamped("preview", body)
 
 
 def _frame(value: Any) -> dict[str, Any]:

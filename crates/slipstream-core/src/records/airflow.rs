@@ -9,7 +9,6 @@ use super::Record;
 
 /// A DAG run with its task instances.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AirflowRun {
     pub format: u32,
     #[serde(default)]
@@ -35,7 +34,6 @@ impl Record for AirflowRun {
 
 /// One task instance: its current state and every try Airflow remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AirflowTask {
     #[serde(default)]
     pub state: Option<String>,
@@ -51,7 +49,6 @@ pub struct AirflowTask {
 
 /// One try of a task instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AirflowTry {
     pub try_number: u32,
     #[serde(default)]

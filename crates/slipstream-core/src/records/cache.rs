@@ -9,7 +9,6 @@ use super::{CheckResult, OutputsAt, RawJson, Record};
 
 /// The outputs an op wrote for one cache key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CacheEntry {
     pub format: u32,
     /// The key, a SHA-256 of what the outputs were made from.

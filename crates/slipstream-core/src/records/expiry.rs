@@ -9,7 +9,6 @@ use super::Record;
 
 /// The payloads of one op's outputs in one run were deleted by retention.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Expiry {
     pub format: u32,
     pub flow: String,

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{AirflowRun, FlowSpec, OpKind, OpSpec, OpState, OpStatus, RunRecord, RunStatus};
+use super::{AirflowRun, FlowSpec, OpSpec, OpState, OpStatus, RunRecord, RunStatus};
 
 /// The versions the op files say ran (besides the run's own): the specs a merge needs.
 pub fn versions_ran<'a>(
@@ -44,8 +44,9 @@ pub fn newest_version<'a, 's>(
         .filter(|s| s.version != run.version)
 }
 
-/// The run as readers show it. A run that is no longer `running` is final and returned as
-/// recorded; `op_files` are `(op name, state)` of the files found under `ops/`; `specs` are
+/// The run as readers show it. A run that is no longer `running` is over: its record is its
+/// summary, and only Airflow's word on when it ended and on every task's tries is added
+/// (`slipstream sync` may say them after the summary was written); `op_files` are `(op name, state)` of the files found under `ops/`; `specs` are
 /// the spec of the run's version and of each version its op files say ran
 /// ([`versions_ran`]; one missing is left out of the structure).
 ///
@@ -62,6 +63,16 @@ pub fn merge_run(
     airflow: Option<&AirflowRun>,
 ) -> RunRecord {
     if run.status != RunStatus::Running {
+        if let Some(airflow) = airflow {
+            for (name, task) in &airflow.tasks {
+                if let Some(state) = run.ops.get_mut(name) {
+                    state.airflow_tries = Some(task.tries.clone());
+                }
+            }
+            if let Some(end) = &airflow.end_date {
+                run.ended_at = Some(end.clone());
+            }
+        }
         return run;
     }
     let op_files: Vec<(String, OpState)> = op_files.into_iter().collect();
@@ -168,12 +179,8 @@ pub fn merge_run(
 
 /// An op of a newer version that has not run in this run yet.
 fn pending(op: &OpSpec) -> OpState {
-    OpState {
-        format: if op.kind == OpKind::Upstream {
-            <OpState as super::Record>::FORMAT
-        } else {
-            <OpState as super::Record>::WRITES_FROM
-        },
+    let mut state = OpState {
+        format: 0,
         status: OpStatus::Pending,
         kind: op.kind,
         prefix: op.prefix.clone(),
@@ -190,7 +197,9 @@ fn pending(op: &OpSpec) -> OpState {
         attempts: Vec::new(),
         cache_key: None,
         cached_from: None,
-    }
+    };
+    state.format = super::Record::needed_format(&state);
+    state
 }
 
 /// An Airflow task-instance state (2 or 3) as an op status. `None`, `"none"` and `""` are

@@ -10,6 +10,7 @@
 mod airflow;
 mod cache;
 mod expiry;
+mod kinds;
 mod merge;
 mod pin;
 mod preview;
@@ -26,6 +27,7 @@ use serde::de::DeserializeOwned;
 pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
 pub use cache::CacheEntry;
 pub use expiry::Expiry;
+pub use kinds::{RECORD_KINDS, first_reader, newest_format, record_kind};
 pub use merge::{merge_run, newest_version, op_status_from_airflow, versions_ran};
 pub use pin::Pin;
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};
@@ -45,16 +47,28 @@ use crate::error::{CoreError, Result};
 pub type RawJson = Box<serde_json::value::RawValue>;
 
 /// A versioned record file: its name in messages and the newest format this build reads.
+///
+/// Rolling upgrades: a reader ignores fields it does not know, so a record that only gained
+/// fields keeps its format number and reads in the release before; a format bumps only for
+/// a change an older reader would misread, and [`Record::needed_format`] says which
+/// records need it (the others keep the older number). Writers are strict: a record about
+/// to be written must have only known fields and the format its content needs.
 pub trait Record: DeserializeOwned {
     /// What the file is, for messages: "run record", "flow spec", …
     const KIND: &'static str;
-    /// The format this build writes; every format from 1 up to it is read.
+    /// The newest format this build writes; every format from 1 up to it is read.
     const FORMAT: u32;
-    /// The oldest format this build still writes: a record that needs nothing newer may keep
+    /// The oldest format this build still writes: a record that needs nothing newer keeps
     /// it (a flow spec does, so that its version id stays what it was).
     const WRITES_FROM: u32 = Self::FORMAT;
 
+    /// The format this record's content needs: the oldest one whose readers read it right.
+    fn needed_format(&self) -> u32 {
+        Self::FORMAT
+    }
+
     /// Parses `bytes`, refusing a format newer than [`Self::FORMAT`] before anything else.
+    /// Fields this build does not know are ignored (a newer release added them).
     fn parse(bytes: &[u8]) -> Result<Self> {
         check_format(Self::KIND, Self::FORMAT, bytes)?;
         serde_json::from_slice(bytes).map_err(|source| CoreError::Record {
@@ -63,18 +77,48 @@ pub trait Record: DeserializeOwned {
         })
     }
 
-    /// Parses a record about to be written: it must be of the format this build writes, so
-    /// that a reader that knows only older formats refuses it by its number.
+    /// Parses a record about to be written: every field must be known (a misspelled one is
+    /// refused, not dropped) and its format must be the one its content needs, so that a
+    /// reader that knows only older formats refuses it by its number.
     fn parse_current(bytes: &[u8]) -> Result<Self> {
         let found = read_format(Self::KIND, bytes)?;
-        if !(Self::WRITES_FROM..=Self::FORMAT).contains(&found) {
+        check_format(Self::KIND, Self::FORMAT, bytes)?;
+        let mut unknown = Vec::new();
+        let record: Self =
+            serde_ignored::deserialize(&mut serde_json::Deserializer::from_slice(bytes), |path| {
+                unknown.push(path.to_string())
+            })
+            .map_err(|source| CoreError::Record {
+                kind: Self::KIND,
+                source,
+            })?;
+        if !unknown.is_empty() {
+            return Err(CoreError::UnknownFields {
+                kind: Self::KIND,
+                fields: unknown.join(", "),
+            });
+        }
+        let needed = record.needed_format();
+        if found != needed {
             return Err(CoreError::NotCurrentFormat {
                 kind: Self::KIND,
                 found,
-                current: Self::FORMAT,
+                current: needed,
             });
         }
-        Self::parse(bytes)
+        Ok(record)
+    }
+
+    /// The format a record needs, read from `bytes` whatever format they say.
+    fn format_of(bytes: &[u8]) -> Result<u32>
+    where
+        Self: Sized,
+    {
+        let record: Self = serde_json::from_slice(bytes).map_err(|source| CoreError::Record {
+            kind: Self::KIND,
+            source,
+        })?;
+        Ok(record.needed_format())
     }
 }
 
@@ -125,9 +169,21 @@ mod tests {
     }
 
     #[test]
-    fn a_misspelled_field_is_refused() {
-        let err =
-            serde_json::from_str::<ErrorSummary>(r#"{"type": "E", "mesage": "m"}"#).unwrap_err();
-        assert!(err.to_string().contains("mesage"), "{err}");
+    fn a_misspelled_field_is_refused_when_written_and_ignored_when_read() {
+        let summary = br#"{"type": "E", "message": "m", "mesage": "m"}"#;
+        let read: ErrorSummary = serde_json::from_slice(summary).unwrap();
+        assert_eq!(read.message, "m");
+        let header = br#"{"format": 3, "flow": "f", "version": "v", "run_id": "r",
+            "trigger": "local", "status": "running", "params": {}, "started_at": "t",
+            "ended_at": null, "ops": {}, "metrics": {}, "checks": {}, "colour": "red"}"#;
+        assert!(
+            RunRecord::parse(header).is_ok(),
+            "a newer release's field is ignored"
+        );
+        let err = RunRecord::parse_current(header).unwrap_err();
+        assert!(
+            matches!(&err, CoreError::UnknownFields { fields, .. } if fields == "colour"),
+            "{err}"
+        );
     }
 }

@@ -7,7 +7,6 @@ use super::Record;
 
 /// A run kept whatever the retention policy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Pin {
     pub format: u32,
     pub flow: String,

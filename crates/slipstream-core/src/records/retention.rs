@@ -9,7 +9,6 @@ use super::Record;
 /// Which runs' payloads expire: beyond the newest `keep_last` and, when both are set, older
 /// than `older_than_days`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RetentionPolicy {
     pub format: u32,
     pub flow: String,

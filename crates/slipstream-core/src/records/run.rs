@@ -13,7 +13,6 @@ use super::{AirflowTry, RawJson, Record, first_format};
 
 /// One run of a flow version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunRecord {
     pub format: u32,
     pub flow: String,
@@ -47,7 +46,6 @@ pub struct RunRecord {
 /// The process of a local run: its host and id, and (on Linux) what tells it from another
 /// process of the same id: the boot, the pid namespace (a container), its start time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Runner {
     pub host: String,
     pub pid: u32,
@@ -109,11 +107,19 @@ impl Record for RunRecord {
     /// `cached_from` naming that flow); runs without them are still written as format 3.
     const FORMAT: u32 = 4;
     const WRITES_FROM: u32 = 3;
+
+    /// 4 for a run with an `upstream` op (another flow's output), else 3.
+    fn needed_format(&self) -> u32 {
+        if self.ops.values().any(|o| o.kind == OpKind::Upstream) {
+            4
+        } else {
+            3
+        }
+    }
 }
 
 /// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OpState {
     #[serde(default = "first_format")]
     pub format: u32,
@@ -164,7 +170,6 @@ pub struct OpState {
 
 /// The outputs of one op in one run: under `prefix`, in run `run_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OutputsAt {
     pub run_id: String,
     pub prefix: String,
@@ -179,11 +184,15 @@ impl Record for OpState {
     /// `cached_from.flow` (other op states are still written as format 2).
     const FORMAT: u32 = 3;
     const WRITES_FROM: u32 = 2;
+
+    /// 3 for an `upstream` op (`cached_from.flow`), else 2.
+    fn needed_format(&self) -> u32 {
+        if self.kind == OpKind::Upstream { 3 } else { 2 }
+    }
 }
 
 /// One try of an op in a run: which version ran it and where its record and outputs are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Attempt {
     pub try_number: u32,
     pub version: String,
@@ -314,7 +323,6 @@ impl Severity {
 
 /// The exception of a failed try, in short.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ErrorSummary {
     /// The exception's qualified class name (`ValueError`, `slipstream.errors.CheckFailed`).
     #[serde(rename = "type")]
@@ -324,7 +332,6 @@ pub struct ErrorSummary {
 
 /// What a check found: `failed` of `total` elements were false (1 of 1 for a bool).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CheckResult {
     pub passed: bool,
     pub severity: Severity,

@@ -15,7 +15,6 @@ use super::{CheckResult, ErrorSummary, OpStatus, RawJson, Record, RunRecord, Run
 
 /// One segment of a flow's run index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IndexSegment {
     pub format: u32,
     pub flow: String,
@@ -39,7 +38,6 @@ impl Record for IndexSegment {
 
 /// What the runs list, a run's row in it and a metric's or check's history show of a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunSummary {
     pub run_id: String,
     pub version: String,
@@ -60,7 +58,6 @@ pub struct RunSummary {
 
 /// A run deleted at `deleted_at` (RFC 3339, UTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Deleted {
     pub run_id: String,
     pub deleted_at: String,

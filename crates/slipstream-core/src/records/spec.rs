@@ -9,7 +9,6 @@ use super::{OpKind, RawJson, Record, Severity};
 
 /// A published flow version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FlowSpec {
     pub format: u32,
     pub flow: String,
@@ -42,6 +41,18 @@ impl Record for FlowSpec {
     /// version ids stay what they were.
     const FORMAT: u32 = 3;
     const WRITES_FROM: u32 = 1;
+
+    fn needed_format(&self) -> u32 {
+        if self.ops.iter().any(|o| o.code_version.is_some()) {
+            3
+        } else if !self.schedule_on.is_empty()
+            || self.ops.iter().any(|o| o.kind == OpKind::Upstream)
+        {
+            2
+        } else {
+            1
+        }
+    }
 }
 
 impl FlowSpec {
@@ -52,7 +63,6 @@ impl FlowSpec {
 
 /// A run parameter: overridable per run, with a default unless required.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ParamSpec {
     pub description: String,
     pub required: bool,
@@ -62,7 +72,6 @@ pub struct ParamSpec {
 
 /// One op of a version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OpSpec {
     pub name: String,
     pub kind: OpKind,
@@ -116,7 +125,6 @@ fn is_yes(value: &bool) -> bool {
 
 /// The function an op calls and how to load it where it runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
     pub module: String,
     pub qualname: String,
@@ -135,7 +143,6 @@ pub struct FunctionSpec {
 
 /// One output of one op.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OutputRef {
     pub op: String,
     pub output: String,
@@ -144,7 +151,6 @@ pub struct OutputRef {
 /// One output of one op of a flow: another flow's, read through an `upstream` op, and the
 /// Airflow Asset `slipstream://<flow>/<op>/<output>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FlowOutput {
     pub flow: String,
     pub op: String,
@@ -164,7 +170,6 @@ impl FlowOutput {
 
 /// Where the version was published from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Environment {
     pub python: String,
     pub libraries: IndexMap<String, String>,

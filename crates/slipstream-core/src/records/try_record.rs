@@ -9,7 +9,6 @@ use crate::Manifest;
 
 /// One try of one op.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TryRecord {
     pub format: u32,
     pub op_prefix: String,
@@ -62,12 +61,16 @@ impl Record for TryRecord {
     /// `upstream`, `cached_from.flow`); other tries are still written as format 3.
     const FORMAT: u32 = 4;
     const WRITES_FROM: u32 = 3;
+
+    /// 4 for a try of an `upstream` op (`cached_from.flow`), else 3.
+    fn needed_format(&self) -> u32 {
+        if self.kind == OpKind::Upstream { 4 } else { 3 }
+    }
 }
 
 /// Seconds a try spent reading its inputs (lazy inputs are read during the call), in the
 /// function, and storing its outputs (checking a check's result included).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Phases {
     pub inputs: f64,
     pub call: f64,
@@ -87,7 +90,6 @@ pub enum TryStatus {
 
 /// An artifact by its key parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InputRef {
     pub op_prefix: String,
     pub run_id: String,
@@ -96,7 +98,6 @@ pub struct InputRef {
 
 /// Why a try failed: the exception, in which phase, with the user's frames only.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ErrorRecord {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -109,7 +110,6 @@ pub struct ErrorRecord {
 
 /// One frame of the user's code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct StackFrame {
     pub file: String,
     pub line: Option<u32>,

@@ -332,3 +332,42 @@ fn format_3_specs_name_a_code_version() {
     let older: FlowSpec = reads("format-1/spec.json");
     assert!(older.ops.iter().all(|o| o.code_version.is_none()));
 }
+
+/// `parse_current` (the check before a write) takes a golden file exactly when its format is
+/// the one its content needs: a file of an older format than its content needs today is
+/// refused by number, and every field of every file is known (none is ignored).
+fn written_as_needed<R: Record>(name: &str) {
+    let bytes = golden(name);
+    let said: Value = serde_json::from_slice(&bytes).unwrap();
+    let said = said["format"].as_u64().unwrap_or(1) as u32;
+    let needed = R::format_of(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    match R::parse_current(&bytes) {
+        Ok(_) => assert_eq!(said, needed, "{name}"),
+        Err(e) => assert_ne!(said, needed, "{name}: {e}"),
+    }
+}
+
+#[test]
+fn the_newest_golden_files_are_what_this_build_writes() {
+    for dir in ["format-1", "format-2", "format-3", "format-4", "format-5"] {
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(dir);
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let file = entry.unwrap().file_name().into_string().unwrap();
+            let name = format!("{dir}/{file}");
+            match file.split(['-', '.']).next().unwrap() {
+                "spec" => written_as_needed::<FlowSpec>(&name),
+                "run" => written_as_needed::<RunRecord>(&name),
+                "op" => written_as_needed::<OpState>(&name),
+                "try" => written_as_needed::<TryRecord>(&name),
+                "cache" => written_as_needed::<CacheEntry>(&name),
+                _ => {}
+            }
+        }
+    }
+    // Specs at each of their formats, as this build writes them today.
+    for name in ["format-1/spec.json", "format-2/spec-upstream.json"] {
+        assert!(FlowSpec::parse_current(&golden(name)).is_ok(), "{name}");
+    }
+}

@@ -379,3 +379,30 @@ fn a_failure_reaches_past_ops_a_newer_version_inserted() {
     }
     assert_eq!(merged.status, RunStatus::Failed);
 }
+
+#[test]
+fn a_run_that_is_over_takes_only_airflows_end_and_tries() {
+    let mut summary = header();
+    summary.status = RunStatus::Failed;
+    summary.ended_at = Some("2026-11-24T00:00:05+00:00".into());
+    for state in summary.ops.values_mut() {
+        state.status = OpStatus::Failed;
+    }
+    let mut said = airflow("success", "b", Some("success"), 3);
+    said.end_date = Some("2026-11-24T00:00:09Z".into());
+    let merged = merge_run(
+        summary,
+        &[&spec()],
+        [("b".into(), state("success", 3))],
+        Some(&said),
+    );
+    // the summary's statuses stand: the task that wrote it saw every op's end
+    assert_eq!(merged.status, RunStatus::Failed);
+    assert_eq!(merged.ops["b"].status, OpStatus::Failed);
+    assert_eq!(merged.ended_at.as_deref(), Some("2026-11-24T00:00:09Z"));
+    assert_eq!(
+        merged.ops["b"].airflow_tries.as_ref().map(Vec::len),
+        Some(0)
+    );
+    assert!(merged.ops["a"].airflow_tries.is_none());
+}

@@ -2,6 +2,7 @@
 //! merged by [`slipstream_core::records::merge_run`], the merge the SDK and CLI use too.
 //! Specs never change once published, so they are read once and kept.
 
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -193,6 +194,18 @@ impl Index {
         Ok(spec)
     }
 
+    /// The specs of `versions` that can be read: one that cannot is left out of a run's
+    /// structure, not the run.
+    async fn specs(&self, flow: &str, versions: BTreeSet<String>) -> Vec<Arc<FlowSpec>> {
+        let mut specs = Vec::new();
+        for version in versions {
+            if let Ok(spec) = self.spec(flow, &version).await {
+                specs.push(spec);
+            }
+        }
+        specs
+    }
+
     /// The spec of the version op `name`'s last try ran (the run's own unless the task was
     /// cleared and run again after a recompile; a later one for an op only it has).
     pub async fn op_version(&self, flow: &str, run: &Run, name: &str) -> Result<Arc<FlowSpec>> {
@@ -298,10 +311,13 @@ impl Index {
             }
         };
         if record.status != RunStatus::Running {
+            // Over: its summary names the versions its ops ran (a run moved to a newer one).
+            let ran = versions_ran(&record, record.ops.values());
+            let later = self.specs(flow, ran).await;
             return Ok(Run {
                 record,
                 spec,
-                later: Vec::new(),
+                later,
             });
         }
         let files = match files {
@@ -337,13 +353,9 @@ impl Index {
         } else {
             None
         };
-        let mut later = Vec::new();
-        for version in versions_ran(&record, op_files.iter().map(|(_, s)| s)) {
-            // a version whose spec cannot be read is left out of the structure, not the run
-            if let Ok(spec) = self.spec(flow, &version).await {
-                later.push(spec);
-            }
-        }
+        let later = self
+            .specs(flow, versions_ran(&record, op_files.iter().map(|(_, s)| s)))
+            .await;
         let specs: Vec<&FlowSpec> = std::iter::once(spec.as_ref())
             .chain(later.iter().map(AsRef::as_ref))
             .collect();
