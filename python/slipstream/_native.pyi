@@ -81,9 +81,15 @@ def version_diff(a: bytes, b: bytes) -> str:
 def compare_runs(store: Store, flow: str, a: str, b: str) -> str:
     """Runs `a` and `b` of `flow` compared, as JSON (`slipstream diff FLOW RUN_A RUN_B`)."""
 
-def latest_run(store: Store, flow: str, name: str) -> str | None:
-    """The id of the run `latest`, `latest-failed` or `latest-success` stands for in `flow`,
-    by the rule the web UI resolves them by; None when the flow has no such run."""
+def list_runs(store: Store, flow: str) -> str:
+    """The runs list of `flow` as the web UI shows it, as JSON rows."""
+
+def read_runs(store: Store, flow: str) -> str:
+    """Every run of `flow` read whole, as JSON `{runs, specs, unreadable}`."""
+
+def read_run(store: Store, flow: str, name: str) -> tuple[str, str]:
+    """The run `name` names (an id, `latest…` or a unique start of an id), as the web UI
+    reads it: `(record, spec)` as JSON."""
 
 def code_diff(a: str, b: str, from_name: str = "a", to_name: str = "b") -> str:
     """A unified diff of code from `a` to `b`, blank lines left out: the line diff the web UI

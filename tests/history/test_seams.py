@@ -4,6 +4,7 @@ diff. Each reader is asked the same question and must give the same answer."""
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -297,3 +298,37 @@ def test_slipstream_diff_prints_the_code_diff_the_ui_draws(store: str, ui: str) 
         if line.startswith(("-", "+")):
             kind = "diff-del" if line[0] == "-" else "diff-add"
             assert f'<span class="{kind}">{line.translate(escape)}\n</span>' in page, line
+
+
+# -- one reader of a run -------------------------------------------------------------------------
+
+
+def test_the_sdk_the_cli_and_the_ui_name_the_same_run_the_same_way(store: str, ui: str) -> None:
+    """A run is read by one reader (`read_run`): the same answer, and the same words when
+    there is none, from the SDK, the CLI and the UI."""
+    flow = airflow_flows.fixable(fixed=True)
+    for run_id in ("night-1", "night-2", "noon"):
+        flow.run(store, run_id=run_id)
+    history = ss.open(store)
+    assert history.run("fixable", "noo").run_id == "noon"
+    _, page = get(f"{ui}/flows/fixable/runs/noo")
+    assert "noon" in page
+
+    said = "'night' is the start of 2 runs of flow 'fixable': night-1, night-2; give more of it"
+    with pytest.raises(ss.errors.AmbiguousName) as raised:
+        history.run("fixable", "night")
+    assert str(raised.value) == said
+    status, page = get(f"{ui}/flows/fixable/runs/night")
+    assert status == 400 and said in html.unescape(page), page[-400:]
+    proc = cli(store, "show", "fixable", "night")
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+
+    missing = "flow 'fixable' has no run 'dawn'"
+    with pytest.raises(ss.errors.ArtifactNotFound, match=missing):
+        history.run("fixable", "dawn")
+    status, page = get(f"{ui}/flows/fixable/runs/dawn")
+    assert status == 404 and missing in html.unescape(page), page[-400:]
+    proc = cli(store, "show", "fixable", "dawn")
+    assert proc.returncode == 3 and missing in proc.stderr, proc.stderr
+    with pytest.raises(ss.errors.ArtifactNotFound, match="flow 'fixable' has no failed run"):
+        history.run("fixable", "latest-failed")

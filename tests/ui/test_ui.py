@@ -7,6 +7,7 @@ Screenshots are written to $SLIPSTREAM_SCREENSHOTS (default: the test's temporar
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -157,7 +158,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def test_missing_things_are_404_with_what_is_missing(ui: str) -> None:
     status, body, _ = get(f"{ui}/flows/ui/runs/no-such-run")
-    assert status == 404 and "flow &quot;ui&quot; has no run &quot;no-such-run&quot;" in body
+    assert status == 404 and "flow 'ui' has no run 'no-such-run'" in html.unescape(body)
     status, body, _ = get(f"{ui}/flows/nope")
     assert status == 404 and "no flow" in body
     status, body, _ = get(f"{ui}/flows/ui/runs/run-1/ops/nope")

@@ -113,7 +113,7 @@ def test_diff_on_the_command_line_compares_runs_as_well_as_versions(
     assert cli(["diff", "evolving", "old", "new", "--store", store_url]) == 0
     assert "version  ops added: grow" in capsys.readouterr().out
     assert cli(["diff", "ui", "run-1", "nope", "--store", store_url]) == 3  # not found
-    assert 'no run "nope"' in capsys.readouterr().err
+    assert "flow 'ui' has no run 'nope'" in capsys.readouterr().err
 
 
 def test_a_checks_verdicts_across_runs(ui: str, page: Any, shots: Path) -> None:

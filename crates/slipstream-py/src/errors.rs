@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use slipstream_core::CoreError;
 use slipstream_store::StoreError;
 
+pyo3::import_exception!(slipstream.errors, AmbiguousName);
 pyo3::import_exception!(slipstream.errors, ArtifactExpired);
 pyo3::import_exception!(slipstream.errors, ArtifactNotFound);
 pyo3::import_exception!(slipstream.errors, CorruptArtifact);

@@ -42,7 +42,7 @@ mod _native {
     #[pymodule_export]
     use crate::store::PyStore;
     #[pymodule_export]
-    use crate::ui::{PyUiServer, code_diff, compare_runs, latest_run};
+    use crate::ui::{PyUiServer, code_diff, compare_runs, list_runs, read_run, read_runs};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

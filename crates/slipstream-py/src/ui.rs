@@ -92,12 +92,51 @@ impl PyUiServer {
 
 /// A failure of the UI's reader as the SDK raises it.
 fn ui_error(flow: &str, err: slipstream_ui::UiError) -> PyErr {
+    use crate::errors::{AmbiguousName, ArtifactNotFound, CorruptArtifact, NewerFormat};
+    use slipstream_ui::UiError;
     match err {
-        slipstream_ui::UiError::NotFound(m) => crate::errors::ArtifactNotFound::new_err(m),
-        slipstream_ui::UiError::BadRequest(m) => PyValueError::new_err(m),
-        slipstream_ui::UiError::Store(e) => crate::errors::store_error(flow, e),
-        other => crate::errors::CorruptArtifact::new_err(other.to_string()),
+        UiError::NotFound(m) => ArtifactNotFound::new_err(m),
+        UiError::BadRequest(m) => PyValueError::new_err(m),
+        UiError::Ambiguous(m) => AmbiguousName::new_err(m),
+        UiError::Store(e) => crate::errors::store_error(flow, e),
+        UiError::Corrupt {
+            path,
+            reason,
+            newer,
+            ..
+        } => {
+            if newer {
+                NewerFormat::new_err(format!("{path}: {reason}"))
+            } else {
+                CorruptArtifact::new_err(format!(
+                    "{path} cannot be read: {reason}; it was not written by slipstream, or was \
+                     damaged"
+                ))
+            }
+        }
+        other => CorruptArtifact::new_err(other.to_string()),
     }
+}
+
+/// The run `name` names in `flow` (its id, `latest`, `latest-failed`, `latest-success` or a
+/// unique start of an id), read as the web UI reads it (`slipstream_ui::Index::run`: the one
+/// reader): `(record, spec)` as JSON, the record merged from the run's files while it is not
+/// over. `ArtifactNotFound`, `AmbiguousName`, `CorruptArtifact` or `NewerFormat` otherwise.
+#[pyfunction]
+pub fn read_run(
+    py: Python<'_>,
+    store: &PyStore,
+    flow: &str,
+    name: &str,
+) -> PyResult<(String, String)> {
+    let backend = store.backend(py)?;
+    let run = wait(py, slipstream_ui::read_run(backend, flow, name))?;
+    let (record, spec) = run.map_err(|e| ui_error(flow, e))?;
+    Ok((json(&record)?, json(spec.as_ref())?))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Runs `a` and `b` of `flow` compared, as the web UI's comparison page shows them, as JSON
@@ -120,26 +159,6 @@ pub fn compare_runs(
     serde_json::to_string(&comparison).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
-/// The id of the run `name` (`latest`, `latest-failed` or `latest-success`) stands for in
-/// `flow`, by the rule the web UI resolves it by (`slipstream_ui::Latest`); None when the
-/// flow has no such run. Another name raises `ValueError`.
-#[pyfunction]
-pub fn latest_run(
-    py: Python<'_>,
-    store: &PyStore,
-    flow: &str,
-    name: &str,
-) -> PyResult<Option<String>> {
-    let which = slipstream_ui::Latest::parse(name).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "{name:?} is not latest, latest-failed or latest-success"
-        ))
-    })?;
-    let backend = store.backend(py)?;
-    let found = wait(py, slipstream_ui::latest_run(backend, flow, which))?;
-    found.map_err(|e| ui_error(flow, e))
-}
-
 /// A unified diff of code from `a` to `b` (`--- from`, `+++ to`, hunks with three lines of
 /// context; blank lines left out): the line diff the web UI's version diff draws
 /// (`slipstream_ui::code_diff`). "" when they are the same but for blank lines.
@@ -147,4 +166,52 @@ pub fn latest_run(
 #[pyo3(signature = (a, b, from_name = "a", to_name = "b"))]
 pub fn code_diff(a: &str, b: &str, from_name: &str, to_name: &str) -> String {
     slipstream_ui::code_diff::unified(a, b, from_name, to_name)
+}
+
+/// A run that cannot be read, for Python: `{run_id, started_at, reason}`.
+fn unreadable(bad: &slipstream_ui::Unreadable) -> serde_json::Value {
+    serde_json::json!({"run_id": bad.run_id, "started_at": bad.started_at, "reason": bad.reason})
+}
+
+/// The runs list of `flow` as the web UI shows it, as JSON: a list of rows, each
+/// `{"run": <run summary>}` or `{"unreadable": {run_id, started_at, reason}}`, in the UI's
+/// order (runs that cannot be read and whose start is unknown first, then newest first).
+#[pyfunction]
+pub fn list_runs(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<String> {
+    let backend = store.backend(py)?;
+    let rows = wait(py, slipstream_ui::list_runs(backend, flow))?.map_err(|e| ui_error(flow, e))?;
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| match row {
+            slipstream_ui::Row::Run(summary) => serde_json::json!({"run": summary}),
+            slipstream_ui::Row::Unreadable(bad) => {
+                serde_json::json!({"unreadable": unreadable(bad)})
+            }
+        })
+        .collect();
+    json(&rows)
+}
+
+/// Every run of `flow` read whole, as JSON: `{"runs": [record, ...] (newest first, merged
+/// while not over), "specs": {version: spec}, "unreadable": [{run_id, started_at, reason}]}`.
+#[pyfunction]
+pub fn read_runs(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<String> {
+    let backend = store.backend(py)?;
+    let (runs, bad) =
+        wait(py, slipstream_ui::read_runs(backend, flow))?.map_err(|e| ui_error(flow, e))?;
+    let mut specs = serde_json::Map::new();
+    let mut records = Vec::with_capacity(runs.len());
+    for (record, spec) in &runs {
+        if !specs.contains_key(&spec.version) {
+            let value = serde_json::to_value(spec.as_ref())
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            specs.insert(spec.version.clone(), value);
+        }
+        records.push(record);
+    }
+    json(&serde_json::json!({
+        "runs": records,
+        "specs": specs,
+        "unreadable": bad.iter().map(unreadable).collect::<Vec<_>>(),
+    }))
 }

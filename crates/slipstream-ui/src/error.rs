@@ -17,12 +17,17 @@ pub enum UiError {
     /// A path component that no run id, flow or op name can be.
     #[error("{0}")]
     BadRequest(String),
+    /// The start of an id that fits several runs or versions (the message lists them).
+    #[error("{0}")]
+    Ambiguous(String),
     /// A document the store holds but that cannot be read as what it should be.
     #[error("{what} at {path} cannot be read: {reason}")]
     Corrupt {
         what: &'static str,
         path: String,
         reason: String,
+        /// Written by a newer slipstream, in a format this one does not know.
+        newer: bool,
     },
     /// A run whose record reads but the spec of whose version does not: its page shows
     /// what its record says and why the rest cannot be shown; its other pages are errors.
@@ -42,7 +47,7 @@ impl IntoResponse for UiError {
             UiError::NotFound(_) => StatusCode::NOT_FOUND,
             UiError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
             UiError::Store(StoreError::Expired { .. }) => StatusCode::GONE,
-            UiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            UiError::BadRequest(_) | UiError::Ambiguous(_) => StatusCode::BAD_REQUEST,
             UiError::Corrupt { .. } | UiError::SpecUnreadable { .. } | UiError::Store(_) => {
                 StatusCode::BAD_GATEWAY
             }

@@ -16,5 +16,5 @@ mod server;
 mod time;
 
 pub use error::UiError;
-pub use index::{Latest, latest, latest_run};
+pub use index::{Latest, Row, Unreadable, latest, list_runs, read_run, read_runs};
 pub use server::{Config, check_frame_ancestors, is_loopback, router, serve};

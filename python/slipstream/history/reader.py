@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import site
 import sysconfig
@@ -25,12 +26,12 @@ from slipstream._native import (
     Store,
     cache_entry_path,
     classify_flow_file,
-    flow_run_path,
-    latest_run,
+    list_runs,
+    read_run,
     record_path,
-    runs_dir,
     versions_dir,
 )
+from slipstream._native import read_runs as _read_runs
 from slipstream.errors import (
     AmbiguousName,
     ArtifactNotFound,
@@ -40,7 +41,7 @@ from slipstream.errors import (
 )
 from slipstream.records import files
 from slipstream.records.files import load_spec
-from slipstream.records.runs import merged, outputs_at
+from slipstream.records.runs import outputs_at
 from slipstream.records.types import ErrorRecord, TryRecord
 from slipstream.spec import constants as _constants
 from slipstream.values.frames import to_flavor
@@ -144,113 +145,49 @@ class History:
         return self.read_runs(flow)[1]
 
     def read_runs(self, flow: str) -> tuple[list[Run], list[dict[str, Any]]]:
-        """`(runs, unreadable)`: `runs` and `unreadable` in one pass over the records."""
-        paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
-        if not paths:
+        """`(runs, unreadable)` in one pass: every run of `flow` read whole (merged while
+        not over), newest first, by the one reader the web UI uses (`read_runs`), and the
+        runs whose records cannot be read, as `unreadable` lists them."""
+        found = json.loads(_read_runs(self.store, flow))
+        if not found["runs"] and not found["unreadable"]:
             self._known(flow)
-        records, damaged = [], []
-        for path in paths:
-            try:
-                records.append(files.read(self.store, path, "run"))
-            except ArtifactNotFound:
-                continue  # deleted since it was listed
-            except SlipstreamError as exc:
-                damaged.append(unreadable_row(_named_id(path), f"{path}: {exc}"))
-        records.sort(key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
-        specs: dict[str, dict[str, Any] | SlipstreamError] = {}
-        runs = []
-        for r in records:
-            if r["version"] not in specs:
-                try:
-                    specs[r["version"]] = load_spec(self.store, flow, r["version"])
-                except SlipstreamError as exc:
-                    specs[r["version"]] = exc
-            spec = specs[r["version"]]
-            if isinstance(spec, SlipstreamError):
-                damaged.append(
-                    unreadable_row(r["run_id"], f"the spec of its version {r['version']}: {spec}")
-                )
-                continue
-            try:  # an op's state file, or the spec of a version the run moved to
-                runs.append(Run(self.store, merged(self.store, r, spec), spec))
-            except SlipstreamError as exc:
-                damaged.append(unreadable_row(r["run_id"], str(exc)))
+        specs = found["specs"]
+        runs = [Run(self.store, record, specs[record["version"]]) for record in found["runs"]]
+        damaged = [unreadable_row(b["run_id"], b["reason"], b["started_at"])
+                   for b in found["unreadable"]]  # fmt: skip
         return runs, damaged
 
     def run(self, flow: str, run_id: str) -> Run:
         """A run by its id, a unique prefix of it, or `latest`, `latest-failed`,
-        `latest-success` (the newest run, or the newest with that status: see `_latest`,
-        the rule the CLI and the web UI follow too)."""
+        `latest-success` (the newest run, or the newest with that status), read by the one
+        reader the web UI reads it with too (`slipstream._native.read_run`): its summary once
+        it is over, else its records merged. `latest…`: among the runs the runs list shows
+        (ended runs as the run index says, the others as their records say; unreadable ones
+        never), those of that status (`latest-failed`: failed or interrupted), the newest by
+        start compared as instants, then the greater run id."""
         try:
-            record = files.read(self.store, flow_run_path(flow, run_id), "run")
-        except (ArtifactNotFound, ValueError):
-            self._known(flow)
-            if run_id in _LATEST:
-                return self._latest(flow, run_id)
-            paths = [p for p in self.store.list(runs_dir(flow) + "/") if _is(p, "run")]
-            ids = [self._run_id(p) for p in paths]
-            run_id = _unique(flow, "run", run_id, ids)
-            record = files.read(self.store, flow_run_path(flow, run_id), "run")
-        spec = load_spec(self.store, flow, record["version"])
-        return Run(self.store, merged(self.store, record, spec), spec)
-
-    def _run_id(self, path: str) -> str:
-        """The run id of a `run.json` path (a very long id is stored hashed: its record
-        names it)."""
-        found = classify_flow_file(path)
-        if found is not None and found[2] is not None:
-            return found[2]
-        return str(files.read(self.store, path, "run")["run_id"])
-
-    def _latest(self, flow: str, name: str) -> Run:
-        """The run `latest`, `latest-failed` or `latest-success` stands for, by the one rule
-        the web UI resolves them by too (`slipstream._native.latest_run`): among the runs the
-        runs list shows (`summaries`: ended runs as the run index says, the others as their
-        records say; unreadable ones never), those of that status (`latest-failed`: failed
-        or interrupted), the newest by start compared as instants, then the greater run id."""
-        run_id = latest_run(self.store, flow, name)
-        if run_id is None:
-            which = _LATEST[name]
-            raise ArtifactNotFound(f"flow {flow!r} has no {which} in {self.store.url}")
-        record = files.read(self.store, flow_run_path(flow, run_id), "run")
-        spec = load_spec(self.store, flow, record["version"])
-        return Run(self.store, merged(self.store, record, spec), spec)
+            record, spec = read_run(self.store, flow, run_id)
+        except ArtifactNotFound as exc:
+            self._known(flow)  # a mistyped flow: the flows there are, and the nearest
+            raise ArtifactNotFound(f"{exc} in {self.store.url}") from None
+        return Run(self.store, json.loads(record), json.loads(spec))
 
     def summaries(self, flow: str) -> list[dict[str, Any]]:
-        """What the runs list shows of every run of `flow`, newest first (`run_id`,
-        `status`, `trigger`, `version`, `params`, `started_at`, `ended_at`, `metrics`,
-        `checks`, `failed`): from the run index where the flow has one, the runs not over
-        read from their records; else from every run record."""
-        from slipstream.history import run_index
-
-        found = run_index.summaries(self.store, flow)
-        if found is None:
-            runs, damaged = self.read_runs(flow)
-            return _listed([run_index.summary(r.record) for r in runs] + damaged)
-        ended, active = found
-        live = []
-        for folder in active:
-            path = f"{runs_dir(flow)}/{folder}/run.json"
-            try:
-                record = files.read(self.store, path, "run")
-            except ArtifactNotFound:
-                continue  # marked, but not written yet or deleted since
-            except SlipstreamError as exc:
-                live.append(unreadable_row(_named_id(path), f"{path}: {exc}"))
-                continue
-            try:
-                spec = load_spec(self.store, flow, record["version"])
-            except SlipstreamError as exc:
-                reason = f"the spec of its version {record['version']}: {exc}"
-                live.append(unreadable_row(record["run_id"], reason))
-                continue
-            try:
-                live.append(run_index.summary(merged(self.store, record, spec)))
-            except SlipstreamError as exc:
-                live.append(unreadable_row(record["run_id"], str(exc)))
-        shown = {s["run_id"] for s in live}
-        rows = [s for s in ended if s["run_id"] not in shown] + live
-        return _listed(rows)
+        """What the runs list shows of every run of `flow` (`run_id`, `status`, `trigger`,
+        `version`, `params`, `started_at`, `ended_at`, `metrics`, `checks`, `failed`), in
+        the web UI's order and from its reader (`list_runs`): from the run index where the
+        flow has one, the runs not over read from their records; else from every run record.
+        Unreadable runs whose start is not known come first, so that a short list shows them."""
+        rows = json.loads(list_runs(self.store, flow))
+        if not rows:
+            self._known(flow)
+        return [
+            row["run"] if "run" in row else unreadable_row(
+                row["unreadable"]["run_id"], row["unreadable"]["reason"],
+                row["unreadable"]["started_at"],
+            )
+            for row in rows
+        ]  # fmt: skip
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
@@ -259,14 +196,6 @@ class History:
             for r in reversed(self.summaries(flow))
             if metric in r["metrics"]
         ]
-
-
-#: The names of a run by what it is (`History._latest`), and what each stands for.
-_LATEST = {
-    "latest": "run",
-    "latest-failed": "failed run",
-    "latest-success": "successful run",
-}
 
 
 def _unique(flow: str, what: str, given: str, ids: list[str]) -> str:
@@ -526,29 +455,11 @@ def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
     return chosen[-1] if chosen else None
 
 
-def _listed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summaries newest first; unreadable runs, whose start is not known, first of all (as the
-    UI lists them), so that a limited list shows them."""
-    rows = sorted(rows, key=lambda r: _newest_first(r["started_at"], r["run_id"]), reverse=True)
-    return [r for r in rows if r["status"] == "unreadable"] + [
-        r for r in rows if r["status"] != "unreadable"
-    ]
-
-
-def _named_id(path: str) -> str:
-    """The run id a `run.json` path names, or its folder's name when the id is stored hashed
-    (a record that cannot be read cannot say)."""
-    found = classify_flow_file(path)
-    if found is not None and found[2] is not None:
-        return str(found[2])
-    return path.rsplit("/", 2)[-2]
-
-
-def unreadable_row(run_id: str, reason: str) -> dict[str, Any]:
+def unreadable_row(run_id: str, reason: str, started_at: str | None = None) -> dict[str, Any]:
     """A run that cannot be read, as `History.summaries` lists it among the others."""
     return {
         "run_id": run_id, "status": "unreadable", "error": reason, "trigger": None,
-        "version": None, "params": {}, "started_at": None, "ended_at": None, "metrics": {},
+        "version": None, "params": {}, "started_at": started_at, "ended_at": None, "metrics": {},
         "checks": {}, "failed": [],
     }  # fmt: skip
 

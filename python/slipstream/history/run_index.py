@@ -89,8 +89,9 @@ def summary(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def summaries(store: Store, flow: str) -> tuple[list[dict[str, Any]], list[str]] | None:
-    """`(ended runs, run folders still marked)` from the index, or None when it has none that
-    can be trusted (readers then read every run record)."""
+    """`(ended runs, run folders still marked)` as the index says, or None when it has none
+    that can be trusted: what the index holds, for inspection (readers list runs through
+    `History.summaries`, the UI's reader)."""
     state, runs, active = index_read(store, flow)
     if state != "ready" or runs is None:
         if state == "unreadable":

@@ -21,7 +21,6 @@ from typing import Any
 
 from slipstream._native import (
     Store,
-    classify_run_file,
     flow_run_airflow_path,
     flow_run_dir,
     flow_run_op_path,
@@ -176,37 +175,6 @@ def missing_upstream_outputs(
                 f"it. Clear {src['op']!r} too, so that it runs version {spec['version']}"
             )
     return None
-
-
-def merged(store: Store, record: dict[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The run record with the files of its tasks and Airflow's state merged in (a finished
-    run is returned as it is): ops below a failure are `upstream_failed`, and a run whose ops
-    have all ended has a final status."""
-    if record["status"] != "running":
-        return record
-    run_dir = flow_run_dir(record["flow"], record["run_id"])
-    op_files: list[tuple[str, bytes]] = []
-    airflow: bytes | None = None
-    for path in store.list(run_dir):
-        match classify_run_file(path[len(run_dir) :]):
-            case ("op_state", str(name)):
-                op_files.append((name, store.get_object(path)))
-            case ("airflow", None):
-                airflow = store.get_object(path)
-
-    def load_spec(version: str) -> bytes | None:
-        # a version the run moved to (a task cleared after a recompile); one that cannot
-        # be read is left out of the run's structure, not the run
-        try:
-            return store.get_object(version_spec_path(record["flow"], version))
-        except ArtifactNotFound:
-            return None
-
-    run = json.dumps(record).encode()
-    merged_run: dict[str, Any] = json.loads(
-        merge_run_files(run, json.dumps(spec).encode(), op_files, airflow, run_dir, load_spec)
-    )
-    return merged_run
 
 
 def fold_airflow(store: Store, flow: str, run_id: str) -> bool:

@@ -26,7 +26,7 @@ from slipstream.errors import Terminated
 from slipstream.history import run_index
 from slipstream.history.reader import History, Run
 from slipstream.records.files import load_spec
-from slipstream.records.runs import merged, new_record, read_op_state
+from slipstream.records.runs import new_record, read_op_state
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.claim import claim_run
 from slipstream.runtime.execute import resolve_params
@@ -121,7 +121,7 @@ def _end(
 ) -> Run:
     """The run's summary, merged from its op files, written in place of its header; the ops
     the run did not reach (it was interrupted) are `skipped`."""
-    record = merged(store, dict(header), spec)
+    record = History(store).run(header["flow"], header["run_id"]).record  # merged, as read
     for name, state in record["ops"].items():
         if name not in reached or state["status"] in ("pending", "queued", "running"):
             state.update(status="skipped", blocked_by=[])

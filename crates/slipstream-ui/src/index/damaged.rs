@@ -186,6 +186,7 @@ mod tests {
             what: "run record",
             path: "flows/f/runs/r/run.json".to_owned(),
             reason: "EOF".to_owned(),
+            newer: false,
         };
         assert_eq!(why(&corrupt), "flows/f/runs/r/run.json: EOF");
         let bad = Unreadable::in_folder("manual__2026%3A01", &corrupt);

@@ -1,5 +1,5 @@
 //! What `latest`, `latest-failed` and `latest-success` name: the one rule by which the web UI,
-//! the SDK (`History.run`, through `slipstream._native.latest_run`) and so the CLI resolve
+//! the SDK (`History.run`, through `slipstream._native.read_run`) and so the CLI resolve
 //! them.
 //!
 //! Among the runs the runs list shows (every run that can be read: ended runs as the run
@@ -10,13 +10,8 @@
 //! that started at the same instant, the greater run id. A run that cannot be read is never
 //! named: it has no status, and no page but its own to show it.
 
-use std::sync::Arc;
-
 use slipstream_core::records::{RunStatus, RunSummary};
-use slipstream_store::ObjectStore;
 
-use super::Index;
-use crate::error::Result;
 use crate::time::newest_first;
 
 /// A run named by what it is rather than by its id.
@@ -41,6 +36,15 @@ impl Latest {
         }
     }
 
+    /// What the name stands for, in messages: "run", "failed run", "successful run".
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::Any => "run",
+            Self::Failed => "failed run",
+            Self::Success => "successful run",
+        }
+    }
+
     /// Whether a run of `status` can be the run this name stands for.
     pub fn accepts(self, status: RunStatus) -> bool {
         match self {
@@ -59,16 +63,6 @@ pub fn latest<'a>(
     runs.into_iter()
         .filter(|r| which.accepts(r.status))
         .min_by(|a, b| newest_first((&a.started_at, &a.run_id), (&b.started_at, &b.run_id)))
-}
-
-/// The id of the run `which` names in `flow` of `store`, if it has one: what the UI shows for
-/// `/flows/<flow>/runs/latest…`, for the SDK and the CLI.
-pub async fn latest_run(
-    store: Arc<dyn ObjectStore>,
-    flow: &str,
-    which: Latest,
-) -> Result<Option<String>> {
-    Index::new(store).latest_id(flow, which).await
 }
 
 #[cfg(test)]

@@ -102,6 +102,32 @@ impl Index {
         Ok(Arc::new(runs))
     }
 
+    /// Every run of `flow` read whole (merged while not over), newest first, and the runs
+    /// that cannot be read with why: what the SDK's `History.read_runs` gives retention,
+    /// `reindex` and scripts. Unlike the runs list, it reads every run's records.
+    pub async fn all_runs(&self, flow: &str) -> Result<(Vec<Run>, Vec<Unreadable>)> {
+        let (headers, mut unreadable) = self.headers(flow).await?;
+        let read: Vec<std::result::Result<Run, Unreadable>> = stream::iter(headers)
+            .map(|header| self.read_run(flow, header))
+            .buffered(CONCURRENT_READS)
+            .collect()
+            .await;
+        let mut runs = Vec::with_capacity(read.len());
+        for run in read {
+            match run {
+                Ok(run) => runs.push(run),
+                Err(bad) => unreadable.push(bad),
+            }
+        }
+        runs.sort_by(|a, b| {
+            crate::time::newest_first(
+                (&a.record.started_at, &a.record.run_id),
+                (&b.record.started_at, &b.record.run_id),
+            )
+        });
+        Ok((runs, unreadable))
+    }
+
     /// The run of `header`, merged; or, when that cannot be done, why.
     async fn read_run(&self, flow: &str, header: Header) -> std::result::Result<Run, Unreadable> {
         let (id, started) = (
@@ -310,7 +336,12 @@ impl Index {
 
     /// The run `name` stands for when it is not a run id.
     pub(super) async fn named_run(&self, flow: &str, name: &str) -> Result<Run> {
-        let not_found = || UiError::NotFound(format!("flow {flow:?} has no run {name:?}"));
+        let not_found = || {
+            UiError::NotFound(match Latest::parse(name) {
+                Some(which) => format!("flow {} has no {}", quoted(flow), which.what()),
+                None => format!("flow {} has no run {}", quoted(flow), quoted(name)),
+            })
+        };
         if let Some(which) = Latest::parse(name) {
             let id = self.latest_id(flow, which).await?.ok_or_else(not_found)?;
             // its header, read as such: an indexed run whose records are gone is not found
@@ -319,8 +350,10 @@ impl Index {
             return self.live(flow, dir).await?.ok_or_else(not_found);
         }
         if let Some(Listing { runs, .. }) = self.indexed(flow).await? {
-            let found: Vec<&RunSummary> =
-                runs.iter().filter(|r| r.run_id.starts_with(name)).collect();
+            let found: Vec<&RunSummary> = runs
+                .iter()
+                .filter(|r| !name.is_empty() && r.run_id.starts_with(name))
+                .collect();
             return match found.as_slice() {
                 [] => Err(not_found()),
                 // its header, read as such: an indexed run whose records are gone is not found
@@ -332,25 +365,55 @@ impl Index {
                         None => Err(not_found()),
                     }
                 }
-                many => Err(UiError::BadRequest(format!(
-                    "{name:?} is the start of {} runs of flow {flow:?}: give more of it",
-                    many.len()
-                ))),
+                many => Err(ambiguous(
+                    flow,
+                    name,
+                    many.iter().map(|r| r.run_id.as_str()).collect(),
+                )),
             };
         }
         let (headers, _) = self.headers(flow).await?;
         let mut matches: Vec<Header> = headers
             .into_iter()
-            .filter(|h| h.record.run_id.starts_with(name))
+            .filter(|h| !name.is_empty() && h.record.run_id.starts_with(name))
             .collect();
         match matches.len() {
             0 => Err(not_found()),
             1 => self.complete(flow, matches.remove(0)).await,
-            n => Err(UiError::BadRequest(format!(
-                "{name:?} is the start of {n} runs of flow {flow:?}: give more of it"
-            ))),
+            _ => Err(ambiguous(
+                flow,
+                name,
+                matches.iter().map(|h| h.record.run_id.as_str()).collect(),
+            )),
         }
     }
+}
+
+/// A name as the SDK's messages quote it (Python's `repr` of a string): in single quotes,
+/// with control characters escaped.
+pub(crate) fn quoted(name: &str) -> String {
+    let escaped: String = name
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '\'' => vec!['\\', c],
+            c if c.is_control() => c.escape_debug().collect(),
+            c => vec![c],
+        })
+        .collect();
+    format!("'{escaped}'")
+}
+
+/// `name` is the start of several run ids: they are listed (the first five, in order).
+fn ambiguous(flow: &str, name: &str, mut ids: Vec<&str>) -> UiError {
+    ids.sort_unstable();
+    let more = if ids.len() > 5 { ", ..." } else { "" };
+    UiError::Ambiguous(format!(
+        "{} is the start of {} runs of flow {}: {}{more}; give more of it",
+        quoted(name),
+        ids.len(),
+        quoted(flow),
+        ids[..ids.len().min(5)].join(", "),
+    ))
 }
 
 /// Newest first by start (as instants), then run id; each start parsed once.

@@ -24,7 +24,7 @@ mod latest;
 mod listing;
 
 pub use damaged::{DamagedVersion, Row, Unreadable, Versions, why};
-pub use latest::{Latest, latest, latest_run};
+pub use latest::{Latest, latest};
 
 /// How many store reads one page keeps in flight.
 pub(crate) const CONCURRENT_READS: usize = 32;
@@ -421,9 +421,45 @@ impl Index {
         R::parse(&bytes).map_err(|e| UiError::Corrupt {
             what: R::KIND,
             path: path.to_owned(),
+            newer: matches!(e, slipstream_core::CoreError::NewerFormat { .. }),
             reason: e.to_string(),
         })
     }
+}
+
+/// The run `name` names in `flow` of `store` (an id, `latest…` or a unique start of an id),
+/// as the pages read it: its record (merged while it is not over) and its version's spec.
+/// The SDK and the CLI read one run through this too.
+pub async fn read_run(
+    store: Arc<dyn ObjectStore>,
+    flow: &str,
+    name: &str,
+) -> Result<(RunRecord, Arc<FlowSpec>)> {
+    let run = Index::new(store).run(flow, name).await?;
+    Ok((run.record, run.spec))
+}
+
+/// The runs list of `flow` as the UI shows it, whole (unreadable runs first, then newest
+/// first): `slipstream runs` and `History.summaries` list the same rows.
+pub async fn list_runs(store: Arc<dyn ObjectStore>, flow: &str) -> Result<Vec<Row>> {
+    let index = Index::new(store);
+    let (rows, _) = index
+        .runs(flow, 0..usize::MAX, &filter::Checked::default())
+        .await?;
+    Ok(rows)
+}
+
+/// Every run of `flow` read whole, newest first, with its version's spec; and the runs that
+/// cannot be read (see [`Index::all_runs`]).
+pub async fn read_runs(
+    store: Arc<dyn ObjectStore>,
+    flow: &str,
+) -> Result<(Vec<(RunRecord, Arc<FlowSpec>)>, Vec<Unreadable>)> {
+    let (runs, unreadable) = Index::new(store).all_runs(flow).await?;
+    Ok((
+        runs.into_iter().map(|r| (r.record, r.spec)).collect(),
+        unreadable,
+    ))
 }
 
 /// One output of an op in a run: its name, and its manifest and preview if it was stored.
