@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from pathlib import Path
 
 import slipstream as ss
 from slipstream._native import flow_run_path
@@ -48,3 +50,15 @@ def total(values: list[int]) -> int:
 
 def chain() -> ss.Flow:
     return ss.Flow("chain", outputs=[total(maybe_fail(start()))])
+
+
+@ss.op
+def hang() -> int:
+    """Says it started (`HANG_MARK` names the file), then waits to be killed."""
+    Path(os.environ["HANG_MARK"]).write_text("started")
+    time.sleep(120)
+    return 1
+
+
+def hanging() -> ss.Flow:
+    return ss.Flow("hanging", outputs=[hang()])

@@ -5,6 +5,10 @@ once the run is over, whichever task ends it, and a cleared task reopens it."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,13 +102,26 @@ def test_a_failure_ends_the_run_and_a_cleared_task_reopens_it(
     assert summary["ops"]["maybe_fail"]["tries"] == 2
 
 
-def test_a_try_in_progress_is_running_in_its_op_file(store: str) -> None:
-    """A task killed mid-try leaves its op file `running` (Airflow's word, synced, says
-    what became of it); readers show the op running meanwhile."""
-    version = runner_flows.chain().publish(store)
-    run_task(store, "chain", version, "start", run_id=RUN)
-    state = raw(store, flow_run_op_path("chain", RUN, "start"))
-    state.update(status="running", ended_at=None, tries=2)
-    ss.Store(store).put_object(flow_run_op_path("chain", RUN, "start"), json.dumps(state).encode())
-    run = ss.open(store).run("chain", RUN)
-    assert run.ops["start"].status == "running" and run.status == "running"
+def test_a_task_killed_mid_try_leaves_its_op_running(store: str, tmp_path: Path) -> None:
+    """A task killed mid-try (SIGKILL: nothing runs after) leaves its op file `running`, and
+    readers show the op and the run running, until Airflow's word (synced) says more."""
+    version = runner_flows.hanging().publish(store)
+    mark = tmp_path / "started"
+    code = f"from slipstream.airflow import run_task; run_task({store!r}, 'hanging', "
+    code += f"{version!r}, 'hang', run_id={RUN!r})"
+    env = {**os.environ, "HANG_MARK": str(mark), "PYTHONPATH": os.pathsep.join(sys.path)}
+    task = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not mark.exists():
+            assert task.poll() is None, "the task ended before its op started"
+            assert time.monotonic() < deadline, "the op never started"
+            time.sleep(0.05)
+        state = raw(store, flow_run_op_path("hanging", RUN, "hang"))
+        assert (state["status"], state["tries"], state["ended_at"]) == ("running", 1, None)
+    finally:
+        task.kill()
+        task.wait()
+    run = ss.open(store).run("hanging", RUN)
+    assert run.ops["hang"].status == "running" and run.status == "running"
+    assert raw(store, flow_run_path("hanging", RUN))["status"] == "running"  # no summary

@@ -277,8 +277,8 @@ def _write_header(store: Store, flow: str, version: str, run: Mapping[str, Any])
     record = new_record(spec, run["dag_run_id"], {}, trigger="airflow")
     record["started_at"] = run.get("start_date") or run.get("queued_at") or record["started_at"]
     record["version_from"] = "the DAG's tags at sync time"
-    files.write(store, path, "run", record)
-    return True
+    # created only if absent: a task that started meanwhile keeps the header it wrote
+    return store.create_object(path, files.dump(record, path, "run"))
 
 
 def _tag(dag: Mapping[str, Any], prefix: str) -> str | None:
