@@ -62,3 +62,22 @@ def hang() -> int:
 
 def hanging() -> ss.Flow:
     return ss.Flow("hanging", outputs=[hang()])
+
+
+@ss.op(retries=2)
+def interrupted() -> int:
+    raise KeyboardInterrupt
+
+
+def stopping() -> ss.Flow:
+    return ss.Flow("stopping", outputs=[interrupted()])
+
+
+@ss.check
+def all_positive(values: list[int]) -> bool:
+    return all(v > 0 for v in values) and not os.environ.get("CHECK_FAILS")
+
+
+def checked() -> ss.Flow:
+    values = start()
+    return ss.Flow("checked", outputs=[total(values), all_positive(values)])

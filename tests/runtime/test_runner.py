@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import slipstream as ss
-from slipstream._native import flow_run_op_path, flow_run_path
+from slipstream._native import flow_run_airflow_path, flow_run_op_path, flow_run_path
 from slipstream.airflow import OpFailed, run_task
+from slipstream.records import runs
 
 from tests.flows import runner_flows
 
@@ -125,3 +126,69 @@ def test_a_task_killed_mid_try_leaves_its_op_running(store: str, tmp_path: Path)
     run = ss.open(store).run("hanging", RUN)
     assert run.ops["hang"].status == "running" and run.status == "running"
     assert raw(store, flow_run_path("hanging", RUN))["status"] == "running"  # no summary
+
+
+def test_an_interrupt_fails_the_op_it_stops_without_its_retries(store: str) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        runner_flows.stopping().run(store, run_id="r1")
+    summary = raw(store, flow_run_path("stopping", "r1"))
+    state = summary["ops"]["interrupted"]
+    assert summary["status"] == "failed"
+    assert (state["status"], state["tries"]) == ("failed", 1)  # no retry after Ctrl-C
+    assert state["error"]["type"] == "KeyboardInterrupt"
+
+
+def test_a_failed_check_is_failed_not_up_for_retry_and_ends_the_run(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = runner_flows.checked().publish(store)
+    monkeypatch.setenv("CHECK_FAILS", "1")
+    for op in ("start", "total"):
+        run_task(store, "checked", version, op, run_id=RUN, max_tries=2)
+    with pytest.raises(Exception, match="all_positive"):  # Airflow is told not to retry
+        run_task(store, "checked", version, "all_positive", run_id=RUN, max_tries=2)
+    state = raw(store, flow_run_op_path("checked", RUN, "all_positive"))
+    assert state["status"] == "failed"
+    assert raw(store, flow_run_path("checked", RUN))["status"] == "failed"  # over: summary
+
+
+def test_sync_reopens_a_run_airflow_runs_again_and_folds_in_its_word(store: str) -> None:
+    version = runner_flows.chain().publish(store)
+    for op in ("start", "maybe_fail", "total"):
+        run_task(store, "chain", version, op, run_id=RUN)
+    assert raw(store, flow_run_path("chain", RUN))["status"] == "success"
+
+    def said(state: str, tries: int, end: str | None) -> None:
+        task = {"state": "success" if end else None, "try_number": tries, "start_date": None,
+                "end_date": None, "tries": [{"try_number": tries, "state": "success",
+                "start_date": None, "end_date": end, "hostname": "w1"}]}  # fmt: skip
+        airflow = {"format": 1, "dag_id": "chain", "run_id": RUN, "state": state,
+                   "run_type": "manual", "start_date": None, "end_date": end,
+                   "tasks": {op: task for op in ("start", "maybe_fail", "total")}}  # fmt: skip
+        ss.Store(store).put_object(
+            flow_run_airflow_path("chain", RUN), json.dumps(airflow).encode()
+        )
+
+    said("success", 1, "2026-11-27T00:05:00Z")  # over, as Airflow saw it: its end and tries
+    assert runs.fold_airflow(ss.Store(store), "chain", RUN)
+    summary = raw(store, flow_run_path("chain", RUN))
+    assert summary["status"] == "success" and summary["ended_at"] == "2026-11-27T00:05:00Z"
+    assert summary["ops"]["total"]["airflow_tries"][0]["hostname"] == "w1"
+    assert not runs.fold_airflow(ss.Store(store), "chain", RUN), "nothing new: not rewritten"
+
+    said("queued", 2, None)  # cleared in Airflow: queued again, before any task started
+    assert runs.fold_airflow(ss.Store(store), "chain", RUN)
+    assert raw(store, flow_run_path("chain", RUN))["status"] == "running"
+    assert ss.open(store).run("chain", RUN).status == "queued"
+
+
+def test_overwriting_an_unreadable_run_leaves_none_of_its_files(store: str) -> None:
+    runner_flows.chain().run(store, run_id="r1")
+    ss.Store(store).put_object(flow_run_path("chain", "r1"), b"{cut")
+    ss.Store(store).put_object(  # an op file the new run would never write
+        flow_run_op_path("chain", "r1", "gone"), b'{"status": "success"}'
+    )
+    run = runner_flows.chain().run(store, run_id="r1", overwrite=True)
+    assert run.status == "success" and set(run.ops) == {"start", "maybe_fail", "total"}
+    with pytest.raises(ss.errors.ArtifactNotFound):
+        ss.Store(store).get_object(flow_run_op_path("chain", "r1", "gone"))

@@ -6,13 +6,16 @@ history of every try) from the Airflow REST API — Airflow 3's `/api/v2` with a
 
     flows/<flow>/runs/<run>/airflow.json    run state and dates, per task: state and tries
 
-Tasks write their own op files and the first one the run header; sync never touches
-those (it writes a header only for a run no task has started), so it cannot race them. A run
-`slipstream delete` removed (the run index records it) is left deleted: sync writes nothing
-for it, unless a task has written its header again since (the run was cleared in Airflow).
-Readers overlay `airflow.json` (see `slipstream.records.runs.merged`). A file is rewritten only
-when its content changes, so syncing twice changes nothing; a run whose state Airflow
-reports unchanged and final is not read again.
+Tasks write their own op files, the first one the run header and the one that ends the run
+its summary; sync never writes op files, and writes a header only where none is (created if
+absent), so it cannot race them. What sync writes besides `airflow.json`: a run Airflow says
+is over whose header is still open (a task killed before it could end it) gets its summary;
+a summary takes Airflow's end and tries, or is reopened when Airflow runs the run again
+(`records.runs.fold_airflow`). A run `slipstream delete` removed (the run index records it)
+is left deleted: sync writes nothing for it, unless a task has written its header again
+since (the run was cleared in Airflow). Readers overlay `airflow.json` (the Rust core's
+`merge_run`). A file is rewritten only when its content changes, so syncing twice changes
+nothing; a run whose state Airflow reports unchanged and final is not read again.
 """
 
 from __future__ import annotations
@@ -209,7 +212,9 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
 
 
 def _index(store: Store, flow: str, run_ids: list[str]) -> int:
-    """Indexes the runs of `run_ids` that are over as readers merge them; how many."""
+    """Ends the runs of `run_ids` that are over as readers merge them (with Airflow's word:
+    a task killed before it could end its run): each one's summary replaces its header, and
+    they are indexed; how many."""
     from slipstream.history.reader import History
 
     history = History(store)
@@ -219,7 +224,12 @@ def _index(store: Store, flow: str, run_ids: list[str]) -> int:
             run = history.run(flow, run_id)
         except ArtifactNotFound:
             continue  # no header: a run of another store, or one no task could start
+        except SlipstreamError as exc:  # unreadable: the readers show it as such
+            print(f"slipstream sync: run {run_id!r} of {flow!r} not indexed: {exc}",
+                  file=sys.stderr)  # fmt: skip
+            continue
         if run.status not in run_index.OPEN:
+            runs.write_run(store, run.record)
             ended.append(run.record)
     indexing.record_ended(store, flow, ended)
     return len(ended)

@@ -31,11 +31,12 @@ from slipstream._native import (
     run_summary,
     runs_dir,
 )
+from slipstream.records import runs
 
 _log = logging.getLogger("slipstream")
 
 #: Statuses of a run that is not over (readers show these from its records).
-OPEN = ("running", "queued")
+OPEN = runs.OPEN
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ then Airflow's word on the run and on every task whose Airflow try is as new as 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +29,15 @@ from slipstream._native import (
     merge_run_files,
     version_spec_path,
 )
-from slipstream.errors import ArtifactNotFound, UpstreamMismatch
+from slipstream.errors import ArtifactNotFound, SlipstreamError, UpstreamMismatch
 from slipstream.records import files
 from slipstream.records.types import TryRecord
 from slipstream.spec import constants as _constants
+
+#: A run in these states is not over: readers merge its files.
+OPEN = ("running", "queued")
+
+_log = logging.getLogger("slipstream")
 
 
 def new_record(
@@ -178,27 +184,50 @@ def missing_upstream_outputs(
 
 
 def fold_airflow(store: Store, flow: str, run_id: str) -> bool:
-    """After `slipstream sync` wrote Airflow's word on a run: a run whose summary is already
-    written takes Airflow's end and every task's tries into it (what the merge adds to a run
-    that is over), so that readers of the summary see them. True if it was rewritten."""
+    """After `slipstream sync` wrote Airflow's word on a run whose summary is written: a run
+    Airflow runs again (queued again, or a task on a newer try than the summary knows: it
+    was cleared) is reopened, so that readers merge its files and Airflow's word again;
+    else the summary takes Airflow's end and every task's tries (what the merge adds to a
+    run that is over). Best effort: True if `run.json` was rewritten."""
     path = flow_run_path(flow, run_id)
     try:
         data = store.get_object(path)
         record = files.parse(data, path, "run")
-        if record["status"] in ("running", "queued"):
+        if record["status"] in OPEN:
             return False  # readers merge Airflow's word in themselves
-        airflow = store.get_object(flow_run_airflow_path(flow, run_id))
+        airflow_data = store.get_object(flow_run_airflow_path(flow, run_id))
+        airflow = files.parse(airflow_data, flow_run_airflow_path(flow, run_id), "airflow")
+        tries = {name: state["tries"] for name, state in record["ops"].items()}
+        cleared = any(t["try_number"] > tries.get(n, 0) for n, t in airflow["tasks"].items())
+        if airflow["state"] == "queued" or cleared:
+            return reopen(store, flow, run_id)
         spec = store.get_object(version_spec_path(flow, record["version"]))
-    except ArtifactNotFound:
+        run_dir = flow_run_dir(flow, run_id)
+        folded = json.loads(merge_run_files(data, spec, [], airflow_data, run_dir, lambda _: None))
+    except SlipstreamError as exc:  # a record that cannot be read is the readers' to show
+        _log.warning("run %r of flow %r: Airflow's word not folded into it: %s", run_id, flow, exc)
         return False
-    run_dir = flow_run_dir(flow, run_id)
-    folded = json.loads(merge_run_files(data, spec, [], airflow, run_dir, lambda _: None))
     if folded == record:
         return False
-    files.write(store, path, "run", folded)
+    write_run(store, folded)
+    return True
+
+
+def reopen(store: Store, flow: str, run_id: str) -> bool:
+    """Puts a run that is over back to `running` (a task of it was cleared), so that readers
+    merge its files again. Every field is kept as it was read, those of a newer release too;
+    only `status` and `ended_at` change. True if it was over."""
+    path = flow_run_path(flow, run_id)
+    record = files.parse(store.get_object(path), path, "run")
+    if record["status"] in OPEN:
+        return False
+    record.update(status="running", ended_at=None)
+    store.put_object(path, json.dumps(record, indent=1).encode())
     return True
 
 
 def write_run(store: Store, record: Mapping[str, Any]) -> None:
-    """Writes a whole run record (the local runner's), checked first."""
-    files.write(store, flow_run_path(record["flow"], record["run_id"]), "run", record)
+    """Writes a whole run record (a summary, merged by the Rust core), checked first, in the
+    format its content needs (a header an older release wrote may say an older one)."""
+    path = flow_run_path(record["flow"], record["run_id"])
+    files.write(store, path, "run", files.stamped("run", record))

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from slipstream._native import Store, flow_run_path
+from slipstream._native import Store, flow_run_dir, flow_run_path
 from slipstream.errors import CorruptArtifact, RunIdTaken
 from slipstream.history import retention
 from slipstream.history.reader import History
@@ -35,7 +35,8 @@ def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = Fals
                 f"{where} exists but cannot be read ({exc}): give this run another run_id, "
                 "or pass overwrite=True to replace it"
             ) from None
-        store.delete_objects([path])
+        # every file of the run, its op files too: they would join the new run's merge
+        store.delete_objects(store.list(flow_run_dir(record["flow"], record["run_id"])))
     else:
         if existing.status in ("running", "queued"):
             raise RunIdTaken(

@@ -72,11 +72,14 @@ def run_version(
                     continue  # below a failure: the run's merge says `upstream_failed`
                 task = Task(store, spec, op, run_id, values, policy)
                 outcome = _tries(task, 1)
-                if outcome.failed and outcome.corrupt and _heal(task, outcome.corrupt, ops):
-                    outcome = _tries(task, outcome.state["tries"] + 1)
+                if outcome.failed and outcome.corrupt:
+                    healed = _heal(task, outcome.corrupt, ops)
+                    status.update(healed)
+                    if set(healed.values()) == {"success"}:
+                        outcome = _tries(task, outcome.state["tries"] + 1)
                 status[op["name"]] = outcome.state["status"]
     except BaseException as exc:
-        _end(store, spec, header, reached=set(status))
+        _end(store, spec, header, reached=set(status), interrupt=exc)
         if isinstance(exc, Terminated):
             _terminate()  # recorded: now end as SIGTERM would have
         raise
@@ -98,12 +101,12 @@ def _tries(task: Task, first: int) -> Outcome:
     return outcome
 
 
-def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) -> bool:
+def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """When `task`'s op failed reading corrupt outputs (a cache hit's above all: a hit checks
     the size of a large payload, not its bytes): their cache entries are gone (see
     `run_try`), so their producers run again in this run, that the op can be tried once
-    more. True when every one of them succeeded."""
-    healed = True
+    more. Returns the status each producer ended with."""
+    healed = {}
     for name in corrupt:
         print(
             f"slipstream: the output of op {name!r} that op {task.name!r} reads is corrupt: "
@@ -112,19 +115,29 @@ def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) 
         )
         producer = replace(task, op=ops[name], policy=Policy())
         state = read_op_state(task.store, task.flow, task.run_id, name) or {}
-        healed &= not _tries(producer, state.get("tries", 0) + 1).failed
+        healed[name] = _tries(producer, state.get("tries", 0) + 1).state["status"]
     return healed
 
 
 def _end(
-    store: Store, spec: dict[str, Any], header: Mapping[str, Any], *, reached: set[str]
+    store: Store,
+    spec: dict[str, Any],
+    header: Mapping[str, Any],
+    *,
+    reached: set[str],
+    interrupt: BaseException | None = None,
 ) -> Run:
-    """The run's summary, merged from its op files, written in place of its header; the ops
-    the run did not reach (it was interrupted) are `skipped`."""
+    """The run's summary, merged from its op files, written in place of its header. When an
+    interrupt ended it (Ctrl-C, SIGTERM), the op it stopped `failed` with it (its retries
+    are not run) and the ops the run did not reach are `skipped`."""
     record = History(store).run(header["flow"], header["run_id"]).record  # merged, as read
+    stopped = ("pending", "queued", "running", "up_for_retry")
     for name, state in record["ops"].items():
-        if name not in reached or state["status"] in ("pending", "queued", "running"):
+        if name not in reached or (interrupt is None and state["status"] in stopped):
             state.update(status="skipped", blocked_by=[])
+        elif interrupt is not None and state["status"] in stopped:
+            what = {"type": type(interrupt).__name__, "message": str(interrupt)}
+            state.update(status="failed", error=state.get("error") or what)
     statuses = {state["status"] for state in record["ops"].values()}
     record["status"] = "success" if statuses <= {"success"} else "failed"
     record["ended_at"] = datetime.now(UTC).isoformat()

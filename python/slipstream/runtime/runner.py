@@ -27,13 +27,14 @@ reopens it.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from slipstream._native import Store, classify_run_file, flow_run_dir, flow_run_path, record_path
-from slipstream.errors import ArtifactNotFound, UpstreamMismatch
+from slipstream.errors import ArtifactNotFound, SlipstreamError, UpstreamMismatch
 from slipstream.history import indexing
 from slipstream.history.reader import History
 from slipstream.history.run_index import OPEN, best_effort
@@ -71,13 +72,10 @@ class Outcome:
 
     record: TryRecord
     state: dict[str, Any]
-    cache_key: str | None
     #: Why no retry can succeed: a producer ran a version without the output this op reads.
     mismatch: UpstreamMismatch | None
     #: The producers whose outputs this try found corrupt; their cache entries are removed.
     corrupt: list[str]
-    #: The producers' states in this run, as this try read them.
-    upstream: dict[str, dict[str, Any] | None]
 
     @property
     def failed(self) -> bool:
@@ -85,9 +83,9 @@ class Outcome:
 
     @property
     def final(self) -> bool:
-        """A retry would end the same: a failed check, or inputs no version can give."""
-        error = self.record["error"]
-        return self.mismatch is not None or bool(error and error["phase"] == "check")
+        """No retry follows (the op's state says `failed`, not `up_for_retry`): a failed
+        check, inputs no version gives, or corrupt inputs."""
+        return self.failed and self.state["status"] == "failed"
 
 
 def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
@@ -110,7 +108,6 @@ def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
     previous = runs.read_op_state(store, task.flow, task.run_id, task.name)
     running = runs.running_state(op, version, try_number, previous, _now())
     runs.write_op_state(store, task.flow, task.run_id, task.name, running)
-    retries_left = retries_left and mismatch is None  # a retry would fail alike
     try:
         record, cache_key = execute.attempt_or_reuse(
             fn, spec, op, inputs, constants, task.run_id, try_number, store,
@@ -123,12 +120,16 @@ def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
             state = runs.op_state(op, interrupted, retries_left, version, running)
             runs.write_op_state(store, task.flow, task.run_id, task.name, state)
         raise
-    state = runs.op_state(op, record, retries_left, version, running, cache_key)
-    runs.write_op_state(store, task.flow, task.run_id, task.name, state)
+    error = record["error"]
     corrupt: list[str] = []
-    if record["error"] and record["error"]["type"] == "slipstream.errors.CorruptArtifact":
+    if error and error["type"] == "slipstream.errors.CorruptArtifact":
         corrupt = cache.evict_corrupt_inputs(store, task.flow, op, inputs, upstream)
-    return Outcome(record, state, cache_key, mismatch, corrupt, upstream)
+    # No retry follows a failed check, inputs no version gives, or corrupt inputs (their
+    # producers must run again first): the op's state says `failed`, not `up_for_retry`.
+    final = mismatch is not None or bool(error and error["phase"] == "check") or bool(corrupt)
+    state = runs.op_state(op, record, retries_left and not final, version, running, cache_key)
+    runs.write_op_state(store, task.flow, task.run_id, task.name, state)
+    return Outcome(record, state, mismatch, corrupt)
 
 
 def open_run(
@@ -145,16 +146,18 @@ def open_run(
     record = runs.new_record(spec, run_id, params, trigger)
     if store.create_object(path, files.dump(record, path, "run")):
         return
-    _reopen(store, path)
+    _reopen(store, spec["flow"], run_id)
 
 
-def _reopen(store: Store, path: str) -> None:
-    with contextlib.suppress(ArtifactNotFound):
-        header = files.read(store, path, "run")
-        if header["status"] in OPEN:
-            return
-        header.update(status="running", ended_at=None)
-        files.write(store, path, "run", header)
+def _reopen(store: Store, flow: str, run_id: str) -> None:
+    """Best effort: a header that cannot be read is the readers' to show, not the task's
+    to fail on."""
+    try:
+        runs.reopen(store, flow, run_id)
+    except ArtifactNotFound:
+        pass
+    except SlipstreamError as exc:
+        print(f"slipstream: run {run_id!r} of flow {flow!r} not reopened: {exc}", file=sys.stderr)
 
 
 def end_if_over(task: Task) -> None:
@@ -181,7 +184,7 @@ def end_if_over(task: Task) -> None:
             if all(u in have for u in upstream) and not any(blocks(u) for u in upstream):
                 return  # it can still run: the run is not over
         # A task cleared meanwhile may have reopened the run: merged from its files again.
-        _reopen(store, flow_run_path(flow, run_id))
+        _reopen(store, flow, run_id)
         run = History(store).run(flow, run_id)
         if run.status not in OPEN:
             finish(store, run.record)

@@ -100,18 +100,32 @@ pub fn merge_run(
             }
         }
     }
+    // Whether Airflow's word is as new as every op file: else its run state is older than
+    // what the tasks wrote since (a run cleared and run again before `sync` saw it).
+    let mut airflow_current = airflow.is_some();
     if let Some(airflow) = airflow {
-        for (name, task) in &airflow.tasks {
-            let Some(current) = run.ops.get_mut(name) else {
+        for (name, current) in run.ops.iter_mut() {
+            let Some(task) = airflow.tasks.get(name) else {
+                airflow_current &= current.tries == 0;
                 continue;
             };
-            if task.try_number >= current.tries {
-                current.status = op_status_from_airflow(task.state.as_deref());
+            let said = op_status_from_airflow(task.state.as_deref());
+            // Airflow's word on a task wins when its try is newer than the op file's, or as
+            // new while the op file has not seen the try end (a task killed mid-try never
+            // writes its end); an op file that saw the try end is newer than an Airflow
+            // state of that try that had not.
+            let file_ended = current.status.ends_try() && !said.ends_try();
+            if task.try_number > current.tries || (task.try_number == current.tries && !file_ended)
+            {
+                current.status = said;
                 current.tries = task.try_number;
+            } else {
+                airflow_current = false;
             }
             current.airflow_tries = Some(task.tries.clone());
         }
     }
+    let airflow = airflow.filter(|_| airflow_current);
     // Each op's edges as the newest version that has it draws them.
     let op_spec = |name: &str| -> Option<&OpSpec> {
         newest

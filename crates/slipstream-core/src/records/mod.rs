@@ -58,10 +58,6 @@ pub trait Record: DeserializeOwned {
     const KIND: &'static str;
     /// The newest format this build writes; every format from 1 up to it is read.
     const FORMAT: u32;
-    /// The oldest format this build still writes: a record that needs nothing newer keeps
-    /// it (a flow spec does, so that its version id stays what it was).
-    const WRITES_FROM: u32 = Self::FORMAT;
-
     /// The format this record's content needs: the oldest one whose readers read it right.
     fn needed_format(&self) -> u32 {
         Self::FORMAT

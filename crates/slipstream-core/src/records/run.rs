@@ -106,7 +106,6 @@ impl Record for RunRecord {
     /// 3: `runner` of local runs. 4: ops of kind `upstream` (another flow's output, its
     /// `cached_from` naming that flow); runs without them are still written as format 3.
     const FORMAT: u32 = 4;
-    const WRITES_FROM: u32 = 3;
 
     /// 4 for a run with an `upstream` op (another flow's output), else 3.
     fn needed_format(&self) -> u32 {
@@ -145,7 +144,8 @@ pub struct OpState {
     /// Upstream ops whose failure kept this one from running.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<String>,
-    /// Airflow's record of every try (merged from `airflow.json`, never stored here).
+    /// Airflow's record of every try (merged from `airflow.json`; kept in a run's summary,
+    /// never in an op file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub airflow_tries: Option<Vec<AirflowTry>>,
     /// The flow version whose code the last try ran (format 2; before, the run's version).
@@ -183,7 +183,6 @@ impl Record for OpState {
     /// 2: `version`, `code_hash`, `attempts`. 3: an op of kind `upstream`, its
     /// `cached_from.flow` (other op states are still written as format 2).
     const FORMAT: u32 = 3;
-    const WRITES_FROM: u32 = 2;
 
     /// 3 for an `upstream` op (`cached_from.flow`), else 2.
     fn needed_format(&self) -> u32 {
@@ -247,6 +246,11 @@ impl OpStatus {
             self,
             Self::Success | Self::Failed | Self::UpstreamFailed | Self::Skipped
         )
+    }
+
+    /// A try ended in it: the op is final, or waits for its next try.
+    pub fn ends_try(&self) -> bool {
+        self.is_final() || *self == Self::UpForRetry
     }
 
     /// Failed, itself or above: its consumers cannot run.

@@ -40,7 +40,6 @@ impl Record for FlowSpec {
     /// `code_version`. Specs without them are still written as format 1, so that their
     /// version ids stay what they were.
     const FORMAT: u32 = 3;
-    const WRITES_FROM: u32 = 1;
 
     fn needed_format(&self) -> u32 {
         if self.ops.iter().any(|o| o.code_version.is_some()) {

@@ -60,7 +60,6 @@ impl Record for TryRecord {
     /// 2: `version` and `code_hash`. 3: `phases`. 4: the try of an `upstream` op (kind
     /// `upstream`, `cached_from.flow`); other tries are still written as format 3.
     const FORMAT: u32 = 4;
-    const WRITES_FROM: u32 = 3;
 
     /// 4 for a try of an `upstream` op (`cached_from.flow`), else 3.
     fn needed_format(&self) -> u32 {

@@ -406,3 +406,51 @@ fn a_run_that_is_over_takes_only_airflows_end_and_tries() {
     );
     assert!(merged.ops["a"].airflow_tries.is_none());
 }
+
+#[test]
+fn op_files_newer_than_airflows_word_decide_the_run() {
+    // Airflow said the run failed at `b`'s first try; `b` was cleared and ran again (try 2)
+    // and `c` ran, before `sync` saw it: the op files are newer, and they say success.
+    let said = json!({
+        "format": 1, "dag_id": "chain", "run_id": "r", "state": "failed",
+        "run_type": "manual", "start_date": null, "end_date": "2026-11-24T00:00:03Z",
+        "tasks": {
+            "a": {"state": "success", "try_number": 1, "start_date": null, "end_date": null, "tries": []},
+            "b": {"state": "failed", "try_number": 1, "start_date": null, "end_date": null, "tries": []},
+            "c": {"state": "upstream_failed", "try_number": 0, "start_date": null, "end_date": null, "tries": []},
+        },
+    });
+    let said = AirflowRun::parse(said.to_string().as_bytes()).unwrap();
+    let files = [
+        ("a".to_owned(), state("success", 1)),
+        ("b".to_owned(), state("success", 2)),
+        ("c".to_owned(), state("success", 1)),
+    ];
+    let merged = merge_run(header(), &[&spec()], files, Some(&said));
+    assert_eq!(merged.status, RunStatus::Success);
+    assert!(merged.ops.values().all(|s| s.status == OpStatus::Success));
+    assert_ne!(merged.ended_at.as_deref(), Some("2026-11-24T00:00:03Z"));
+}
+
+#[test]
+fn an_op_file_that_saw_its_try_end_is_newer_than_airflow_saying_running() {
+    // `sync` saw `c` running; its task then ended and wrote its file (same try).
+    let said = airflow("running", "c", Some("running"), 1);
+    let files = [
+        ("a".to_owned(), state("success", 1)),
+        ("b".to_owned(), state("success", 1)),
+        ("c".to_owned(), state("success", 1)),
+    ];
+    let merged = merge_run(header(), &[&spec()], files, Some(&said));
+    assert_eq!(merged.ops["c"].status, OpStatus::Success);
+    assert_eq!(merged.status, RunStatus::Success);
+    // but a task killed mid-try (its file still `running`) is as Airflow says
+    let said = airflow("running", "c", Some("failed"), 1);
+    let files = [
+        ("a".to_owned(), state("success", 1)),
+        ("b".to_owned(), state("success", 1)),
+        ("c".to_owned(), state("running", 1)),
+    ];
+    let merged = merge_run(header(), &[&spec()], files, Some(&said));
+    assert_eq!(merged.ops["c"].status, OpStatus::Failed);
+}
