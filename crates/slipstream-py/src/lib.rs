@@ -32,7 +32,7 @@ mod _native {
     #[pymodule_export]
     use crate::records::{
         check_read, check_write, first_reader, merge_run_files, record_format, record_kind,
-        version_diff,
+        survey_formats, version_diff,
     };
     #[pymodule_export]
     use crate::run_index::{

@@ -140,3 +140,24 @@ pub fn record_kind(path: &str) -> Option<&'static str> {
 pub fn first_reader(kind: &str, format: u32) -> Option<&'static str> {
     slipstream_core::records::first_reader(kind, format)
 }
+
+/// Every record of `store` by kind and format (`slipstream_store::survey`): `([(kind,
+/// format, count)], [(path, why)])`, the latter for records whose format cannot be read.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn survey_formats(
+    py: Python<'_>,
+    store: &crate::store::PyStore,
+) -> PyResult<(Vec<(&'static str, u32, u64)>, Vec<(String, String)>)> {
+    let backend = store.backend(py)?;
+    let found = crate::runtime::wait(py, async move {
+        slipstream_store::survey::survey(backend).await
+    })?
+    .map_err(|e| crate::errors::store_error("the store's records", e))?;
+    let counts = found
+        .formats
+        .into_iter()
+        .map(|((kind, format), n)| (kind, format, n))
+        .collect();
+    Ok((counts, found.unreadable))
+}

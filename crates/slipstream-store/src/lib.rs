@@ -11,6 +11,7 @@ mod pipe;
 mod registry;
 pub mod run_index;
 mod s3;
+pub mod survey;
 
 use async_trait::async_trait;
 use bytes::Bytes;

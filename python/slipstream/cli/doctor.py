@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -28,37 +27,13 @@ def add_command(commands: Any, store_option: Callable[[argparse.ArgumentParser],
     doctor.set_defaults(handler=_doctor)
 
 
-def survey(store: Any) -> tuple[Counter[tuple[str, int]], list[tuple[str, str]]]:
-    """How many records of each `(kind, format)` the store holds, and the records whose
-    format cannot be read (`(path, why)`)."""
-    from slipstream._native import record_kind
-
-    found: Counter[tuple[str, int]] = Counter()
-    unreadable: list[tuple[str, str]] = []
-    for path in store.list(""):
-        kind = record_kind(path)
-        if kind is None:
-            continue
-        try:
-            record = json.loads(store.get_object(path))
-            format = record.get("format", 1) if isinstance(record, dict) else None
-        except ValueError as exc:  # not JSON (UnicodeDecodeError included)
-            unreadable.append((path, f"not JSON: {exc}"))
-            continue
-        if not isinstance(format, int) or isinstance(format, bool):
-            unreadable.append((path, f"no format number: {format!r}"))
-            continue
-        found[(kind, format)] += 1
-    return found, unreadable
-
-
 def _doctor(history: Any, args: argparse.Namespace) -> int:
-    from slipstream._native import FORMATS, __version__, first_reader
+    from slipstream._native import FORMATS, __version__, first_reader, survey_formats
 
-    found, unreadable = survey(history.store)
+    found, unreadable = survey_formats(history.store)  # every record read, 32 at a time
     rows: list[dict[str, Any]] = [
         {"kind": kind, "format": format, "count": count, "read_since": first_reader(kind, format)}
-        for (kind, format), count in sorted(found.items())
+        for kind, format, count in found
     ]
     newer = [r for r in rows if r["read_since"] is None]
     if args.json:
@@ -67,7 +42,7 @@ def _doctor(history: Any, args: argparse.Namespace) -> int:
             "unreadable": [{"path": p, "reason": why} for p, why in unreadable],
         }, indent=1))  # fmt: skip
         return ExitCode.STORE_ERROR if newer or unreadable else ExitCode.OK
-    total = sum(found.values())
+    total = sum(row["count"] for row in rows)
     print(f"{history.store.url}: {total} records")
     width = max([len(r["kind"]) for r in rows], default=4)
     for row in rows:

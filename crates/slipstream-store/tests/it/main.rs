@@ -9,3 +9,4 @@ mod local;
 mod run_index;
 mod s3;
 mod s3_server;
+mod survey;
