@@ -81,8 +81,9 @@ def version_diff(a: bytes, b: bytes) -> str:
 def compare_runs(store: Store, flow: str, a: str, b: str) -> str:
     """Runs `a` and `b` of `flow` compared, as JSON (`slipstream diff FLOW RUN_A RUN_B`)."""
 
-def list_runs(store: Store, flow: str) -> str:
-    """The runs list of `flow` as the web UI shows it, as JSON rows."""
+def list_runs(store: Store, flow: str) -> tuple[str, str | None]:
+    """The runs list of `flow` as the web UI shows it, as JSON rows; and why the flow's run
+    index was not used, if it was not."""
 
 def read_runs(store: Store, flow: str) -> str:
     """Every run of `flow` read whole, as JSON `{runs, specs, unreadable}`."""

@@ -100,7 +100,9 @@ def get_page(store: ss.Store, url: str) -> tuple[int, str, object]:
         server.stop()
 
 
-def test_a_lost_or_damaged_index_loses_no_run(store: ss.Store) -> None:
+def test_a_lost_or_damaged_index_loses_no_run(
+    store: ss.Store, caplog: pytest.LogCaptureFixture
+) -> None:
     flow = tiny()
     for i in range(6):
         flow.run(store, run_id=f"r{i}", params={"n": i})
@@ -112,6 +114,10 @@ def test_a_lost_or_damaged_index_loses_no_run(store: ss.Store) -> None:
     store.put_object(segment, b'{"format": 1, "runs": [')
     assert run_index.summaries(store, "tiny") is None
     assert listed(store.url, "tiny") == expected
+    with caplog.at_level("WARNING", logger="slipstream"):  # the SDK says why, and what to do
+        assert [r["run_id"] for r in ss.open(store.url).summaries("tiny")] == expected
+    assert "the run index of flow 'tiny' is not used" in caplog.text
+    assert "slipstream reindex tiny" in caplog.text
     for i in range(6, 11):
         flow.run(store, run_id=f"r{i}", params={"n": i})
         expected.insert(0, f"r{i}")

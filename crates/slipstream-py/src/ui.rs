@@ -175,11 +175,17 @@ fn unreadable(bad: &slipstream_ui::Unreadable) -> serde_json::Value {
 
 /// The runs list of `flow` as the web UI shows it, as JSON: a list of rows, each
 /// `{"run": <run summary>}` or `{"unreadable": {run_id, started_at, reason}}`, in the UI's
-/// order (runs that cannot be read and whose start is unknown first, then newest first).
+/// order (runs that cannot be read and whose start is unknown first, then newest first);
+/// and why the flow's run index was not used, if it was not.
 #[pyfunction]
-pub fn list_runs(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<String> {
+pub fn list_runs(
+    py: Python<'_>,
+    store: &PyStore,
+    flow: &str,
+) -> PyResult<(String, Option<String>)> {
     let backend = store.backend(py)?;
-    let rows = wait(py, slipstream_ui::list_runs(backend, flow))?.map_err(|e| ui_error(flow, e))?;
+    let (rows, damaged) =
+        wait(py, slipstream_ui::list_runs(backend, flow))?.map_err(|e| ui_error(flow, e))?;
     let rows: Vec<serde_json::Value> = rows
         .iter()
         .map(|row| match row {
@@ -189,7 +195,7 @@ pub fn list_runs(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<String
             }
         })
         .collect();
-    json(&rows)
+    Ok((json(&rows)?, damaged))
 }
 
 /// Every run of `flow` read whole, as JSON: `{"runs": [record, ...] (newest first, merged

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import os
 import site
 import sysconfig
@@ -45,6 +46,8 @@ from slipstream.records.runs import outputs_at
 from slipstream.records.types import ErrorRecord, TryRecord
 from slipstream.spec import constants as _constants
 from slipstream.values.frames import to_flavor
+
+_log = logging.getLogger("slipstream")
 
 
 def _is(path: str, kind: str) -> bool:
@@ -178,7 +181,10 @@ class History:
         the web UI's order and from its reader (`list_runs`): from the run index where the
         flow has one, the runs not over read from their records; else from every run record.
         Unreadable runs whose start is not known come first, so that a short list shows them."""
-        rows = json.loads(list_runs(self.store, flow))
+        listed, damaged = list_runs(self.store, flow)
+        if damaged is not None:
+            _log.warning("%s", damaged)
+        rows = json.loads(listed)
         if not rows:
             self._known(flow)
         return [

@@ -161,10 +161,13 @@ impl Index {
             Indexed::Ready { runs, active } => (runs, active),
             Indexed::Missing => return Ok(None),
             Indexed::Unreadable(why) => {
-                tracing::warn!(
-                    flow,
-                    "the run index is not used: {why}; rebuild it with `slipstream reindex {flow}`"
+                let said = format!(
+                    "the run index of flow {} is not used: {why}; rebuild it with \
+                     `slipstream reindex {flow}`",
+                    quoted(flow)
                 );
+                tracing::warn!(flow, "{said}");
+                *self.damaged.lock().unwrap_or_else(|p| p.into_inner()) = Some(said);
                 return Ok(None);
             }
         };

@@ -116,6 +116,8 @@ pub struct Index {
     segments: SegmentCache,
     /// Per flow: the runs the index last said (as read), newest first.
     sorted: Mutex<HashMap<String, Sorted>>,
+    /// Why a flow's run index was not used (a segment cannot be read), for the SDK to say.
+    damaged: Mutex<Option<String>>,
 }
 
 impl Index {
@@ -125,7 +127,17 @@ impl Index {
             specs: Mutex::new(HashMap::new()),
             segments: SegmentCache::default(),
             sorted: Mutex::new(HashMap::new()),
+            damaged: Mutex::new(None),
         }
+    }
+
+    /// Why a run index this reader met was not used, if one was not: its runs were read from
+    /// their records instead (`slipstream reindex FLOW` rebuilds it).
+    pub fn damaged_index(&self) -> Option<String> {
+        self.damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn store(&self) -> &dyn ObjectStore {
@@ -441,12 +453,16 @@ pub async fn read_run(
 
 /// The runs list of `flow` as the UI shows it, whole (unreadable runs first, then newest
 /// first): `slipstream runs` and `History.summaries` list the same rows.
-pub async fn list_runs(store: Arc<dyn ObjectStore>, flow: &str) -> Result<Vec<Row>> {
+/// With the rows, why the flow's run index was not used, if it was not.
+pub async fn list_runs(
+    store: Arc<dyn ObjectStore>,
+    flow: &str,
+) -> Result<(Vec<Row>, Option<String>)> {
     let index = Index::new(store);
     let (rows, _) = index
         .runs(flow, 0..usize::MAX, &filter::Checked::default())
         .await?;
-    Ok(rows)
+    Ok((rows, index.damaged_index()))
 }
 
 /// Every run of `flow` read whole, newest first, with its version's spec; and the runs that
