@@ -3,7 +3,7 @@
 import builtins
 import os
 from collections.abc import Callable
-from typing import Any, Literal, Self, final
+from typing import Any, Literal, Self, TypeAlias, final
 
 __version__: str
 FORMATS: dict[str, int]
@@ -126,54 +126,35 @@ def classify_flow_file(path: str) -> tuple[Literal["spec", "run"], str, str | No
 def classify_run_file(
     relative: str,
 ) -> tuple[Literal["run", "op_state", "airflow"], str | None] | None: ...
+
+#: The record kinds the record checks take (`slipstream_core::records::RECORD_KINDS`).
+_RecordKind: TypeAlias = Literal[
+    "spec",
+    "run",
+    "op_state",
+    "try",
+    "airflow",
+    "preview",
+    "cache",
+    "expiry",
+    "pin",
+    "retention",
+    "index",
+    "manifest",
+]
+
 def check_read(
-    kind: Literal[
-        "spec",
-        "run",
-        "op_state",
-        "try",
-        "airflow",
-        "preview",
-        "cache",
-        "expiry",
-        "pin",
-        "retention",
-        "index",
-    ],
+    kind: _RecordKind,
     data: bytes,
     path: str,
 ) -> None: ...
 def check_write(
-    kind: Literal[
-        "spec",
-        "run",
-        "op_state",
-        "try",
-        "airflow",
-        "preview",
-        "cache",
-        "expiry",
-        "pin",
-        "retention",
-        "index",
-    ],
+    kind: _RecordKind,
     data: bytes,
     path: str,
 ) -> None: ...
 def record_format(
-    kind: Literal[
-        "spec",
-        "run",
-        "op_state",
-        "try",
-        "airflow",
-        "preview",
-        "cache",
-        "expiry",
-        "pin",
-        "retention",
-        "index",
-    ],
+    kind: _RecordKind,
     data: bytes,
 ) -> int: ...
 def record_kind(path: str) -> str | None: ...

@@ -4,34 +4,23 @@
 
 use pyo3::prelude::*;
 use slipstream_core::records::{
-    AirflowRun, CacheEntry, Expiry, FlowSpec, IndexSegment, OpState, Pin, Preview, Record,
-    RetentionPolicy, RunRecord, TryRecord, VersionDiff, merge_run, versions_ran,
+    AirflowRun, FlowSpec, OpState, Record, RunRecord, VersionDiff, merge_run, versions_ran,
 };
 use slipstream_core::{CoreError, RunFile};
 
 use crate::errors::{invalid_record, record_error};
 
-/// Runs `$body` with `$R` the record type of the kind named `$kind` (a `&str`).
+/// Runs `$body` with `$R` the record type of `$kind` (`with_record_type!` of the core), or
+/// raises `ValueError` naming the kinds there are.
 macro_rules! by_kind {
     ($kind:expr, $R:ident => $body:expr) => {
-        match $kind {
-            "spec" => { type $R = FlowSpec; $body }
-            "run" => { type $R = RunRecord; $body }
-            "op_state" => { type $R = OpState; $body }
-            "try" => { type $R = TryRecord; $body }
-            "airflow" => { type $R = AirflowRun; $body }
-            "preview" => { type $R = Preview; $body }
-            "cache" => { type $R = CacheEntry; $body }
-            "expiry" => { type $R = Expiry; $body }
-            "pin" => { type $R = Pin; $body }
-            "retention" => { type $R = RetentionPolicy; $body }
-            "index" => { type $R = IndexSegment; $body }
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "no record kind {other:?}: spec, run, op_state, try, airflow, preview, cache, expiry, pin, retention or index"
-                )))
-            }
-        }
+        slipstream_core::with_record_type!($kind, $R => $body, _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "no record kind {:?}: {}",
+                $kind,
+                slipstream_core::records::RECORD_KINDS.join(", ")
+            )))
+        })
     };
 }
 

@@ -8,24 +8,18 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from slipstream._native import Store, check_read, check_write, record_format, version_spec_path
 from slipstream.errors import ArtifactNotFound
 
-Kind = Literal[
-    "spec",
-    "run",
-    "op_state",
-    "try",
-    "airflow",
-    "preview",
-    "cache",
-    "expiry",
-    "pin",
-    "retention",
-    "index",
-]
+if TYPE_CHECKING:  # the kinds the Rust core knows, as the binding's stub spells them
+    from typing import TypeAlias
+
+    from slipstream._native import _RecordKind
+
+    Kind: TypeAlias = _RecordKind
+
 
 _NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
 

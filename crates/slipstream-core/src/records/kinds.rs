@@ -3,12 +3,69 @@
 //! one part of its deployment at a time (DAG processor, workers on pinned images, the UI,
 //! laptops) knows which releases can still read everything the store holds.
 
-use super::{
-    AirflowRun, CacheEntry, Expiry, FlowSpec, IndexSegment, OpState, Pin, Preview, Record,
-    RetentionPolicy, RunRecord, TryRecord,
-};
+use super::Record;
 use crate::flow_layout::RunFile;
-use crate::manifest::Manifest;
+
+/// Runs `$body` with `$R` the record type of the kind named `$kind` (a `&str`: one of
+/// [`RECORD_KINDS`]), or `$other` for any other name: the one map from a kind's name to its
+/// type, for the SDK's binding and for this module.
+#[macro_export]
+macro_rules! with_record_type {
+    ($kind:expr, $R:ident => $body:expr, _ => $other:expr) => {{
+        use $crate::records as r;
+        match $kind {
+            "spec" => {
+                type $R = r::FlowSpec;
+                $body
+            }
+            "run" => {
+                type $R = r::RunRecord;
+                $body
+            }
+            "op_state" => {
+                type $R = r::OpState;
+                $body
+            }
+            "try" => {
+                type $R = r::TryRecord;
+                $body
+            }
+            "airflow" => {
+                type $R = r::AirflowRun;
+                $body
+            }
+            "preview" => {
+                type $R = r::Preview;
+                $body
+            }
+            "cache" => {
+                type $R = r::CacheEntry;
+                $body
+            }
+            "expiry" => {
+                type $R = r::Expiry;
+                $body
+            }
+            "pin" => {
+                type $R = r::Pin;
+                $body
+            }
+            "retention" => {
+                type $R = r::RetentionPolicy;
+                $body
+            }
+            "index" => {
+                type $R = r::IndexSegment;
+                $body
+            }
+            "manifest" => {
+                type $R = $crate::Manifest;
+                $body
+            }
+            _ => $other,
+        }
+    }};
+}
 
 /// Every record kind, by the name the SDK uses for it.
 pub const RECORD_KINDS: [&str; 12] = [
@@ -51,21 +108,7 @@ pub fn record_kind(path: &str) -> Option<&'static str> {
 
 /// The newest format of `kind` this build reads.
 pub fn newest_format(kind: &str) -> Option<u32> {
-    Some(match kind {
-        "spec" => FlowSpec::FORMAT,
-        "run" => RunRecord::FORMAT,
-        "op_state" => OpState::FORMAT,
-        "try" => TryRecord::FORMAT,
-        "airflow" => AirflowRun::FORMAT,
-        "preview" => Preview::FORMAT,
-        "cache" => CacheEntry::FORMAT,
-        "expiry" => Expiry::FORMAT,
-        "pin" => Pin::FORMAT,
-        "retention" => RetentionPolicy::FORMAT,
-        "index" => IndexSegment::FORMAT,
-        "manifest" => Manifest::FORMAT,
-        _ => return None,
-    })
+    crate::with_record_type!(kind, R => Some(<R as Record>::FORMAT), _ => None)
 }
 
 /// The first release that reads format `format` of `kind` (it and every later one do), or
