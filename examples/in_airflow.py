@@ -56,10 +56,10 @@ def main() -> None:
     print(f"\nrun {run.run_id} ({run.record['trigger']}) of churn@{run.version.id}: {run.status}")
     for name, op in run.ops.items():
         record = op.record
-        where = record["record_path"] if record else "-"
+        where = record.record_path if record else "-"
         print(f"  {name:22} {op.status:8} {where}")
     print("metrics:", run.metrics)
-    print("checks: ", {name: c["passed"] for name, c in run.checks.items()})
+    print("checks: ", {name: c.passed for name, c in run.checks.items()})
     print(f"store: {store}")
     if test.returncode != 0 or run.status != "success":
         sys.exit(f"the Airflow run did not succeed; see {log}")

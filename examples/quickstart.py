@@ -97,7 +97,7 @@ if __name__ == "__main__":
     for name, op in run.ops.items():
         print(f"  {name:22} {op.status}")
     print("metrics:", run.metrics)
-    print("checks: ", {name: c["passed"] for name, c in run.checks.items()})
+    print("checks: ", {name: c.passed for name, c in run.checks.items()})
     print("published:", run[published])
     print(run[preds].head(3))
 

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from slipstream.authoring.upstream import FlowAsset, upstream
     from slipstream.history.reader import History, OpRun, Run, Version, default_store, open
     from slipstream.history.retention import Retention
-    from slipstream.records.types import TaskRecord, TryRecord
+    from slipstream.records import TaskRecord
+    from slipstream.records.types import TryRecord
     from slipstream.runtime.attempt import run_op
 
 _LAZY = {
@@ -67,7 +68,7 @@ _LAZY = {
     "upstream": "authoring.upstream",
     "save": "authoring.sql",
     "sql": "authoring.sql",
-    "TaskRecord": "records.types",
+    "TaskRecord": "records",
     "TryRecord": "records.types",
     "run_op": "runtime.attempt",
 }

@@ -143,11 +143,12 @@ _RecordKind: TypeAlias = Literal[
     "manifest",
 ]
 
-def check_read(
+def read_record(
     kind: _RecordKind,
     data: bytes,
     path: str,
-) -> None: ...
+) -> bytes: ...
+def records_schema() -> str: ...
 def check_write(
     kind: _RecordKind,
     data: bytes,

@@ -47,8 +47,8 @@ def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> N
     spec = ss.open(store).version("semantics", version).spec
     assert path.name == "semantics.py"
     assert f'VERSION = "{version}"' in text and f'STORE = "{store}"' in text
-    for op in spec["ops"]:
-        assert f'op("{op["name"]}", "{op["prefix"]}"' in text  # every op prefix is in the file
+    for op in spec.ops:
+        assert f'op("{op.name}", "{op.prefix}"' in text  # every op prefix is in the file
     assert f'"version:{version}"' in text
     assert 'params={"scale": 2.0}' in text and 'default_args={"retries": 2}' in text
     # data edges, and the error check `has_rows` gating the consumers of what it checks
@@ -106,7 +106,7 @@ def test_example_flow_in_airflow_with_s3(tmp_path: Path, s3_endpoint: str) -> No
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     (run,) = ss.open(store).runs("churn")
-    assert run.record["trigger"] == "airflow" and run.run_id.startswith("manual__")
+    assert run.record.trigger == "airflow" and run.run_id.startswith("manual__")
     assert run.status == "success"
     assert_indexed(store, "churn", {run.run_id: "success"})
     assert {op.status for op in run.ops.values()} == {"success"}
@@ -119,9 +119,9 @@ def test_example_flow_in_airflow_with_s3(tmp_path: Path, s3_endpoint: str) -> No
     assert isinstance(preds, pd.DataFrame) and preds["predicted"].dtype == bool
     assert (preds["predicted"] == (preds["score"] > 0.25)).all()  # the conf value was used
     record = run.ops["customers"].record
-    assert record is not None and record["try_number"] == 1
-    assert "rows, 4 columns from" in record["stdout"]
-    assert run.ops["save_churn_predictions"].record["outputs"]["out"]["type"] == "value"  # type: ignore[index]
+    assert record is not None and record.try_number == 1
+    assert "rows, 4 columns from" in record.stdout
+    assert run.ops["save_churn_predictions"].record.outputs["out"].type == "value"  # type: ignore[index]
 
 
 def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path) -> None:
@@ -140,17 +140,17 @@ def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path
     assert ops["explode"].status == "failed"
     assert ops["after_explode"].status == "upstream_failed"
     error = ops["explode"].error
-    assert error is not None and error["type"] == "ValueError"
+    assert error is not None and error.type == "ValueError"
     assert (
-        "airflow_flows.py" in error["traceback"] and "exploding on 20 rows" in ops["explode"].logs
+        "airflow_flows.py" in error.traceback and "exploding on 20 rows" in ops["explode"].logs
     )
     # an error check that fails stops the consumers of what it checks ...
     assert (
-        ops["sorted_numbers"].status == "failed" and run.checks["sorted_numbers"]["passed"] is False
+        ops["sorted_numbers"].status == "failed" and run.checks["sorted_numbers"].passed is False
     )
     assert ops["consume"].status == "upstream_failed"
     # ... a warning check that fails is recorded and stops nothing
-    assert ops["all_small"].status == "success" and run.checks["all_small"]["passed"] is False
+    assert ops["all_small"].status == "success" and run.checks["all_small"].passed is False
     assert ops["has_rows"].status == "success" and ops["scaled"].status == "success"
     assert run.params == {"scale": 3.0}
     assert run["scaled"]["value"].max() == pytest.approx(3.0)
@@ -216,8 +216,8 @@ def test_execution_timeout_interrupts_a_hanging_transfer(tmp_path: Path, s3_endp
     run = ss.open(store).run("timeouts", ss.open(store).runs("timeouts")[0].run_id)
     assert run.ops["source"].status == "success"
     error = run.ops["scaled"].error
-    assert error is not None and "Timeout" in error["type"], run.record
-    assert error["phase"] == "inputs"
+    assert error is not None and "Timeout" in error.type, run.record
+    assert error.phase == "inputs"
 
 
 # A DAG file as slipstream wrote them before `SlipstreamOperator`: plain `PythonOperator`s
@@ -270,11 +270,11 @@ def test_dag_files_of_plain_python_operators_keep_working(
     store = (tmp_path / "store").as_uri()
     flow = asset_flows.churn()
     version = flow.publish(store)
-    prefixes = {o["name"]: o["prefix"] for o in flow.spec()["ops"]}
+    prefixes = {o.name: o.prefix for o in flow.spec().ops}
     text = LEGACY_DAG.format(version=version, store=store, **prefixes)
     (home.dags / "churn.py").write_text(text)
     proc = home.dags_test("churn", conf={"rows": 7})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     run = ss.open(store).run("churn", "latest")
-    assert run.status == "success" and run.record["trigger"] == "airflow"
+    assert run.status == "success" and run.record.trigger == "airflow"
     assert len(run["predict"]) == 7

@@ -49,10 +49,10 @@ def test_a_cleared_task_runs_the_new_version_on_the_runs_outputs(store: str) -> 
     assert run.status == "success" and run.version.id == v1  # the run started with v1
     use = run.ops["use"]
     assert use.status == "success" and use.version == v2 and run["use"] == 60
-    assert [(t["try_number"], t["version"], t["status"]) for t in use.tries] == [
+    assert [(t.try_number, t.version, t.status) for t in use.tries] == [
         (1, v1, "failed"), (2, v2, "success"),
     ]  # fmt: skip
-    assert use.tries[0]["error"]["message"] == "cannot use 3 values yet"  # try 1 stays visible
+    assert use.tries[0].error.message == "cannot use 3 values yet"  # try 1 stays visible
     assert "def use_fixed" in use.code and run.ops["make"].version == v1
 
     text = cli(store, "show", "fixable", RUN, "use").stdout
@@ -99,7 +99,7 @@ def test_an_output_the_new_version_renamed_is_named_in_the_error(store: str) -> 
     assert f"'make' ran version {v1}, whose outputs are out" in message
     assert "renamed or removed it" in message and "Clear 'make' too" in message
     error = ss.open(store).run("fixable", RUN).ops["use"].error
-    assert error is not None and error["type"] == "slipstream.errors.UpstreamMismatch"
+    assert error is not None and error.type == "slipstream.errors.UpstreamMismatch"
 
 
 def test_a_run_moved_to_a_version_with_a_new_op_waits_for_it(store: str) -> None:
@@ -135,8 +135,8 @@ def test_a_local_run_records_the_version_of_every_try(store: str) -> None:
     run = airflow_flows.fixable(fixed=True).run(store, run_id="r")
     use = run.ops["use"]
     assert use.version == run.version.id
-    assert use.state["attempts"] == [{
+    assert use.state.attempts == [{
         "try_number": 1, "version": run.version.id, "prefix": use.prefix,
-        "code_hash": run.version.ops["use"]["function"]["code_hash"],
+        "code_hash": run.version.ops["use"].function.code_hash,
     }]  # fmt: skip
-    assert use.tries[0]["version"] == run.version.id
+    assert use.tries[0].version == run.version.id

@@ -157,7 +157,7 @@ def test_tracebacks_point_at_the_users_file_even_where_it_is_not(url: str, scrip
         assert python("-c", program).returncode == 0
         error = ss.open(url).run("script", run_id).ops["broken"].error
         assert error is not None
-        return error["traceback"], error["frames"]
+        return error.traceback, error.frames
 
     text, frames = broken_traceback("here")  # the file as captured: its own name
     assert f'File "{script}", line {BROKEN_LINE}, in broken' in text
@@ -177,9 +177,9 @@ def test_tracebacks_point_at_the_users_file_even_where_it_is_not(url: str, scrip
 def test_errors_name_the_op_and_the_way_out(url: str) -> None:
     run = flows.unsplit().run(url)
     error = run.ops["frames"].error
-    assert error is not None and error["message"].startswith("op 'frames': cannot store")
-    assert "@ss.op(outputs=('train', 'test'))" in error["message"]
-    assert run.ops["frames"].prefix not in error["message"]
+    assert error is not None and error.message.startswith("op 'frames': cannot store")
+    assert "@ss.op(outputs=('train', 'test'))" in error.message
+    assert run.ops["frames"].prefix not in error.message
     split = flows.splitting().run(url)  # a dict keyed by exactly its outputs is taken
     assert split.status == "success" and len(split["split.train"]) == 2
 
@@ -339,7 +339,7 @@ def test_a_killed_local_run_is_shown_as_such(url: str, tmp_path: Path, signal: s
         assert proc.returncode == -15
         assert run.status == "failed" and run.ops["wait"].status == "failed"
         error = run.ops["wait"].error
-        assert error is not None and error["type"] == "slipstream.errors.Terminated"
+        assert error is not None and error.type == "slipstream.errors.Terminated"
 
 
 def test_the_ui_takes_run_names_too(url: str) -> None:

@@ -137,7 +137,7 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
     assert result["status"] == "success"
     history = ss.open(url)
     run = history.run("scripted", "from-script")
-    spec = run.version.ops["label"]["function"]
+    spec = run.version.ops["label"].function
     assert spec["module"] == "__main__" and spec["importable"] is False
     assert 'print("labelling"' in spec["source"] and "@ss.op" in spec["source"]
     module_source = spec["module_source"]
@@ -149,9 +149,9 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
     ):
         assert (
             needed in module_source
-            or needed in run.version.ops["load"]["function"]["module_source"]
+            or needed in run.version.ops["load"].function.module_source
         )
-    assert "class Summary" in run.version.ops["rows"]["function"]["module_source"]
+    assert "class Summary" in run.version.ops["rows"].function.module_source
     assert run["label"]["label"].isin(["low", "high"]).all()
     assert run.metrics == {"rows": 20}
 
@@ -223,8 +223,8 @@ def test_missing_module_is_reported_as_the_op_failure(
     run = _local.run_version(store, "moved", version, cache=False)
     assert run.status == "failed"
     error = run.ops["_one"].error
-    assert error is not None and error["type"] == "slipstream.errors.CodeUnavailable"
-    assert "cannot import _one from module 'tests.no_such_module'" in error["message"]
+    assert error is not None and error.type == "slipstream.errors.CodeUnavailable"
+    assert "cannot import _one from module 'tests.no_such_module'" in error.message
 
 
 @ss.op

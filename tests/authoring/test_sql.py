@@ -118,8 +118,8 @@ def test_save_modes(warehouse: Warehouse, url: str) -> None:
     run = ss.Flow("fail", outputs=[refusing]).run(url)
     assert run.status == "failed"
     error = run.ops["save_predictions"].error
-    assert error is not None and error["type"] == "slipstream.errors.SqlError"
-    assert "table predictions already exists" in error["message"]
+    assert error is not None and error.type == "slipstream.errors.SqlError"
+    assert "table predictions already exists" in error.message
     assert warehouse.execute("SELECT count(*) FROM predictions") == [(6,)]
     # a fresh table is created by `fail` and by `append`
     fresh = ss.save(score(rows), warehouse.uri, table="fresh_scores", mode="fail")
@@ -142,7 +142,7 @@ def test_append_with_another_schema_names_the_columns(warehouse: Warehouse, url:
     run = ss.Flow("mismatch", outputs=[bad]).run(url)
     error = run.ops["save_predictions"].error
     assert error is not None
-    message = error["message"]
+    message = error.message
     assert "cannot append to predictions" in message
     assert "column 'name' is missing from the frame" in message
     assert "column 'full_name' is not in the table" in message
@@ -194,7 +194,7 @@ def test_replace_is_atomic_under_a_concurrent_reader(warehouse: Warehouse) -> No
 def test_spec_holds_connection_and_query_but_no_secret(warehouse: Warehouse) -> None:
     rows = ss.sql(warehouse.uri, "SELECT 1 AS one", name="one")
     spec = ss.Flow("spec", outputs=[ss.save(rows, warehouse.uri, table="ones")]).spec()
-    ops = {op["name"]: op for op in spec["ops"]}
+    ops = {op.name: op for op in spec.ops}
     assert ops["one"]["constants"]["conn"] == warehouse.uri
     assert ops["one"]["constants"]["query"] == "SELECT 1 AS one"
     assert ops["save_ones"]["constants"] == {
@@ -231,19 +231,19 @@ def failure(url: str, make: Callable[[], ss.Artifact]) -> dict[str, Any]:
     run = ss.Flow("failing", outputs=[artifact]).run(url)
     assert run.status == "failed"
     error = run.ops[artifact.node.name].error
-    assert error is not None and error["type"] == "slipstream.errors.SqlError"
+    assert error is not None and error.type == "slipstream.errors.SqlError"
     return error
 
 
 def test_query_errors_point_at_the_position(warehouse: Warehouse, url: str) -> None:
     query = "SELECT id\nFROM customers\nWHERE id = 1 GROUPY BY id"
     syntax = failure(url, lambda: ss.sql(warehouse.uri, query))
-    assert "syntax error" in syntax["message"]
+    assert "syntax error" in syntax.message
     pointed = "at line 3, column 14 of the query:\n  WHERE id = 1 GROUPY BY id\n               ^"
-    assert pointed in syntax["message"]
+    assert pointed in syntax.message
     missing = failure(url, lambda: ss.sql(warehouse.uri, "SELECT * FROM no_such_table"))
-    assert "no_such_table" in missing["message"]
-    assert ("does not exist" in missing["message"]) or ("no such table" in missing["message"])
+    assert "no_such_table" in missing.message
+    assert ("does not exist" in missing.message) or ("no such table" in missing.message)
 
 
 def test_unsupported_column_type_is_named(warehouse: Warehouse, url: str) -> None:
@@ -252,22 +252,22 @@ def test_unsupported_column_type_is_named(warehouse: Warehouse, url: str) -> Non
         return pa.table({"id": [1], "tags": [["a", "b"]]})
 
     error = failure(url, lambda: ss.save(nested(), warehouse.uri, table="nested"))
-    assert "tags (list<item: string>)" in error["message"]
-    assert "flatten them or encode them as JSON text" in error["message"]
+    assert "tags (list<item: string>)" in error.message
+    assert "flatten them or encode them as JSON text" in error.message
 
 
 def test_connection_errors(postgres: Postgres, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGPASSWORD", "wrong-password")
     bad = failure(url, lambda: ss.sql(postgres.url, "SELECT 1", name="bad_credentials"))
-    assert "password authentication failed" in bad["message"]
-    assert "check the user name and the password" in bad["message"]
+    assert "password authentication failed" in bad.message
+    assert "check the user name and the password" in bad.message
     assert "wrong-password" not in json.dumps(bad)
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
     closed = postgres.url.replace(str(postgres.port), "1")
     down = failure(url, lambda: ss.sql(closed, "SELECT 1", name="unreachable"))
-    assert "cannot connect" in down["message"] and "is the server running" in down["message"]
+    assert "cannot connect" in down.message and "is the server running" in down.message
     nowhere = failure(url, lambda: ss.sql("sqlite:////no/such/folder/w.db", "SELECT 1"))
-    assert "folder '/no/such/folder' does not exist" in nowhere["message"]
+    assert "folder '/no/such/folder' does not exist" in nowhere.message
 
 
 def test_env_and_airflow_connections_keep_secrets_out(
@@ -291,9 +291,9 @@ def test_env_and_airflow_connections_keep_secrets_out(
     assert PASSWORD not in run.ops["via_env"].logs
     monkeypatch.delenv("WAREHOUSE_URL")
     error = failure(url, lambda: ss.sql("env://WAREHOUSE_URL", "SELECT 1", name="unset"))
-    assert "environment variable WAREHOUSE_URL is not set" in error["message"]
+    assert "environment variable WAREHOUSE_URL is not set" in error.message
     error = failure(url, lambda: ss.sql("airflow://nope", "SELECT 1", name="unknown_conn"))
-    assert "Airflow connection 'nope' not found" in error["message"]
+    assert "Airflow connection 'nope' not found" in error.message
 
 
 def test_redact_hides_passwords() -> None:

@@ -55,16 +55,16 @@ def test_flow_asset_and_upstream_refuse_what_is_not_there() -> None:
 
 def test_the_spec_records_cross_flow_inputs_and_others_keep_format_1() -> None:
     churn, report = asset_flows.churn(), asset_flows.report()
-    assert churn.spec()["format"] == 1 and "schedule_on" not in churn.spec()
+    assert churn.spec().format == 1 and "schedule_on" not in churn.spec()
     spec = report.spec()
-    assert spec["format"] == 2 and spec["schedule"] is None
-    assert spec["schedule_on"] == [{"flow": "churn", "op": "predict", "output": "out"}]
-    (upstream,) = [o for o in spec["ops"] if o["kind"] == "upstream"]
-    assert upstream["name"] == "churn-predict" and upstream["outputs"] == ["out"]
-    assert upstream["source"] == {"flow": "churn", "op": "predict", "output": "out"}
-    assert upstream["function"]["source"] == "ss.upstream('churn', 'predict', 'out')"
-    summarize = next(o for o in spec["ops"] if o["name"] == "summarize")
-    assert summarize["inputs"] == {"predictions": {"op": "churn-predict", "output": "out"}}
+    assert spec.format == 2 and spec.schedule is None
+    assert spec.schedule_on == [{"flow": "churn", "op": "predict", "output": "out"}]
+    (upstream,) = [o for o in spec.ops if o["kind"] == "upstream"]
+    assert upstream.name == "churn-predict" and upstream.outputs == ["out"]
+    assert upstream.source == {"flow": "churn", "op": "predict", "output": "out"}
+    assert upstream.function.source == "ss.upstream('churn', 'predict', 'out')"
+    summarize = next(o for o in spec.ops if o["name"] == "summarize")
+    assert summarize.inputs == {"predictions": {"op": "churn-predict", "output": "out"}}
     # The same flow by name, or through the asset, is the same version.
     on, about = [churn.asset("predict")], report.description
     by_name = ss.upstream("churn", "predict")
@@ -81,16 +81,16 @@ def test_a_local_run_reads_the_newest_successful_upstream_run(store: str) -> Non
     first = report.run(store)
     assert first.status == "failed"
     error = first.ops["churn-predict"].error
-    assert error is not None and "no flow 'churn'" in error["message"]
-    assert "run flow 'churn' first" in error["message"]
+    assert error is not None and "no flow 'churn'" in error.message
+    assert "run flow 'churn' first" in error.message
     older = churn.run(store, params={"rows": 10})
     newer = churn.run(store, params={"rows": 25})
     failed = churn.run(store, params={"rows": -1})  # newest, but failed
     assert (older.status, newer.status, failed.status) == ("success", "success", "failed")
     run = report.run(store)
     assert run.status == "success" and run["summarize"]["rows"] == 25.0
-    read = run.ops["churn-predict"].state["cached_from"]
-    assert read["flow"] == "churn" and read["run_id"] == newer.run_id
+    read = run.ops["churn-predict"].state.cached_from
+    assert read.flow == "churn" and read.run_id == newer.run_id
     assert run.key("churn-predict") == newer.key("predict")
 
 
@@ -102,7 +102,7 @@ def test_a_gone_upstream_artifact_is_a_clear_failure(store: str) -> None:
     run = report.run(store)
     error = run.ops["churn-predict"].error
     assert run.status == "failed" and error is not None
-    assert "is no longer stored" in error["message"] and key.manifest_path in error["message"]
+    assert "is no longer stored" in error.message and key.manifest_path in error.message
 
 
 def _event(extra: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -120,7 +120,7 @@ def test_an_airflow_task_reads_exactly_the_artifact_its_event_names(store: str) 
     named = churn.run(store, params={"rows": 5})
     churn.run(store, params={"rows": 9})  # newer: not the one the event names
     out = {"prefix": named.key("predict").op_prefix, "stored_run_id": named.run_id,
-           **{k: named.ops["predict"].record["outputs"]["out"][k]
+           **{k: named.ops["predict"].record.outputs["out"][k]
               for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
     extra = assets.event_extra(
         store, "churn", named.version.id, "predict", named.run_id, "out", out
@@ -128,7 +128,7 @@ def test_an_airflow_task_reads_exactly_the_artifact_its_event_names(store: str) 
     summary = _report_task(store, "asset_triggered__1", _event(extra))
     assert summary["out"]["stored_run_id"] == named.run_id and summary["out"]["rows"] == 5
     run = ss.open(store).run("report", "asset_triggered__1")
-    assert run.ops["churn-predict"].state["cached_from"]["run_id"] == named.run_id
+    assert run.ops["churn-predict"].state.cached_from.run_id == named.run_id
 
     # An event from another store, of another format, or whose checksum the artifact no
     # longer has: the task fails, saying which.
@@ -215,7 +215,7 @@ def test_one_output_read_twice_is_one_op_and_names_must_differ() -> None:
     with pytest.raises(FlowDefinitionError, match=r"ss.upstream\(\.\.\., name='churn-predict_2'\)"):
         ss.Flow("report", [asset_flows.summarize(ss.upstream(churn, "predict")), mine()])
     renamed = ss.upstream(churn, "predict", name="predictions")
-    assert ss.Flow("ok", [asset_flows.summarize(renamed), mine()]).spec()["format"] == 2
+    assert ss.Flow("ok", [asset_flows.summarize(renamed), mine()]).spec().format == 2
     with pytest.raises(FlowDefinitionError, match=r"name it with ss\.upstream"):
         renamed.node.definition.named("x")
     with pytest.raises(FlowDefinitionError, match="has no op 'churn-predict'"):
@@ -261,7 +261,7 @@ def test_the_newest_slipstream_event_names_the_artifact(store: str) -> None:
     for run in runs:
         key = run.key("predict")
         out = {"prefix": key.op_prefix, "stored_run_id": run.run_id,
-               **{k: run.ops["predict"].record["outputs"]["out"][k]
+               **{k: run.ops["predict"].record.outputs["out"][k]
                   for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
         extras.append(assets.event_extra(store, "churn", run.version.id, "predict", run.run_id,
                                          "out", out))  # fmt: skip
@@ -355,7 +355,7 @@ def test_gc_keeps_what_other_flows_runs_read_until_their_own_gc_expires_them(
     churn, report = asset_flows.churn(), asset_flows.report()
     churn.run(store, params={"rows": 5}, run_id="c1")
     reader = report.run(store, run_id="rep1")
-    assert reader.ops["churn-predict"].state["cached_from"]["run_id"] == "c1"
+    assert reader.ops["churn-predict"].state.cached_from.run_id == "c1"
     churn.run(store, params={"rows": 6}, run_id="c2")
     churn.run(store, params={"rows": 7}, run_id="c3")
     now, keep_one = datetime(2027, 3, 1, tzinfo=UTC), ss.Retention(keep_last=1)

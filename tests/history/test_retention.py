@@ -49,7 +49,7 @@ def history(store: ss.Store, days_apart: int = 1) -> dict[str, ss.Run]:
         date_run(store.url, "kept", f"r{i}", f"2027-01-{i * days_apart:02d}T00:00:00+00:00")
     runs["r6"] = flow().run(store.url, params={"n": 1}, run_id="r6")
     date_run(store.url, "kept", "r6", "2027-01-20T00:00:00+00:00")
-    assert runs["r6"].ops["source"].state.get("cached_from", {}).get("run_id") == "r1"
+    assert runs["r6"].ops["source"].state.cached_from.run_id == "r1"
     return runs
 
 
@@ -97,7 +97,7 @@ def test_a_run_that_starts_reusing_outputs_during_gc_keeps_them(local_store: ss.
     assert "r2" in {t.run_id for t in planned.targets}
     # between the plan and the deletion, a run reuses r2's outputs from the cache
     r7 = flow().run(local_store.url, params={"n": 2}, run_id="r7")
-    assert r7.ops["source"].state["cached_from"]["run_id"] == "r2"
+    assert r7.ops["source"].state.cached_from.run_id == "r2"
     done = retention.collect(local_store, planned, NOW, grace=0)
     assert {t.run_id for t in done.targets} == {"r3", "r4"}
     assert done.used_by["r2"] == ["r7"]

@@ -116,8 +116,8 @@ def test_tries_before_an_upgrade_are_read_under_the_prefix_they_ran_with(
     run_task(store, "fixable", v2, "use", run_id=RUN, try_number=2)
 
     use = ss.open(store).run("fixable", RUN).ops["use"]
-    first, second = use.state["attempts"]
-    assert first["prefix"] != second["prefix"] == use.prefix, "the upgrade changed the prefix"
+    first, second = use.state.attempts
+    assert first.prefix != second.prefix == use.prefix, "the upgrade changed the prefix"
     assert [(t["try_number"], t["version"]) for t in use.tries] == [(1, v1), (2, v2)]
     status, page = get(f"{ui}/flows/fixable/runs/{quote(RUN, safe='')}/ops/use?try=1")
     assert status == 200 and "cannot use 3 values yet" in page and "def use_broken" in page
@@ -170,7 +170,7 @@ def test_sync_does_not_bring_back_a_run_delete_removed(store: str, ui: str) -> N
             slip.get_object(path)
     assert stats.runs_deleted == 1
     assert not run_index.is_marked(run_index.marked(slip, "fixable"), "fixable", RUN)
-    assert [r["run_id"] for r in ss.open(store).summaries("fixable")] == [other]
+    assert [r.run_id for r in ss.open(store).summaries("fixable")] == [other]
     assert RUN not in get(f"{ui}/flows/fixable")[1]
     slip.get_object(flow_run_airflow_path("fixable", other))  # the other run is synced
 
@@ -243,7 +243,7 @@ def test_latest_means_one_run_to_the_sdk_the_cli_and_the_ui(store: str, ui: str)
     assert resolved(store, ui, "latest") == ("killed",) * 3
     assert resolved(store, ui, "latest-failed") == ("killed",) * 3, "interrupted counts"
     assert resolved(store, ui, "latest-success") == ("newest-ok",) * 3
-    listed = [r["run_id"] for r in ss.open(store).summaries("seams")]
+    listed = [r.run_id for r in ss.open(store).summaries("seams")]
     assert listed[:2] == ["killed", "newest-ok"] and "half-deleted" not in listed
     # the runs comparison (`slipstream diff` of two runs) names the same runs
     compared = cli(store, "diff", "seams", "latest-failed", "latest-success", "--json")
@@ -278,7 +278,7 @@ def test_slipstream_diff_prints_the_code_diff_the_ui_draws(store: str, ui: str) 
     history = ss.open(store)
 
     def code(version: str) -> str:
-        function = history.version("fixable", version).ops["use"]["function"]
+        function = history.version("fixable", version).ops["use"].function
         return str(function.get("module_source") or function["source"])
 
     expected = code_diff(code(v1), code(v2), f"use ({v1})", f"use ({v2})")

@@ -156,8 +156,8 @@ def test_an_op_reading_a_corrupt_cached_input_heals_it_in_the_same_run(
     assert second.status == "success", second.summary()
     assert second["_length"] == 256 * (5 * 4096 + 1)
     assert second.ops["make"].cached_from is None  # ran again in this run
-    assert [t["status"] for t in second.ops["_length"].tries] == ["failed", "success"]
-    assert "CorruptArtifact" in second.ops["_length"].tries[0]["error"]["type"]
+    assert [t.status for t in second.ops["_length"].tries] == ["failed", "success"]
+    assert "CorruptArtifact" in second.ops["_length"].tries[0].error.type
 
 
 def test_a_cache_entry_pointing_at_another_output_is_not_trusted(local_store: ss.Store) -> None:
@@ -251,7 +251,7 @@ def test_a_running_run_is_never_overwritten(local_store: ss.Store, tmp_path: Pat
     path.write_text(json.dumps(record))
     op_file = root / "flows/busy/runs/r/ops/_slow.json"  # where a running op says so
     op_file.write_text(json.dumps(record["ops"]["_slow"] | {"ended_at": None}))
-    assert run.record["runner"]["pid"] == os.getpid()
+    assert run.record.runner.pid == os.getpid()
     with pytest.raises(RunIdTaken, match="being run by another process"):
         flow.run(local_store, run_id="r", overwrite=True)
 
@@ -348,8 +348,8 @@ def test_one_unreadable_record_does_not_take_down_the_history(
     assert "skipped run bad" in reindexed.stderr
     history = ss.open(local_store)
     assert [r.run_id for r in history.runs("damaged")] == ["good-2", "good-1"]
-    assert [r["run_id"] for r in history.unreadable("damaged")] == ["bad"]
-    assert {r["status"] for r in history.summaries("damaged")} == {"success", "unreadable"}
+    assert [r.run_id for r in history.unreadable("damaged")] == ["bad"]
+    assert {r.status for r in history.summaries("damaged")} == {"success", "unreadable"}
     if damage == "spec":  # republishing writes the damaged spec again
         again = ss.Flow("damaged", outputs=[_small()]).run(local_store, run_id="fixed")
         assert again.status == "success"
@@ -382,11 +382,11 @@ def test_odd_failures_are_recorded_as_the_ops(local_store: ss.Store, kind: str) 
     root = Path(local_store.url.removeprefix("file://"))
     assert (root / f"flows/odd/runs/{kind}/run.json").stat().st_size < 200_000
     if kind == "unprintable":
-        assert "could not be made" in error["message"]
+        assert "could not be made" in error.message
     elif kind == "huge":
-        assert len(error["message"]) < 20_000 and "more characters not kept" in error["message"]
+        assert len(error.message) < 20_000 and "more characters not kept" in error.message
     else:
-        assert error["type"] == "SystemExit" and "sys.exit(0)" in error["message"]
+        assert error.type == "SystemExit" and "sys.exit(0)" in error.message
 
 
 @ss.op

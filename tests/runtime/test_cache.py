@@ -37,7 +37,7 @@ def test_an_unchanged_rerun_reuses_every_output(url: str) -> None:
     assert second["double"].equals(first["double"])
     assert second.key("double") == first.key("double")  # the same payload, not a copy
     record = second.ops["double"].record
-    assert record is not None and record["cached_from"]["run_id"] == "r1"
+    assert record is not None and record.cached_from.run_id == "r1"
     shown = subprocess.run(
         [sys.executable, "-m", "slipstream.cli", "show", "cached", "r2", "double", "--store", url],
         capture_output=True, text=True, timeout=60,

@@ -42,7 +42,7 @@ def test_multi_branch_flow_hands_every_type_between_ops(url: str) -> None:
     }  # fmt: skip
     # keys are exactly those an Airflow task would write
     op = run.version.ops["customers"]
-    key = ss.ArtifactKey(op["prefix"], run.run_id)
+    key = ss.ArtifactKey(op.prefix, run.run_id)
     assert ss.Store(url).manifest(key)["flavor"].startswith("pandas")
 
 
@@ -57,8 +57,8 @@ def test_metrics_and_checks_are_recorded(url: str) -> None:
         "total": 1,
     }
     warning = run.checks["spend_positive"]
-    assert warning["passed"] is False and warning["severity"] == "warning"
-    assert warning["failed"] == int((customers["spend"] <= 100).sum()) and warning["total"] == 50
+    assert warning.passed is False and warning.severity == "warning"
+    assert warning.failed == int((customers["spend"] <= 100).sum()) and warning.total == 50
     assert run.status == "success"  # a failing warning check does not fail the run
     assert run.ops["spend_positive"].status == "success"
 
@@ -71,9 +71,9 @@ def test_failure_marks_descendants_and_spares_independent_branches(url: str) -> 
     assert run.ops["describe"].status == "success"
     error = run.ops["explode"].error
     assert error is not None
-    assert error["type"] == "ValueError" and error["message"] == "spend column has gone missing"
-    assert 'raise ValueError("spend column has gone missing")' in error["traceback"]
-    assert "sample_flows.py" in error["traceback"] and "slipstream/_" not in error["traceback"]
+    assert error.type == "ValueError" and error.message == "spend column has gone missing"
+    assert 'raise ValueError("spend column has gone missing")' in error.traceback
+    assert "sample_flows.py" in error.traceback and "slipstream/_" not in error.traceback
     assert "about to fail on 50 rows" in run.ops["explode"].logs
     with pytest.raises(ArtifactNotFound):
         run["after_explode"]
@@ -111,12 +111,12 @@ def test_failing_error_check_stops_the_consumers_and_fails_the_run(url: str) -> 
     run = ss.Flow("gated", outputs=[total(values), double(values)]).run(url)
     assert run.status == "failed"
     assert run.ops["sorted_numbers"].status == "failed"
-    assert run.checks["sorted_numbers"]["passed"] is False
+    assert run.checks["sorted_numbers"].passed is False
     error = run.ops["sorted_numbers"].error
-    assert error is not None and error["type"] == "slipstream.errors.CheckFailed"
+    assert error is not None and error.type == "slipstream.errors.CheckFailed"
     assert run["sorted_numbers"]["passed"] is False  # the verdict is stored like any output
     assert {run.ops[n].status for n in ("total", "double", "count")} == {"upstream_failed"}
-    assert run.record["ops"]["total"]["blocked_by"] == ["sorted_numbers"]
+    assert run.record.ops["total"].blocked_by == ["sorted_numbers"]
 
 
 @ss.op
@@ -156,8 +156,8 @@ def test_retries_keep_every_try_record(url: str) -> None:
     run = ss.Flow("flaky", outputs=[flaky()]).run(url)
     assert run.status == "success" and run["flaky"] == "ok"
     tries = run.ops["flaky"].tries
-    assert [t["status"] for t in tries] == ["failed", "success"]
-    assert tries[0]["error"] is not None and tries[0]["error"]["message"] == "warehouse busy"
+    assert [t.status for t in tries] == ["failed", "success"]
+    assert tries[0].error is not None and tries[0].error.message == "warehouse busy"
 
 
 def test_history_lists_flows_versions_and_runs_newest_first(url: str) -> None:
@@ -269,7 +269,7 @@ def test_an_interrupt_is_recorded_and_the_rest_is_skipped(url: str) -> None:
         "success", "failed", "skipped",
     ]  # fmt: skip
     error = run.ops["interrupted"].error
-    assert error is not None and error["type"] == "KeyboardInterrupt"
+    assert error is not None and error.type == "KeyboardInterrupt"
 
 
 @ss.op
@@ -282,7 +282,7 @@ def test_params_inside_constants_are_filled_in_per_run(url: str) -> None:
     flow = ss.Flow(
         "nested", outputs=[window({"from": start, "to": "2026-12-31", "step": (1, start)})]
     )
-    constants = flow.spec()["ops"][0]["constants"]
+    constants = flow.spec().ops[0].constants
     assert constants["bounds"]["from"] == {"$param": "start"}
     assert flow.run(url)["window"] == "2026-01-01..2026-12-31 by (1, '2026-01-01')"
     assert flow.run(url, params={"start": "2026-06-01"})["window"].startswith("2026-06-01..")

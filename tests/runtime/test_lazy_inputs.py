@@ -66,7 +66,7 @@ def test_lazy_hints_get_scans_of_the_stored_parquet(
     else:
         url = (tmp_path / "store").as_uri()
     flow = lazy_flow()
-    assert flow.spec()["ops"][1]["convert"] == {"frame": "polars-lazy"}
+    assert flow.spec().ops[1].convert == {"frame": "polars-lazy"}
     run = flow.run(url)
     assert run.status == "success"
     assert run["clicks"] == ROWS // 2 and run["rows"] == 100 and run["streamed"] == ROWS

@@ -21,7 +21,7 @@ from slipstream.runtime.attempt import run_op
 
 def stored_preview(store: ss.Store, value: Any, prefix: str = "p1") -> dict[str, Any]:
     record = run_op(lambda: value, store=store, op_prefix=prefix, run_id="manual__1")
-    assert record["status"] == "success", record["error"]
+    assert record.status == "success", record.error
     return json.loads(store.get_object(ss.ArtifactKey(prefix, "manual__1").preview_path))  # type: ignore[no-any-return]
 
 

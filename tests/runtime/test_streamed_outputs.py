@@ -110,8 +110,8 @@ def test_an_op_whose_stream_raises_fails_at_the_users_line(local_store: ss.Store
     assert run.status == "failed"
     error = run.ops["broken"].error
     assert error is not None
-    assert (error["type"], error["message"]) == ("ValueError", "sensor 7 sent garbage")
-    assert any(f["function"] == "readings" for f in error["frames"]), error["frames"]
+    assert (error.type, error.message) == ("ValueError", "sensor 7 sent garbage")
+    assert any(f.function == "readings" for f in error.frames), error.frames
 
 
 def test_readers_of_every_kind_are_streamed(local_store: ss.Store) -> None:

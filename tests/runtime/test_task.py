@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 import slipstream as ss
+from slipstream.records.types import InputRef
 from slipstream.errors import ArtifactNotFound
 
 RUN = "manual__2026-11-23T18:50:11.286216+00:00"
@@ -29,21 +30,21 @@ def test_success_stores_outputs_and_a_record(store: ss.Store) -> None:
     record = ss.run_op(
         double, store=store, op_prefix="double", run_id=RUN, inputs={"numbers": source}
     )
-    assert record["status"] == "success" and record["error"] is None
+    assert record.status == "success" and record.error is None
     assert store.get(ss.ArtifactKey("double", RUN)) == [2, 4, 6]
-    assert record["outputs"]["out"]["type"] == "value"
-    assert record["outputs"]["out"]["extra"]["producer"].endswith("test_task.double")
-    assert "doubling 3 numbers" in record["stdout"]
-    assert record["duration_seconds"] >= 0 and record["peak_rss_bytes"] > 0
-    phases = record["phases"]  # where the try's time went, adding up to all of it
-    assert list(phases) == ["inputs", "call", "outputs"] and min(phases.values()) >= 0
-    assert abs(sum(phases.values()) - record["duration_seconds"]) < 1e-6
-    started, ended = (datetime.fromisoformat(record[k]) for k in ("started_at", "ended_at"))
+    assert record.outputs["out"].type == "value"
+    assert record.outputs["out"].extra["producer"].endswith("test_task.double")
+    assert "doubling 3 numbers" in record.stdout
+    assert record.duration_seconds >= 0 and record.peak_rss_bytes > 0
+    phases = record.phases  # where the try's time went, adding up to all of it
+    assert phases is not None and min(phases.inputs, phases.call, phases.outputs) >= 0
+    assert abs(phases.inputs + phases.call + phases.outputs - record.duration_seconds) < 1e-6
+    started, ended = (datetime.fromisoformat(t) for t in (record.started_at, record.ended_at))
     assert started.tzinfo == UTC and ended.tzinfo == UTC
-    assert record["inputs"] == {"numbers": {"op_prefix": "load", "run_id": RUN, "output": "out"}}
+    assert record.inputs == {"numbers": InputRef(op_prefix="load", run_id=RUN, output="out")}
     stored = json.loads(store.get_object(ss.record_path("double", RUN, 1)))
-    assert stored == json.loads(json.dumps(record))
-    assert record["record_path"].endswith("/try-1/record.json")
+    assert stored == record.to_dict()
+    assert record.record_path.endswith("/try-1/record.json")
 
 
 def split(n: int) -> tuple[list[int], dict[str, int]]:
@@ -55,7 +56,7 @@ def test_tuple_returns_map_onto_outputs(local_store: ss.Store) -> None:
         split, store=local_store, op_prefix="split", run_id=RUN, constants={"n": 3},
         outputs=["items", "meta"],
     )  # fmt: skip
-    assert record["status"] == "success"
+    assert record.status == "success"
     assert local_store.get(ss.ArtifactKey("split", RUN, "items")) == [0, 1, 2]
     assert local_store.get(ss.ArtifactKey("split", RUN, "meta")) == {"n": 3}
 
@@ -65,13 +66,13 @@ def test_wrong_number_of_returned_values_is_explained(local_store: ss.Store) -> 
         split, store=local_store, op_prefix="s", run_id=RUN, constants={"n": 1},
         outputs=["a", "b", "c"],
     )  # fmt: skip
-    assert record["status"] == "failed"
-    assert record["error"]["phase"] == "outputs"
+    assert record.status == "failed"
+    assert record.error.phase == "outputs"
     assert (
         "op 'split' declares 3 outputs ('a', 'b', 'c') and must return a tuple of 3 values"
-        in record["error"]["message"]
+        in record.error.message
     )
-    assert "but returned a tuple of 2" in record["error"]["message"]
+    assert "but returned a tuple of 2" in record.error.message
 
 
 def parse_row(row: str) -> int:
@@ -88,16 +89,16 @@ def test_failure_records_the_users_stack_trace(store: ss.Store) -> None:
     store.put(source, ["1", "oops"])
     record = ss.run_op(featurize, store=store, op_prefix="feat", run_id=RUN, try_number=2,
                        inputs={"rows": source})  # fmt: skip
-    assert record["status"] == "failed"
-    error = record["error"]
-    assert error["type"] == "ValueError" and "oops" in error["message"]
-    assert error["phase"] == "call"
-    assert record["phases"]["outputs"] == 0.0, "it never stored an output"
-    functions = [f["function"] for f in error["frames"]]
+    assert record.status == "failed"
+    error = record.error
+    assert error.type == "ValueError" and "oops" in error.message
+    assert error.phase == "call"
+    assert record.phases.outputs == 0.0, "it never stored an output"
+    functions = [f.function for f in error.frames]
     assert functions[0] == "featurize" and functions[-1] == "parse_row"  # user frames only
-    assert not any("slipstream" in f["file"] for f in error["frames"])
-    assert "return int(row)" in error["traceback"]
-    assert "about to fail" in record["stdout"]
+    assert not any("slipstream" in f.file for f in error.frames)
+    assert "return int(row)" in error.traceback
+    assert "about to fail" in record.stdout
     assert not store.exists(ss.ArtifactKey("feat", RUN))
     stored = json.loads(store.get_object(ss.record_path("feat", RUN, 2)))
     assert stored["status"] == "failed" and stored["try_number"] == 2
@@ -106,9 +107,9 @@ def test_failure_records_the_users_stack_trace(store: ss.Store) -> None:
 def test_missing_input_fails_in_the_inputs_phase(local_store: ss.Store) -> None:
     record = ss.run_op(double, store=local_store, op_prefix="d", run_id=RUN,
                        inputs={"numbers": ss.ArtifactKey("never-ran", RUN)})  # fmt: skip
-    assert record["status"] == "failed" and record["error"]["phase"] == "inputs"
-    assert record["phases"]["call"] == record["phases"]["outputs"] == 0.0
-    assert record["error"]["type"] == ArtifactNotFound.__module__ + ".ArtifactNotFound"
+    assert record.status == "failed" and record.error.phase == "inputs"
+    assert record.phases.call == record.phases.outputs == 0.0
+    assert record.error.type == ArtifactNotFound.__module__ + ".ArtifactNotFound"
 
 
 def c_level_output() -> int:
@@ -123,10 +124,10 @@ def c_level_output() -> int:
 
 def test_c_level_and_child_process_output_is_captured(local_store: ss.Store) -> None:
     record = ss.run_op(c_level_output, store=local_store, op_prefix="c", run_id=RUN)
-    assert "printf from C" in record["stdout"]
-    assert "from a child process" in record["stdout"]
-    assert "raw write to fd 2" in record["stderr"]
-    assert "from python" in record["stderr"]
+    assert "printf from C" in record.stdout
+    assert "from a child process" in record.stdout
+    assert "raw write to fd 2" in record.stderr
+    assert "from python" in record.stderr
 
 
 def test_captured_output_still_reaches_the_real_streams(tmp_path: object) -> None:
@@ -140,7 +141,7 @@ def test_captured_output_still_reaches_the_real_streams(tmp_path: object) -> Non
             print("python says hi")
             os.write(2, b"stderr says hi\\n")
         record = ss.run_op(op, store="file://{tmp_path}/s", op_prefix="p", run_id="r")
-        assert "C says hi" in record["stdout"] and "python says hi" in record["stdout"]
+        assert "C says hi" in record.stdout and "python says hi" in record.stdout
         print("record ok")
         """
     )
@@ -163,7 +164,7 @@ def test_retry_overwrites_outputs_and_keeps_both_records(local_store: ss.Store) 
 
     first = ss.run_op(flaky, store=local_store, op_prefix="f", run_id=RUN, try_number=1)
     second = ss.run_op(flaky, store=local_store, op_prefix="f", run_id=RUN, try_number=2)
-    assert (first["status"], second["status"]) == ("failed", "success")
+    assert (first.status, second.status) == ("failed", "success")
     assert local_store.get(ss.ArtifactKey("f", RUN)) == "done"
     assert local_store.manifest(ss.ArtifactKey("f", RUN))["try_number"] == 2
     for n, status in [(1, "failed"), (2, "success")]:

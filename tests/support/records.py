@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 import slipstream as ss
 from slipstream._native import flow_run_path, version_spec_path
 from slipstream.history import indexing, run_index
+from slipstream.records import files
+from slipstream.records.types import RunRecord
 
 
 def date_run(store_url: str, flow: str, run_id: str, started_at: str) -> None:
@@ -21,7 +23,7 @@ def date_run(store_url: str, flow: str, run_id: str, started_at: str) -> None:
     record.update(started_at=started_at, ended_at=ended_at)
     store.put_object(path, json.dumps(record, indent=1).encode())
     if record["status"] not in run_index.OPEN:
-        indexing.record_ended(store, flow, [record])
+        indexing.record_ended(store, flow, [files.parse(store.get_object(path), path, RunRecord)])
 
 
 def date_version(store_url: str, flow: str, version: str, published_at: str) -> None:

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ArtifactKey;
@@ -13,7 +14,7 @@ use crate::records::Record;
 pub const MANIFEST_FORMAT: u32 = 1;
 
 /// What kind of Python value an artifact holds; decides the codec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TypeTag {
     /// A data frame or Arrow table/batch/stream, stored as Parquet.
@@ -31,7 +32,7 @@ pub enum TypeTag {
 }
 
 /// Image geometry and PIL mode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ImageInfo {
     pub mode: String,
     pub width: u32,
@@ -39,14 +40,14 @@ pub struct ImageInfo {
 }
 
 /// How a pickled artifact was written; reading it back needs a compatible Python.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PickleInfo {
     pub python: String,
     pub protocol: u32,
 }
 
 /// Everything recorded about one stored output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Manifest {
     pub format: u32,
     pub op_prefix: String,

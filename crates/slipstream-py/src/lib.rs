@@ -31,8 +31,8 @@ mod _native {
     };
     #[pymodule_export]
     use crate::records::{
-        check_read, check_write, first_reader, merge_run_files, record_format, record_kind,
-        survey_formats, version_diff,
+        check_write, first_reader, merge_run_files, read_record, record_format, record_kind,
+        records_schema, survey_formats, version_diff,
     };
     #[pymodule_export]
     use crate::run_index::{

@@ -24,10 +24,19 @@ macro_rules! by_kind {
     };
 }
 
-/// Parses `data` as the record kind named `kind` (as a record about to be written: of the
-/// format its content needs, every field known), discarding it: only whether it parses.
-fn check(kind: &str, data: &[u8], writing: bool) -> PyResult<Result<(), CoreError>> {
-    Ok(by_kind!(kind, R => if writing { R::parse_current(data) } else { R::parse(data) }.map(drop)))
+/// Checks `data` as a record about to be written as the kind named `kind`: of the format
+/// its content needs, every field known.
+fn check_current(kind: &str, data: &[u8]) -> PyResult<Result<(), CoreError>> {
+    Ok(by_kind!(kind, R => R::parse_current(data).map(drop)))
+}
+
+/// Parses `data` as the record kind named `kind` and writes it back in its canonical form:
+/// every field of this build present (defaults filled in for older formats), fields of a
+/// newer release dropped.
+fn canonical(kind: &str, data: &[u8]) -> PyResult<Result<Vec<u8>, CoreError>> {
+    Ok(by_kind!(kind, R => R::parse(data).map(|record| {
+        serde_json::to_vec(&record).expect("a parsed record serializes")
+    })))
 }
 
 /// The newest format of every record kind this build reads and writes, and of manifests
@@ -48,17 +57,32 @@ pub fn record_format(kind: &str, data: &[u8]) -> PyResult<u32> {
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("not a {kind} record: {e}")))
 }
 
-/// Checks a record read from `path`: `CorruptArtifact` if it is not a `kind` record,
-/// `NewerFormat` if a newer slipstream wrote it.
+/// A record read from `path`, as the record classes of `slipstream.records.types` read it:
+/// `data` parsed as a `kind` record and written back whole (defaults of older formats filled
+/// in). `CorruptArtifact` if it is not a `kind` record, `NewerFormat` if a newer slipstream
+/// wrote it.
 #[pyfunction]
-pub fn check_read(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
-    check(kind, data, false)?.map_err(|e| record_error(path, e))
+pub fn read_record<'py>(
+    py: Python<'py>,
+    kind: &str,
+    data: &[u8],
+    path: &str,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let canonical = canonical(kind, data)?.map_err(|e| record_error(path, e))?;
+    Ok(pyo3::types::PyBytes::new(py, &canonical))
+}
+
+/// The JSON Schema of every record kind, made from the core's types: what the record
+/// classes of `slipstream.records.types` are generated from.
+#[pyfunction]
+pub fn records_schema() -> String {
+    slipstream_core::records::records_schema().to_string()
 }
 
 /// Checks a record about to be written to `path`: `ValueError` if it is not a `kind` record.
 #[pyfunction]
 pub fn check_write(kind: &str, data: &[u8], path: &str) -> PyResult<()> {
-    check(kind, data, true)?.map_err(|e| invalid_record(path, e))
+    check_current(kind, data)?.map_err(|e| invalid_record(path, e))
 }
 
 /// The run as readers show it, as JSON: `run` (its `run.json`), merged with the op files

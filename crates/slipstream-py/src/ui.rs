@@ -168,11 +168,6 @@ pub fn code_diff(a: &str, b: &str, from_name: &str, to_name: &str) -> String {
     slipstream_ui::code_diff::unified(a, b, from_name, to_name)
 }
 
-/// A run that cannot be read, for Python: `{run_id, started_at, reason}`.
-fn unreadable(bad: &slipstream_ui::Unreadable) -> serde_json::Value {
-    serde_json::json!({"run_id": bad.run_id, "started_at": bad.started_at, "reason": bad.reason})
-}
-
 /// The runs list of `flow` as the web UI shows it, as JSON: a list of rows, each
 /// `{"run": <run summary>}` or `{"unreadable": {run_id, started_at, reason}}`, in the UI's
 /// order (runs that cannot be read and whose start is unknown first, then newest first);
@@ -190,9 +185,7 @@ pub fn list_runs(
         .iter()
         .map(|row| match row {
             slipstream_ui::Row::Run(summary) => serde_json::json!({"run": summary}),
-            slipstream_ui::Row::Unreadable(bad) => {
-                serde_json::json!({"unreadable": unreadable(bad)})
-            }
+            slipstream_ui::Row::Unreadable(bad) => serde_json::json!({"unreadable": bad}),
         })
         .collect();
     Ok((json(&rows)?, damaged))
@@ -218,6 +211,6 @@ pub fn read_runs(py: Python<'_>, store: &PyStore, flow: &str) -> PyResult<String
     json(&serde_json::json!({
         "runs": records,
         "specs": specs,
-        "unreadable": bad.iter().map(unreadable).collect::<Vec<_>>(),
+        "unreadable": bad,
     }))
 }

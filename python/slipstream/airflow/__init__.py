@@ -17,10 +17,13 @@ import logging
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipstream._native import Store
 from slipstream.errors import CheckFailed, SlipstreamError
+
+if TYPE_CHECKING:
+    from slipstream.records.types import FlowSpec
 
 
 class OpFailed(SlipstreamError):
@@ -120,59 +123,59 @@ def run_task(
 
     store = Store(store_url)
     spec = _spec(store_url, flow, version)
-    ops = {o["name"]: o for o in spec["ops"]}
+    ops = {o.name: o for o in spec.ops}
     if op_name not in ops:
         raise SlipstreamError(
             f"flow {flow!r} version {version} has no op {op_name!r} (its ops: {', '.join(ops)})"
         )
     op = ops[op_name]
-    if prefix is not None and prefix != op["prefix"]:
+    if prefix is not None and prefix != op.prefix:
         raise SlipstreamError(
             f"op {op_name!r}: the DAG file says prefix {prefix} but version {version} has "
-            f"{op['prefix']}; the DAG file and the store disagree, recompile the flow"
+            f"{op.prefix}; the DAG file and the store disagree, recompile the flow"
         )
     # Airflow hands every param over, defaults as the DAG file renders them in JSON (bytes
     # as text, tuples as lists): those are not given, the spec's own default applies.
     rendered = dag_params(spec)
     declared = {k: v for k, v in (params or {}).items()
-                if k in spec["params"] and v != rendered[k]}  # fmt: skip
+                if k in spec.params and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
     runner.open_run(store, spec, run_id, values, trigger)
     task = runner.Task(store, spec, op, run_id, values, _cache.Policy(enabled=cache), events)
     outcome = runner.run_try(task, try_number, retries_left=try_number <= max_tries)
     runner.end_if_over(task)
     record, state = outcome.record, outcome.state
-    check = record["check"]
+    check = record.check
     if check is not None:  # a verdict belongs in the task log, a warning's above all
-        level = logging.INFO if check["passed"] else logging.WARNING
-        verdict = "passed" if check["passed"] else "failed"
+        level = logging.INFO if check.passed else logging.WARNING
+        verdict = "passed" if check.passed else "failed"
         _log.log(level, "check %r (%s) %s: %s of %s values false", op_name,
-                 check["severity"], verdict, check["failed"], check["total"])  # fmt: skip
-    error = record["error"]
+                 check.severity, verdict, check.failed, check.total)  # fmt: skip
+    error = record.error
     if error is None:
-        prefix, stored_run_id = _runs.outputs_at(state, run_id)
-        where = {"prefix": prefix, "stored_run_id": stored_run_id}
+        at = _runs.outputs_at(state, run_id)
         return {
-            name: {k: m.get(k) for k in ("type", "flavor", "rows", "bytes", "checksum")} | where
-            for name, m in record["outputs"].items()
-        }
-    print(error["traceback"], file=sys.stderr)
-    message = f"op {op_name!r} failed: {error['type']}: {error['message']}"
+            name: {"type": m.type, "flavor": m.flavor, "rows": m.rows, "bytes": m.bytes,
+                   "checksum": m.checksum, "prefix": at.prefix, "stored_run_id": at.run_id}
+            for name, m in record.outputs.items()
+        }  # fmt: skip
+    print(error.traceback, file=sys.stderr)
+    message = f"op {op_name!r} failed: {error.type}: {error.message}"
     if outcome.corrupt:  # a retry would read the same bytes: clearing the producers heals it
         raise _no_retry(OpFailed(
             f"{message}\nthe outputs of {', '.join(map(repr, outcome.corrupt))} it read are "
             "corrupt; the cache entries naming them are removed: clear those tasks (and "
             "this one) to compute them again"
         ))  # fmt: skip
-    if error["phase"] == "check":
+    if error.phase == "check":
         raise _no_retry(CheckFailed(message))
     if outcome.mismatch is not None:
         raise _no_retry(OpFailed(message))
-    raise OpFailed(f"{message}\n{error['traceback']}\ntry record: {record['record_path']}")
+    raise OpFailed(f"{message}\n{error.traceback}\ntry record: {record.record_path}")
 
 
 @lru_cache(maxsize=16)
-def _spec(store_url: str, flow: str, version: str) -> dict[str, Any]:
+def _spec(store_url: str, flow: str, version: str) -> FlowSpec:
     """A version's spec, read once per process: versions never change."""
     from slipstream.records.files import load_spec
 

@@ -7,13 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+from slipstream.records.types import FlowSpec
 
 
 def deployment_warnings(
-    spec: Mapping[str, Any],
+    spec: FlowSpec,
     dags_folder: Path,
     *,
     store: str,
@@ -39,13 +39,13 @@ def deployment_warnings(
             "to_airflow(..., shared_store=True)"
         )
     missing = _not_importable_by_tasks(spec, dags_folder)
-    for op in spec["ops"]:
-        function = op["function"]
-        top = function["module"].partition(".")[0]
+    for op in spec.ops:
+        function = op.function
+        top = function.module.partition(".")[0]
         if top in missing:
-            where = getattr(sys.modules.get(function["module"]), "__file__", None) or "?"
+            where = getattr(sys.modules.get(function.module), "__file__", None) or "?"
             found.append(
-                f"op {op['name']!r} is imported from module {function['module']!r} ({where}), "
+                f"op {op.name!r} is imported from module {function.module!r} ({where}), "
                 "which a fresh Python here cannot import: it is importable now only because "
                 "its folder is on this process's sys.path. Tasks will fail with "
                 "CodeUnavailable. Install it where tasks run (pip install -e <project>), put "
@@ -54,13 +54,13 @@ def deployment_warnings(
     return found
 
 
-def _not_importable_by_tasks(spec: Mapping[str, Any], dags_folder: Path) -> set[str]:
+def _not_importable_by_tasks(spec: FlowSpec, dags_folder: Path) -> set[str]:
     """Top-level modules of importable ops without captured source that a fresh interpreter
     (started elsewhere, with the DAG folder on its path, as Airflow's) cannot find."""
     modules = sorted({
-        op["function"]["module"].partition(".")[0]
-        for op in spec["ops"]
-        if op["function"]["importable"] and not op["function"].get("module_source")
+        op.function.module.partition(".")[0]
+        for op in spec.ops
+        if op.function.importable and not op.function.module_source
     })  # fmt: skip
     if not modules:
         return set()

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from slipstream import __version__
 from slipstream.errors import FlowDefinitionError
+from slipstream.records.types import FlowSpec, OpSpec
 from slipstream.spec import constants as _constants
 
 Mode = Literal["python", "kubernetes"]
@@ -100,11 +101,11 @@ def op(task_id: str, prefix: str, image: str = IMAGE, resources: dict[str, str] 
 _UNDATED_START = date(2026, 1, 1)
 
 
-def start_date(spec: Mapping[str, Any]) -> date:
+def start_date(spec: FlowSpec) -> date:
     """The DAG's `start_date`: the UTC day the version was first published to its store. It
     belongs to the version, not to the day of compiling, so recompiling an unchanged flow
     writes the same file; with `catchup=False` Airflow starts from the latest interval."""
-    published = spec.get("published_at")
+    published = spec.published_at
     if not published:
         return _UNDATED_START
     at = datetime.fromisoformat(published)
@@ -112,7 +113,7 @@ def start_date(spec: Mapping[str, Any]) -> date:
 
 
 def write_dag(
-    spec: Mapping[str, Any],
+    spec: FlowSpec,
     dags_folder: str | Path,
     *,
     store: str,
@@ -127,70 +128,69 @@ def write_dag(
     """Writes `<dag_id>.py` for the published version `spec` and returns its path."""
     if mode not in ("python", "kubernetes"):
         raise ValueError(f"mode must be 'python' or 'kubernetes', not {mode!r}")
-    ops = spec["ops"]
+    ops = spec.ops
     if mode == "kubernetes":
-        missing = [o["name"] for o in ops if not (o.get("image") or image)]
+        missing = [o.name for o in ops if not (o.image or image)]
         if missing:
             raise ValueError(
                 f"mode='kubernetes' needs an image: pass to_airflow(image=...) or set "
                 f"@op(image=...) on {', '.join(missing)}"
             )
-    dag_id = dag_id or spec["flow"]
+    dag_id = dag_id or spec.flow
     args = dict(default_args or {})
     if retries is not None:
         args["retries"] = retries
-    names = _variable_names([o["name"] for o in ops])
-    description = spec.get("description") or ""
+    names = _variable_names([o.name for o in ops])
+    description = spec.description or ""
     description = f"\n{_docstring_text(description)}\n" if description else ""
     text = _HEADER.format(
-        flow=spec["flow"], version=spec["version"], description=description,
+        flow=spec.flow, version=spec.version, description=description,
         slipstream=__version__,
     )  # fmt: skip
     operator = _PYTHON_OPERATOR if mode == "python" else _KUBERNETES_OPERATOR
     dag_schedule = _schedule(spec, schedule, mode)
     text += operator.format(
-        flow=_py(spec["flow"]), version=_py(spec["version"]), store=_py(store),
+        flow=_py(spec.flow), version=_py(spec.version), store=_py(store),
         image=_py(image or ""), secret=_py(secret),
         imports="SlipstreamOperator, asset" if "asset(" in dag_schedule else "SlipstreamOperator",
     )  # fmt: skip
     published = start_date(spec)
     dag_args = {
         "dag_id": _py(dag_id),
-        "description": _py(spec.get("description") or f"slipstream flow {spec['flow']}"),
+        "description": _py(spec.description or f"slipstream flow {spec.flow}"),
         "schedule": dag_schedule,
         "start_date": f"datetime.datetime({published.year}, {published.month}, "
         f"{published.day}, tzinfo=datetime.UTC)",
         "catchup": "False",
         "params": _py(dag_params(spec), "params"),
         "default_args": _py(args, "default_args"),
-        "tags": _py(["slipstream", f"flow:{spec['flow']}", f"version:{spec['version']}"]),
+        "tags": _py(["slipstream", f"flow:{spec.flow}", f"version:{spec.version}"]),
     }
     if "zoneinfo.ZoneInfo(" in dag_args["default_args"]:
         text = text.replace("\nimport datetime\n", "\nimport datetime\nimport zoneinfo\n", 1)
     text += "\n\nwith DAG(\n" + "".join(f"    {k}={v},\n" for k, v in dag_args.items())
     text += ") as dag:\n"
     for o in ops:
-        task = f"op({_py(o['name'])}, {_py(o['prefix'])}{_task_args(o, mode)})"
-        text += f"    {names[o['name']]} = {task}\n"
-    order = {o["name"]: i for i, o in enumerate(ops)}
-    edges = [(o, sorted(o["upstream"], key=order.__getitem__)) for o in ops if o["upstream"]]
+        task = f"op({_py(o.name)}, {_py(o.prefix)}{_task_args(o, mode)})"
+        text += f"    {names[o.name]} = {task}\n"
+    order = {o.name: i for i, o in enumerate(ops)}
+    edges = [(o, sorted(o.upstream, key=order.__getitem__)) for o in ops if o.upstream]
     if edges:
         text += "\n"
     for o, upstream in edges:
         sources = [names[u] for u in upstream]
         left = sources[0] if len(sources) == 1 else "[" + ", ".join(sources) + "]"
-        text += f"    {left} >> {names[o['name']]}\n"
+        text += f"    {left} >> {names[o.name]}\n"
     return write_dag_file(dags_folder, dag_id, text)
 
 
-def _schedule(spec: Mapping[str, Any], schedule: str | None, mode: Mode) -> str:
+def _schedule(spec: FlowSpec, schedule: str | None, mode: Mode) -> str:
     """The DAG's `schedule`: `to_airflow(schedule=...)`, else the flow's: a cron line, or the
     Assets of the other flows' outputs it is scheduled on."""
-    if schedule is not None or not spec.get("schedule_on"):
-        return _py(schedule if schedule is not None else spec.get("schedule"))
-    check_schedule_mode(spec["flow"], spec["schedule_on"], mode)
-    assets = [f"asset({_py(a['flow'])}, {_py(a['op'])}, {_py(a['output'])})"
-              for a in spec["schedule_on"]]  # fmt: skip
+    if schedule is not None or not spec.schedule_on:
+        return _py(schedule if schedule is not None else spec.schedule)
+    check_schedule_mode(spec.flow, spec.schedule_on, mode)
+    assets = [f"asset({_py(a.flow)}, {_py(a.op)}, {_py(a.output)})" for a in spec.schedule_on]
     return "[" + ", ".join(assets) + "]"
 
 
@@ -215,28 +215,28 @@ def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:
     return path
 
 
-def _task_args(op: Mapping[str, Any], mode: Mode) -> str:
+def _task_args(op: OpSpec, mode: Mode) -> str:
     parts = []
     if mode == "python":  # another flow's output is that flow's Asset, not this one's
-        parts.append(_py(op["outputs"] if op["kind"] != "upstream" else []))
-    if op.get("retries"):
-        parts.append(f"retries={op['retries']}")
-    if op.get("description"):
-        parts.append(f"doc={_py(op['description'])}")
+        parts.append(_py(op.outputs if op.kind != "upstream" else []))
+    if op.retries:
+        parts.append(f"retries={op.retries}")
+    if op.description:
+        parts.append(f"doc={_py(op.description)}")
     if mode == "kubernetes":
-        if op.get("image"):
-            parts.append(f"image={_py(op['image'])}")
-        if op.get("resources"):
-            parts.append(f"resources={_py({k: str(v) for k, v in op['resources'].items()})}")
+        if op.image:
+            parts.append(f"image={_py(op.image)}")
+        if op.resources:
+            parts.append(f"resources={_py({k: str(v) for k, v in op.resources.items()})}")
     return "".join(f", {p}" for p in parts)
 
 
-def dag_params(spec: Mapping[str, Any]) -> dict[str, Any]:
+def dag_params(spec: FlowSpec) -> dict[str, Any]:
     """DAG params: each flow param with its default (None when required), as JSON values
     (a task takes a param equal to its rendering here as not given: its default applies)."""
     params = {}
-    for name, entry in spec["params"].items():
-        value = _constants.decode(entry["default"]) if "default" in entry else None
+    for name, entry in spec.params.items():
+        value = None if entry.required else _constants.decode(entry.default)
         params[name] = json.loads(json.dumps(value, default=str))  # tuples become lists
     return params
 

@@ -31,6 +31,7 @@ from slipstream._native import Store, flow_run_airflow_path, flow_run_path
 from slipstream.errors import ArtifactNotFound, SlipstreamError
 from slipstream.history import indexing, run_index
 from slipstream.records import files, runs
+from slipstream.records.types import AirflowRun, AirflowTask, AirflowTry
 
 PAGE = 100
 FINAL_RUN_STATES = ("success", "failed")
@@ -187,19 +188,19 @@ def _sync_dag(client: AirflowClient, store: Store, dag: Mapping[str, Any], stats
             stats.runs_deleted += 1  # removed by `slipstream delete`: not brought back
             continue
         path = flow_run_airflow_path(dag_id, run_id)
-        previous = _read(store, path, "airflow")
+        previous = _read(store, path)
         is_over = run["state"] in FINAL_RUN_STATES
         if (
             previous is not None
-            and previous["state"] in FINAL_RUN_STATES
-            and (previous["state"], previous["end_date"]) == (run["state"], run.get("end_date"))
+            and previous.state in FINAL_RUN_STATES
+            and (previous.state, previous.end_date) == (run["state"], run.get("end_date"))
         ):
             if run_index.is_marked(marked, dag_id, run_id):
                 over.append(run_id)  # ended, and not indexed yet
             continue  # ended, and Airflow says nothing new
         synced = _run_state(client, quoted, run)
         if previous != synced:
-            files.write(store, path, "airflow", synced)
+            files.write(store, path, synced)
             runs.fold_airflow(store, dag_id, run_id)  # a run whose summary is written
             stats.runs_written += 1
         if not is_over and not run_index.is_marked(marked, dag_id, run_id):
@@ -235,9 +236,10 @@ def _index(store: Store, flow: str, run_ids: list[str]) -> int:
     return len(ended)
 
 
-def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> dict[str, Any]:
+def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> AirflowRun:
+    """Airflow's word on a run, as its REST API gives it (Airflow 2 and 3 alike)."""
     run_path = f"dags/{dag}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
-    tasks: dict[str, Any] = {}
+    tasks: dict[str, AirflowTask] = {}
     # Airflow 2 lists a run's task instances in database order and takes no `order_by`
     # (400); a run's tasks fit one page there unless it has more than `PAGE` of them.
     ordered = {"order_by": "id"} if client.api == "v2" else {}
@@ -249,30 +251,34 @@ def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> dict[
         if try_number > 1:
             history = client.pages(f"{run_path}/taskInstances/{ti['task_id']}/tries",
                                    "task_instances")  # fmt: skip
-            tries = sorted((_try(t) for t in history), key=lambda t: t["try_number"])
-        tasks[ti["task_id"]] = {
-            "state": ti.get("state"),
-            "try_number": try_number,
-            "start_date": ti.get("start_date"),
-            "end_date": ti.get("end_date"),
-            "tries": tries,
-        }
-    return files.stamped(
-        "airflow",
-        {
-            "dag_id": run.get("dag_id"),
-            "run_id": run["dag_run_id"],
-            "state": run["state"],
-            "run_type": run.get("run_type"),
-            "start_date": run.get("start_date"),
-            "end_date": run.get("end_date"),
-            "tasks": tasks,
-        },
+            tries = sorted((_try(t) for t in history), key=lambda t: t.try_number)
+        tasks[ti["task_id"]] = AirflowTask(
+            state=ti.get("state"),
+            try_number=try_number,
+            start_date=ti.get("start_date"),
+            end_date=ti.get("end_date"),
+            tries=tuple(tries),
+        )
+    synced = AirflowRun(
+        dag_id=run.get("dag_id"),
+        run_id=run["dag_run_id"],
+        state=run["state"],
+        run_type=run.get("run_type"),
+        start_date=run.get("start_date"),
+        end_date=run.get("end_date"),
+        tasks=tasks,
     )
+    return files.stamped(synced)
 
 
-def _try(ti: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ti.get(k) for k in ("try_number", "state", "start_date", "end_date", "hostname")}
+def _try(ti: Mapping[str, Any]) -> AirflowTry:
+    return AirflowTry(
+        try_number=int(ti.get("try_number") or 0),
+        state=ti.get("state"),
+        start_date=ti.get("start_date"),
+        end_date=ti.get("end_date"),
+        hostname=ti.get("hostname"),
+    )
 
 
 def _write_header(store: Store, flow: str, version: str, run: Mapping[str, Any]) -> bool:
@@ -285,10 +291,12 @@ def _write_header(store: Store, flow: str, version: str, run: Mapping[str, Any])
         return False
     spec = load_spec(store, flow, version)
     record = new_record(spec, run["dag_run_id"], {}, trigger="airflow")
-    record["started_at"] = run.get("start_date") or run.get("queued_at") or record["started_at"]
-    record["version_from"] = "the DAG's tags at sync time"
+    record = record.replace(
+        started_at=run.get("start_date") or run.get("queued_at") or record.started_at,
+        version_from="the DAG's tags at sync time",
+    )
     # created only if absent: a task that started meanwhile keeps the header it wrote
-    return store.create_object(path, files.dump(record, path, "run"))
+    return store.create_object(path, files.dump(record, path))
 
 
 def _tag(dag: Mapping[str, Any], prefix: str) -> str | None:
@@ -307,9 +315,9 @@ def _exists(store: Store, path: str) -> bool:
         return False
 
 
-def _read(store: Store, path: str, kind: files.Kind) -> Any:
+def _read(store: Store, path: str) -> AirflowRun | None:
     try:
-        return files.read(store, path, kind)
+        return files.read(store, path, AirflowRun)
     except ArtifactNotFound:
         return None
 

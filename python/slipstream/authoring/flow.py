@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
+
 from slipstream._native import Store, version_spec_path, versions_dir
 from slipstream.authoring.graph import Artifact, Node, Outcome, Param
 from slipstream.authoring.upstream import FlowAsset, UpstreamDefinition, flow_asset
@@ -27,6 +29,7 @@ from slipstream.history import retention
 from slipstream.history.reader import default_store
 from slipstream.history.retention import Retention
 from slipstream.records import files
+from slipstream.records.types import FlowSpec
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
 
@@ -88,8 +91,8 @@ class Flow:
         self.params = _params(name, self.nodes)
         _warn_unscheduled_upstream(name, self.nodes, self.schedule_on)
 
-    def spec(self) -> dict[str, Any]:
-        """The flow as plain JSON, with its version id and op prefixes."""
+    def spec(self) -> FlowSpec:
+        """The flow as it is published, with its version id and op prefixes."""
         ops = [_op_spec(node, self.gates[id(node)]) for node in self.nodes]
         spec: dict[str, Any] = {
             "flow": self.name,
@@ -105,7 +108,7 @@ class Flow:
         # and so the id it always had (the Rust core's rule, asked of the spec as it will be).
         unplaced = {"version": "", "environment": {"python": "", "libraries": {}}}
         ops_unplaced = [dict(o, prefix="") for o in ops]
-        needed = files.stamped("spec", {**spec, **unplaced, "ops": ops_unplaced})["format"]
+        needed = files.stamped(_published({**spec, **unplaced, "ops": ops_unplaced})).format
         spec = {"format": needed, **spec}
         version = version_id(spec)
         for entry in ops:
@@ -114,7 +117,7 @@ class Flow:
             )
         spec["version"] = version
         spec["environment"] = _environment()
-        return spec
+        return _published(spec)
 
     def asset(self, op: str, output: str | None = None) -> FlowAsset:
         """The Airflow Asset of an output of this flow (`slipstream://<flow>/<op>/<output>`;
@@ -125,7 +128,7 @@ class Flow:
 
     @property
     def version(self) -> str:
-        return str(self.spec()["version"])
+        return self.spec().version
 
     def publish(self, store: Store | str | None = None) -> str:
         """Writes the spec under `flows/<flow>/versions/<version>/` (once: a version is
@@ -133,19 +136,17 @@ class Flow:
         `slipstream gc` applies), and returns the version id."""
         spec = self.spec()  # first: a flow that cannot be described leaves no trace
         store = _open(store)
-        path = version_spec_path(self.name, spec["version"])
+        path = version_spec_path(self.name, spec.version)
         try:
-            files.read(store, path, "spec")
+            files.read(store, path, FlowSpec)
         except ArtifactNotFound:
-            spec["published_at"] = datetime.now(UTC).isoformat()
-            files.write(store, path, "spec", spec)
+            files.write(store, path, spec.replace(published_at=datetime.now(UTC).isoformat()))
         except CorruptArtifact as exc:  # damaged: this flow is its content, so write it again
-            print(f"slipstream: {exc}; writing the spec of version {spec['version']} again",
+            print(f"slipstream: {exc}; writing the spec of version {spec.version} again",
                   file=sys.stderr)  # fmt: skip
-            spec["published_at"] = datetime.now(UTC).isoformat()
-            files.write(store, path, "spec", spec)
-        retention.declare(store, self.name, spec["version"], self.retention)
-        return str(spec["version"])
+            files.write(store, path, spec.replace(published_at=datetime.now(UTC).isoformat()))
+        retention.declare(store, self.name, spec.version, self.retention)
+        return spec.version
 
     def run(
         self,
@@ -227,6 +228,11 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow {self.name}: {len(self.nodes)} ops>"
+
+
+def _published(spec: Mapping[str, Any]) -> FlowSpec:
+    """The spec built as plain JSON (what the version id is the hash of), as its record."""
+    return msgspec.convert({"published_at": None, **spec}, FlowSpec)
 
 
 def version_id(spec: Mapping[str, Any]) -> str:

@@ -34,7 +34,7 @@ def add_command(commands: Any, store_option: Callable[[argparse.ArgumentParser],
 def _explain(history: Any, args: argparse.Namespace) -> int:
     run = find_run(history, args.flow, args.run)
     op = find_op(run, args.op)
-    digest = op.state.get("cache_key")
+    digest = op.state.cache_key
     if digest is None:
         raise NotFound(
             f"op {args.op!r} in run {run.run_id!r} has no cache key: it failed, or an input "
@@ -76,12 +76,13 @@ def _parts(history: Any, flow: str, op: str, digest: str) -> dict[str, Any] | No
     from slipstream._native import cache_entry_path
     from slipstream.errors import ArtifactNotFound
     from slipstream.records import files
+    from slipstream.records.types import CacheEntry
 
     try:
-        entry = files.read(history.store, cache_entry_path(flow, op, digest), "cache")
+        entry = files.read(history.store, cache_entry_path(flow, op, digest), CacheEntry)
     except ArtifactNotFound:
         return None
-    parts: dict[str, Any] | None = entry.get("parts")
+    parts: dict[str, Any] | None = entry.parts
     return parts
 
 
@@ -90,8 +91,7 @@ def _key_before(history: Any, run: Any, op: str, digest: str) -> tuple[str, str]
     runs = history.runs(run.flow)  # newest first
     ids = [r.run_id for r in runs]
     for earlier in runs[ids.index(run.run_id) + 1 :]:
-        state = earlier.ops[op].state if op in earlier.ops else {}
-        key = state.get("cache_key")
+        key = earlier.ops[op].state.cache_key if op in earlier.ops else None
         if key is not None and key != digest:
             return earlier.run_id, key
     return None

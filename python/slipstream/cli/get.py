@@ -40,11 +40,14 @@ def add_arguments(get: argparse.ArgumentParser) -> None:
 
 
 def get(history: Any, args: argparse.Namespace) -> int:
+    import msgspec
+
     from slipstream.errors import ArtifactNotFound
+    from slipstream.records.types import Manifest
 
     run = find_run(history, args.flow, args.run_id)
     op = find_op(run, args.op)
-    outputs = list(op.spec["outputs"])  # of the version its last try ran
+    outputs = list(op.spec.outputs)  # of the version its last try ran
     output = args.output or (outputs[0] if len(outputs) == 1 else None)
     if output is None:
         raise Ambiguous(f"op {op.name!r} has outputs {', '.join(outputs)}: name the one to get")
@@ -53,15 +56,15 @@ def get(history: Any, args: argparse.Namespace) -> int:
                        f"{', '.join(outputs)})")  # fmt: skip
     key = run.key(op.name, output)
     try:
-        manifest = history.store.manifest(key)
+        manifest = msgspec.convert(history.store.manifest(key), Manifest)
     except ArtifactNotFound:
         if op.status == "success":
             raise
         raise NotFound(f"op {op.name!r} has status {op.status} in run {run.run_id!r}: it stored no "
                        f"{output!r}; see `slipstream show {run.flow} {run.run_id} "
                        f"{op.name}`") from None  # fmt: skip
-    convert = None if args.raw else _CONVERTERS.get(manifest["type"])
-    extension = convert[0] if convert else manifest["payload"].rpartition(".")[2]
+    convert = None if args.raw else _CONVERTERS.get(manifest.type)
+    extension = convert[0] if convert else manifest.payload.rpartition(".")[2]
     name = f"{op.name}.{extension}" if output == "out" else f"{op.name}.{output}.{extension}"
     path = args.path or Path(name)
     if path.is_dir():
@@ -70,18 +73,19 @@ def get(history: Any, args: argparse.Namespace) -> int:
         value = history.store.get(key, allow_pickle=False)  # checksum verified
         written = convert[1](value, path)
         if written is not None:  # not representable: the stored payload instead
-            path = path.with_suffix("." + manifest["payload"].rpartition(".")[2])
+            path = path.with_suffix("." + manifest.payload.rpartition(".")[2])
             convert = None
             print(f"slipstream: {written}; writing the stored payload to {path} instead",
                   file=sys.stderr)  # fmt: skip
     if convert is None:
-        progress = not args.quiet and manifest["bytes"] >= PROGRESS_FROM_BYTES
-        manifest = history.store.download(key, path, progress=progress)
+        progress = not args.quiet and manifest.bytes >= PROGRESS_FROM_BYTES
+        downloaded = history.store.download(key, path, progress=progress)
+        manifest = msgspec.convert(downloaded, Manifest)
     if not args.quiet:
-        rows = f", {manifest['rows']} rows" if manifest.get("rows") is not None else ""
-        what = f"as {extension}" if convert else f"{manifest['bytes']} bytes of {manifest['codec']}"
-        print(f"{path}: {manifest['type']} {manifest['flavor']}{rows}, {what}, "
-              f"{manifest['checksum']} verified")  # fmt: skip
+        rows = f", {manifest.rows} rows" if manifest.rows is not None else ""
+        what = f"as {extension}" if convert else f"{manifest.bytes} bytes of {manifest.codec}"
+        print(f"{path}: {manifest.type} {manifest.flavor}{rows}, {what}, "
+              f"{manifest.checksum} verified")  # fmt: skip
     return 0
 
 

@@ -14,9 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from slipstream.cli import get as _get
 from slipstream.cli.exit_codes import ExitCode
 from slipstream.cli.lookup import Ambiguous, NotFound, find_op, find_run
+from slipstream.records.types import (
+    CheckResult,
+    ErrorRecord,
+    ErrorSummary,
+    FlowSpec,
+    Manifest,
+    OpSpec,
+    RunSummary,
+    UnreadableRun,
+)
 
 
 def add_commands(commands: Any, store_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -85,8 +97,8 @@ def _flows(history: Any, args: argparse.Namespace) -> int:
             "flow": name,
             "versions": len(history.versions(name)),
             "runs": len(runs),
-            "last_run": runs[0]["run_id"] if runs else None,
-            "last_status": runs[0]["status"] if runs else None,
+            "last_run": runs[0].run_id if runs else None,
+            "last_status": _run_row(runs[0])["status"] if runs else None,
         })  # fmt: skip
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -118,34 +130,34 @@ def _show(history: Any, args: argparse.Namespace) -> int:
     tries = op.tries
     data = {"op": op.name, "status": op.status, "prefix": op.prefix, "version": op.version,
             "cached_from": op.cached_from,
-            "tries": int(op.state.get("tries", 0)),
-            "try_versions": {t["try_number"]: t.get("version") or run.version.id for t in tries},
-            "code": op.code, "outputs": record["outputs"] if record else {},
+            "tries": op.state.tries,
+            "try_versions": {t.try_number: t.version or run.version.id for t in tries},
+            "code": op.code, "outputs": record.outputs if record else {},
             "check": run.checks.get(op.name), "metric": run.metrics.get(op.name),
-            "error": record["error"] if record else None,
+            "error": record.error if record else None,
             "expired": _expiry(run, op)}  # fmt: skip
     if args.json:
-        print(json.dumps(data, indent=1, default=str))
+        print(_json(data))
         return 0
     tries_text = "1 try" if data["tries"] == 1 else f"{data['tries']} tries"
     print(f"op {op.name}: {op.status} after {tries_text} (prefix {op.prefix})")
     spec = op.spec
-    print(f"  defined at {_short(spec['function']['file'])}:{spec['function']['line']}, "
-          f"called at {spec.get('defined_at', '?')}")  # fmt: skip
-    source = spec.get("source")
+    print(f"  defined at {_short(spec.function.file)}:{spec.function.line}, "
+          f"called at {spec.defined_at}")  # fmt: skip
+    source = spec.source
     if op.cached_from is not None and source:
-        print(f"  reads {source['output']} of op {source['op']} of flow {source['flow']}: "
+        print(f"  reads {source.output} of op {source.op} of flow {source.flow}: "
               f"the artifact of its run {op.cached_from}")  # fmt: skip
     elif op.cached_from is not None:
         print(f"  did not run: reused the outputs of run {op.cached_from}")
     if len(set(data["try_versions"].values()) | {run.version.id}) > 1:
         for n, ran in data["try_versions"].items():
-            error = next(t["error"] for t in tries if t["try_number"] == n)
+            error = next(t.error for t in tries if t.try_number == n)
             outcome = f"failed: {_error_text(error)}" if error else "succeeded"
             print(f"  try {n} ran version {ran}: {outcome}")
     if data["expired"]:
         expired = data["expired"]
-        print(f"  outputs expired by retention on {expired['expired_at']} ({expired['reason']}): "
+        print(f"  outputs expired by retention on {expired.expired_at} ({expired.reason}): "
               "their payloads are deleted, their records kept")  # fmt: skip
     for name, manifest in data["outputs"].items():
         print(f"  output {name}: {_manifest_text(manifest)}")
@@ -165,12 +177,13 @@ def _expiry(run: Any, op: Any) -> Any:
     from slipstream.errors import ArtifactNotFound
     from slipstream.records import files
     from slipstream.records.runs import outputs_at
+    from slipstream.records.types import Expiry
 
-    if not op.state.get("prefix"):
+    if not op.state.prefix:
         return None
-    key = ArtifactKey(*outputs_at(op.state, run.run_id))
+    at = outputs_at(op.state, run.run_id)
     try:
-        return files.read(run.store, key.expiry_path, "expiry")
+        return files.read(run.store, ArtifactKey(at.prefix, at.run_id).expiry_path, Expiry)
     except ArtifactNotFound:
         return None
 
@@ -181,7 +194,7 @@ def _show_run(run: Any, as_json: bool) -> int:
     data = {**_run_row(summary(run.record)), "params": run.params, "metrics": run.metrics,
             "checks": run.checks, "ops": {n: o.state for n, o in run.ops.items()}}  # fmt: skip
     if as_json:
-        print(json.dumps(data, indent=1, default=str))
+        print(_json(data))
         return 0
     for key in ("run_id", "status", "trigger", "version", "started_at", "seconds"):
         if data[key] is not None:
@@ -193,8 +206,8 @@ def _show_run(run: Any, as_json: bool) -> int:
     for name, check in run.checks.items():
         print(f"{'check':12} {name}: {_check_text(check)}")
     print()
-    rows = [{"op": n, "status": o.status, "tries": o.state.get("tries", 0),
-             "version": o.version, "error": _error_text(o.state.get("error"))}
+    rows = [{"op": n, "status": o.status, "tries": o.state.tries,
+             "version": o.version, "error": _error_text(o.state.error)}
             for n, o in run.ops.items()]  # fmt: skip
     # Ops that ran another version than the run started with (cleared after a recompile)
     mixed = any(row["version"] != run.version.id for row in rows)
@@ -204,32 +217,31 @@ def _show_run(run: Any, as_json: bool) -> int:
     return 0
 
 
-def _error_text(error: Any) -> str:
+def _error_text(error: ErrorRecord | ErrorSummary | None) -> str:
     """`KeyError: 'qty'`: the exception's type (without its module) and message."""
     if not error:
         return ""
-    kind = str(error["type"]).rsplit(".", 1)[-1]
-    return f"{kind}: {error['message']}" if error.get("message") else kind
+    kind = error.type.rsplit(".", 1)[-1]
+    return f"{kind}: {error.message}" if error.message else kind
 
 
-def _check_text(check: Any) -> str:
-    verdict = "passed" if check["passed"] else "FAILED"
-    return f"{verdict} ({check['severity']}), {check['failed']} of {check['total']} values false"
+def _check_text(check: CheckResult) -> str:
+    verdict = "passed" if check.passed else "FAILED"
+    return f"{verdict} ({check.severity}), {check.failed} of {check.total} values false"
 
 
-def _manifest_text(manifest: Any) -> str:
-    parts = [f"{manifest.get('type')} {manifest.get('flavor') or ''}".strip()]
-    if manifest.get("rows") is not None:
-        parts.append(f"{manifest['rows']} rows")
-    parts.append(f"{manifest.get('bytes')} bytes")
+def _manifest_text(manifest: Manifest) -> str:
+    parts = [f"{manifest.type} {manifest.flavor}".strip()]
+    if manifest.rows is not None:
+        parts.append(f"{manifest.rows} rows")
+    parts.append(f"{manifest.bytes} bytes")
     return ", ".join(parts)
 
 
-def _traceback(error: Any) -> str:
+def _traceback(error: ErrorRecord) -> str:
     """The stored traceback, or the error alone when no frame of the user's code was in it."""
-    text = str(error.get("traceback") or "")
-    lines = text.splitlines()
-    if lines[:1] == ["Traceback (most recent call last):"] and not error.get("frames"):
+    lines = error.traceback.splitlines()
+    if lines[:1] == ["Traceback (most recent call last):"] and not error.frames:
         lines = lines[1:]
     return "\n".join(lines) or _error_text(error)
 
@@ -251,8 +263,8 @@ def _logs(history: Any, args: argparse.Namespace) -> int:
     if not 1 <= number <= len(tries):
         raise NotFound(f"op {op.name!r} has tries 1..{len(tries)}, not {number}")
     record = tries[number - 1]
-    sys.stdout.write(record["stdout"])
-    sys.stdout.write(record["stderr"])
+    sys.stdout.write(record.stdout)
+    sys.stdout.write(record.stderr)
     return 0
 
 
@@ -317,19 +329,19 @@ def _verdict(check: dict[str, Any] | None) -> str:
     return f"{word}, {check['failed']} of {check['total']} false"
 
 
-def _version_diff(a: dict[str, Any], b: dict[str, Any], args: argparse.Namespace) -> int:
+def _version_diff(a: FlowSpec, b: FlowSpec, args: argparse.Namespace) -> int:
     from slipstream._native import version_diff
 
-    changes = json.loads(version_diff(json.dumps(a).encode(), json.dumps(b).encode()))
-    ops_a = {op["name"]: op for op in a["ops"]}
-    ops_b = {op["name"]: op for op in b["ops"]}
+    changes = json.loads(version_diff(a.to_json(), b.to_json()))
+    ops_a = {op.name: op for op in a.ops}
+    ops_b = {op.name: op for op in b.ops}
     changed = changes["code_changed"]
-    code_diffs = {n: _code_diff(ops_a[n], ops_b[n], a["version"], b["version"]) for n in changed}
+    code_diffs = {n: _code_diff(ops_a[n], ops_b[n], a.version, b.version) for n in changed}
     if args.json:
         print(json.dumps({**changes, "code_diffs": code_diffs}, indent=1))
         return 0
     if not any(changes.values()):
-        print(f"{a['version']} and {b['version']} define the same flow")
+        print(f"{a.version} and {b.version} define the same flow")
     for key, items in changes.items():
         for item in items:
             print(f"{key.replace('_', ' '):15} {item}")
@@ -338,31 +350,39 @@ def _version_diff(a: dict[str, Any], b: dict[str, Any], args: argparse.Namespace
     return 0
 
 
-def _code_diff(a: Any, b: Any, version_a: str, version_b: str) -> str:
+def _code_diff(a: OpSpec, b: OpSpec, version_a: str, version_b: str) -> str:
     """A unified diff of an op's code in two versions: its captured module when it has one
     (the function and the helpers it uses), else its own source. The line diff the web UI's
     version diff draws (`slipstream._native.code_diff`)."""
     from slipstream._native import code_diff
 
-    def code(op: Any) -> str:
-        function = op["function"]
-        return str(function.get("module_source") or function["source"])
+    def code(op: OpSpec) -> str:
+        return op.function.module_source or op.function.source
 
-    name = a["name"]
+    name = a.name
     return code_diff(code(a), code(b), f"{name} ({version_a})", f"{name} ({version_b})")
 
 
-def _run_row(run: dict[str, Any]) -> dict[str, Any]:
-    """A row of `slipstream runs`: a run's summary (`History.summaries`)."""
+def _run_row(run: RunSummary | UnreadableRun) -> dict[str, Any]:
+    """A row of `slipstream runs`: a run's summary (`History.summaries`), or a run that
+    cannot be read, with why."""
+    if isinstance(run, UnreadableRun):
+        return {"run_id": run.run_id, "status": "unreadable", "trigger": None, "version": None,
+                "started_at": run.started_at, "seconds": None, "failed_checks": "",
+                "error": run.reason}  # fmt: skip
     seconds = None
-    if run["ended_at"]:
-        took = datetime.fromisoformat(run["ended_at"]) - datetime.fromisoformat(run["started_at"])
+    if run.ended_at:
+        took = datetime.fromisoformat(run.ended_at) - datetime.fromisoformat(run.started_at)
         seconds = round(took.total_seconds(), 2)
-    failed = sorted(n for n, c in run["checks"].items() if not c["passed"])
-    return {"run_id": run["run_id"], "status": run["status"], "trigger": run["trigger"],
-            "version": run["version"], "started_at": run["started_at"], "seconds": seconds,
-            "failed_checks": ", ".join(failed),
-            **({"error": run["error"]} if run["status"] == "unreadable" else {})}  # fmt: skip
+    failed = sorted(n for n, c in run.checks.items() if not c.passed)
+    return {"run_id": run.run_id, "status": run.status, "trigger": run.trigger,
+            "version": run.version, "started_at": run.started_at, "seconds": seconds,
+            "failed_checks": ", ".join(failed)}  # fmt: skip
+
+
+def _json(data: Any) -> str:
+    """`data`, records in it included, as indented JSON (what JSON cannot hold as text)."""
+    return json.dumps(msgspec.to_builtins(data, enc_hook=str), indent=1, default=str)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:

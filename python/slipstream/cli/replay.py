@@ -17,9 +17,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipstream.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from slipstream.records.types import OpSpec
 
 
 class StoredCodeUnavailable(Exception):
@@ -44,20 +47,20 @@ def add_command(commands: Any, store_option: Callable[[argparse.ArgumentParser],
                         help="store the outputs in this folder (a local store)")  # fmt: skip
 
 
-def function(spec: dict[str, Any], name: str, stored: bool) -> Callable[..., Any]:
+def function(spec: OpSpec, name: str, stored: bool) -> Callable[..., Any]:
     """The op's function: the local module's when importable (unless `stored`), else the
     code captured into the version."""
     from slipstream.spec import code as _code
 
-    entry = spec["function"]
-    if stored and entry.get("module_source") is None:
+    entry = spec.function
+    if stored and entry.module_source is None:
         raise StoredCodeUnavailable(
-            f"op {name!r} is imported from module {entry['module']!r}: its version stores "
+            f"op {name!r} is imported from module {entry.module!r}: its version stores "
             "the function's source for reading, not code to run; replay without --stored-code "
             "to run the module's code"
         )
     if stored:
-        entry = {**entry, "importable": False}
+        entry = entry.replace(importable=False)
     return _code.load(entry, name)
 
 
@@ -92,7 +95,7 @@ def run(history: Any, args: argparse.Namespace) -> int:
         if args.pdb:
             pdb.post_mortem(exc.__traceback__)
         return ExitCode.OP_FAILED
-    outputs = list(spec["outputs"])
+    outputs = list(spec.outputs)
     returned = result if len(outputs) > 1 else (result,)
     if not isinstance(returned, tuple) or len(returned) != len(outputs):
         names = ", ".join(outputs)
@@ -106,7 +109,7 @@ def run(history: Any, args: argparse.Namespace) -> int:
         store = Store(args.out.resolve().as_uri())
         for name, value in values.items():
             key = ArtifactKey(op.prefix, op.run.run_id, name)
-            store.put(key, value, allow_pickle=bool(spec["allow_pickle"]))
+            store.put(key, value, allow_pickle=spec.allow_pickle)
             print(f"  stored {name} in {store.url} as {key}")
     return ExitCode.OK
 

@@ -6,10 +6,8 @@ is in `run_index`.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from slipstream._native import (
     Store,
@@ -22,16 +20,17 @@ from slipstream._native import (
 )
 from slipstream.history.reader import History
 from slipstream.history.run_index import OPEN, best_effort, escaped
+from slipstream.records.types import RunRecord, UnreadableRun
 
 
-def record_ended(store: Store, flow: str, runs: Iterable[Mapping[str, Any]]) -> None:
+def record_ended(store: Store, flow: str, runs: Iterable[RunRecord]) -> None:
     """Indexes `runs` (records of ended runs, as readers merge them) and removes their
     markers (best effort). A flow without an index yet gets one, built from its records."""
     runs = list(runs)
     if not runs:
         return
-    with best_effort("index the run", flow, runs[0]["run_id"] if len(runs) == 1 else None):
-        if not index_record(store, flow, [json.dumps(r).encode() for r in runs]):
+    with best_effort("index the run", flow, runs[0].run_id if len(runs) == 1 else None):
+        if not index_record(store, flow, [r.to_json() for r in runs]):
             reindex(store, flow)
 
 
@@ -41,9 +40,9 @@ class Reindexed:
     ended: int
     open: int
     replaced: int
-    #: Runs left out because their record (or their version's spec) cannot be read:
-    #: `{run_id, error}` each (see `History.unreadable`).
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: Runs left out because their record (or their version's spec) cannot be read, with
+    #: why (see `History.unreadable`).
+    skipped: list[UnreadableRun] = field(default_factory=list)
 
 
 def reindex(store: Store, flow: str) -> Reindexed:
@@ -57,10 +56,10 @@ def reindex(store: Store, flow: str) -> Reindexed:
     runs, skipped = History(store).read_runs(flow)
     ended = [r.record for r in runs if r.status not in OPEN]
     still_open = [r for r in runs if r.status in OPEN]
-    for run_id in [r.run_id for r in still_open] + [r["run_id"] for r in skipped]:
+    for run_id in [r.run_id for r in still_open] + [r.run_id for r in skipped]:
         # Runs not over, and those that cannot be read: readers read both from their
         # records (the latter show as unreadable, with their reason, until repaired).
         if escaped(flow, run_id) not in marked:
             index_mark_active(store, flow, run_id)
-    index_rebuild(store, flow, [json.dumps(r).encode() for r in ended], replaced, now)
+    index_rebuild(store, flow, [r.to_json() for r in ended], replaced, now)
     return Reindexed(flow, len(ended), len(still_open), len(replaced), skipped)

@@ -11,16 +11,17 @@
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import os
 import site
 import sysconfig
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
 
 from slipstream._native import (
     ArtifactKey,
@@ -43,7 +44,21 @@ from slipstream.errors import (
 from slipstream.records import files
 from slipstream.records.files import load_spec
 from slipstream.records.runs import outputs_at
-from slipstream.records.types import ErrorRecord, TryRecord
+from slipstream.records.types import (
+    CacheEntry,
+    CheckResult,
+    ErrorRecord,
+    ErrorSummary,
+    FlowSpec,
+    OpSpec,
+    OpState,
+    OutputsAt,
+    RunRecord,
+    RunSummary,
+    StackFrame,
+    TryRecord,
+    UnreadableRun,
+)
 from slipstream.spec import constants as _constants
 from slipstream.values.frames import to_flavor
 
@@ -122,7 +137,7 @@ class History:
         paths = [p for p in self.store.list(versions_dir(flow) + "/") if _is(p, "spec")]
         if not paths:
             self._known(flow)
-        found = [Version(files.read(self.store, p, "spec")) for p in paths]
+        found = [Version(files.read(self.store, p, FlowSpec)) for p in paths]
         return sorted(found, key=lambda v: _newest_first(v.published_at, v.id), reverse=True)
 
     def version(self, flow: str, version: str) -> Version:
@@ -141,24 +156,20 @@ class History:
         """Every readable run of `flow`, newest first (`unreadable` names the others)."""
         return self.read_runs(flow)[0]
 
-    def unreadable(self, flow: str) -> list[dict[str, Any]]:
-        """The runs of `flow` whose record, or the spec of whose version, cannot be read:
-        `{run_id, status: "unreadable", error}` each, so that one damaged file is shown as
-        such while every other run reads."""
+    def unreadable(self, flow: str) -> list[UnreadableRun]:
+        """The runs of `flow` whose record, or the spec of whose version, cannot be read,
+        with why, so that one damaged file is shown as such while every other run reads."""
         return self.read_runs(flow)[1]
 
-    def read_runs(self, flow: str) -> tuple[list[Run], list[dict[str, Any]]]:
+    def read_runs(self, flow: str) -> tuple[list[Run], list[UnreadableRun]]:
         """`(runs, unreadable)` in one pass: every run of `flow` read whole (merged while
         not over), newest first, by the one reader the web UI uses (`read_runs`), and the
         runs whose records cannot be read, as `unreadable` lists them."""
-        found = json.loads(_read_runs(self.store, flow))
-        if not found["runs"] and not found["unreadable"]:
+        found = files.from_core(_read_runs(self.store, flow), _ReadRuns)
+        if not found.runs and not found.unreadable:
             self._known(flow)
-        specs = found["specs"]
-        runs = [Run(self.store, record, specs[record["version"]]) for record in found["runs"]]
-        damaged = [unreadable_row(b["run_id"], b["reason"], b["started_at"])
-                   for b in found["unreadable"]]  # fmt: skip
-        return runs, damaged
+        runs = [Run(self.store, record, found.specs[record.version]) for record in found.runs]
+        return runs, list(found.unreadable)
 
     def run(self, flow: str, run_id: str) -> Run:
         """A run by its id, a unique prefix of it, or `latest`, `latest-failed`,
@@ -173,34 +184,27 @@ class History:
         except ArtifactNotFound as exc:
             self._known(flow)  # a mistyped flow: the flows there are, and the nearest
             raise ArtifactNotFound(f"{exc} in {self.store.url}") from None
-        return Run(self.store, json.loads(record), json.loads(spec))
+        return Run(self.store, files.from_core(record, RunRecord), files.from_core(spec, FlowSpec))
 
-    def summaries(self, flow: str) -> list[dict[str, Any]]:
-        """What the runs list shows of every run of `flow` (`run_id`, `status`, `trigger`,
-        `version`, `params`, `started_at`, `ended_at`, `metrics`, `checks`, `failed`), in
-        the web UI's order and from its reader (`list_runs`): from the run index where the
-        flow has one, the runs not over read from their records; else from every run record.
-        Unreadable runs whose start is not known come first, so that a short list shows them."""
+    def summaries(self, flow: str) -> list[RunSummary | UnreadableRun]:
+        """What the runs list shows of every run of `flow`, in the web UI's order and from
+        its reader (`list_runs`): from the run index where the flow has one, the runs not over
+        read from their records; else from every run record. Unreadable runs whose start is
+        not known come first, so that a short list shows them."""
         listed, damaged = list_runs(self.store, flow)
         if damaged is not None:
             _log.warning("%s", damaged)
-        rows = json.loads(listed)
+        rows = files.from_core(listed, list[_Row])
         if not rows:
             self._known(flow)
-        return [
-            row["run"] if "run" in row else unreadable_row(
-                row["unreadable"]["run_id"], row["unreadable"]["reason"],
-                row["unreadable"]["started_at"],
-            )
-            for row in rows
-        ]  # fmt: skip
+        return [shown for row in rows if (shown := row.run or row.unreadable) is not None]
 
     def metric_history(self, flow: str, metric: str) -> list[tuple[str, float | int]]:
         """`(run id, value)` of a metric in every run that recorded it, oldest first."""
         return [
-            (r["run_id"], r["metrics"][metric])
+            (r.run_id, r.metrics[metric])
             for r in reversed(self.summaries(flow))
-            if metric in r["metrics"]
+            if isinstance(r, RunSummary) and metric in r.metrics
         ]
 
 
@@ -223,22 +227,22 @@ def _unique(flow: str, what: str, given: str, ids: list[str]) -> str:
 
 
 class Version:
-    """A published flow version: its spec, as plain JSON, and its ops' code."""
+    """A published flow version: its spec and its ops' code."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: FlowSpec) -> None:
         self.spec = spec
-        self.id: str = spec["version"]
-        self.flow: str = spec["flow"]
-        self.published_at: str = spec.get("published_at", "")
+        self.id = spec.version
+        self.flow = spec.flow
+        self.published_at = spec.published_at or ""
 
     @cached_property
-    def ops(self) -> dict[str, dict[str, Any]]:
+    def ops(self) -> dict[str, OpSpec]:
         """The op specs by name, in dependency order."""
-        return {op["name"]: op for op in self.spec["ops"]}
+        return {op.name: op for op in self.spec.ops}
 
     def code(self, op: str) -> str:
         """The source of an op as it was in this version."""
-        return str(self.ops[op]["function"]["source"])
+        return self.ops[op].function.source
 
     def __repr__(self) -> str:
         return f"<Version {self.flow}@{self.id} published {self.published_at}>"
@@ -247,19 +251,19 @@ class Version:
 class Run:
     """One run of a flow: its state, the version it ran, and access to what it stored."""
 
-    def __init__(self, store: Store, record: dict[str, Any], spec: dict[str, Any]) -> None:
+    def __init__(self, store: Store, record: RunRecord, spec: FlowSpec) -> None:
         self.store = store
         self.record = record
         self.version = Version(spec)
-        self.flow: str = record["flow"]
-        self.run_id: str = record["run_id"]
-        self.status: str = record["status"]
-        self.started_at: str = record["started_at"]
-        self.ended_at: str | None = record["ended_at"]
-        self.params = {k: _constants.decode(v) for k, v in record["params"].items()}
-        self.metrics: dict[str, float | int] = dict(record["metrics"])
-        self.checks: dict[str, dict[str, Any]] = dict(record["checks"])
-        self.ops = {name: OpRun(self, name, state) for name, state in record["ops"].items()}
+        self.flow = record.flow
+        self.run_id = record.run_id
+        self.status: str = record.status
+        self.started_at = record.started_at
+        self.ended_at = record.ended_at
+        self.params = {k: _constants.decode(v) for k, v in record.params.items()}
+        self.metrics: dict[str, float | int] = dict(record.metrics)
+        self.checks: dict[str, CheckResult] = dict(record.checks)
+        self.ops = {name: OpRun(self, name, state) for name, state in record.ops.items()}
         #: Whether `summary()` was printed already (by `flow.run`).
         self.summary_shown = False
 
@@ -267,17 +271,18 @@ class Run:
         """The key of an output: by handle (`run.key(preds)`), by op name (`"predict"`,
         output `out`), by `"op.output"`, or by op name and output."""
         name, out = self._locate(target, output)
-        return ArtifactKey(*outputs_at(self.ops[name].state, self.run_id), out)
+        at = outputs_at(self.ops[name].state, self.run_id)
+        return ArtifactKey(at.prefix, at.run_id, out)
 
     def __getitem__(self, target: Handle | str) -> Any:
         """The stored value of an output of this run."""
         name, out = self._locate(target, None)
-        allow_pickle = bool(self.ops[name].spec["allow_pickle"])
+        allow_pickle = self.ops[name].spec.allow_pickle
         key = self.key(name, out)
         try:
             return self.store.get(key, allow_pickle=allow_pickle)
         except CorruptArtifact as exc:
-            digest = self.ops[name].state.get("cache_key")
+            digest = self.ops[name].state.cache_key
             if not digest or not evict_cache_entry(self.store, self.flow, name, digest, key):
                 raise
             raise CorruptArtifact(
@@ -308,9 +313,9 @@ class Run:
                 blocked.append(name)
             elif op.status == "failed":
                 lines.append(f"  op {name!r} failed: {op.failure()}")
-            elif (check := self.checks.get(name)) and not check["passed"]:
-                lines.append(f"  check {name!r} ({check['severity']}) failed: "
-                             f"{check['failed']} of {check['total']} values false")  # fmt: skip
+            elif (check := self.checks.get(name)) and not check.passed:
+                lines.append(f"  check {name!r} ({check.severity}) failed: "
+                             f"{check.failed} of {check.total} values false")  # fmt: skip
         if blocked:
             lines.append(f"  not run (an upstream op failed): {', '.join(blocked)}")
         return "\n".join(lines)
@@ -335,15 +340,14 @@ class Run:
 class OpRun:
     """One op in one run: its state, and the records of its tries."""
 
-    def __init__(self, run: Run, name: str, state: Mapping[str, Any]) -> None:
+    def __init__(self, run: Run, name: str, state: OpState) -> None:
         self.run = run
         self.name = name
         self.state = state
-        self.status: str = state["status"]
-        self.prefix: str = state["prefix"]
-        reused = state.get("cached_from")
+        self.status = state.status
+        self.prefix = state.prefix
         #: The run whose outputs this op reused instead of running (None: it ran).
-        self.cached_from: str | None = reused["run_id"] if reused else None
+        self.cached_from = state.cached_from.run_id if state.cached_from else None
 
     @cached_property
     def tries(self) -> list[TryRecord]:
@@ -353,11 +357,11 @@ class OpRun:
 
     def _records(self) -> Iterator[TryRecord]:
         # Tries that ran another version than the last are under that version's prefix.
-        prefixes = {a["try_number"]: a["prefix"] for a in self.state.get("attempts") or []}
-        for n in range(1, int(self.state.get("tries", 0)) + 1):
+        prefixes = {a.try_number: a.prefix for a in self.state.attempts}
+        for n in range(1, self.state.tries + 1):
             path = record_path(prefixes.get(n, self.prefix), self.run.run_id, n)
             try:
-                yield files.read(self.run.store, path, "try")
+                yield files.read(self.run.store, path, TryRecord)
             except ArtifactNotFound:
                 continue
 
@@ -365,10 +369,10 @@ class OpRun:
     def version(self) -> str:
         """The flow version whose code the last try ran: the run's own, unless the task was
         cleared and run again after a recompile."""
-        return str(self.state.get("version") or self.run.version.id)
+        return self.state.version or self.run.version.id
 
     @property
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> OpSpec:
         """The op as its version defines it (the version its last try ran)."""
         if self.version != self.run.version.id:
             return Version(load_spec(self.run.store, self.run.flow, self.version)).ops[self.name]
@@ -376,7 +380,7 @@ class OpRun:
             return self.run.version.ops[self.name]
         # An op only a version the run moved to has (a task cleared after a recompile), not
         # run yet: as the versions other ops ran define it.
-        ran = {str(o.state.get("version")) for o in self.run.ops.values() if o.state.get("version")}
+        ran = {o.state.version for o in self.run.ops.values() if o.state.version}
         for version in sorted(ran - {self.run.version.id}):
             ops = Version(load_spec(self.run.store, self.run.flow, version)).ops
             if self.name in ops:
@@ -386,7 +390,7 @@ class OpRun:
     @property
     def code(self) -> str:
         """The source of the function the last try ran, from its version."""
-        return str(self.spec["function"]["source"])
+        return self.spec.function.source
 
     def inputs(self) -> dict[str, Any]:
         """The arguments the op's function received in its last try: artifacts read back
@@ -400,21 +404,21 @@ class OpRun:
             )
         op = self.spec
         args: dict[str, Any] = {}
-        for arg, key in record["inputs"].items():
+        for arg, key in record.inputs.items():
             value = self.run.store.get(
-                ArtifactKey(key["op_prefix"], key["run_id"], key["output"]),
-                allow_pickle=bool(op["allow_pickle"]),
+                ArtifactKey(key.op_prefix, key.run_id, key.output),
+                allow_pickle=op.allow_pickle,
             )
-            library = op["convert"].get(arg)
+            library = op.convert.get(arg)
             args[arg] = to_flavor(value, library) if library else value
         params = dict(self.run.params)
         if self.version != self.run.version.id:  # a param the newer version added: its default
-            declared = load_spec(self.run.store, self.run.flow, self.version)["params"]
+            declared = load_spec(self.run.store, self.run.flow, self.version).params
             for name, entry in declared.items():
-                if name not in params and "default" in entry:
-                    params[name] = _constants.decode(entry["default"])
-        args.update({arg: _constants.decode(v, params) for arg, v in op["constants"].items()})
-        args.update({arg: params[name] for arg, name in op["params"].items()})
+                if name not in params and not entry.required:
+                    params[name] = _constants.decode(entry.default)
+        args.update({arg: _constants.decode(v, params) for arg, v in op.constants.items()})
+        args.update({arg: params[name] for arg, name in op.params.items()})
         return args
 
     @property
@@ -426,48 +430,54 @@ class OpRun:
     def logs(self) -> str:
         """What the last try printed: stdout, then stderr."""
         record = self.record
-        return "" if record is None else record["stdout"] + record["stderr"]
+        return "" if record is None else record.stdout + record.stderr
 
     @property
     def error(self) -> ErrorRecord | None:
         """Why the last try failed: type, message, and the stack trace of the user's code."""
         record = self.record
-        return None if record is None else record["error"]
+        return None if record is None else record.error
 
     def failure(self) -> str:
         """`Type: message (file:line: code)`: why the last try failed, at the innermost line
         of the user's own code; "" if it did not fail."""
-        error = self.error or self.state.get("error")
+        error: ErrorRecord | ErrorSummary | None = self.error or self.state.error
         if not error:
             return ""
-        kind = str(error["type"]).rsplit(".", 1)[-1]
-        text = f"{kind}: {error['message']}"
-        frame = user_frame(error.get("frames") or [])
+        text = f"{error.type.rsplit('.', 1)[-1]}: {error.message}"
+        frame = user_frame(error.frames) if isinstance(error, ErrorRecord) else None
         if frame is not None:
-            code = f": {frame['code']}" if frame.get("code") else ""
-            text += f"\n    at {frame['file']}:{frame['line']}{code}"
+            code = f": {frame.code}" if frame.code else ""
+            text += f"\n    at {frame.file}:{frame.line}{code}"
         return text
 
     def __repr__(self) -> str:
         return f"<OpRun {self.name}: {self.status}>"
 
 
-def user_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
+def user_frame(frames: Sequence[StackFrame]) -> StackFrame | None:
     """The innermost frame of the user's own code: not of an installed library or Python."""
     library = (*site.getsitepackages(), site.getusersitepackages(), sysconfig.get_path("stdlib"))
     library += ("<frozen",)
-    own = [f for f in frames if not str(f["file"]).startswith(library)]
+    own = [f for f in frames if not f.file.startswith(library)]
     chosen = own or frames
     return chosen[-1] if chosen else None
 
 
-def unreadable_row(run_id: str, reason: str, started_at: str | None = None) -> dict[str, Any]:
-    """A run that cannot be read, as `History.summaries` lists it among the others."""
-    return {
-        "run_id": run_id, "status": "unreadable", "error": reason, "trigger": None,
-        "version": None, "params": {}, "started_at": started_at, "ended_at": None, "metrics": {},
-        "checks": {}, "failed": [],
-    }  # fmt: skip
+class _Row(msgspec.Struct, frozen=True):
+    """A row of the runs list as the Rust reader gives it: `{"run": ...}` or
+    `{"unreadable": ...}`."""
+
+    run: RunSummary | None = None
+    unreadable: UnreadableRun | None = None
+
+
+class _ReadRuns(msgspec.Struct, frozen=True):
+    """Every run of a flow as the Rust reader gives them (`read_runs`)."""
+
+    runs: list[RunRecord]
+    specs: dict[str, FlowSpec]
+    unreadable: list[UnreadableRun]
 
 
 def evict_cache_entry(store: Store, flow: str, op: str, digest: str, output: ArtifactKey) -> bool:
@@ -475,13 +485,13 @@ def evict_cache_entry(store: Store, flow: str, op: str, digest: str, output: Art
     `output`, found corrupt by a reader: no run may reuse it again (an entry of that key
     written since, naming other outputs, is kept). True when it was removed."""
     path = cache_entry_path(flow, op, digest)
+    named = OutputsAt(prefix=output.op_prefix, run_id=output.run_id)
     try:
-        entry = files.read(store, path, "cache")
+        if files.read(store, path, CacheEntry).at != named:
+            return False
     except ArtifactNotFound:
         return False
     except SlipstreamError:  # unreadable: of no use to anyone
-        entry = {"at": {"prefix": output.op_prefix, "run_id": output.run_id}}
-    if entry["at"] != {"prefix": output.op_prefix, "run_id": output.run_id}:
-        return False
+        pass
     store.delete_objects([path])
     return True

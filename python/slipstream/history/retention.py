@@ -35,6 +35,7 @@ from slipstream.history import run_index
 from slipstream.history.reader import History, Run
 from slipstream.records import files
 from slipstream.records.runs import outputs_at
+from slipstream.records.types import Expiry, Pin, RetentionPolicy
 
 PIN_FILE = "pinned.json"
 # Runs that are not over: nothing of theirs is touched.
@@ -84,10 +85,10 @@ def policy_path(flow: str) -> str:
 def declared(store: Store, flow: str) -> Retention | None:
     """The retention policy `flow` declares (`ss.Flow(..., retention=...)`), if any."""
     try:
-        record = files.read(store, policy_path(flow), "retention")
+        record = files.read(store, policy_path(flow), RetentionPolicy)
     except ArtifactNotFound:
         return None
-    return Retention(keep_last=record["keep_last"], older_than_days=record["older_than_days"])
+    return Retention(keep_last=record.keep_last, older_than_days=record.older_than_days)
 
 
 def declare(store: Store, flow: str, version: str, policy: Retention | None) -> None:
@@ -98,10 +99,10 @@ def declare(store: Store, flow: str, version: str, policy: Retention | None) -> 
     if policy is None:
         store.delete_objects([policy_path(flow)])
         return
-    files.write(store, policy_path(flow), "retention", {
-        "flow": flow, "keep_last": policy.keep_last,
-        "older_than_days": policy.older_than_days, "version": version,
-    })  # fmt: skip
+    files.write(store, policy_path(flow), RetentionPolicy(
+        flow=flow, keep_last=policy.keep_last,
+        older_than_days=policy.older_than_days, version=version,
+    ))  # fmt: skip
 
 
 @dataclass
@@ -208,10 +209,9 @@ def collect(store: Store, plan: Plan, now: datetime, grace: float = GRACE_SECOND
         return plan
     reason = plan.policy.describe()
     store.put_objects([
-        (_marker(t), files.dump({
-            "flow": plan.flow, "run_id": t.run_id,
-            "expired_at": timestamp(now), "reason": reason,
-        }, _marker(t), "expiry"))
+        (_marker(t), files.dump(Expiry(
+            flow=plan.flow, run_id=t.run_id, expired_at=timestamp(now), reason=reason,
+        ), _marker(t)))
         for t in plan.targets
     ])  # fmt: skip
     time.sleep(grace)
@@ -309,17 +309,15 @@ def pinned(store: Store, flow: str) -> set[str]:
     found = set()
     for path in store.list(runs_dir(flow) + "/"):
         if path.endswith("/" + PIN_FILE):
-            pin = files.read(store, path, "pin")
-            found.add(str(pin["run_id"]))
+            found.add(files.read(store, path, Pin).run_id)
     return found
 
 
 def pin(store: Store, run: Run, note: str, now: datetime) -> None:
     """Protects `run` from retention."""
-    files.write(store, flow_run_dir(run.flow, run.run_id) + PIN_FILE, "pin", {
-        "flow": run.flow, "run_id": run.run_id,
-        "pinned_at": now.isoformat(timespec="seconds"), "note": note,
-    })  # fmt: skip
+    files.write(store, flow_run_dir(run.flow, run.run_id) + PIN_FILE, Pin(
+        flow=run.flow, run_id=run.run_id, pinned_at=now.isoformat(timespec="seconds"), note=note,
+    ))  # fmt: skip
 
 
 def unpin(store: Store, run: Run) -> bool:
@@ -341,13 +339,14 @@ def _references(
     used: dict[tuple[str, str], set[str]] = {}
     for run in runs:
         for op in run.ops.values():
-            if op.state.get("prefix"):
-                used.setdefault(outputs_at(op.state, run.run_id), set()).add(run.run_id)
+            if op.state.prefix:
+                at = outputs_at(op.state, run.run_id)
+                used.setdefault((at.prefix, at.run_id), set()).add(run.run_id)
     for run in readers:
         for op in run.ops.values():
-            if (op.state.get("cached_from") or {}).get("flow"):
-                at = outputs_at(op.state, run.run_id)
-                used.setdefault(at, set()).add(f"{run.flow} run {run.run_id}")
+            if op.state.cached_from and op.state.cached_from.flow:
+                at = op.state.cached_from
+                used.setdefault((at.prefix, at.run_id), set()).add(f"{run.flow} run {run.run_id}")
     return used
 
 
@@ -359,9 +358,9 @@ def _reader_flows(store: Store, flow: str) -> list[str]:
         for other in history.flows()
         if other != flow
         and any(
-            (op.get("source") or {}).get("flow") == flow
+            op.source is not None and op.source.flow == flow
             for version in history.versions(other)
-            for op in version.spec["ops"]
+            for op in version.spec.ops
         )
     ]
 
@@ -375,7 +374,9 @@ def _reader_runs(store: Store, flow: str, readers: Iterable[str]) -> list[Run]:
         run
         for other in readers
         for run in history.runs(other)
-        if any((op.state.get("cached_from") or {}).get("flow") == flow for op in run.ops.values())
+        if any(
+            op.state.cached_from and op.state.cached_from.flow == flow for op in run.ops.values()
+        )
         and not _expired(store, run)
     ]
 
@@ -397,9 +398,9 @@ def _own_outputs(run: Run) -> Sequence[tuple[str, str]]:
     that reused outputs wrote only its try record there."""
     found = []
     for name, op in run.ops.items():
-        prefixes = {a["prefix"] for a in op.state.get("attempts", []) if a.get("prefix")}
-        if op.state.get("prefix"):
-            prefixes.add(op.state["prefix"])
+        prefixes = {a.prefix for a in op.state.attempts if a.prefix}
+        if op.state.prefix:
+            prefixes.add(op.state.prefix)
         found += [(name, p) for p in sorted(prefixes)]
     return found
 

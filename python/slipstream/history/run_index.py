@@ -15,10 +15,8 @@ readers read it from its records until then.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from slipstream._native import (
     Store,
@@ -31,7 +29,8 @@ from slipstream._native import (
     run_summary,
     runs_dir,
 )
-from slipstream.records import runs
+from slipstream.records import files, runs
+from slipstream.records.types import RunRecord, RunSummary
 
 _log = logging.getLogger("slipstream")
 
@@ -83,13 +82,12 @@ def is_marked(active: set[str], flow: str, run_id: str) -> bool:
     return escaped(flow, run_id) in active
 
 
-def summary(record: Mapping[str, Any]) -> dict[str, Any]:
+def summary(record: RunRecord) -> RunSummary:
     """What the index keeps of a run (its record as readers merge it)."""
-    found: dict[str, Any] = json.loads(run_summary(json.dumps(record).encode()))
-    return found
+    return files.from_core(run_summary(record.to_json()), RunSummary)
 
 
-def summaries(store: Store, flow: str) -> tuple[list[dict[str, Any]], list[str]] | None:
+def summaries(store: Store, flow: str) -> tuple[list[RunSummary], list[str]] | None:
     """`(ended runs, run folders still marked)` as the index says, or None when it has none
     that can be trusted: what the index holds, for inspection (readers list runs through
     `History.summaries`, the UI's reader)."""
@@ -99,7 +97,7 @@ def summaries(store: Store, flow: str) -> tuple[list[dict[str, Any]], list[str]]
             _log.warning("the run index of flow %r is not used: %s; rebuild it with "
                          "`slipstream reindex %s`", flow, runs, flow)  # fmt: skip
         return None
-    return json.loads(runs), active
+    return files.from_core(runs, list[RunSummary]), active
 
 
 def escaped(flow: str, run_id: str) -> str:

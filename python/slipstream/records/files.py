@@ -1,27 +1,42 @@
-"""Reading and writing record files, each checked against its one definition in the Rust
-core: a record that does not fit its kind is never written, and one that does not read as
-its kind (or was written by a newer slipstream) is refused with a clear error."""
+"""Reading and writing record files as the record classes of `records.types`, each checked
+against its one definition in the Rust core: a record that does not fit its kind is never
+written, and one that does not read as its kind (or was written by a newer slipstream) is
+refused with a clear error."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import typing
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from slipstream._native import Store, check_read, check_write, record_format, version_spec_path
+import msgspec
+
+from slipstream._native import Store, check_write, read_record, record_format, version_spec_path
 from slipstream.errors import ArtifactNotFound
+from slipstream.records.record import Record
+from slipstream.records.types import BY_KIND, FlowSpec
 
 if TYPE_CHECKING:  # the kinds the Rust core knows, as the binding's stub spells them
-    from typing import TypeAlias
+    from slipstream._native import _RecordKind as Kind
 
-    from slipstream._native import _RecordKind
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
-    Kind: TypeAlias = _RecordKind
-
+# The kind of each record class (a union, such as previews, and each of its variants).
+_KIND: dict[Any, Kind] = {
+    member: cast("Kind", kind)
+    for kind, cls in BY_KIND.items()
+    for member in (cls, *typing.get_args(cls))
+}
 
 _NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
+
+
+def kind_of(cls: type[Record]) -> Kind:
+    """The name the Rust core knows the record class `cls` by (`run`, `op_state`, ...)."""
+    return _KIND[cls]
 
 
 def _finite(value: Any) -> Any:
@@ -34,58 +49,68 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def read(store: Store, path: str, kind: Kind) -> Any:
-    """The record at `path`, checked as a `kind` record."""
-    return parse(store.get_object(path), path, kind)
+def read(store: Store, path: str, cls: type[R]) -> R:
+    """The record of class `cls` at `path`."""
+    return parse(store.get_object(path), path, cls)
 
 
-def parse(data: bytes, path: str, kind: Kind) -> Any:
-    """A record read from `path` elsewhere, checked as a `kind` record."""
-    if not _NOT_JSON.search(data):
-        check_read(kind, data, path)
-        return json.loads(data)
-    # Metrics of slipstream 0.1 could be NaN or infinite, written as bare `NaN` tokens that
-    # are not JSON: such records are checked without them and read as they are.
-    value = json.loads(data)
-    check_read(kind, json.dumps(_finite(value)).encode(), path)
-    return value
+def parse(data: bytes, path: str, cls: type[R]) -> R:
+    """A record of class `cls` read from `path` elsewhere: checked by the Rust core, which
+    fills in what older formats lack (`CorruptArtifact`, or `NewerFormat` for a record a newer
+    slipstream wrote)."""
+    if _NOT_JSON.search(data):
+        # Metrics of slipstream 0.1 could be NaN or infinite, written as bare `NaN` tokens
+        # that are not JSON: such records read with those values null.
+        data = json.dumps(_finite(json.loads(data))).encode()
+    record: R = msgspec.json.decode(read_record(kind_of(cls), data, path), type=cls)
+    return record
 
 
-def dump(record: Mapping[str, Any], path: str, kind: Kind) -> bytes:
-    """The bytes of a `kind` record for `path`; `ValueError` if it does not fit its kind (a
-    value JSON cannot hold, such as NaN, included). A record without a `format` is given
-    the one its content needs (`stamped`)."""
-    if "format" not in record:
-        record = stamped(kind, record)
-    # Try records and previews quote what the user's values hold: a cell or an error
-    # argument JSON has no type for is written as its text.
+def from_core(data: bytes | str, cls: type[T]) -> T:
+    """What the Rust core read and wrote back whole (a merged run, a spec, rows of runs), as
+    `cls` (a record class, or a list of one)."""
+    found: T = msgspec.json.decode(data, type=cls)
+    return found
+
+
+def dump(record: Record, path: str) -> bytes:
+    """The bytes of `record` for `path`; `ValueError` if it does not fit its kind (a value JSON
+    cannot hold, such as NaN, included). A record without a `format` (0) is given the one its
+    content needs (`stamped`)."""
+    kind = kind_of(type(record))
+    if getattr(record, "format", None) == 0:
+        record = stamped(record)
+    # Try records and previews quote what the user's values hold: a cell or an error argument
+    # JSON has no type for is written as its text.
     text = str if kind in ("try", "preview") else None
-    data = json.dumps(record, indent=1, allow_nan=False, default=text).encode()
+    data = json.dumps(
+        msgspec.to_builtins(record, enc_hook=text), indent=1, allow_nan=False
+    ).encode()
     check_write(kind, data, path)
     return data
 
 
-def stamped(kind: Kind, record: Mapping[str, Any]) -> dict[str, Any]:
-    """`record` with the format its content needs first: the Rust core's rule (the oldest
-    format whose readers read it right), never a number of the SDK's own."""
-    body = {k: v for k, v in record.items() if k != "format"}
-    data = json.dumps({"format": 1, **_finite(body)}, default=str).encode()
-    return {"format": record_format(kind, data), **body}
+def stamped(record: R) -> R:
+    """`record` with the format its content needs: the Rust core's rule (the oldest format
+    whose readers read it right), never a number of the SDK's own."""
+    probe = msgspec.json.encode(
+        _finite(msgspec.to_builtins(record.replace(format=1), enc_hook=str))
+    )
+    return record.replace(format=record_format(kind_of(type(record)), probe))
 
 
-def write(store: Store, path: str, kind: Kind, record: Mapping[str, Any]) -> None:
-    """Writes a `kind` record to `path`, checked first."""
-    store.put_object(path, dump(record, path, kind))
+def write(store: Store, path: str, record: Record) -> None:
+    """Writes `record` to `path`, checked first."""
+    store.put_object(path, dump(record, path))
 
 
-def load_spec(store: Store, flow: str, version: str) -> dict[str, Any]:
+def load_spec(store: Store, flow: str, version: str) -> FlowSpec:
     """The spec of the published `version` of `flow`."""
     path = version_spec_path(flow, version)
     try:
-        spec: dict[str, Any] = read(store, path, "spec")
+        return read(store, path, FlowSpec)
     except ArtifactNotFound:
         raise ArtifactNotFound(
             f"flow {flow!r} has no published version {version!r} in {store.url} "
             f"(no {path}); publish it with flow.publish(...)"
         ) from None
-    return spec

@@ -31,7 +31,17 @@ from slipstream._native import (
 )
 from slipstream.errors import ArtifactNotFound, SlipstreamError, UpstreamMismatch
 from slipstream.records import files
-from slipstream.records.types import TryRecord
+from slipstream.records.types import (
+    AirflowRun,
+    Attempt,
+    ErrorSummary,
+    FlowSpec,
+    OpSpec,
+    OpState,
+    OutputsAt,
+    RunRecord,
+    TryRecord,
+)
 from slipstream.spec import constants as _constants
 
 #: A run in these states is not over: readers merge its files.
@@ -40,145 +50,127 @@ OPEN = ("running", "queued")
 _log = logging.getLogger("slipstream")
 
 
-def new_record(
-    spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
-) -> dict[str, Any]:
-    record = {
-        "flow": spec["flow"],
-        "version": spec["version"],
-        "run_id": run_id,
-        "trigger": trigger,
-        "status": "running",
-        "params": {k: _constants.encode(v, k) for k, v in params.items()},
-        "started_at": datetime.now(UTC).isoformat(),
-        "ended_at": None,
-        "ops": {
-            op["name"]: {
-                "status": "pending",
-                "kind": op["kind"],
-                "prefix": op["prefix"],
-                "tries": 0,
-            }
-            for op in spec["ops"]
+def new_record(spec: FlowSpec, run_id: str, params: Mapping[str, Any], trigger: str) -> RunRecord:
+    """The header of a run of version `spec`: every op `pending`."""
+    record = RunRecord(
+        flow=spec.flow,
+        version=spec.version,
+        run_id=run_id,
+        trigger=trigger,
+        status="running",
+        params={k: _constants.encode(v, k) for k, v in params.items()},
+        started_at=datetime.now(UTC).isoformat(),
+        ended_at=None,
+        ops={
+            op.name: OpState(status="pending", kind=op.kind, prefix=op.prefix, tries=0)
+            for op in spec.ops
         },
-        "metrics": {},
-        "checks": {},
-    }
-    return files.stamped("run", record)
+        metrics={},
+        checks={},
+    )
+    return files.stamped(record)
 
 
 def op_state(
-    op: Mapping[str, Any],
+    op: OpSpec,
     record: TryRecord,
     retries_left: bool,
     version: str,
-    previous: Mapping[str, Any] | None = None,
+    previous: OpState | None = None,
     cache_key: str | None = None,
-) -> dict[str, Any]:
+) -> OpState:
     """What an op's try leaves in the run's record: its outcome, and the tries so far with the
     version each ran (`previous` is the op's state before this try, whichever version wrote
     it: a task cleared after a recompile runs a newer version than the tries before it)."""
-    failed = record["status"] == "failed"
-    error = record["error"]
-    n = record["try_number"]
-    earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < n]
-    state = {
-        "status": "up_for_retry" if failed and retries_left else record["status"],
-        "kind": op["kind"],
-        "prefix": op["prefix"],
-        "tries": n,
-        "started_at": (previous or {}).get("started_at") or record["started_at"],
-        "ended_at": record["ended_at"],
-        "error": {"type": error["type"], "message": error["message"]} if error else None,
-        "metric": record["metric"],
-        "check": record["check"],
-        "version": version,
-        "code_hash": op["function"]["code_hash"],
-        "attempts": [*earlier, attempt(op, version, n)],
-        **({"cache_key": cache_key} if cache_key and record["status"] == "success" else {}),
-        **({"cached_from": record["cached_from"]} if record.get("cached_from") else {}),
-    }
-    return files.stamped("op_state", state)
+    failed = record.status == "failed"
+    error = record.error
+    running = running_state(op, version, record.try_number, previous, record.started_at)
+    state = running.replace(
+        status="up_for_retry" if failed and retries_left else record.status,
+        ended_at=record.ended_at,
+        error=ErrorSummary(type=error.type, message=error.message) if error else None,
+        metric=record.metric,
+        check=record.check,
+        cache_key=cache_key if record.status == "success" else None,
+        cached_from=record.cached_from,
+    )
+    return files.stamped(state)
 
 
 def running_state(
-    op: Mapping[str, Any],
+    op: OpSpec,
     version: str,
     try_number: int,
-    previous: Mapping[str, Any] | None,
+    previous: OpState | None,
     now: str,
-) -> dict[str, Any]:
-    """The op's state while try `try_number` runs (`previous`: its state before the try)."""
-    earlier = [a for a in (previous or {}).get("attempts", []) if a["try_number"] < try_number]
-    state = {
-        "status": "running",
-        "kind": op["kind"],
-        "prefix": op["prefix"],
-        "tries": try_number,
-        "started_at": (previous or {}).get("started_at") or now,
-        "ended_at": None,
-        "error": None,
-        "metric": None,
-        "check": None,
-        "version": version,
-        "code_hash": op["function"]["code_hash"],
-        "attempts": [*earlier, attempt(op, version, try_number)],
-    }
-    return files.stamped("op_state", state)
+) -> OpState:
+    """The op's state while try `try_number` runs (`previous`: its state before the try,
+    whichever version wrote it: a task cleared after a recompile runs a newer version than
+    the tries before it)."""
+    earlier = [a for a in previous.attempts if a.try_number < try_number] if previous else []
+    state = OpState(
+        status="running",
+        kind=op.kind,
+        prefix=op.prefix,
+        tries=try_number,
+        started_at=(previous and previous.started_at) or now,
+        version=version,
+        code_hash=op.function.code_hash,
+        attempts=(*earlier, attempt(op, version, try_number)),
+    )
+    return files.stamped(state)
 
 
-def outputs_at(state: Mapping[str, Any], run_id: str) -> tuple[str, str]:
-    """Where an op's outputs are for run `run_id`: `(prefix, run id)` of the run it reused
-    them from, else its own."""
-    reused = state.get("cached_from")
-    return (reused["prefix"], reused["run_id"]) if reused else (state["prefix"], run_id)
+def outputs_at(state: OpState, run_id: str) -> OutputsAt:
+    """Where an op's outputs are for run `run_id`: in the run it reused them from, else its
+    own."""
+    return state.cached_from or OutputsAt(run_id=run_id, prefix=state.prefix)
 
 
-def attempt(op: Mapping[str, Any], version: str, try_number: int) -> dict[str, Any]:
+def attempt(op: OpSpec, version: str, try_number: int) -> Attempt:
     """One try in an op state's `attempts`: the version it ran and where its record is."""
-    return {
-        "try_number": try_number,
-        "version": version,
-        "prefix": op["prefix"],
-        "code_hash": op["function"]["code_hash"],
-    }
+    return Attempt(
+        try_number=try_number,
+        version=version,
+        prefix=op.prefix,
+        code_hash=op.function.code_hash,
+    )
 
 
-def write_op_state(store: Store, flow: str, run_id: str, op: str, state: Mapping[str, Any]) -> None:
-    files.write(store, flow_run_op_path(flow, run_id, op), "op_state", state)
+def write_op_state(store: Store, flow: str, run_id: str, op: str, state: OpState) -> None:
+    files.write(store, flow_run_op_path(flow, run_id, op), state)
 
 
-def read_op_state(store: Store, flow: str, run_id: str, op: str) -> dict[str, Any] | None:
+def read_op_state(store: Store, flow: str, run_id: str, op: str) -> OpState | None:
     """The state op `op`'s task last wrote in this run, if it wrote one."""
     try:
-        state: dict[str, Any] = files.read(store, flow_run_op_path(flow, run_id, op), "op_state")
+        return files.read(store, flow_run_op_path(flow, run_id, op), OpState)
     except ArtifactNotFound:
         return None
-    return state
 
 
 def missing_upstream_outputs(
     store: Store,
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
-    upstream: Mapping[str, Mapping[str, Any] | None],
+    spec: FlowSpec,
+    op: OpSpec,
+    upstream: Mapping[str, OpState | None],
 ) -> UpstreamMismatch | None:
     """Why `op` of version `spec` cannot read its inputs in this run, if an upstream op ran
     an older version (`upstream`: its states) that has no such output: renamed or removed."""
-    for arg, src in op["inputs"].items():
-        state = upstream.get(src["op"])
-        ran = (state or {}).get("version")
-        if not ran or ran == spec["version"]:
+    for arg, src in op.inputs.items():
+        state = upstream.get(src.op)
+        ran = state.version if state else None
+        if not ran or ran == spec.version:
             continue
-        older = {o["name"]: o for o in files.load_spec(store, spec["flow"], ran)["ops"]}
-        outputs = older[src["op"]]["outputs"] if src["op"] in older else []
-        if src["output"] not in outputs:
+        older = {o.name: o for o in files.load_spec(store, spec.flow, ran).ops}
+        outputs = older[src.op].outputs if src.op in older else ()
+        if src.output not in outputs:
             return UpstreamMismatch(
-                f"op {op['name']!r} of version {spec['version']} reads output "
-                f"{src['output']!r} of {src['op']!r} (argument {arg!r}), but in this run "
-                f"{src['op']!r} ran version {ran}, whose outputs are "
-                f"{', '.join(outputs) or 'none'}: version {spec['version']} renamed or removed "
-                f"it. Clear {src['op']!r} too, so that it runs version {spec['version']}"
+                f"op {op.name!r} of version {spec.version} reads output "
+                f"{src.output!r} of {src.op!r} (argument {arg!r}), but in this run "
+                f"{src.op!r} ran version {ran}, whose outputs are "
+                f"{', '.join(outputs) or 'none'}: version {spec.version} renamed or removed "
+                f"it. Clear {src.op!r} too, so that it runs version {spec.version}"
             )
     return None
 
@@ -192,18 +184,19 @@ def fold_airflow(store: Store, flow: str, run_id: str) -> bool:
     path = flow_run_path(flow, run_id)
     try:
         data = store.get_object(path)
-        record = files.parse(data, path, "run")
-        if record["status"] in OPEN:
+        record = files.parse(data, path, RunRecord)
+        if record.status in OPEN:
             return False  # readers merge Airflow's word in themselves
         airflow_data = store.get_object(flow_run_airflow_path(flow, run_id))
-        airflow = files.parse(airflow_data, flow_run_airflow_path(flow, run_id), "airflow")
-        tries = {name: state["tries"] for name, state in record["ops"].items()}
-        cleared = any(t["try_number"] > tries.get(n, 0) for n, t in airflow["tasks"].items())
-        if airflow["state"] == "queued" or cleared:
+        airflow = files.parse(airflow_data, flow_run_airflow_path(flow, run_id), AirflowRun)
+        tries = {name: state.tries for name, state in record.ops.items()}
+        cleared = any(t.try_number > tries.get(n, 0) for n, t in airflow.tasks.items())
+        if airflow.state == "queued" or cleared:
             return reopen(store, flow, run_id)
-        spec = store.get_object(version_spec_path(flow, record["version"]))
+        spec = store.get_object(version_spec_path(flow, record.version))
         run_dir = flow_run_dir(flow, run_id)
-        folded = json.loads(merge_run_files(data, spec, [], airflow_data, run_dir, lambda _: None))
+        merged = merge_run_files(data, spec, [], airflow_data, run_dir, lambda _: None)
+        folded = files.parse(merged.encode(), path, RunRecord)
     except SlipstreamError as exc:  # a record that cannot be read is the readers' to show
         _log.warning("run %r of flow %r: Airflow's word not folded into it: %s", run_id, flow, exc)
         return False
@@ -218,16 +211,17 @@ def reopen(store: Store, flow: str, run_id: str) -> bool:
     merge its files again. Every field is kept as it was read, those of a newer release too;
     only `status` and `ended_at` change. True if it was over."""
     path = flow_run_path(flow, run_id)
-    record = files.parse(store.get_object(path), path, "run")
-    if record["status"] in OPEN:
+    data = store.get_object(path)
+    if files.parse(data, path, RunRecord).status in OPEN:
         return False
-    record.update(status="running", ended_at=None)
-    store.put_object(path, json.dumps(record, indent=1).encode())
+    raw = json.loads(data)  # as written, with the fields of a newer release
+    raw.update(status="running", ended_at=None)
+    store.put_object(path, json.dumps(raw, indent=1).encode())
     return True
 
 
-def write_run(store: Store, record: Mapping[str, Any]) -> None:
+def write_run(store: Store, record: RunRecord) -> None:
     """Writes a whole run record (a summary, merged by the Rust core), checked first, in the
     format its content needs (a header an older release wrote may say an older one)."""
-    path = flow_run_path(record["flow"], record["run_id"])
-    files.write(store, path, "run", files.stamped("run", record))
+    path = flow_run_path(record.flow, record.run_id)
+    files.write(store, path, files.stamped(record))

@@ -18,13 +18,25 @@ import sysconfig
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
+
+import msgspec
 
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 from slipstream.errors import UnsupportedType
 from slipstream.records import files
-from slipstream.records.types import CheckResult, ErrorRecord, TryRecord
+from slipstream.records.types import (
+    CheckResult,
+    ErrorRecord,
+    InputRef,
+    Manifest,
+    OutputsAt,
+    Phases,
+    StackFrame,
+    TryRecord,
+)
 from slipstream.runtime import memory as _memory
 from slipstream.runtime import outcomes
 from slipstream.runtime import preview as _preview
@@ -35,6 +47,17 @@ from slipstream.values.frames import Streamed, is_stream, to_flavor
 # The slipstream package (this module is one level below it): its frames are not the user's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STDLIB_DIR = os.path.abspath(sysconfig.get_paths()["stdlib"])
+
+
+@dataclass(frozen=True)
+class Reused:
+    """The outputs of an earlier run a try takes instead of calling its function: where they
+    are, their manifests, and the metric value or check verdict recorded with them."""
+
+    at: OutputsAt
+    manifests: Mapping[str, Manifest]
+    metric: Any = None
+    check: CheckResult | None = None
 
 
 def run_op(
@@ -54,7 +77,7 @@ def run_op(
     extra: Mapping[str, Any] | None = None,
     version: str | None = None,
     code_hash: str | None = None,
-    reuse: Callable[[], Mapping[str, Any] | None] | None = None,
+    reuse: Callable[[], Reused | None] | None = None,
     name: str | None = None,
 ) -> TryRecord:
     """Runs one attempt of `fn` and returns its record (also written to the store).
@@ -67,8 +90,7 @@ def run_op(
     a failing check of severity `error` fails the attempt (`CheckFailed`). `extra` is added
     to every output manifest; `version` and `code_hash` (of the flow version the code comes
     from) are recorded. `reuse`, called first (its reads are part of the inputs phase), may
-    return the outputs of an earlier run to take instead of calling `fn`: `{"at": {run_id,
-    prefix}, "manifests", "metric", "check"}`.
+    return the outputs of an earlier run to take instead of calling `fn` (`Reused`).
 
     A failure of `fn` (or of reading inputs / storing outputs) is recorded and returned with
     `status == "failed"`; interrupts such as a timeout or Ctrl-C are recorded and then
@@ -89,8 +111,8 @@ def run_op(
     _memory.reset_peak()
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    manifests: dict[str, dict[str, Any]] = {}
-    cached_from: dict[str, str] | None = None
+    manifests: dict[str, Manifest] = {}
+    cached_from: OutputsAt | None = None
     error: ErrorRecord | None = None
     interrupt: BaseException | None = None
     phase: Literal["inputs", "call", "outputs", "check"] = "inputs"
@@ -105,8 +127,8 @@ def run_op(
         try:
             reused = reuse() if reuse is not None else None
             if reused is not None:  # an earlier run's outputs: the function is not called
-                manifests, cached_from = dict(reused["manifests"]), dict(reused["at"])
-                metric_value, check_result = reused.get("metric"), reused.get("check")
+                manifests, cached_from = dict(reused.manifests), reused.at
+                metric_value, check_result = reused.metric, reused.check
             else:
                 kwargs = {}
                 for name, key in inputs.items():
@@ -127,22 +149,23 @@ def run_op(
                 if kind == "metric":
                     result = metric_value = outcomes.metric_value(label, result)
                 elif kind == "check":
-                    result = check_result = outcomes.check_result(label, result, severity)
+                    check_result = outcomes.check_result(label, result, severity)
+                    result = check_result.to_dict()  # stored as a plain value
                 for output, value in _split_outputs(label, result, outputs).items():
                     if is_stream(value):  # read once, as it is stored: keep rows to preview
                         value = Streamed(value, keep=_preview.STREAMED_ROWS)
                     manifests[output] = _put(store, label, keys[output], value, allow_pickle,
                                              try_number, extra)  # fmt: skip
                     preview = _preview.make(value, manifests[output])
-                    files.write(store, keys[output].preview_path, "preview", preview)
-                if check_result is not None and not check_result["passed"] and severity == "error":
+                    files.write(store, keys[output].preview_path, preview)
+                if check_result is not None and not check_result.passed and severity == "error":
                     phase = "check"
                     raise outcomes.failed_check(label, check_result)
         except Exception as exc:  # noqa: BLE001 — whatever the op raises is its try's record
             error = _error_record(exc, phase)
         except SystemExit as exc:  # sys.exit() in the op: its failure, not the process's end
             error = _error_record(exc, phase)
-            error["message"] = f"the op called sys.exit({exc.code!r}): {error['message']}"
+            error = error.replace(message=f"the op called sys.exit({exc.code!r}): {error.message}")
         except BaseException as exc:  # noqa: BLE001 — timeouts, Ctrl-C: recorded, then re-raised
             error = _error_record(exc, phase)
             interrupt = exc
@@ -153,46 +176,45 @@ def run_op(
 
     ended_at = datetime.now(UTC)
     finished = time.perf_counter()
-    record: TryRecord = {
-        "format": 0,  # stamped below
-        "op_prefix": op_prefix,
-        "run_id": run_id,
-        "try_number": try_number,
-        "function": _qualified_name(fn),
-        "status": "failed" if error else "success",
-        "started_at": started_at.isoformat(),
-        "ended_at": ended_at.isoformat(),
-        "duration_seconds": finished - clock,
-        "peak_rss_bytes": _memory.peak_rss_bytes(),
-        "inputs": {
-            name: {"op_prefix": k.op_prefix, "run_id": k.run_id, "output": k.output}
+    record = TryRecord(
+        op_prefix=op_prefix,
+        run_id=run_id,
+        try_number=try_number,
+        function=_qualified_name(fn),
+        status="failed" if error else "success",
+        started_at=started_at.isoformat(),
+        ended_at=ended_at.isoformat(),
+        duration_seconds=finished - clock,
+        peak_rss_bytes=_memory.peak_rss_bytes(),
+        inputs={
+            name: InputRef(op_prefix=k.op_prefix, run_id=k.run_id, output=k.output)
             for name, k in inputs.items()
         },
-        "outputs": manifests,
-        "stdout": out.decode("utf-8", errors="replace"),
-        "stderr": err.decode("utf-8", errors="replace"),
-        "stdout_dropped_bytes": out_dropped,
-        "stderr_dropped_bytes": err_dropped,
-        "error": error,
-        "kind": kind,
-        "metric": metric_value,
-        "check": check_result,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "record_path": path,
-        "version": version,
-        "code_hash": code_hash,
-        "cached_from": cached_from,
-        "phases": _phases(began, finished),
-    }
-    record = cast(TryRecord, files.stamped("try", record))
-    files.write(store, path, "try", record)
+        outputs=manifests,
+        stdout=out.decode("utf-8", errors="replace"),
+        stderr=err.decode("utf-8", errors="replace"),
+        stdout_dropped_bytes=out_dropped,
+        stderr_dropped_bytes=err_dropped,
+        error=error,
+        kind=kind,
+        metric=metric_value,
+        check=check_result,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        record_path=path,
+        version=version,
+        code_hash=code_hash,
+        cached_from=cached_from,
+        phases=_phases(began, finished),
+    )
+    record = files.stamped(record)
+    files.write(store, path, record)
     if interrupt is not None:
         raise interrupt
     return record
 
 
-def _phases(began: dict[str, float], finished: float) -> dict[str, float]:
+def _phases(began: dict[str, float], finished: float) -> Phases:
     """Seconds spent reading inputs, in the function, and storing outputs (and checking).
 
     A phase the try never reached took no time. Lazy inputs are read inside the call."""
@@ -200,7 +222,7 @@ def _phases(began: dict[str, float], finished: float) -> dict[str, float]:
     reached = [m for m in marks if m is not None] + [finished]
     spent = [later - earlier for earlier, later in itertools.pairwise(reached)]
     spent += [0.0] * (3 - len(spent))
-    return dict(zip(("inputs", "call", "outputs"), spent, strict=True))
+    return Phases(inputs=spent[0], call=spent[1], outputs=spent[2])
 
 
 def _split_outputs(label: str, result: Any, outputs: list[str]) -> dict[str, Any]:
@@ -230,11 +252,11 @@ def _put(
     allow_pickle: bool,
     try_number: int,
     extra: Mapping[str, Any],
-) -> dict[str, Any]:
+) -> Manifest:
     """Stores one output; a value no codec takes is reported as the op's, with the way out
     when it is a dict of values that would each store as outputs of their own."""
     try:
-        manifest: dict[str, Any] = store.put(
+        manifest = store.put(
             key, value, allow_pickle=allow_pickle, try_number=try_number, extra=dict(extra)
         )
     except UnsupportedType as exc:
@@ -246,7 +268,7 @@ def _put(
                 f"@ss.op(outputs={names!r}) and return the values as a tuple in that order"
             )
         raise UnsupportedType(f"op {label!r}: {exc}{hint}") from None
-    return manifest
+    return msgspec.convert(manifest, Manifest)
 
 
 def _qualified_name(fn: Callable[..., Any]) -> str:
@@ -270,16 +292,16 @@ def _error_record(
     message = _capped(_message_of(exc))
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += _exception_lines(exc, message)
-    return {
-        "type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
-        "message": message,
-        "phase": phase,
-        "traceback": "".join(lines),
-        "frames": [
-            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
+    return ErrorRecord(
+        type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        message=message,
+        phase=phase,
+        traceback="".join(lines),
+        frames=tuple(
+            StackFrame(file=f.filename, line=f.lineno, function=f.name, code=f.line)
             for f in frames
-        ],
-    }
+        ),
+    )
 
 
 # An error message longer than this is cut (run records, index segments and pages quote it).

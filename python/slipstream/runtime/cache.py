@@ -32,12 +32,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from slipstream._native import FORMATS, ArtifactKey, Store, cache_entry_path
 from slipstream.errors import ArtifactNotFound, CorruptArtifact, SlipstreamError
 from slipstream.history.reader import evict_cache_entry
 from slipstream.records import files
-from slipstream.records.types import TryRecord
+from slipstream.records.types import (
+    CacheEntry,
+    FlowSpec,
+    Manifest,
+    OpSpec,
+    OpState,
+    OutputsAt,
+    TryRecord,
+)
 from slipstream.runtime import fingerprint
+from slipstream.runtime.attempt import Reused
 from slipstream.spec import constants as _constants
 
 # Cached payloads up to this size are read and checked on every hit: a few milliseconds.
@@ -51,10 +62,10 @@ class Policy:
 
     enabled: bool = True
     resumed_run: str | None = None
-    resumed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    resumed: Mapping[str, OpState] = field(default_factory=dict)
 
-    def allows(self, spec: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
-        return self.enabled and spec.get("cache", True) and op.get("cache", True)
+    def allows(self, spec: FlowSpec, op: OpSpec) -> bool:
+        return self.enabled and spec.cache and op.cache
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,8 @@ class Key:
 
 def key(
     store: Store,
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
+    spec: FlowSpec,
+    op: OpSpec,
     inputs: Mapping[str, ArtifactKey],
     arguments: Mapping[str, Any],
     fn: Any = None,
@@ -77,7 +88,7 @@ def key(
     None when an input cannot be read or an argument has no stable form (the op then simply
     runs)."""
     try:
-        manifests = {arg: store.manifest(k) for arg, k in inputs.items()}
+        manifests = {arg: msgspec.convert(store.manifest(k), Manifest) for arg, k in inputs.items()}
         encoded = {arg: _constants.encode(v, arg) for arg, v in arguments.items()}
     except (SlipstreamError, TypeError, ValueError):
         return None
@@ -91,13 +102,18 @@ def key(
         "format": FORMATS["cache"],
         "manifest_format": FORMATS["manifest"],
         "code": code,
-        "op": {k: op[k] for k in ("kind", "severity", "outputs", "allow_pickle", "convert")},
+        "op": {
+            "kind": op.kind,
+            "severity": op.severity,
+            "outputs": list(op.outputs),
+            "allow_pickle": op.allow_pickle,
+            "convert": op.convert,
+        },
         "inputs": {
-            arg: [m["checksum"], m["type"], m["flavor"], m["python_type"]]
-            for arg, m in manifests.items()
+            arg: [m.checksum, m.type, m.flavor, m.python_type] for arg, m in manifests.items()
         },
         "arguments": encoded,
-        "environment": spec["environment"],
+        "environment": msgspec.to_builtins(spec.environment),
         "packages": fingerprint.packages(),
         "image": fingerprint.image(op),
     }
@@ -105,104 +121,101 @@ def key(
     return Key(hashlib.sha256(canonical.encode()).hexdigest(), parts)
 
 
-def code_part(op: Mapping[str, Any], fn: Any) -> dict[str, Any]:
+def code_part(op: OpSpec, fn: Any) -> dict[str, Any]:
     """The op's code as the key sees it: its `code_version` where it gives one, else its
     code hash and the user modules it imports."""
-    if op.get("code_version") is not None:
-        return {"code_version": op["code_version"]}
-    function = op["function"]
-    return {"hash": function["code_hash"], "modules": fingerprint.user_modules(function, fn)}
+    if op.code_version is not None:
+        return {"code_version": op.code_version}
+    function = op.function
+    return {"hash": function.code_hash, "modules": fingerprint.user_modules(function, fn)}
 
 
 def find(
-    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: Key, policy: Policy
-) -> dict[str, Any] | None:
-    """The entry of an earlier run whose outputs this op can reuse: the resumed run's when its
-    key matches, else the cache index's (when caching is allowed); only if it was written for
-    this key and op and every output it names is stored as it was."""
-    entry: dict[str, Any]
-    resumed = policy.resumed.get(op["name"])
-    if policy.resumed_run and resumed and resumed.get("cache_key") == cache_key.digest:
-        at: dict[str, str] = resumed.get("cached_from") or {
-            "run_id": policy.resumed_run,
-            "prefix": resumed["prefix"],
-        }
-        entry = {"at": at, "metric": resumed.get("metric"), "check": resumed.get("check")}
+    store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, policy: Policy
+) -> Reused | None:
+    """The outputs of an earlier run this op can reuse: the resumed run's when its key
+    matches, else those the cache index names (when caching is allowed); only if the entry
+    was written for this key and op and every output it names is stored as it was."""
+    checksums: Mapping[str, str] | None = None  # as the entry says they were written
+    resumed = policy.resumed.get(op.name)
+    if policy.resumed_run and resumed and resumed.cache_key == cache_key.digest:
+        at = resumed.cached_from or OutputsAt(run_id=policy.resumed_run, prefix=resumed.prefix)
+        metric, check = resumed.metric, resumed.check
     elif policy.allows(spec, op):
         try:
-            entry = files.read(store, entry_path(spec, op, cache_key.digest), "cache")
+            entry = files.read(store, entry_path(spec, op, cache_key.digest), CacheEntry)
         except ArtifactNotFound:
             return None
         except SlipstreamError:  # unreadable or of another format: recompute, and replace it
             return None
-        if entry["key"] != cache_key.digest or entry["op"] != op["name"]:
+        if entry.key != cache_key.digest or entry.op != op.name:
             return None  # an entry copied or edited from another key: not this one's
+        at, metric, check, checksums = entry.at, entry.metric, entry.check, entry.outputs
     else:
         return None
-    where = entry["at"]
     manifests = {}
-    for out in op["outputs"]:
-        key = ArtifactKey(where["prefix"], where["run_id"], out)
+    for out in op.outputs:
+        key = ArtifactKey(at.prefix, at.run_id, out)
         try:
-            manifest = store.stored_manifest(key)
-            if manifest is None:  # its payload is gone (expired, deleted): run the op instead
+            stored = store.stored_manifest(key)
+            if stored is None:  # its payload is gone (expired, deleted): run the op instead
                 return None
-            if "outputs" in entry and entry["outputs"].get(out) != manifest["checksum"]:
+            manifest = msgspec.convert(stored, Manifest)
+            if checksums is not None and checksums.get(out) != manifest.checksum:
                 return None  # not the output the entry was written for
-            if manifest["bytes"] <= VERIFY_BYTES:
+            if manifest.bytes <= VERIFY_BYTES:
                 store.verify(key)
         except SlipstreamError:  # unreadable or corrupt: run the op instead
             return None
         manifests[out] = manifest
-    entry["manifests"] = manifests
-    return entry
+    return Reused(at, manifests, metric, check)
 
 
-def entry_path(spec: Mapping[str, Any], op: Mapping[str, Any], digest: str) -> str:
-    return str(cache_entry_path(spec["flow"], op["name"], digest))
+def entry_path(spec: FlowSpec, op: OpSpec, digest: str) -> str:
+    return str(cache_entry_path(spec.flow, op.name, digest))
 
 
 def remember(
-    store: Store, spec: Mapping[str, Any], op: Mapping[str, Any], cache_key: Key, record: TryRecord
+    store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, record: TryRecord
 ) -> None:
     """Adds a successful try's outputs to the cache index under its key."""
-    if record["status"] != "success":
+    if record.status != "success":
         return
-    entry = {
-        "key": cache_key.digest,
-        "op": op["name"],
-        "at": {"run_id": record["run_id"], "prefix": record["op_prefix"]},
-        "version": spec["version"],
-        "outputs": {name: m["checksum"] for name, m in record["outputs"].items()},
-        "metric": record["metric"],
-        "check": record["check"],
-        "written_at": record["ended_at"],
-        "parts": cache_key.parts,
-    }
-    files.write(store, entry_path(spec, op, cache_key.digest), "cache", entry)
+    entry = CacheEntry(
+        key=cache_key.digest,
+        op=op.name,
+        at=OutputsAt(run_id=record.run_id, prefix=record.op_prefix),
+        version=spec.version,
+        outputs={name: m.checksum for name, m in record.outputs.items()},
+        metric=record.metric,
+        check=record.check,
+        written_at=record.ended_at,
+        parts=cache_key.parts,
+    )
+    files.write(store, entry_path(spec, op, cache_key.digest), entry)
 
 
 def evict_corrupt_inputs(
     store: Store,
     flow: str,
-    op: Mapping[str, Any],
+    op: OpSpec,
     inputs: Mapping[str, ArtifactKey],
-    producers: Mapping[str, Mapping[str, Any] | None],
+    producers: Mapping[str, OpState | None],
 ) -> list[str]:
     """After `op` failed with `CorruptArtifact`: the ops among its producers (`producers`:
     op name -> its state in this run) whose output it reads is corrupt. The cache entries
     naming those outputs are removed, so that no run reuses them again; the caller runs the
     producers again (or says to)."""
     corrupt = []
-    for arg, source in op["inputs"].items():
-        state = producers.get(source["op"]) or {}
-        if arg not in inputs or source["op"] in corrupt:
+    for arg, source in op.inputs.items():
+        state = producers.get(source.op)
+        if arg not in inputs or source.op in corrupt:
             continue
         try:
             store.verify(inputs[arg])
             continue
         except CorruptArtifact:
-            corrupt.append(source["op"])
-        if state.get("cache_key"):
-            evict_cache_entry(store, flow, source["op"], state["cache_key"], inputs[arg])
+            corrupt.append(source.op)
+        if state and state.cache_key:
+            evict_cache_entry(store, flow, source.op, state.cache_key, inputs[arg])
     return corrupt

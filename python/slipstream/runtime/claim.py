@@ -4,31 +4,30 @@ that of two processes starting one run id at once exactly one runs it."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 from slipstream._native import Store, flow_run_dir, flow_run_path
 from slipstream.errors import CorruptArtifact, RunIdTaken
 from slipstream.history import retention
 from slipstream.history.reader import History
 from slipstream.records import files
+from slipstream.records.types import RunRecord
 
 
-def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = False) -> None:
+def claim_run(store: Store, record: RunRecord, *, overwrite: bool = False) -> None:
     """Writes the first record of a new local run, only if its run id is free: created
     atomically (`link(2)` on a local store, `If-None-Match` on S3), so that of two processes
     starting one run id at once exactly one runs it. With `overwrite`, a run that has ended
     under that id is deleted first (as `slipstream delete` would: refused while other runs
     use its outputs, or it is pinned), then the id is claimed again. `RunIdTaken` otherwise."""
-    path = flow_run_path(record["flow"], record["run_id"])
-    data = files.dump(record, path, "run")
+    path = flow_run_path(record.flow, record.run_id)
+    data = files.dump(record, path)
     if not store.exclusive_creates():
         _warn_not_exclusive(store)
     if store.create_object(path, data):
         return
-    where = f"run {record['run_id']!r} of flow {record['flow']!r} in {store.url}"
+    where = f"run {record.run_id!r} of flow {record.flow!r} in {store.url}"
     try:
-        existing = History(store).run(record["flow"], record["run_id"])  # as readers see it
+        existing = History(store).run(record.flow, record.run_id)  # as readers see it
     except CorruptArtifact as exc:
         if not overwrite:
             raise RunIdTaken(
@@ -36,7 +35,7 @@ def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = Fals
                 "or pass overwrite=True to replace it"
             ) from None
         # every file of the run, its op files too: they would join the new run's merge
-        store.delete_objects(store.list(flow_run_dir(record["flow"], record["run_id"])))
+        store.delete_objects(store.list(flow_run_dir(record.flow, record.run_id)))
     else:
         if existing.status in ("running", "queued"):
             raise RunIdTaken(
@@ -46,7 +45,7 @@ def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = Fals
         if not overwrite:
             raise RunIdTaken(
                 f"{where} already exists ({existing.status}, started "
-                f"{existing.record.get('started_at') or '?'}): give this run another run_id, "
+                f"{existing.record.started_at or '?'}): give this run another run_id, "
                 "or pass overwrite=True to replace it"
             )
         try:
@@ -57,9 +56,9 @@ def claim_run(store: Store, record: Mapping[str, Any], *, overwrite: bool = Fals
         raise RunIdTaken(f"{where} was claimed by another process while it was being replaced")
 
 
-def _runner_text(record: Mapping[str, Any]) -> str:
-    runner = record.get("runner") or {}
-    return f"pid {runner.get('pid', '?')} on {runner.get('host', '?')}"
+def _runner_text(record: RunRecord) -> str:
+    runner = record.runner
+    return f"pid {runner.pid} on {runner.host}" if runner else "pid ? on ?"
 
 
 _WARNED_NOT_EXCLUSIVE: set[str] = set()

@@ -11,42 +11,42 @@ from typing import Any
 
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ParamError
-from slipstream.records.types import TryRecord
+from slipstream.records.types import FlowSpec, OpSpec, OutputsAt, TryRecord
 from slipstream.runtime import cache, upstream
-from slipstream.runtime.attempt import run_op
+from slipstream.runtime.attempt import Reused, run_op
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
 from slipstream.spec.assets import never_called
 
 
-def resolve_params(spec: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_params(spec: FlowSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     """The flow's param defaults overridden by `given`, each checked against the type of its
     default (strings from a trigger form or a conf are converted where unambiguous);
     unknown or missing names are errors, raised before anything runs."""
-    declared = spec["params"]
+    declared, flow = spec.params, spec.flow
     if not isinstance(given, Mapping):
         raise ParamError(
-            f"flow {spec['flow']!r}: params are a mapping of param name to value, e.g. "
+            f"flow {flow!r}: params are a mapping of param name to value, e.g. "
             f"params={{'{next(iter(declared), 'name')}': ...}}, not a {type(given).__name__}"
         )
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise ParamError(f"flow {spec['flow']!r} has no param {unknown[0]!r} (its params: {known})")
+        raise ParamError(f"flow {flow!r} has no param {unknown[0]!r} (its params: {known})")
     values = {}
     for name, entry in declared.items():
-        default = _constants.decode(entry["default"]) if "default" in entry else None
+        default = None if entry.required else _constants.decode(entry.default)
         if name in given:
-            values[name] = _typed(spec["flow"], name, given[name], default)
-        elif entry["required"]:
-            raise ParamError(f"flow {spec['flow']!r} needs a value for param {name!r}")
+            values[name] = _typed(flow, name, given[name], default)
+        elif entry.required:
+            raise ParamError(f"flow {flow!r} needs a value for param {name!r}")
         else:
             values[name] = default
         try:
             _constants.encode(values[name], f"param {name!r}")
         except _constants.UnsupportedConstant as exc:
             raise ParamError(
-                f"flow {spec['flow']!r}: param {name!r} is a {exc}; params are None, bool, "
+                f"flow {flow!r}: param {name!r} is a {exc}; params are None, bool, "
                 "int, float, str, bytes, or lists, tuples and dicts of them"
             ) from None
     return values
@@ -95,61 +95,65 @@ _NO: Any = object()
 
 
 def op_arguments(
-    op: Mapping[str, Any],
-    ops: Mapping[str, Any],
+    op: OpSpec,
+    ops: Mapping[str, OpSpec],
     run_id: str,
     params: Mapping[str, Any],
-    written_by: Mapping[str, tuple[str, str]] | None = None,
+    written_by: Mapping[str, OutputsAt] | None = None,
 ) -> tuple[dict[str, ArtifactKey], dict[str, Any]]:
     """The input keys and the constant arguments (constants and params) of one op.
-    `written_by` maps upstream ops to where their outputs are for this run, `(prefix, run
-    id)`, when that is not this version's prefix in this run: the run started under an older
-    version, or the op reused the outputs of an earlier run."""
-    at = {name: (o["prefix"], run_id) for name, o in ops.items()} | dict(written_by or {})
-    inputs = {arg: ArtifactKey(*at[src["op"]], src["output"]) for arg, src in op["inputs"].items()}
-    constants = {arg: _constants.decode(v, params) for arg, v in op["constants"].items()}
-    constants.update({arg: params[name] for arg, name in op["params"].items()})
+    `written_by` maps upstream ops to where their outputs are for this run, when that is not
+    this version's prefix in this run: the run started under an older version, or the op
+    reused the outputs of an earlier run."""
+    at = {name: OutputsAt(run_id=run_id, prefix=o.prefix) for name, o in ops.items()}
+    at.update(written_by or {})
+    inputs = {
+        arg: ArtifactKey(at[src.op].prefix, at[src.op].run_id, src.output)
+        for arg, src in op.inputs.items()
+    }
+    constants = {arg: _constants.decode(v, params) for arg, v in op.constants.items()}
+    constants.update({arg: params[name] for arg, name in op.params.items()})
     return inputs, constants
 
 
 def attempt(
     fn: Callable[..., Any],
-    op: Mapping[str, Any],
+    op: OpSpec,
     inputs: Mapping[str, ArtifactKey],
     constants: Mapping[str, Any],
     run_id: str,
     try_number: int,
     store: Store,
-    run: Mapping[str, Any],
-    reuse: Callable[[], Mapping[str, Any] | None] | None = None,
+    run: FlowSpec,
+    reuse: Callable[[], Reused | None] | None = None,
 ) -> TryRecord:
     """One attempt of an op of a version, through `run_op`; `run` names its flow and
     version; `reuse` may hand it an earlier run's outputs instead (see `run_op`)."""
     return run_op(
         fn,
         store=store,
-        op_prefix=op["prefix"],
+        op_prefix=op.prefix,
         run_id=run_id,
         try_number=try_number,
         inputs=inputs,
         constants=constants,
-        outputs=op["outputs"],
-        allow_pickle=op["allow_pickle"],
-        kind=op["kind"],
-        severity=op["severity"] or "error",
-        convert=op["convert"],
-        extra={"flow": run["flow"], "version": run["version"], "op": op["name"]},
-        version=run["version"],
-        code_hash=op["function"]["code_hash"],
+        outputs=op.outputs,
+        allow_pickle=op.allow_pickle,
+        kind=op.kind,
+        severity=op.severity or "error",
+        convert=op.convert,
+        extra={"flow": run.flow, "version": run.version, "op": op.name},
+        version=run.version,
+        code_hash=op.function.code_hash,
         reuse=reuse,
-        name=op["name"],
+        name=op.name,
     )
 
 
 def attempt_or_reuse(
     fn: Callable[..., Any],
-    spec: Mapping[str, Any],
-    op: Mapping[str, Any],
+    spec: FlowSpec,
+    op: OpSpec,
     inputs: Mapping[str, ArtifactKey],
     constants: Mapping[str, Any],
     run_id: str,
@@ -163,12 +167,12 @@ def attempt_or_reuse(
     join the cache). Returns the try record and the cache key (None: no key could be made).
     An `upstream` op takes the other flow's output instead (`events`: the run's triggering
     asset events by URI, see `slipstream.runtime.upstream`), with no cache key."""
-    if op["kind"] == "upstream":
+    if op.kind == "upstream":
         take = functools.partial(upstream.locate, store, op, events)
         return attempt(never_called, op, {}, {}, run_id, try_number, store, spec, take), None
     keys: list[cache.Key] = []
 
-    def reuse() -> Mapping[str, Any] | None:
+    def reuse() -> Reused | None:
         # Inside the try's inputs phase: a read that hangs or fails is recorded as the try's.
         # The key is recorded even where caching is off, so that a later run can resume this.
         cache_key = cache.key(store, spec, op, inputs, constants, fn)
@@ -179,29 +183,29 @@ def attempt_or_reuse(
 
     record = attempt(fn, op, inputs, constants, run_id, try_number, store, spec, reuse)
     cache_key = keys[0] if keys else None
-    if cache_key is not None and policy.allows(spec, op) and not record.get("cached_from"):
+    if cache_key is not None and policy.allows(spec, op) and not record.cached_from:
         cache.remember(store, spec, op, cache_key, record)
     return record, cache_key.digest if cache_key else None
 
 
-def load_function(op: Mapping[str, Any]) -> Callable[..., Any]:
+def load_function(op: OpSpec) -> Callable[..., Any]:
     """The op's function, or one that raises why it cannot be loaded, so that the failure
     is recorded like any other. An `upstream` op has none: it runs no code."""
-    if op["kind"] == "upstream":
+    if op.kind == "upstream":
         return never_called
     try:
-        return _code.load(op["function"], op["name"])
+        return _code.load(op.function, op.name)
     except Exception as exc:  # noqa: BLE001 — raised again by the function, inside the try
         return failing(op, exc)
 
 
-def failing(op: Mapping[str, Any], error: Exception) -> Callable[..., Any]:
+def failing(op: OpSpec, error: Exception) -> Callable[..., Any]:
     """A stand-in for the op's function that raises `error`: a try that cannot run is
     recorded like one that failed."""
 
     def unavailable(**_: Any) -> Any:
         raise error
 
-    unavailable.__qualname__ = op["function"]["qualname"]
-    unavailable.__module__ = op["function"]["module"]
+    unavailable.__qualname__ = op.function.qualname
+    unavailable.__module__ = op.function.module
     return unavailable

@@ -25,21 +25,23 @@ import importlib.util
 import os
 import sys
 import sysconfig
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
+
+from slipstream.records.types import FunctionSpec, OpSpec
 
 # Set in the task image, or by whoever runs tasks in a container, to the image's digest
 # (`sha256:...`): an image rebuilt under the same tag then changes the key.
 IMAGE_DIGEST_ENV = "SLIPSTREAM_IMAGE_DIGEST"
 
 
-def user_modules(function: Mapping[str, Any], fn: Any) -> dict[str, str]:
+def user_modules(function: FunctionSpec, fn: Any) -> dict[str, str]:
     """`module name -> sha256:<file hash>` of every user module the op's code imports,
     directly or through other user modules (the op's own module excluded: its code hash
     covers what the op uses of it)."""
-    own = function["module"]
-    text = function.get("module_source") or _module_text(own) or function["source"]
+    own = function.module
+    text = function.module_source or _module_text(own) or function.source
     found: dict[str, str] = {}
     queue = list(_imported(text, _package_of(own, getattr(fn, "__module__", own))))
     while queue:
@@ -68,10 +70,10 @@ def packages() -> str:
     return "sha256:" + hashlib.sha256("\n".join(pairs).encode()).hexdigest()
 
 
-def image(op: Mapping[str, Any]) -> dict[str, str | None]:
+def image(op: OpSpec) -> dict[str, str | None]:
     """The op's container image as named in the spec, and the digest of the one running
     (`SLIPSTREAM_IMAGE_DIGEST`), where known."""
-    return {"name": op.get("image"), "digest": os.environ.get(IMAGE_DIGEST_ENV) or None}
+    return {"name": op.image, "digest": os.environ.get(IMAGE_DIGEST_ENV) or None}
 
 
 def _imported(source: str, package: str | None) -> Iterator[str]:

@@ -27,6 +27,7 @@ from slipstream.history import run_index
 from slipstream.history.reader import History, Run
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, read_op_state
+from slipstream.records.types import ErrorSummary, FlowSpec, OpSpec, Runner, RunRecord
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.claim import claim_run
 from slipstream.runtime.execute import resolve_params
@@ -57,18 +58,18 @@ def run_version(
     values = resolve_params(spec, params or {})
     started = datetime.now(UTC)
     run_id = run_id or f"manual__{started.isoformat()}"
-    header = new_record(spec, run_id, values, trigger="local")
-    header["started_at"] = started.isoformat()
-    header["runner"] = _runner()
+    header = new_record(spec, run_id, values, trigger="local").replace(
+        started_at=started.isoformat(), runner=_runner()
+    )
     run_index.mark_active(store, flow, run_id)  # first: a run is never in neither
     claim_run(store, header, overwrite=overwrite)
-    ops = {op["name"]: op for op in spec["ops"]}
+    ops = {op.name: op for op in spec.ops}
     status: dict[str, str] = {}  # each op's status as its last try left it
     try:
         with _sigterm_interrupts():
-            for op in spec["ops"]:
-                status[op["name"]] = "running"
-                if any(status.get(u) != "success" for u in op["upstream"]):
+            for op in spec.ops:
+                status[op.name] = "running"
+                if any(status.get(u) != "success" for u in op.upstream):
                     continue  # below a failure: the run's merge says `upstream_failed`
                 task = Task(store, spec, op, run_id, values, policy)
                 outcome = _tries(task, 1)
@@ -76,8 +77,8 @@ def run_version(
                     healed = _heal(task, outcome.corrupt, ops)
                     status.update(healed)
                     if set(healed.values()) == {"success"}:
-                        outcome = _tries(task, outcome.state["tries"] + 1)
-                status[op["name"]] = outcome.state["status"]
+                        outcome = _tries(task, outcome.state.tries + 1)
+                status[op.name] = outcome.state.status
     except BaseException as exc:
         _end(store, spec, header, reached=set(status), interrupt=exc)
         if isinstance(exc, Terminated):
@@ -93,7 +94,7 @@ def run_version(
 def _tries(task: Task, first: int) -> Outcome:
     """Tries `task`'s op until it succeeds or its retries are spent (a failed check, or
     inputs no retry can give, is not retried); `first`: the number of the first try."""
-    last = first + task.op["retries"]
+    last = first + task.op.retries
     for try_number in range(first, last + 1):
         outcome = run_try(task, try_number, retries_left=try_number < last)
         if not outcome.failed or outcome.final:
@@ -101,7 +102,7 @@ def _tries(task: Task, first: int) -> Outcome:
     return outcome
 
 
-def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+def _heal(task: Task, corrupt: list[str], ops: Mapping[str, OpSpec]) -> dict[str, str]:
     """When `task`'s op failed reading corrupt outputs (a cache hit's above all: a hit checks
     the size of a large payload, not its bytes): their cache entries are gone (see
     `run_try`), so their producers run again in this run, that the op can be tried once
@@ -114,15 +115,15 @@ def _heal(task: Task, corrupt: list[str], ops: Mapping[str, Mapping[str, Any]]) 
             file=sys.stderr,
         )
         producer = replace(task, op=ops[name], policy=Policy())
-        state = read_op_state(task.store, task.flow, task.run_id, name) or {}
-        healed[name] = _tries(producer, state.get("tries", 0) + 1).state["status"]
+        state = read_op_state(task.store, task.flow, task.run_id, name)
+        healed[name] = _tries(producer, (state.tries if state else 0) + 1).state.status
     return healed
 
 
 def _end(
     store: Store,
-    spec: dict[str, Any],
-    header: Mapping[str, Any],
+    spec: FlowSpec,
+    header: RunRecord,
     *,
     reached: set[str],
     interrupt: BaseException | None = None,
@@ -130,31 +131,35 @@ def _end(
     """The run's summary, merged from its op files, written in place of its header. When an
     interrupt ended it (Ctrl-C, SIGTERM), the op it stopped `failed` with it (its retries
     are not run) and the ops the run did not reach are `skipped`."""
-    record = History(store).run(header["flow"], header["run_id"]).record  # merged, as read
+    record = History(store).run(header.flow, header.run_id).record  # merged, as read
     stopped = ("pending", "queued", "running", "up_for_retry")
-    for name, state in record["ops"].items():
-        if name not in reached or (interrupt is None and state["status"] in stopped):
-            state.update(status="skipped", blocked_by=[])
-        elif interrupt is not None and state["status"] in stopped:
-            what = {"type": type(interrupt).__name__, "message": str(interrupt)}
-            state.update(status="failed", error=state.get("error") or what)
-    statuses = {state["status"] for state in record["ops"].values()}
-    record["status"] = "success" if statuses <= {"success"} else "failed"
-    record["ended_at"] = datetime.now(UTC).isoformat()
+    ops = dict(record.ops)
+    for name, state in ops.items():
+        if name not in reached or (interrupt is None and state.status in stopped):
+            ops[name] = state.replace(status="skipped", blocked_by=())
+        elif interrupt is not None and state.status in stopped:
+            what = ErrorSummary(type=type(interrupt).__name__, message=str(interrupt))
+            ops[name] = state.replace(status="failed", error=state.error or what)
+    statuses = {state.status for state in ops.values()}
+    record = record.replace(
+        ops=ops,
+        status="success" if statuses <= {"success"} else "failed",
+        ended_at=datetime.now(UTC).isoformat(),
+    )
     finish(store, record)
     return Run(store, record, spec)
 
 
-def _runner() -> dict[str, Any]:
+def _runner() -> Runner:
     """This process, as readers tell whether it is still going (see `Runner` in the Rust
     core): host and pid, and on Linux the boot, pid namespace and start time."""
-    runner: dict[str, Any] = {"host": socket.gethostname(), "pid": os.getpid()}
+    found: dict[str, Any] = {}
     with contextlib.suppress(OSError, ValueError, IndexError):
-        runner["boot_id"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        runner["pid_namespace"] = os.readlink("/proc/self/ns/pid")
+        found["boot_id"] = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        found["pid_namespace"] = os.readlink("/proc/self/ns/pid")
         stat = Path("/proc/self/stat").read_text()
-        runner["started"] = int(stat.rsplit(")", 1)[1].split()[19])
-    return runner
+        found["started"] = int(stat.rsplit(")", 1)[1].split()[19])
+    return Runner(host=socket.gethostname(), pid=os.getpid(), **found)
 
 
 @contextlib.contextmanager

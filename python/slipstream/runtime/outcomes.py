@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from slipstream.errors import CheckFailed
-
-if TYPE_CHECKING:
-    from slipstream.records.types import CheckResult
+from slipstream.records.types import CheckResult
 
 
 def metric_value(label: str, value: Any) -> float | int:
@@ -43,14 +41,14 @@ def check_result(label: str, value: Any, severity: Literal["error", "warning"]) 
         failed, total = (0 if value else 1), 1
     else:
         failed, total = _count_false(label, value)
-    return {"passed": failed == 0, "severity": severity, "failed": failed, "total": total}
+    return CheckResult(passed=failed == 0, severity=severity, failed=failed, total=total)
 
 
 def failed_check(label: str, result: CheckResult) -> CheckFailed:
     what = (
         "returned False"
-        if result["total"] == 1
-        else (f"found {result['failed']:,} of {result['total']:,} elements false or missing")
+        if result.total == 1
+        else (f"found {result.failed:,} of {result.total:,} elements false or missing")
     )
     return CheckFailed(
         f"check {label!r} {what}; the ops that consume the artifacts it checks do not "

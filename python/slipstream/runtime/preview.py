@@ -21,10 +21,12 @@ import contextlib
 import io
 import json
 import math
-from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from slipstream.records import files
+from slipstream.records.types import Manifest, Preview
 from slipstream.values.frames import Streamed
 
 ROWS = 20
@@ -39,15 +41,15 @@ EXACT_DISTINCT = 1_000_000
 STREAMED_ROWS = 10_000
 
 
-def make(value: Any, manifest: Mapping[str, Any]) -> dict[str, Any]:
+def make(value: Any, manifest: Manifest) -> Preview:
     """The preview of a stored `value` whose manifest is `manifest`."""
-    kind = manifest["type"]
+    kind = manifest.type
     try:
         if kind == "frame" and isinstance(value, Streamed):
             # Read once while stored: only its first rows were kept.
             head = value.head_table()
-            body = {**_frame(head), "rows": manifest["rows"]}
-            if head.num_rows < manifest["rows"]:
+            body = {**_frame(head), "rows": manifest.rows}
+            if manifest.rows is not None and head.num_rows < manifest.rows:
                 body["profiled_rows"] = head.num_rows
         elif kind == "frame":
             body = _frame(value)
@@ -61,7 +63,8 @@ def make(value: Any, manifest: Mapping[str, Any]) -> dict[str, Any]:
             body = _value(value)
     except Exception as exc:  # noqa: BLE001 — a preview is a courtesy: never fail the op for it
         body = {"kind": "none", "reason": f"no preview: {type(exc).__name__}: {exc}"}
-    return files.stamped("preview", body)
+    preview: Preview = msgspec.convert(body, Preview)
+    return files.stamped(preview)
 
 
 def _frame(value: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from slipstream.history import indexing
 from slipstream.history.reader import History
 from slipstream.history.run_index import OPEN, best_effort
 from slipstream.records import files, runs
-from slipstream.records.types import TryRecord
+from slipstream.records.types import FlowSpec, OpSpec, OpState, RunRecord, TryRecord
 from slipstream.runtime import cache, execute
 
 
@@ -48,8 +48,8 @@ class Task:
     """One op of one run of a published version, with everything its tries need."""
 
     store: Store
-    spec: Mapping[str, Any]
-    op: Mapping[str, Any]
+    spec: FlowSpec
+    op: OpSpec
     run_id: str
     #: The run's params, resolved (`execute.resolve_params`).
     params: Mapping[str, Any]
@@ -59,11 +59,11 @@ class Task:
 
     @property
     def flow(self) -> str:
-        return str(self.spec["flow"])
+        return self.spec.flow
 
     @property
     def name(self) -> str:
-        return str(self.op["name"])
+        return self.op.name
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Outcome:
     """How one try ended: its record, the op state written for it, its cache key."""
 
     record: TryRecord
-    state: dict[str, Any]
+    state: OpState
     #: Why no retry can succeed: a producer ran a version without the output this op reads.
     mismatch: UpstreamMismatch | None
     #: The producers whose outputs this try found corrupt; their cache entries are removed.
@@ -79,13 +79,13 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        return self.record["status"] == "failed"
+        return self.record.status == "failed"
 
     @property
     def final(self) -> bool:
         """No retry follows (the op's state says `failed`, not `up_for_retry`): a failed
         check, inputs no version gives, or corrupt inputs."""
-        return self.failed and self.state["status"] == "failed"
+        return self.failed and self.state.status == "failed"
 
 
 def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
@@ -95,16 +95,16 @@ def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
     store, spec, op = task.store, task.spec, task.op
     fn = execute.load_function(op)
     upstream = {
-        src["op"]: runs.read_op_state(store, task.flow, task.run_id, src["op"])
-        for src in op["inputs"].values()
+        src.op: runs.read_op_state(store, task.flow, task.run_id, src.op)
+        for src in op.inputs.values()
     }
     written_by = {name: runs.outputs_at(s, task.run_id) for name, s in upstream.items() if s}
-    ops = {o["name"]: o for o in spec["ops"]}
+    ops = {o.name: o for o in spec.ops}
     inputs, constants = execute.op_arguments(op, ops, task.run_id, task.params, written_by)
     mismatch = runs.missing_upstream_outputs(store, spec, op, upstream)
     if mismatch is not None:  # recorded as this try's failure, before any input is read
         fn, inputs = execute.failing(op, mismatch), {}
-    version = spec["version"]
+    version = spec.version
     previous = runs.read_op_state(store, task.flow, task.run_id, task.name)
     running = runs.running_state(op, version, try_number, previous, _now())
     runs.write_op_state(store, task.flow, task.run_id, task.name, running)
@@ -115,25 +115,25 @@ def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
         )  # fmt: skip
     except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
         with contextlib.suppress(Exception):
-            path = record_path(op["prefix"], task.run_id, try_number)
-            interrupted = files.read(store, path, "try")
+            path = record_path(op.prefix, task.run_id, try_number)
+            interrupted = files.read(store, path, TryRecord)
             state = runs.op_state(op, interrupted, retries_left, version, running)
             runs.write_op_state(store, task.flow, task.run_id, task.name, state)
         raise
-    error = record["error"]
+    error = record.error
     corrupt: list[str] = []
-    if error and error["type"] == "slipstream.errors.CorruptArtifact":
+    if error and error.type == "slipstream.errors.CorruptArtifact":
         corrupt = cache.evict_corrupt_inputs(store, task.flow, op, inputs, upstream)
     # No retry follows a failed check, inputs no version gives, or corrupt inputs (their
     # producers must run again first): the op's state says `failed`, not `up_for_retry`.
-    final = mismatch is not None or bool(error and error["phase"] == "check") or bool(corrupt)
+    final = mismatch is not None or bool(error and error.phase == "check") or bool(corrupt)
     state = runs.op_state(op, record, retries_left and not final, version, running, cache_key)
     runs.write_op_state(store, task.flow, task.run_id, task.name, state)
     return Outcome(record, state, mismatch, corrupt)
 
 
 def open_run(
-    store: Store, spec: Mapping[str, Any], run_id: str, params: Mapping[str, Any], trigger: str
+    store: Store, spec: FlowSpec, run_id: str, params: Mapping[str, Any], trigger: str
 ) -> None:
     """What a task does first in its run (Airflow and the container entrypoint): the run is
     marked active in the index, its header created unless a task already did, and a run
@@ -141,12 +141,12 @@ def open_run(
     files again."""
     from slipstream.history import run_index
 
-    run_index.mark_active(store, spec["flow"], run_id)  # first: a run is never in neither
-    path = flow_run_path(spec["flow"], run_id)
+    run_index.mark_active(store, spec.flow, run_id)  # first: a run is never in neither
+    path = flow_run_path(spec.flow, run_id)
     record = runs.new_record(spec, run_id, params, trigger)
-    if store.create_object(path, files.dump(record, path, "run")):
+    if store.create_object(path, files.dump(record, path)):
         return
-    _reopen(store, spec["flow"], run_id)
+    _reopen(store, spec.flow, run_id)
 
 
 def _reopen(store: Store, flow: str, run_id: str) -> None:
@@ -176,11 +176,11 @@ def end_if_over(task: Task) -> None:
         def blocks(name: str) -> bool:
             if name not in statuses:
                 read = runs.read_op_state(store, flow, run_id, name)
-                statuses[name] = read["status"] if read else "pending"
+                statuses[name] = read.status if read else "pending"
             return statuses[name] in ("failed", "upstream_failed")
 
-        for missing in (o for o in task.spec["ops"] if o["name"] not in have):
-            upstream = missing["upstream"]
+        for missing in (o for o in task.spec.ops if o.name not in have):
+            upstream = missing.upstream
             if all(u in have for u in upstream) and not any(blocks(u) for u in upstream):
                 return  # it can still run: the run is not over
         # A task cleared meanwhile may have reopened the run: merged from its files again.
@@ -190,11 +190,11 @@ def end_if_over(task: Task) -> None:
             finish(store, run.record)
 
 
-def finish(store: Store, record: Mapping[str, Any]) -> None:
+def finish(store: Store, record: RunRecord) -> None:
     """Writes a run's summary (its record as readers merge it, now over) in place of its
     header, and indexes it."""
     runs.write_run(store, record)
-    indexing.record_ended(store, record["flow"], [record])
+    indexing.record_ended(store, record.flow, [record])
 
 
 def _now() -> str:

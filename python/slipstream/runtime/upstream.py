@@ -15,8 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ArtifactNotFound, SlipstreamError
+from slipstream.records.types import FlowOutput, Manifest, OpSpec, OutputsAt, RunSummary
+from slipstream.runtime.attempt import Reused
 from slipstream.spec.assets import EVENT_FORMAT, asset_uri
 
 
@@ -25,11 +29,13 @@ class UpstreamUnavailable(SlipstreamError):
 
 
 def locate(
-    store: Store, op: Mapping[str, Any], events: Mapping[str, list[dict[str, Any]]] | None
-) -> dict[str, Any]:
+    store: Store, op: OpSpec, events: Mapping[str, list[dict[str, Any]]] | None
+) -> Reused:
     """The artifact an `upstream` op stands for, as an earlier run's outputs are handed to
     `run_op` (`reuse`): called inside its try, so a failure to find it is the try's."""
-    source = op["source"]
+    source = op.source
+    if source is None:
+        raise UpstreamUnavailable(f"op {op.name!r} of kind upstream names no other flow's output")
     named = (events or {}).get(_uri(source)) or []
     ours = [e for e in named if "slipstream" in e["extra"]]  # not one created by hand
     if ours:
@@ -37,7 +43,7 @@ def locate(
     return newest(store, source)
 
 
-def from_event(store: Store, source: Mapping[str, str], extra: Mapping[str, Any]) -> dict[str, Any]:
+def from_event(store: Store, source: FlowOutput, extra: Mapping[str, Any]) -> Reused:
     """The artifact an asset event's `extra` names, checked against it."""
     what = _uri(source)
     if extra.get("slipstream") != EVENT_FORMAT:
@@ -51,18 +57,18 @@ def from_event(store: Store, source: Mapping[str, str], extra: Mapping[str, Any]
             f"the asset event of {what} names an artifact in {extra.get('store')}, but this "
             f"flow runs on {store.url}: flows scheduled on each other's outputs share a store"
         )
-    at = {"flow": source["flow"], "run_id": extra["stored_run_id"], "prefix": extra["prefix"]}
+    at = OutputsAt(flow=source.flow, run_id=extra["stored_run_id"], prefix=extra["prefix"])
     entry = _entry(store, source, at, f"run {extra['run_id']!r} (its asset event)")
-    stored = entry["manifests"][source["output"]]
-    if extra.get("checksum") and stored.get("checksum") != extra["checksum"]:
+    stored = entry.manifests[source.output]
+    if extra.get("checksum") and stored.checksum != extra["checksum"]:
         raise UpstreamUnavailable(
             f"{what} of run {extra['run_id']!r}: the stored artifact's checksum "
-            f"{stored.get('checksum')} is not the {extra['checksum']} its asset event names"
+            f"{stored.checksum} is not the {extra['checksum']} its asset event names"
         )
     return entry
 
 
-def newest(store: Store, source: Mapping[str, str]) -> dict[str, Any]:
+def newest(store: Store, source: FlowOutput) -> Reused:
     """The output of the upstream flow's newest successful run."""
     from slipstream.history.reader import History
     from slipstream.records.runs import outputs_at
@@ -70,38 +76,35 @@ def newest(store: Store, source: Mapping[str, str]) -> dict[str, Any]:
     history = History(store)
     what = _uri(source)
     try:
-        summaries = history.summaries(source["flow"])
+        summaries = history.summaries(source.flow)
     except ArtifactNotFound as exc:
-        raise UpstreamUnavailable(f"{what}: {exc}; run flow {source['flow']!r} first") from None
+        raise UpstreamUnavailable(f"{what}: {exc}; run flow {source.flow!r} first") from None
     for summary in summaries:  # newest first
-        if summary["status"] != "success":
+        if not isinstance(summary, RunSummary) or summary.status != "success":
             continue
-        run = history.run(source["flow"], summary["run_id"])
-        state = run.ops[source["op"]].state if source["op"] in run.ops else None
-        if not state or state.get("status") != "success":
+        run = history.run(source.flow, summary.run_id)
+        state = run.ops[source.op].state if source.op in run.ops else None
+        if not state or state.status != "success":
             continue
-        prefix, stored_run = outputs_at(state, run.run_id)
-        at = {"flow": source["flow"], "run_id": stored_run, "prefix": prefix}
+        at = outputs_at(state, run.run_id).replace(flow=source.flow)
         return _entry(store, source, at, f"run {run.run_id!r} (its newest successful run)")
     raise UpstreamUnavailable(
-        f"{what}: flow {source['flow']!r} has no successful run in {store.url} whose op "
-        f"{source['op']!r} succeeded; run it first"
+        f"{what}: flow {source.flow!r} has no successful run in {store.url} whose op "
+        f"{source.op!r} succeeded; run it first"
     )
 
 
-def _entry(
-    store: Store, source: Mapping[str, str], at: dict[str, str], which: str
-) -> dict[str, Any]:
-    key = ArtifactKey(at["prefix"], at["run_id"], source["output"])
+def _entry(store: Store, source: FlowOutput, at: OutputsAt, which: str) -> Reused:
+    key = ArtifactKey(at.prefix, at.run_id, source.output)
     manifest = store.stored_manifest(key)
     if manifest is None:
         raise UpstreamUnavailable(
             f"{_uri(source)} of {which} is no longer "
             f"stored (deleted or expired: {key.manifest_path}); run flow "
-            f"{source['flow']!r} again"
+            f"{source.flow!r} again"
         )
-    return {"at": at, "manifests": {source["output"]: manifest}, "metric": None, "check": None}
+    return Reused(at, {source.output: msgspec.convert(manifest, Manifest)})
 
 
-def _uri(source: Mapping[str, str]) -> str:
-    return asset_uri(source["flow"], source["op"], source["output"])
+def _uri(source: FlowOutput) -> str:
+    return asset_uri(source.flow, source.op, source.output)

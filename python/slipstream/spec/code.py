@@ -25,9 +25,12 @@ import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipstream.errors import CodeUnavailable, FlowDefinitionError
+
+if TYPE_CHECKING:  # the records are above the spec's helpers: read, never imported here
+    from slipstream.records.types import FunctionSpec
 
 
 def describe(fn: Callable[..., Any], op_name: str) -> dict[str, Any]:
@@ -59,34 +62,34 @@ def describe(fn: Callable[..., Any], op_name: str) -> dict[str, Any]:
     return entry
 
 
-def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
+def load(function: FunctionSpec, op_name: str) -> Callable[..., Any]:
     """The callable an op spec's `function` entry describes: imported by module path when
     it is importable (falling back to its captured source where the module is missing),
     else rebuilt from the captured source."""
-    if function["importable"] and function.get("module_source") and _is_main(function["module"]):
+    if function.importable and function.module_source and _is_main(function.module):
         # The version was published by importing the file that now runs as a script:
         # importing it again would run the script a second time.
         return _rebuild(function, op_name)
-    if function["importable"]:
+    if function.importable:
         try:
-            obj: Any = importlib.import_module(function["module"])
-            for part in function["qualname"].split("."):
+            obj: Any = importlib.import_module(function.module)
+            for part in function.qualname.split("."):
                 obj = getattr(obj, part)
         except Exception as exc:
             missing = isinstance(exc, ModuleNotFoundError) and _names_package_of(
-                exc.name, function["module"]
+                exc.name, function.module
             )
-            if missing and function.get("module_source"):
+            if missing and function.module_source:
                 print(
-                    f"slipstream: op {op_name!r}: module {function['module']!r} is not "
+                    f"slipstream: op {op_name!r}: module {function.module!r} is not "
                     "installed here; running its source as captured when the flow was "
                     "published",
                     file=sys.stderr,
                 )
                 return _rebuild(function, op_name)
             raise CodeUnavailable(
-                f"op {op_name!r}: cannot import {function['qualname']} from module "
-                f"{function['module']!r} ({type(exc).__name__}: {exc}); install the code of "
+                f"op {op_name!r}: cannot import {function.qualname} from module "
+                f"{function.module!r} ({type(exc).__name__}: {exc}); install the code of "
                 "the flow where its tasks run (pip install it, or put its file in the DAG "
                 "folder), or define the op in a script so its source is captured into the "
                 "flow version"
@@ -96,20 +99,20 @@ def load(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
     return _rebuild(function, op_name)
 
 
-def _rebuild(function: dict[str, Any], op_name: str) -> Callable[..., Any]:
+def _rebuild(function: FunctionSpec, op_name: str) -> Callable[..., Any]:
     """The function, from the module source captured with it."""
-    name = f"slipstream_captured_{op_name}_{function['code_hash'][7:19]}"
+    name = f"slipstream_captured_{op_name}_{function.code_hash[7:19]}"
     module = types.ModuleType(name)
-    text = function["module_source"]
-    module.__file__ = _captured_file(function["file"], text, function["code_hash"])
+    text = function.module_source or function.source
+    module.__file__ = _captured_file(function.file, text, function.code_hash)
     sys.modules[name] = module  # pickling, dataclasses and typing look modules up here
     try:
         exec(compile(text, module.__file__, "exec"), module.__dict__)
         # A function captured from inside another one is defined at module level here.
-        return getattr(module, function["qualname"].rsplit(".", 1)[-1])  # type: ignore[no-any-return]
+        return getattr(module, function.qualname.rsplit(".", 1)[-1])  # type: ignore[no-any-return]
     except Exception as exc:
         raise CodeUnavailable(
-            f"op {op_name!r}: the source captured from {function['file']} does not run here "
+            f"op {op_name!r}: the source captured from {function.file} does not run here "
             f"({type(exc).__name__}: {exc}); its imports must be installed where tasks run"
         ) from exc
 

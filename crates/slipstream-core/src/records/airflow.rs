@@ -3,12 +3,13 @@
 //! (Airflow 2 and 3 alike; `null` before a task is scheduled).
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Record;
 
 /// A DAG run with its task instances.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AirflowRun {
     pub format: u32,
     #[serde(default)]
@@ -33,7 +34,7 @@ impl Record for AirflowRun {
 }
 
 /// One task instance: its current state and every try Airflow remembers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AirflowTask {
     #[serde(default)]
     pub state: Option<String>,
@@ -48,7 +49,7 @@ pub struct AirflowTask {
 }
 
 /// One try of a task instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AirflowTry {
     pub try_number: u32,
     #[serde(default)]

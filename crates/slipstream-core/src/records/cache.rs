@@ -3,12 +3,13 @@
 //! a later run of the op with the same key reuses them instead of running.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckResult, OutputsAt, RawJson, Record};
 
 /// The outputs an op wrote for one cache key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CacheEntry {
     pub format: u32,
     /// The key, a SHA-256 of what the outputs were made from.

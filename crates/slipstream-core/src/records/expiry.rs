@@ -3,12 +3,13 @@
 //! and the run's records stay; a read of an output whose payload is gone then says it expired,
 //! and when, instead of calling the artifact corrupt.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Record;
 
 /// The payloads of one op's outputs in one run were deleted by retention.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Expiry {
     pub format: u32,
     pub flow: String,

@@ -17,6 +17,7 @@ mod preview;
 mod retention;
 mod run;
 mod run_index;
+mod schema;
 mod spec;
 mod try_record;
 mod version_diff;
@@ -36,7 +37,8 @@ pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
     Runner, Severity,
 };
-pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary};
+pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary, UnreadableRun};
+pub use schema::records_schema;
 pub use spec::{Environment, FlowOutput, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, Phases, StackFrame, TryRecord, TryStatus};
 pub use version_diff::VersionDiff;

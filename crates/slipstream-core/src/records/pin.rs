@@ -1,12 +1,13 @@
 //! `flows/<flow>/runs/<escaped run id>/pinned.json`: a run `slipstream pin` protects from
 //! retention. Removing the file (`slipstream unpin`) removes the protection.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Record;
 
 /// A run kept whatever the retention policy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Pin {
     pub format: u32,
     pub flow: String,

@@ -1,13 +1,14 @@
 //! `ops/<prefix>/<run>/outputs/<output>/preview.json`: what the UI shows of an output without
 //! reading its payload, written beside its manifest.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Record;
 
 /// A preview; `kind` says which.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Preview {
     /// The first rows of a frame and a profile of each column shown.
@@ -69,7 +70,7 @@ impl Record for Preview {
 }
 
 /// Text cut at a fixed length; `length` is the whole text's.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Capped {
     pub text: String,
     pub length: u64,
@@ -77,14 +78,14 @@ pub struct Capped {
 }
 
 /// Column names and rows of cells (numbers, booleans, null, capped text).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FrameHead {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
 }
 
 /// One column's profile: nulls, distinct values, range and histogram of numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ColumnProfile {
     pub name: String,
     #[serde(rename = "type")]
@@ -106,7 +107,7 @@ pub struct ColumnProfile {
 }
 
 /// Equal-width bins: `edges` has one more entry than `counts`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Histogram {
     pub edges: Vec<f64>,
     pub counts: Vec<u64>,

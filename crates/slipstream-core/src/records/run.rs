@@ -7,12 +7,13 @@
 use std::fmt;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{AirflowTry, RawJson, Record, first_format};
 
 /// One run of a flow version.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunRecord {
     pub format: u32,
     pub flow: String,
@@ -45,7 +46,7 @@ pub struct RunRecord {
 
 /// The process of a local run: its host and id, and (on Linux) what tells it from another
 /// process of the same id: the boot, the pid namespace (a container), its start time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Runner {
     pub host: String,
     pub pid: u32,
@@ -118,7 +119,7 @@ impl Record for RunRecord {
 }
 
 /// The state of one op in one run, in `run.json` and in `ops/<op>.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OpState {
     #[serde(default = "first_format")]
     pub format: u32,
@@ -169,7 +170,7 @@ pub struct OpState {
 }
 
 /// The outputs of one op in one run: under `prefix`, in run `run_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OutputsAt {
     pub run_id: String,
     pub prefix: String,
@@ -191,7 +192,7 @@ impl Record for OpState {
 }
 
 /// One try of an op in a run: which version ran it and where its record and outputs are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Attempt {
     pub try_number: u32,
     pub version: String,
@@ -210,7 +211,7 @@ impl OpState {
 }
 
 /// `running` until every op has ended (or Airflow says otherwise).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -224,7 +225,7 @@ pub enum RunStatus {
 
 /// Where an op stands in a run. Airflow's task states map onto these
 /// ([`super::op_status_from_airflow`]); a state neither knows is kept as Airflow spelled it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OpStatus {
     Pending,
@@ -299,7 +300,7 @@ impl fmt::Display for RunStatus {
 
 /// What an op is: an ordinary op, a metric (returns a number), a check (returns a verdict),
 /// or another flow's output taken as input (`upstream`: it runs no code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     Op,
@@ -309,7 +310,7 @@ pub enum OpKind {
 }
 
 /// A failing `error` check stops the consumers of what it checks; a `warning` does not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -326,7 +327,7 @@ impl Severity {
 }
 
 /// The exception of a failed try, in short.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorSummary {
     /// The exception's qualified class name (`ValueError`, `slipstream.errors.CheckFailed`).
     #[serde(rename = "type")]
@@ -335,7 +336,7 @@ pub struct ErrorSummary {
 }
 
 /// What a check found: `failed` of `total` elements were false (1 of 1 for a bool).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckResult {
     pub passed: bool,
     pub severity: Severity,

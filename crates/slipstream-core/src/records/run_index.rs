@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckResult, ErrorSummary, OpStatus, RawJson, Record, RunRecord, RunStatus};
 
 /// One segment of a flow's run index.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct IndexSegment {
     pub format: u32,
     pub flow: String,
@@ -36,8 +37,17 @@ impl Record for IndexSegment {
     const FORMAT: u32 = 1;
 }
 
+/// A run the runs list shows as unreadable: its id (its folder's name when its record cannot
+/// be read), its start when its record says it, and why. Not stored: what readers list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UnreadableRun {
+    pub run_id: String,
+    pub started_at: Option<String>,
+    pub reason: String,
+}
+
 /// What the runs list, a run's row in it and a metric's or check's history show of a run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunSummary {
     pub run_id: String,
     pub version: String,
@@ -57,7 +67,7 @@ pub struct RunSummary {
 }
 
 /// A run deleted at `deleted_at` (RFC 3339, UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Deleted {
     pub run_id: String,
     pub deleted_at: String,

@@ -3,12 +3,13 @@
 //! it was published), computed by the SDK that publishes it.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{OpKind, RawJson, Record, Severity};
 
 /// A published flow version.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FlowSpec {
     pub format: u32,
     pub flow: String,
@@ -27,6 +28,7 @@ pub struct FlowSpec {
     pub published_at: Option<String>,
     /// Whether ops may reuse earlier outputs (absent: yes).
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    #[schemars(extend("default" = true))] // schemars leaves out a default that is skipped
     pub cache: bool,
     /// Outputs of other flows whose new data triggers a run: the DAG is scheduled on their
     /// Airflow Assets (format 2; absent: none).
@@ -61,7 +63,7 @@ impl FlowSpec {
 }
 
 /// A run parameter: overridable per run, with a default unless required.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ParamSpec {
     pub description: String,
     pub required: bool,
@@ -70,7 +72,7 @@ pub struct ParamSpec {
 }
 
 /// One op of a version.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OpSpec {
     pub name: String,
     pub kind: OpKind,
@@ -103,6 +105,7 @@ pub struct OpSpec {
     /// Whether the op may reuse an earlier output with the same cache key (absent: yes;
     /// SQL extracts and publishes say no).
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    #[schemars(extend("default" = true))] // schemars leaves out a default that is skipped
     pub cache: bool,
     /// The other flow's output an op of kind `upstream` stands for (format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,7 +126,7 @@ fn is_yes(value: &bool) -> bool {
 }
 
 /// The function an op calls and how to load it where it runs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionSpec {
     pub module: String,
     pub qualname: String,
@@ -141,7 +144,7 @@ pub struct FunctionSpec {
 }
 
 /// One output of one op.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OutputRef {
     pub op: String,
     pub output: String,
@@ -149,7 +152,7 @@ pub struct OutputRef {
 
 /// One output of one op of a flow: another flow's, read through an `upstream` op, and the
 /// Airflow Asset `slipstream://<flow>/<op>/<output>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FlowOutput {
     pub flow: String,
     pub op: String,
@@ -168,7 +171,7 @@ impl FlowOutput {
 }
 
 /// Where the version was published from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     pub python: String,
     pub libraries: IndexMap<String, String>,

@@ -2,13 +2,14 @@
 //! that ran it once the try has ended (interrupted tries too).
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckResult, OpKind, OutputsAt, RawJson, Record};
 use crate::Manifest;
 
 /// One try of one op.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TryRecord {
     pub format: u32,
     pub op_prefix: String,
@@ -69,7 +70,7 @@ impl Record for TryRecord {
 
 /// Seconds a try spent reading its inputs (lazy inputs are read during the call), in the
 /// function, and storing its outputs (checking a check's result included).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Phases {
     pub inputs: f64,
     pub call: f64,
@@ -80,7 +81,7 @@ fn plain_op() -> OpKind {
     OpKind::Op
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TryStatus {
     Success,
@@ -88,7 +89,7 @@ pub enum TryStatus {
 }
 
 /// An artifact by its key parts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InputRef {
     pub op_prefix: String,
     pub run_id: String,
@@ -96,7 +97,7 @@ pub struct InputRef {
 }
 
 /// Why a try failed: the exception, in which phase, with the user's frames only.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorRecord {
     #[serde(rename = "type")]
     pub type_name: String,
@@ -108,7 +109,7 @@ pub struct ErrorRecord {
 }
 
 /// One frame of the user's code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StackFrame {
     pub file: String,
     pub line: Option<u32>,

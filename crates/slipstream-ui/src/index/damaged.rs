@@ -11,37 +11,28 @@ use slipstream_core::records::{FlowSpec, RunSummary};
 use crate::error::UiError;
 use crate::time::newest_first;
 
-/// A run the runs list shows as unreadable: its id (its folder's name when its record cannot
-/// be read), its start when its record says it, and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Unreadable {
-    pub run_id: String,
-    pub started_at: Option<String>,
-    pub reason: String,
+pub use slipstream_core::records::UnreadableRun as Unreadable;
+
+/// The run in the folder named `escaped`, whose record cannot be read.
+pub fn in_folder(escaped: &str, error: &UiError) -> Unreadable {
+    Unreadable {
+        run_id: RunId::unescape(escaped).unwrap_or_else(|| escaped.to_owned()),
+        started_at: None,
+        reason: why(error),
+    }
 }
 
-impl Unreadable {
-    /// The run in the folder named `escaped`, whose record cannot be read.
-    pub fn in_folder(escaped: &str, error: &UiError) -> Self {
-        Self {
-            run_id: RunId::unescape(escaped).unwrap_or_else(|| escaped.to_owned()),
-            started_at: None,
-            reason: why(error),
-        }
+/// The run `run_id`, started at `started_at`, whose record reads but not what it needs.
+pub fn unreadable_run(run_id: String, started_at: String, error: &UiError) -> Unreadable {
+    Unreadable {
+        run_id,
+        started_at: Some(started_at),
+        reason: why(error),
     }
+}
 
-    /// The run `run_id`, started at `started_at`, whose record reads but not what it needs.
-    pub fn run(run_id: String, started_at: String, error: &UiError) -> Self {
-        Self {
-            run_id,
-            started_at: Some(started_at),
-            reason: why(error),
-        }
-    }
-
-    fn key(&self) -> (Option<&str>, &str) {
-        (self.started_at.as_deref(), &self.run_id)
-    }
+fn key(bad: &Unreadable) -> (Option<&str>, &str) {
+    (bad.started_at.as_deref(), &bad.run_id)
 }
 
 /// What an error reading one item says about it, for the page that shows the item as
@@ -77,7 +68,7 @@ pub fn order(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> Ordering {
 
 /// Sorts unreadable runs as [`order`] says.
 pub fn sort(runs: &mut [Unreadable]) {
-    runs.sort_by(|a, b| order(a.key(), b.key()));
+    runs.sort_by(|a, b| order(key(a), key(b)));
 }
 
 /// Rows `skip..skip + count` of `runs` and `unreadable` (each in [`order`]) merged in that
@@ -87,7 +78,7 @@ pub fn page(runs: &[RunSummary], unreadable: &[Unreadable], skip: usize, count: 
     let mut bad = unreadable.iter().peekable();
     let merged = std::iter::from_fn(move || {
         let bad_first = match (bad.peek(), runs.peek()) {
-            (Some(u), Some(r)) => order(u.key(), (Some(&r.started_at), &r.run_id)).is_le(),
+            (Some(u), Some(r)) => order(key(u), (Some(&r.started_at), &r.run_id)).is_le(),
             (Some(_), None) => true,
             (None, _) => false,
         };
@@ -189,7 +180,7 @@ mod tests {
             newer: false,
         };
         assert_eq!(why(&corrupt), "flows/f/runs/r/run.json: EOF");
-        let bad = Unreadable::in_folder("manual__2026%3A01", &corrupt);
+        let bad = in_folder("manual__2026%3A01", &corrupt);
         assert_eq!(bad.run_id, "manual__2026:01");
         assert_eq!(bad.started_at, None);
     }

@@ -136,7 +136,7 @@ impl Index {
         );
         self.complete(flow, header)
             .await
-            .map_err(|e| Unreadable::run(id, started, &e))
+            .map_err(|e| damaged::unreadable_run(id, started, &e))
     }
 
     /// The verdict of check `name` in every run of `flow` that ran it, oldest first.
@@ -187,7 +187,7 @@ impl Index {
                     match self.header(dir, None).await {
                         Ok(header) => Some(self.read_run(flow, header).await),
                         Err(UiError::Store(StoreError::NotFound { .. })) => None,
-                        Err(e) => Some(Err(Unreadable::in_folder(&escaped, &e))),
+                        Err(e) => Some(Err(damaged::in_folder(&escaped, &e))),
                     }
                 }
             })
@@ -317,7 +317,7 @@ impl Index {
             match header {
                 Ok(header) => headers.push(header),
                 Err(UiError::Store(StoreError::NotFound { .. })) => {} // deleted since listed
-                Err(e) => unreadable.push(Unreadable::in_folder(&run, &e)),
+                Err(e) => unreadable.push(damaged::in_folder(&run, &e)),
             }
         }
         damaged::sort(&mut unreadable);
