@@ -21,12 +21,13 @@ export PATH := $(VENV)/bin:$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 
-.PHONY: help venv airflow2 develop develop-release postgres browser faketime image demo test test-fast test-rust test-python test-clock lint bench clean
+.PHONY: help venv airflow2 develop develop-release postgres browser faketime image demo test test-fast test-rust test-python test-clock lint records bench clean
 
 help:
 	@echo "make demo    round-trip every type, run the quickstart flow here, then in Airflow"
 	@echo "make test    run every test (Rust, Python, S3, PostgreSQL, Airflow 3 and 2, the task image)"
 	@echo "make test-fast  the Python tests that need no server and are not slow (markers: tests/conftest.py)"
+	@echo "make records write the SDK's record classes again from the Rust record types"
 	@echo "make bench   run the benchmarks (handoff, extract, airflow overhead, UI scale)"
 
 # The stamps are named after the hash of what they install, so they need no prerequisites:
@@ -124,11 +125,16 @@ test-clock: develop browser faketime
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests bench examples
-	$(VENV)/bin/ruff format --check python tests bench examples
+	$(VENV)/bin/ruff check python tests bench examples scripts
+	$(VENV)/bin/ruff format --check python tests bench examples scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy.stubtest slipstream._native --ignore-missing-stub
+
+# The SDK's record classes, generated from the Rust core's record types (run after changing
+# one; tests/records/test_record_types.py fails while they differ).
+records: develop
+	$(PY) scripts/gen_record_types.py
 
 test: test-rust test-python test-clock lint
 

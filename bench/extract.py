@@ -51,7 +51,7 @@ def approaches(url: str, store: str) -> dict[str, Callable[[], Any]]:
     def slipstream_op() -> Any:
         run = flow.run(store)
         assert run.status == "success", run.ops["events"].error
-        return run.ops["events"].record["duration_seconds"]  # type: ignore[index]
+        return run.ops["events"].record.duration_seconds  # type: ignore[union-attr]
 
     def slipstream_extract() -> Any:
         return _sql.extract(url, QUERY, [], "pandas")

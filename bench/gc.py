@@ -70,7 +70,7 @@ def measure(url: str, runs: int) -> dict[str, Any]:
     read = 0
     for run in kept:
         for name, op in run.ops.items():
-            for output in op.spec["outputs"]:
+            for output in op.spec.outputs:
                 store.get(run.key(name, output))  # verified: size and checksum
                 read += 1
     verify_s = time.perf_counter() - started

@@ -75,8 +75,8 @@ def run_one(url: str) -> dict[str, Any]:
         record = run.ops[name].record
         assert record is not None
         ops[name] = {
-            "seconds": record["duration_seconds"],
-            "peak_rss_bytes": record["peak_rss_bytes"],
+            "seconds": record.duration_seconds,
+            "peak_rss_bytes": record.peak_rss_bytes,
         }
     return {
         "rows": ROWS,

@@ -53,7 +53,7 @@ def main() -> None:
     if len(made) != 1:
         sys.exit(f"expected one new run of churn from Airflow, found {len(made)}; see {log}")
     run = made[0]
-    print(f"\nrun {run.run_id} ({run.record['trigger']}) of churn@{run.version.id}: {run.status}")
+    print(f"\nrun {run.run_id} ({run.record.trigger}) of churn@{run.version.id}: {run.status}")
     for name, op in run.ops.items():
         record = op.record
         where = record.record_path if record else "-"

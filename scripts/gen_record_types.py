@@ -142,7 +142,9 @@ class Writer:
     def struct(self, name: str, schema: dict[str, Any], tag: str | None = None) -> None:
         properties: dict[str, Any] = schema["properties"]
         required: list[str] = schema.get("required", [])
-        options = ", frozen=True, kw_only=True" + (f', tag_field="kind", tag={json.dumps(tag)}' if tag else "")
+        options = ", frozen=True, kw_only=True" + (
+            f', tag_field="kind", tag={json.dumps(tag)}' if tag else ""
+        )
         lines = [f"class {name}(Record{options}):"]
         lines += docstring(schema.get("description") or f"A {name} record.")
         optional = sorted(set(properties) - set(required))

@@ -54,7 +54,7 @@ def test_dag_file_parses_on_airflow_2(tmp_path: Path) -> None:
     assert parsed["dag_id"] == "semantics"
     assert parsed["tasks"]["scaled"] == ["has_rows", "source"]
     assert parsed["tasks"]["after_explode"] == ["explode"]
-    assert set(parsed["tasks"]) == {op["name"] for op in flow.spec()["ops"]}
+    assert set(parsed["tasks"]) == {op.name for op in flow.spec().ops}
     assert parsed["params"] == {"scale": 2.0}
     assert f"version:{flow.version}" in parsed["tags"]
     assert parsed["callable"] == "slipstream.airflow"
@@ -134,7 +134,7 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     parsed = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert parsed["description"] == flow.spec()["description"]
+    assert parsed["description"] == flow.spec().description
     assert math.isnan(parsed["params"]["value"]) and parsed["params"]["ceiling"] == math.inf
     assert parsed["retry_delay"] == 120 and parsed["retries"] == 2  # an IntEnum: its number
     # Airflow keeps dates in UTC; the DAG file keeps the zone the user named.

@@ -66,14 +66,14 @@ def test_sync_copies_airflow_2_runs_and_tries(stack: Stack) -> None:
 
     history = ss.open(stack.store)
     run = history.run("classic", RUN_ID)
-    assert run.record["trigger"] == "airflow"
+    assert run.record.trigger == "airflow"
     assert run.status == "failed" and run.ended_at == api.run("classic", RUN_ID)["end_date"]
     flaky = run.ops["flaky"]
     assert flaky.status == "success" and run["flaky"] == "second time lucky"
-    assert [t["state"] for t in flaky.state["airflow_tries"]] == ["failed", "success"]
-    assert [t["status"] for t in flaky.tries] == ["failed", "success"]
+    assert [t.state for t in flaky.state.airflow_tries] == ["failed", "success"]
+    assert [t.status for t in flaky.tries] == ["failed", "success"]
     assert run.ops["explode"].status == "failed"
-    assert "cannot count 3 values today" in run.ops["explode"].error["message"]
+    assert "cannot count 3 values today" in run.ops["explode"].error.message
     assert run.ops["after_explode"].status == "upstream_failed"
     assert run.ops["numbers"].status == "success" and run["numbers"] == [3, 1, 2]
 

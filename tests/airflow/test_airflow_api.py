@@ -63,17 +63,17 @@ def test_run_triggered_through_the_rest_api(stack: Stack) -> None:
     assert states["all_small"] == "success" and states["scaled"] == "success"
 
     run = ss.open(store).run("semantics", RUN_ID)
-    assert run.record["trigger"] == "airflow" and run.status == "failed"
+    assert run.record.trigger == "airflow" and run.status == "failed"
     flaky = run.ops["flaky"]
-    assert flaky.status == "success" and [t["status"] for t in flaky.tries] == ["failed", "success"]
-    first = flaky.tries[0]["error"]
-    assert first is not None and first["message"] == "the warehouse is busy, try again"
+    assert flaky.status == "success" and [t.status for t in flaky.tries] == ["failed", "success"]
+    first = flaky.tries[0].error
+    assert first is not None and first.message == "the warehouse is busy, try again"
     assert run["flaky"] == "second time lucky"
     error = run.ops["explode"].error
-    assert error is not None and 'raise ValueError("the value column' in error["traceback"]
+    assert error is not None and 'raise ValueError("the value column' in error.traceback
     assert run.ops["sorted_numbers"].status == "failed"
     assert run.ops["consume"].status == "upstream_failed"
-    assert run.checks["all_small"]["passed"] is False
+    assert run.checks["all_small"].passed is False
     assert run.params == {"scale": 5.0} and run["scaled"]["value"].max() == 5.0
 
 
@@ -209,8 +209,8 @@ def test_gc_during_sync_keeps_what_kept_runs_need(stack: Stack) -> None:
     assert newest["wait_for"] in ("open", "later")  # read back, checksum verified
 
     def stored_in(run: Any) -> str:  # the run whose output it reads (its own, or reused)
-        reused = run.ops["wait_for"].state.get("cached_from")
-        return str(reused["run_id"]) if reused else str(run.run_id)
+        reused = run.ops["wait_for"].state.cached_from
+        return str(reused.run_id) if reused else str(run.run_id)
 
     for run in runs[1:]:  # expired, unless it reads what the kept run reads
         try:
@@ -264,5 +264,5 @@ def test_a_failed_task_fixed_recompiled_and_cleared_succeeds(stack: Stack) -> No
     assert run.status == "success" and run.version.id == v1
     use = run.ops["use"]
     assert use.version == v2 and run["use"] == 60
-    assert [(t["version"], t["status"]) for t in use.tries] == [(v1, "failed"), (v2, "success")]
+    assert [(t.version, t.status) for t in use.tries] == [(v1, "failed"), (v2, "success")]
     assert "def use_fixed" in use.code and run.ops["make"].version == v1

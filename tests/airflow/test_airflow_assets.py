@@ -16,6 +16,7 @@ import httpx
 import pytest
 import slipstream as ss
 from slipstream._native import ArtifactKey, run_dir
+from slipstream.records.types import OutputsAt
 
 from tests.flows import asset_flows
 from tests.support.airflow import AirflowApi, AirflowHome, airflow_stack
@@ -96,12 +97,8 @@ def test_report_runs_on_churns_asset_and_reads_exactly_its_artifact(
     history = ss.open(stack.store)
     churn = history.run("churn", FIRST)
     report = history.run("report", first["dag_run_id"])
-    read = report.ops["churn-predict"].state["cached_from"]
-    assert read == {
-        "flow": "churn",
-        "run_id": FIRST,
-        "prefix": churn.ops["predict"].state["prefix"],
-    }
+    read = report.ops["churn-predict"].state.cached_from
+    assert read == OutputsAt(flow="churn", run_id=FIRST, prefix=churn.ops["predict"].state.prefix)
     predictions = churn["predict"]
     assert report["summarize"] == {
         "rows": 40.0,
@@ -123,8 +120,8 @@ def test_report_runs_on_churns_asset_and_reads_exactly_its_artifact(
             break
         time.sleep(1)
     again = history.run("report", first["dag_run_id"])
-    assert again.ops["summarize"].state["tries"] == 2 and again.status == "success"
-    assert again.ops["churn-predict"].state["cached_from"]["run_id"] == FIRST
+    assert again.ops["summarize"].state.tries == 2 and again.status == "success"
+    assert again.ops["churn-predict"].state.cached_from.run_id == FIRST
     assert again["summarize"]["rows"] == 40.0
 
 
@@ -161,7 +158,7 @@ def test_each_task_links_to_its_op_page_and_shows_its_doc_and_artifacts(
     assert "The churn risk of every customer" in task["doc_md"]
     assert "ops/" in task["doc_md"] and stack.store in task["doc_md"]
     ti = stack.get(f"/dags/churn/dagRuns/{quoted}/taskInstances/predict")
-    prefix = ss.open(stack.store).run("churn", FIRST).ops["predict"].state["prefix"]
+    prefix = ss.open(stack.store).run("churn", FIRST).ops["predict"].state.prefix
     folder = f"{stack.store}/{run_dir(prefix, FIRST)}/"
     assert ti["rendered_fields"]["slipstream_artifacts"] == folder
     assert Path(urllib.parse.urlsplit(folder).path, "outputs").is_dir()

@@ -18,7 +18,7 @@ from slipstream.errors import ArtifactExpired
 from slipstream.history import run_index
 
 from tests.conftest import make_bucket
-from tests.flows import airflow_flows
+from tests.flows import airflow_flows, sample_flows
 from tests.support.airflow import ROOT, AirflowHome
 from tests.support.records import date_run
 from tests.support.servers import fault_proxy
@@ -29,7 +29,7 @@ def assert_indexed(store: str, flow: str, expected: dict[str, str]) -> None:
     found = run_index.summaries(ss.Store(store), flow)
     assert found is not None, "indexed"
     runs, active = found
-    assert {r["run_id"]: r["status"] for r in runs} == expected and not active
+    assert {r.run_id: r.status for r in runs} == expected and not active
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> N
     ],
 )
 def test_start_date_is_the_versions_publish_day(published_at: str | None, day: date) -> None:
-    spec = {"published_at": published_at} if published_at else {}
+    spec = sample_flows.build().spec().replace(published_at=published_at)
     assert start_date(spec) == day
 
 
@@ -141,13 +141,9 @@ def test_failures_checks_and_params_in_airflow(home: AirflowHome, tmp_path: Path
     assert ops["after_explode"].status == "upstream_failed"
     error = ops["explode"].error
     assert error is not None and error.type == "ValueError"
-    assert (
-        "airflow_flows.py" in error.traceback and "exploding on 20 rows" in ops["explode"].logs
-    )
+    assert "airflow_flows.py" in error.traceback and "exploding on 20 rows" in ops["explode"].logs
     # an error check that fails stops the consumers of what it checks ...
-    assert (
-        ops["sorted_numbers"].status == "failed" and run.checks["sorted_numbers"].passed is False
-    )
+    assert ops["sorted_numbers"].status == "failed" and run.checks["sorted_numbers"].passed is False
     assert ops["consume"].status == "upstream_failed"
     # ... a warning check that fails is recorded and stops nothing
     assert ops["all_small"].status == "success" and run.checks["all_small"].passed is False

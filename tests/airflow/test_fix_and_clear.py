@@ -16,6 +16,7 @@ import pytest
 import slipstream as ss
 from slipstream._native import UiServer
 from slipstream.airflow import OpFailed, run_task
+from slipstream.records.types import Attempt
 
 from tests.flows import airflow_flows
 from tests.support.records import date_version
@@ -135,8 +136,8 @@ def test_a_local_run_records_the_version_of_every_try(store: str) -> None:
     run = airflow_flows.fixable(fixed=True).run(store, run_id="r")
     use = run.ops["use"]
     assert use.version == run.version.id
-    assert use.state.attempts == [{
-        "try_number": 1, "version": run.version.id, "prefix": use.prefix,
-        "code_hash": run.version.ops["use"].function.code_hash,
-    }]  # fmt: skip
+    assert use.state.attempts == (Attempt(
+        try_number=1, version=run.version.id, prefix=use.prefix,
+        code_hash=run.version.ops["use"].function.code_hash,
+    ),)  # fmt: skip
     assert use.tries[0].version == run.version.id

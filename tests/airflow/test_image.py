@@ -79,4 +79,4 @@ def test_image_runs_the_task_command(tmp_path: Path) -> None:
     assert run.status == "success" and run["total"] == 45
     assert run.ops["total"].logs == "summing in the container\n"
     record = run.ops["total"].record
-    assert record is not None and record["host"] != socket.gethostname()  # it ran in a container
+    assert record is not None and record.host != socket.gethostname()  # it ran in a container

@@ -161,7 +161,7 @@ def test_tracebacks_point_at_the_users_file_even_where_it_is_not(url: str, scrip
 
     text, frames = broken_traceback("here")  # the file as captured: its own name
     assert f'File "{script}", line {BROKEN_LINE}, in broken' in text
-    assert frames[-1]["file"] == str(script)
+    assert frames[-1].file == str(script)
     # A line added on top: the same code, the same version, but the file's lines moved.
     script.write_text("# a new first line\n" + SCRIPT)
     text, _ = broken_traceback("moved")
@@ -171,7 +171,7 @@ def test_tracebacks_point_at_the_users_file_even_where_it_is_not(url: str, scrip
     text, frames = broken_traceback("elsewhere")
     assert f'File "{script} [captured ' in text and f", line {BROKEN_LINE}, in broken" in text
     assert 'raise ValueError(f"cannot use {total}")' in text
-    assert frames[-1]["line"] == BROKEN_LINE
+    assert frames[-1].line == BROKEN_LINE
 
 
 def test_errors_name_the_op_and_the_way_out(url: str) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import slipstream as ss
 from slipstream.errors import FlowDefinitionError
+from slipstream.records.types import OutputRef, ParamSpec
 from slipstream.spec import constants as _constants
 
 from tests.flows import sample_flows
@@ -77,30 +78,28 @@ def test_flow_collects_reachable_ops_and_attached_metrics_and_checks() -> None:
     assert set(names) == {"load", "split", "add", "total", "not_empty"}
     spec = flow.spec()
     ops = {op.name: op for op in spec.ops}
-    assert ops["add"]["inputs"] == {"values": {"op": "split", "output": "low"}}
-    assert ops["not_empty"]["kind"] == "check" and ops["not_empty"]["severity"] == "warning"
-    assert ops["total"]["kind"] == "metric"
-    json.loads(json.dumps(spec))  # plain JSON
+    assert ops["add"].inputs == {"values": OutputRef(op="split", output="low")}
+    assert ops["not_empty"].kind == "check" and ops["not_empty"].severity == "warning"
+    assert ops["total"].kind == "metric"
+    assert json.loads(spec.to_json()) == spec.to_dict()  # plain JSON
 
 
 def test_spec_describes_code_params_and_environment() -> None:
     spec = sample_flows.build().spec()
     ops = {op.name: op for op in spec.ops}
     fn = ops["customers"].function
-    assert fn["module"] == "tests.flows.sample_flows" and fn["importable"] is True
-    assert "def customers(rows: int = 50)" in fn["source"]
-    assert fn["code_hash"].startswith("sha256:")
+    assert fn.module == "tests.flows.sample_flows" and fn.importable is True
+    assert "def customers(rows: int = 50)" in fn.source
+    assert fn.code_hash.startswith("sha256:")
     assert ops["customers"].constants == {"rows": 50}
-    assert ops["render"]["params"] == {"scale": "scale"}
-    assert spec.params == {"scale": {"description": "", "required": False, "default": 2.0}}
-    assert ops["as_pandas"]["convert"] == {"table": "pandas"}
-    assert (
-        ops["as_pandas"]["description"] == "Receives a pyarrow table, converted by its type hint."
-    )
+    assert ops["render"].params == {"scale": "scale"}
+    assert spec.params == {"scale": ParamSpec(description="", required=False, default=2.0)}
+    assert ops["as_pandas"].convert == {"table": "pandas"}
+    assert ops["as_pandas"].description == "Receives a pyarrow table, converted by its type hint."
     assert spec.environment.python and "pyarrow" in spec.environment.libraries
     # an error check gates every consumer of the artifact it checks; a warning check does not
-    assert "ids_unique" in ops["to_polars"]["upstream"]
-    assert "spend_positive" not in ops["to_polars"]["upstream"]
+    assert "ids_unique" in ops["to_polars"].upstream
+    assert "spend_positive" not in ops["to_polars"].upstream
     assert len({op.prefix for op in spec.ops}) == len(spec.ops)
 
 
@@ -114,8 +113,8 @@ def test_error_check_on_an_ancestor_does_not_gate_its_own_inputs() -> None:
     consistent(raw, derived)
     flow = ss.Flow("gates", outputs=[add.named("final")(derived)])
     ops = {op.name: op for op in flow.spec().ops}
-    assert ops["add"]["upstream"] == ["load"]  # the check needs `add` first
-    assert ops["final"]["upstream"] == ["add", "consistent"]
+    assert ops["add"].upstream == ("load",)  # the check needs `add` first
+    assert ops["final"].upstream == ("add", "consistent")
     assert [n.name for n in flow.nodes] == ["load", "add", "consistent", "final"]
 
 

@@ -138,19 +138,16 @@ def test_script_flow_runs_and_its_captured_source_runs_elsewhere(
     history = ss.open(url)
     run = history.run("scripted", "from-script")
     spec = run.version.ops["label"].function
-    assert spec["module"] == "__main__" and spec["importable"] is False
-    assert 'print("labelling"' in spec["source"] and "@ss.op" in spec["source"]
-    module_source = spec["module_source"]
+    assert spec.module == "__main__" and spec.importable is False
+    assert 'print("labelling"' in spec.source and "@ss.op" in spec.source
+    module_source = spec.module_source
     for needed in (
         "def bucket(value)",
         "LABELS = ('low', 'high')",
         "SCALE = 3",
         "import numpy as np",
     ):
-        assert (
-            needed in module_source
-            or needed in run.version.ops["load"].function.module_source
-        )
+        assert needed in module_source or needed in run.version.ops["load"].function.module_source
     assert "class Summary" in run.version.ops["rows"].function.module_source
     assert run["label"]["label"].isin(["low", "high"]).all()
     assert run.metrics == {"rows": 20}

@@ -195,14 +195,14 @@ def test_spec_holds_connection_and_query_but_no_secret(warehouse: Warehouse) -> 
     rows = ss.sql(warehouse.uri, "SELECT 1 AS one", name="one")
     spec = ss.Flow("spec", outputs=[ss.save(rows, warehouse.uri, table="ones")]).spec()
     ops = {op.name: op for op in spec.ops}
-    assert ops["one"]["constants"]["conn"] == warehouse.uri
-    assert ops["one"]["constants"]["query"] == "SELECT 1 AS one"
-    assert ops["save_ones"]["constants"] == {
+    assert ops["one"].constants["conn"] == warehouse.uri
+    assert ops["one"].constants["query"] == "SELECT 1 AS one"
+    assert ops["save_ones"].constants == {
         "conn": warehouse.uri,
         "table": "ones",
         "mode": "replace",
     }
-    assert PASSWORD not in json.dumps(spec)
+    assert PASSWORD not in spec.to_json().decode()
 
 
 def test_definition_errors() -> None:

@@ -13,6 +13,7 @@ import pytest
 import slipstream as ss
 from slipstream.airflow import assets, run_task
 from slipstream.errors import FlowDefinitionError
+from slipstream.records.types import FlowOutput, OutputRef
 from slipstream.spec.assets import asset_uri, parse_asset_uri
 
 from tests.flows import asset_flows
@@ -55,16 +56,16 @@ def test_flow_asset_and_upstream_refuse_what_is_not_there() -> None:
 
 def test_the_spec_records_cross_flow_inputs_and_others_keep_format_1() -> None:
     churn, report = asset_flows.churn(), asset_flows.report()
-    assert churn.spec().format == 1 and "schedule_on" not in churn.spec()
+    assert churn.spec().format == 1 and not churn.spec().schedule_on
     spec = report.spec()
     assert spec.format == 2 and spec.schedule is None
-    assert spec.schedule_on == [{"flow": "churn", "op": "predict", "output": "out"}]
-    (upstream,) = [o for o in spec.ops if o["kind"] == "upstream"]
-    assert upstream.name == "churn-predict" and upstream.outputs == ["out"]
-    assert upstream.source == {"flow": "churn", "op": "predict", "output": "out"}
+    assert spec.schedule_on == (FlowOutput(flow="churn", op="predict", output="out"),)
+    (upstream,) = [o for o in spec.ops if o.kind == "upstream"]
+    assert upstream.name == "churn-predict" and upstream.outputs == ("out",)
+    assert upstream.source == FlowOutput(flow="churn", op="predict", output="out")
     assert upstream.function.source == "ss.upstream('churn', 'predict', 'out')"
-    summarize = next(o for o in spec.ops if o["name"] == "summarize")
-    assert summarize.inputs == {"predictions": {"op": "churn-predict", "output": "out"}}
+    summarize = next(o for o in spec.ops if o.name == "summarize")
+    assert summarize.inputs == {"predictions": OutputRef(op="churn-predict", output="out")}
     # The same flow by name, or through the asset, is the same version.
     on, about = [churn.asset("predict")], report.description
     by_name = ss.upstream("churn", "predict")
@@ -120,7 +121,7 @@ def test_an_airflow_task_reads_exactly_the_artifact_its_event_names(store: str) 
     named = churn.run(store, params={"rows": 5})
     churn.run(store, params={"rows": 9})  # newer: not the one the event names
     out = {"prefix": named.key("predict").op_prefix, "stored_run_id": named.run_id,
-           **{k: named.ops["predict"].record.outputs["out"][k]
+           **{k: getattr(named.ops["predict"].record.outputs["out"], k)  # type: ignore[union-attr]
               for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
     extra = assets.event_extra(
         store, "churn", named.version.id, "predict", named.run_id, "out", out
@@ -261,7 +262,7 @@ def test_the_newest_slipstream_event_names_the_artifact(store: str) -> None:
     for run in runs:
         key = run.key("predict")
         out = {"prefix": key.op_prefix, "stored_run_id": run.run_id,
-               **{k: run.ops["predict"].record.outputs["out"][k]
+               **{k: getattr(run.ops["predict"].record.outputs["out"], k)  # type: ignore[union-attr]
                   for k in ("type", "rows", "bytes", "checksum")}}  # fmt: skip
         extras.append(assets.event_extra(store, "churn", run.version.id, "predict", run.run_id,
                                          "out", out))  # fmt: skip

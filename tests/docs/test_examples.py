@@ -28,7 +28,7 @@ def test_quickstart_runs_and_records_its_run(tmp_path: Path) -> None:
     assert 0.5 < run.metrics["accuracy"] <= 1.0
     preds = run["predict"]
     assert list(preds.columns) == ["id", "tenure", "spend", "churned", "score", "predicted"]
-    assert run.version.spec["schedule"] == "@daily"
+    assert run.version.spec.schedule == "@daily"
     assert run["save_churn_predictions"]["rows"] == len(preds) > 0
     # the predictions are in the warehouse
     import adbc_driver_sqlite.dbapi as sqlite

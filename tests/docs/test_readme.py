@@ -31,7 +31,7 @@ def test_the_quickstart_runs_as_pasted(tmp_path: Path) -> None:
                           timeout=300, env=env, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     run = ss.open(str(tmp_path / ".slipstream" / "store")).run("churn", "latest")
-    assert run.status == "success" and run.checks["features_finite"]["passed"]
+    assert run.status == "success" and run.checks["features_finite"].passed
     predictions = run["predict"]
     assert 1000 < len(predictions) < 4000, "the customers of one region of two (a param)"
     assert 0 < run.metrics["accuracy"] <= 1

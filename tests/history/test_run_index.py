@@ -54,7 +54,7 @@ def indexed(store: ss.Store, flow: str) -> tuple[dict[str, str], list[str]]:
     found = run_index.summaries(store, flow)
     assert found is not None, "the flow has a usable index"
     runs, active = found
-    return {r["run_id"]: r["status"] for r in runs}, active
+    return {r.run_id: r.status for r in runs}, active
 
 
 def requests_per_view(store: ss.Store, url: str) -> tuple[int, int]:
@@ -115,7 +115,7 @@ def test_a_lost_or_damaged_index_loses_no_run(
     assert run_index.summaries(store, "tiny") is None
     assert listed(store.url, "tiny") == expected
     with caplog.at_level("WARNING", logger="slipstream"):  # the SDK says why, and what to do
-        assert [r["run_id"] for r in ss.open(store.url).summaries("tiny")] == expected
+        assert [r.run_id for r in ss.open(store.url).summaries("tiny")] == expected
     assert "the run index of flow 'tiny' is not used" in caplog.text
     assert "slipstream reindex tiny" in caplog.text
     for i in range(6, 11):

@@ -118,7 +118,7 @@ def test_tries_before_an_upgrade_are_read_under_the_prefix_they_ran_with(
     use = ss.open(store).run("fixable", RUN).ops["use"]
     first, second = use.state.attempts
     assert first.prefix != second.prefix == use.prefix, "the upgrade changed the prefix"
-    assert [(t["try_number"], t["version"]) for t in use.tries] == [(1, v1), (2, v2)]
+    assert [(t.try_number, t.version) for t in use.tries] == [(1, v1), (2, v2)]
     status, page = get(f"{ui}/flows/fixable/runs/{quote(RUN, safe='')}/ops/use?try=1")
     assert status == 200 and "cannot use 3 values yet" in page and "def use_broken" in page
     logs = cli(store, "show", "fixable", RUN, "use")
@@ -279,7 +279,7 @@ def test_slipstream_diff_prints_the_code_diff_the_ui_draws(store: str, ui: str) 
 
     def code(version: str) -> str:
         function = history.version("fixable", version).ops["use"].function
-        return str(function.get("module_source") or function["source"])
+        return function.module_source or function.source
 
     expected = code_diff(code(v1), code(v2), f"use ({v1})", f"use ({v2})")
     assert expected.startswith(f"--- use ({v1})\n+++ use ({v2})\n@@ -")

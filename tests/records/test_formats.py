@@ -12,8 +12,16 @@ from pathlib import Path
 
 import pytest
 import slipstream as ss
-from slipstream._native import FORMATS, UiServer, flow_run_op_path, flow_run_path, record_format
+from slipstream._native import (
+    FORMATS,
+    UiServer,
+    check_write,
+    flow_run_op_path,
+    flow_run_path,
+    record_format,
+)
 from slipstream.records import files
+from slipstream.records.types import OpState
 
 from tests.flows import asset_flows, runner_flows
 from tests.ui.test_ui import get
@@ -40,13 +48,13 @@ def test_the_format_of_a_record_is_the_rust_cores_rule(url: str) -> None:
     assert (run["format"], state["format"]) == (3, 2)  # what the release before reads
     # An `upstream` op needs the newer formats: its run, op state and spec say so.
     spec = asset_flows.report().spec()
-    assert spec["format"] == 2 == record_format("spec", json.dumps(spec).encode())
-    upstream = dict(state, kind="upstream")
-    assert record_format("op_state", json.dumps(upstream).encode()) == FORMATS["op_state"] == 3
+    assert spec.format == 2 == record_format("spec", spec.to_json())
+    upstream = files.parse(json.dumps(dict(state, kind="upstream")).encode(), "p", OpState)
+    assert record_format("op_state", upstream.to_json()) == FORMATS["op_state"] == 3
     # A record that says another format than its content needs is never written.
     with pytest.raises(ValueError, match="its content is written as format 3"):
-        files.dump(dict(upstream, format=2), "x/ops/a.json", "op_state")
-    assert files.dump({k: v for k, v in upstream.items() if k != "format"}, "p", "op_state")
+        files.dump(upstream.replace(format=2), "x/ops/a.json")
+    assert json.loads(files.dump(upstream.replace(format=0), "p"))["format"] == 3  # stamped
 
 
 def test_a_field_a_newer_release_added_is_read_around(url: str) -> None:
@@ -62,10 +70,12 @@ def test_a_field_a_newer_release_added_is_read_around(url: str) -> None:
         assert status == 200 and "start" in page, page[:300]
     finally:
         server.stop()
+    # and the SDK reads it as its record, without the field it does not know
+    assert "added_later" not in run.ops["start"].state.to_dict()
     # but a writer never drops a field it does not know: a misspelling is refused
-    state = json.loads(store.get_object(flow_run_op_path("chain", "r1", "start")))
+    state = store.get_object(flow_run_op_path("chain", "r1", "start"))
     with pytest.raises(ValueError, match="fields that no op state has: added_later"):
-        files.dump(state, "p", "op_state")
+        check_write("op_state", state, "p")
 
 
 def test_doctor_reports_the_formats_and_the_releases_that_read_them(url: str) -> None:

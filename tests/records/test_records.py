@@ -15,7 +15,7 @@ import slipstream as ss
 from slipstream._native import UiServer, flow_run_airflow_path, flow_run_op_path, flow_run_path
 from slipstream.errors import CorruptArtifact, NewerFormat
 from slipstream.records import files, runs
-from slipstream.records.types import BY_KIND, AirflowRun, OpState, RunRecord
+from slipstream.records.types import BY_KIND, AirflowRun, OpState
 
 from tests.flows import sample_flows
 from tests.ui.test_ui import get

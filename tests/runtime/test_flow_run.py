@@ -14,6 +14,7 @@ import pytest
 import slipstream as ss
 from PIL import Image
 from slipstream.errors import ArtifactNotFound
+from slipstream.records.types import CheckResult
 
 from tests.flows import sample_flows
 from tests.support.records import date_run, date_version
@@ -50,12 +51,7 @@ def test_metrics_and_checks_are_recorded(url: str) -> None:
     run = sample_flows.build().run(url)
     customers = run["customers"]
     assert run.metrics == {"mean_spend": pytest.approx(customers["spend"].mean())}
-    assert run.checks["ids_unique"] == {
-        "passed": True,
-        "severity": "error",
-        "failed": 0,
-        "total": 1,
-    }
+    assert run.checks["ids_unique"] == CheckResult(passed=True, severity="error", failed=0, total=1)
     warning = run.checks["spend_positive"]
     assert warning.passed is False and warning.severity == "warning"
     assert warning.failed == int((customers["spend"] <= 100).sum()) and warning.total == 50
@@ -116,7 +112,7 @@ def test_failing_error_check_stops_the_consumers_and_fails_the_run(url: str) -> 
     assert error is not None and error.type == "slipstream.errors.CheckFailed"
     assert run["sorted_numbers"]["passed"] is False  # the verdict is stored like any output
     assert {run.ops[n].status for n in ("total", "double", "count")} == {"upstream_failed"}
-    assert run.record.ops["total"].blocked_by == ["sorted_numbers"]
+    assert run.record.ops["total"].blocked_by == ("sorted_numbers",)
 
 
 @ss.op

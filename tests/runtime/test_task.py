@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 import slipstream as ss
-from slipstream.records.types import InputRef
 from slipstream.errors import ArtifactNotFound
+from slipstream.records.types import InputRef
 
 RUN = "manual__2026-11-23T18:50:11.286216+00:00"
 

@@ -43,7 +43,7 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     record = json.loads(store.get_object(flow_run_path("ui", "run-2")))
     record["trigger"] = "airflow"
     store.put_object(flow_run_path("ui", "run-2"), json.dumps(record).encode())
-    indexing.record_ended(store, "ui", [record])
+    indexing.record_ended(store, "ui", [ss.open(url).run("ui", "run-2").record])
     return url
 
 

@@ -129,8 +129,8 @@ def _reindex(history: Any, args: argparse.Namespace) -> int:
               f"(read from their records until they end); replaced {done.replaced} "
               f"segment(s)")  # fmt: skip
         for run in done.skipped:
-            print(f"slipstream: {flow}: skipped run {run['run_id']}, which cannot be read: "
-                  f"{run['error']}", file=sys.stderr)  # fmt: skip
+            print(f"slipstream: {flow}: skipped run {run.run_id}, which cannot be read: "
+                  f"{run.reason}", file=sys.stderr)  # fmt: skip
     return 0
 
 

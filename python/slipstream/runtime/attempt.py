@@ -298,8 +298,7 @@ def _error_record(
         phase=phase,
         traceback="".join(lines),
         frames=tuple(
-            StackFrame(file=f.filename, line=f.lineno, function=f.name, code=f.line)
-            for f in frames
+            StackFrame(file=f.filename, line=f.lineno, function=f.name, code=f.line) for f in frames
         ),
     )
 

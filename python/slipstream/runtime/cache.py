@@ -130,9 +130,7 @@ def code_part(op: OpSpec, fn: Any) -> dict[str, Any]:
     return {"hash": function.code_hash, "modules": fingerprint.user_modules(function, fn)}
 
 
-def find(
-    store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, policy: Policy
-) -> Reused | None:
+def find(store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, policy: Policy) -> Reused | None:
     """The outputs of an earlier run this op can reuse: the resumed run's when its key
     matches, else those the cache index names (when caching is allowed); only if the entry
     was written for this key and op and every output it names is stored as it was."""
@@ -175,9 +173,7 @@ def entry_path(spec: FlowSpec, op: OpSpec, digest: str) -> str:
     return str(cache_entry_path(spec.flow, op.name, digest))
 
 
-def remember(
-    store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, record: TryRecord
-) -> None:
+def remember(store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, record: TryRecord) -> None:
     """Adds a successful try's outputs to the cache index under its key."""
     if record.status != "success":
         return

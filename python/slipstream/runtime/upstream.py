@@ -28,9 +28,7 @@ class UpstreamUnavailable(SlipstreamError):
     """The other flow's output an `upstream` op stands for cannot be found or read."""
 
 
-def locate(
-    store: Store, op: OpSpec, events: Mapping[str, list[dict[str, Any]]] | None
-) -> Reused:
+def locate(store: Store, op: OpSpec, events: Mapping[str, list[dict[str, Any]]] | None) -> Reused:
     """The artifact an `upstream` op stands for, as an earlier run's outputs are handed to
     `run_op` (`reuse`): called inside its try, so a failure to find it is the try's."""
     source = op.source

@@ -35,8 +35,7 @@ fn definitions(settings: SchemaSettings) -> (Map<String, Value>, Map<String, Val
     let mut generator = settings.into_generator();
     let mut kinds = Map::new();
     for kind in RECORD_KINDS {
-        let reference =
-            crate::with_record_type!(kind, R => generator.subschema_for::<R>(), _ => unreachable!());
+        let reference = crate::with_record_type!(kind, R => generator.subschema_for::<R>(), _ => unreachable!());
         let name = reference
             .get("$ref")
             .and_then(Value::as_str)
