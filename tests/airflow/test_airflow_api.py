@@ -148,8 +148,8 @@ def test_sync_copies_every_run_state_idempotently(stack: Stack) -> None:
     failed = history.run("semantics", RUN_ID)
     assert failed.status == "failed" and failed.ended_at is not None
     flaky = failed.ops["flaky"].state
-    assert flaky["status"] == "success" and flaky["tries"] == 2
-    assert [t["state"] for t in flaky["airflow_tries"]] == ["failed", "success"]
+    assert flaky.status == "success" and flaky.tries == 2
+    assert [t.state for t in flaky.airflow_tries] == ["failed", "success"]
     assert failed.ops["after_explode"].status == "upstream_failed"
     assert history.run("gated", "passes").status == "success"
     held = history.run("gated", "held")
@@ -175,7 +175,7 @@ def test_sync_copies_every_run_state_idempotently(stack: Stack) -> None:
     found = run_index.summaries(ss.Store(stack.store), "gated")
     assert found is not None
     runs, active = found
-    assert {r["run_id"]: r["status"] for r in runs} == {"passes": "success", "held": "success"}
+    assert {r.run_id: r.status for r in runs} == {"passes": "success", "held": "success"}
     assert not active
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 import slipstream as ss
 from slipstream.errors import FlowDefinitionError
+from slipstream.records.types import ErrorRecord
 from slipstream.runtime import warehouse as _warehouse
 
 from tests.support.postgres import PASSWORD, Postgres
@@ -226,7 +227,7 @@ def test_definition_errors() -> None:
         assert "hunter2" not in str(caught.value) and "***" in str(caught.value)
 
 
-def failure(url: str, make: Callable[[], ss.Artifact]) -> dict[str, Any]:
+def failure(url: str, make: Callable[[], ss.Artifact]) -> ErrorRecord:
     artifact = make()
     run = ss.Flow("failing", outputs=[artifact]).run(url)
     assert run.status == "failed"
@@ -261,7 +262,7 @@ def test_connection_errors(postgres: Postgres, url: str, monkeypatch: pytest.Mon
     bad = failure(url, lambda: ss.sql(postgres.url, "SELECT 1", name="bad_credentials"))
     assert "password authentication failed" in bad.message
     assert "check the user name and the password" in bad.message
-    assert "wrong-password" not in json.dumps(bad)
+    assert "wrong-password" not in bad.to_json().decode()
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
     closed = postgres.url.replace(str(postgres.port), "1")
     down = failure(url, lambda: ss.sql(closed, "SELECT 1", name="unreachable"))
@@ -287,7 +288,7 @@ def test_env_and_airflow_connections_keep_secrets_out(
     assert run.status == "success", {n: o.error for n, o in run.ops.items()}
     assert run["via_env"].to_pylist() == [{"answer": 42}]
     assert run["via_airflow"].to_pylist() == [{"answer": 43}]
-    assert PASSWORD not in json.dumps(flow.spec())
+    assert PASSWORD not in flow.spec().to_json().decode()
     assert PASSWORD not in run.ops["via_env"].logs
     monkeypatch.delenv("WAREHOUSE_URL")
     error = failure(url, lambda: ss.sql("env://WAREHOUSE_URL", "SELECT 1", name="unset"))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import slipstream as ss
+from slipstream.records.types import CacheEntry
 
 from tests.conftest import make_bucket
 
@@ -143,7 +144,7 @@ def test_killed_runs_never_show_a_partial_read_and_gc_reclaims_what_they_left(
     history = ss.open(url)
     runs = history.runs("crashing")
     assert runs and history.unreadable("crashing") == []
-    assert {s["run_id"] for s in history.summaries("crashing")} == {r.run_id for r in runs}
+    assert {s.run_id for s in history.summaries("crashing")} == {r.run_id for r in runs}
     read = 0
     for run in runs:
         for name, op in run.ops.items():
@@ -154,7 +155,7 @@ def test_killed_runs_never_show_a_partial_read_and_gc_reclaims_what_they_left(
                     assert len(value) == 6_000_000 and len(set(value)) == 1
     assert read > 0
     for entry in root.glob("flows/crashing/cache/*/*.json"):
-        files.read(ss.Store(url), str(entry.relative_to(root)), "cache")
+        files.read(ss.Store(url), str(entry.relative_to(root)), CacheEntry)
     for record in root.glob("flows/crashing/runs/*/run.json"):
         json.loads(record.read_text())  # written whole
 

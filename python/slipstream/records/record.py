@@ -18,14 +18,13 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
 
     def __getitem__(self, field: str) -> Any:
         _deprecated(type(self).__name__, f"[{field!r}]", field)
-        try:
-            return getattr(self, _attribute(self, field))
-        except AttributeError:
-            raise KeyError(field) from None
+        if field not in self.__struct_fields__:
+            raise KeyError(field)
+        return getattr(self, field)
 
     def get(self, field: str, default: Any = None) -> Any:
         _deprecated(type(self).__name__, f".get({field!r})", field)
-        return getattr(self, _attribute(self, field), default)
+        return getattr(self, field) if field in self.__struct_fields__ else default
 
     def __contains__(self, field: object) -> bool:
         _deprecated(type(self).__name__, f" containing {field!r}", str(field))
@@ -47,10 +46,6 @@ class Record(msgspec.Struct, frozen=True, omit_defaults=True):
     def to_json(self) -> bytes:
         """The record's JSON, as it is stored (without indentation)."""
         return msgspec.json.encode(self)
-
-
-def _attribute(record: Record, field: str) -> str:
-    return field if field in record.__struct_fields__ else f"\0{field}"
 
 
 def _deprecated(name: str, access: str, field: str) -> None:
