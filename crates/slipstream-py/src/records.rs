@@ -30,15 +30,6 @@ fn check_current(kind: &str, data: &[u8]) -> PyResult<Result<(), CoreError>> {
     Ok(by_kind!(kind, R => R::parse_current(data).map(drop)))
 }
 
-/// Parses `data` as the record kind named `kind` and writes it back in its canonical form:
-/// every field of this build present (defaults filled in for older formats), fields of a
-/// newer release dropped.
-fn canonical(kind: &str, data: &[u8]) -> PyResult<Result<Vec<u8>, CoreError>> {
-    Ok(by_kind!(kind, R => R::parse(data).map(|record| {
-        serde_json::to_vec(&record).expect("a parsed record serializes")
-    })))
-}
-
 /// The newest format of every record kind this build reads and writes, and of manifests
 /// (`manifest`): the module's `FORMATS`.
 pub fn formats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
@@ -68,7 +59,9 @@ pub fn read_record<'py>(
     data: &[u8],
     path: &str,
 ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let canonical = canonical(kind, data)?.map_err(|e| record_error(path, e))?;
+    let canonical = slipstream_core::records::canonical(kind, data)
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("no record kind {kind:?}")))?
+        .map_err(|e| record_error(path, e))?;
     Ok(pyo3::types::PyBytes::new(py, &canonical))
 }
 

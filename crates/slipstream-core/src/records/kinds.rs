@@ -106,6 +106,16 @@ pub fn record_kind(path: &str) -> Option<&'static str> {
     })
 }
 
+/// A record of the kind named `kind` as this build reads it, written back whole: every field
+/// this build knows (the defaults of an older format filled in), those of a newer release
+/// dropped. What the SDK's record classes read (`slipstream.records.files`). `None` for a
+/// name that is no record kind.
+pub fn canonical(kind: &str, bytes: &[u8]) -> Option<crate::Result<Vec<u8>>> {
+    crate::with_record_type!(kind, R => Some(R::parse(bytes).map(|record| {
+        serde_json::to_vec(&record).expect("a record read serializes")
+    })), _ => None)
+}
+
 /// The newest format of `kind` this build reads.
 pub fn newest_format(kind: &str) -> Option<u32> {
     crate::with_record_type!(kind, R => Some(<R as Record>::FORMAT), _ => None)
@@ -144,6 +154,7 @@ mod tests {
         for (path, kind) in cases {
             assert_eq!(record_kind(path), kind, "{path}");
         }
+        assert!(canonical("nope", b"{}").is_none());
         for kind in RECORD_KINDS {
             let newest = newest_format(kind).unwrap();
             assert_eq!(first_reader(kind, newest), Some("0.1.0"), "{kind}");

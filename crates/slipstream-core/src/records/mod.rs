@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 pub use airflow::{AirflowRun, AirflowTask, AirflowTry};
 pub use cache::CacheEntry;
 pub use expiry::Expiry;
-pub use kinds::{RECORD_KINDS, first_reader, newest_format, record_kind};
+pub use kinds::{RECORD_KINDS, canonical, first_reader, newest_format, record_kind};
 pub use merge::{merge_run, newest_version, op_status_from_airflow, versions_ran};
 pub use pin::Pin;
 pub use preview::{Capped, ColumnProfile, FrameHead, Histogram, Preview};

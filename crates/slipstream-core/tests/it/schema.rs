@@ -1,7 +1,7 @@
 //! The JSON Schema of the records, which the SDK's Python classes are generated from.
 
 use serde_json::Value;
-use slipstream_core::records::{RECORD_KINDS, records_schema};
+use slipstream_core::records::{RECORD_KINDS, canonical, records_schema};
 
 #[test]
 fn every_record_kind_names_a_definition_and_every_reference_resolves() {
@@ -40,4 +40,21 @@ fn a_field_written_only_when_set_is_optional_with_the_default_readers_take() {
         schema["$defs"]["TryRecord"]["properties"]["kind"]["default"],
         "op"
     );
+}
+
+#[test]
+fn a_record_is_read_back_whole_with_its_defaults_and_without_a_newer_releases_fields() {
+    let golden = include_bytes!("../golden/format-1/try-record-failed.json");
+    let mut record: Value = serde_json::from_slice(golden).unwrap();
+    record.as_object_mut().unwrap().remove("kind"); // the first try records had none
+    record["added_later"] = Value::from(1); // a newer release's
+    let bytes = serde_json::to_vec(&record).unwrap();
+    let read: Value = serde_json::from_slice(&canonical("try", &bytes).unwrap().unwrap()).unwrap();
+    assert_eq!(read["kind"], "op", "the default readers take");
+    assert!(read.get("added_later").is_none());
+    assert_eq!(read["error"], record["error"]);
+    assert!(matches!(
+        canonical("try", br#"{"format": 99}"#),
+        Some(Err(slipstream_core::CoreError::NewerFormat { .. }))
+    ));
 }
