@@ -17,6 +17,7 @@ import argparse
 import difflib
 import json
 import keyword
+import re
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,7 @@ from typing import Any
 TARGET = Path(__file__).resolve().parent.parent / "python/slipstream/records/types.py"
 WIDTH = 100
 # Names the base class defines: a field may not shadow them.
-RESERVED = {"get", "keys", "replace", "to_dict", "to_json"}
+RESERVED = {"get", "keys", "items", "values", "replace", "to_dict", "to_json"}
 
 HEADER = '''"""The records slipstream keeps, as Python classes, generated from the Rust core's
 record types (`slipstream_core::records`, through their JSON Schema) by
@@ -58,10 +59,17 @@ class Writer:
         self.aliases: list[str] = []  # of words: before the classes
         self.classes: list[str] = []
         self.unions: list[str] = []  # of classes: after them
+        self.variants: set[str] = set()
 
     def type_of(self, schema: Any) -> str:
-        """The Python annotation of a property's schema."""
-        if schema is True or not set(schema) & {"$ref", "anyOf", "oneOf", "enum", "const", "type"}:
+        """The Python annotation of a property's schema; a shape this generator does not know
+        stops it (`unsupported`), rather than become a class that reads the records wrong."""
+        if schema is True:
+            return "Any"
+        unsupported(schema, ("allOf", "not", "if", "prefixItems", "patternProperties"))
+        if schema.get("type") == "object" and "properties" in schema:
+            unsupported(schema, ("properties",))  # an inline struct: a definition, please
+        if not set(schema) & {"$ref", "anyOf", "oneOf", "enum", "const", "type"}:
             return "Any"  # raw JSON, which only Python gives meaning to
         if "$ref" in schema:
             return ref_name(schema)
@@ -112,19 +120,22 @@ class Writer:
             if value == {}:
                 return "msgspec.field(default_factory=dict)"
             return repr(value)
+        # Left out when empty: absent means empty. A flag's default must be said
+        # (`#[schemars(extend("default" = ...))]`): schemars leaves out a skipped default.
         if annotation == "Any" or annotation.endswith("| None"):
             return "None"
         if annotation.startswith("tuple["):
             return "()"
         if annotation.startswith("dict["):
             return "msgspec.field(default_factory=dict)"
-        if annotation == "bool":
-            return "False"
         raise SystemExit(f"no default for the optional field {field!r}: {schema}")
 
     def definition(self, name: str) -> None:
         schema = self.defs[name]
         if "properties" in schema:
+            unsupported(schema, ("oneOf", "anyOf", "allOf"))
+            if schema.get("additionalProperties") not in (None, False):
+                unsupported(schema, ("additionalProperties",))  # a flattened map
             self.struct(name, schema)
         elif "oneOf" in schema and all("properties" in s for s in schema["oneOf"]):
             variants = [self.variant(name, s) for s in schema["oneOf"]]
@@ -136,6 +147,9 @@ class Writer:
         """One variant of a union tagged by its `kind`."""
         tag = schema["properties"]["kind"]["const"]
         name = union + "".join(word.title() for word in tag.split("_"))
+        if name in self.defs or name in self.variants:
+            raise SystemExit(f"the variant {tag!r} of {union} is named {name}, as another class")
+        self.variants.add(name)
         self.struct(name, schema, tag=tag)
         return name
 
@@ -148,17 +162,21 @@ class Writer:
         lines = [f"class {name}(Record{options}):"]
         lines += docstring(schema.get("description") or f"A {name} record.")
         optional = sorted(set(properties) - set(required))
-        for field in [*required, *optional]:
-            if field == "kind" and tag:
-                continue
+        fields = [f for f in [*required, *optional] if not (f == "kind" and tag)]
+        annotations = {f: self.type_of(properties[f]) for f in fields}
+        # A field named as a type the class's annotations use would hide that type from them.
+        used = set(re.findall(r"\w+", " ".join(annotations.values())))
+        for field in fields:
+            if field in RESERVED or keyword.iskeyword(field) or field in used:
+                raise SystemExit(f"{name}.{field}: a field of that name cannot be generated")
+        for field in fields:
             prop = properties[field]
-            assert field not in RESERVED and not keyword.iskeyword(field), field
-            annotation = self.type_of(prop)
+            annotation = annotations[field]
             notes = comment(prop.get("description", ""), "    ") if isinstance(prop, dict) else []
             if notes or not lines[-1].startswith("    "):
                 lines.append("")
             lines += notes
-            if field == "format":  # `records.files` stamps it when it writes the record
+            if field == "format" and annotation == "int":  # stamped when the record is written
                 lines.append(f"    {field}: {annotation} = 0")
             elif field in required:
                 lines.append(f"    {field}: {annotation}")
@@ -191,6 +209,15 @@ class Writer:
             check=True,
         )
         return done.stdout
+
+
+def unsupported(schema: dict[str, Any], keywords: tuple[str, ...]) -> None:
+    found = [k for k in keywords if k in schema]
+    if found:
+        raise SystemExit(
+            f"the schema uses {', '.join(found)}, which this generator does not turn into "
+            f"classes: {json.dumps(schema)[:300]}"
+        )
 
 
 def alias(name: str, schema: dict[str, Any], annotation: str) -> str:

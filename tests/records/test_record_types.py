@@ -78,3 +78,26 @@ def test_a_record_is_written_with_the_format_its_content_needs() -> None:
     assert written["format"] == 2 and "error" not in written, "empty fields left out"
     upstream = msgspec.json.decode(files.dump(state.replace(kind="upstream"), "p"))
     assert upstream["format"] == 3
+
+
+def test_read_as_a_dict_a_record_answers_as_its_stored_json_did() -> None:
+    """A field left out of the stored JSON when empty is absent from the dict view."""
+    state = OpState(status="success", kind="op", prefix="p", tries=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert "cached_from" not in state and "status" in state  # type: ignore[operator]
+        assert state.get("cached_from", "none") == "none"  # type: ignore[attr-defined]
+        assert dict(state) == state.to_dict()  # type: ignore[call-overload]
+        assert list(state) == list(state.to_dict())  # type: ignore[call-overload]
+        assert len(state) == len(state.to_dict())  # type: ignore[arg-type]
+    assert state, "a record is true, whatever its length as a dict"
+
+
+def test_numbers_of_other_types_are_written_as_numbers() -> None:
+    import numpy as np
+
+    check = CheckResult(passed=True, severity="error", failed=np.int64(0), total=np.int64(3))
+    written = msgspec.json.decode(check.to_json())
+    assert written == {"passed": True, "severity": "error", "failed": 0, "total": 3}
+    metric = OpState(status="success", kind="metric", prefix="p", tries=1, metric=np.float64(1.5))
+    assert msgspec.json.decode(files.dump(metric, "p"))["metric"] == 1.5

@@ -273,7 +273,7 @@ def _run_state(client: AirflowClient, dag: str, run: Mapping[str, Any]) -> Airfl
 
 def _try(ti: Mapping[str, Any]) -> AirflowTry:
     return AirflowTry(
-        try_number=int(ti.get("try_number") or 0),
+        try_number=ti["try_number"],
         state=ti.get("state"),
         start_date=ti.get("start_date"),
         end_date=ti.get("end_date"),

@@ -367,7 +367,7 @@ def _run_row(run: RunSummary | UnreadableRun) -> dict[str, Any]:
     """A row of `slipstream runs`: a run's summary (`History.summaries`), or a run that
     cannot be read, with why."""
     if isinstance(run, UnreadableRun):
-        return {"run_id": run.run_id, "status": "unreadable", "trigger": None, "version": None,
+        return {"run_id": run.run_id, "status": run.status, "trigger": None, "version": None,
                 "started_at": run.started_at, "seconds": None, "failed_checks": "",
                 "error": run.reason}  # fmt: skip
     seconds = None

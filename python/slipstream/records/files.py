@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import msgspec
 
 from slipstream._native import Store, check_write, read_record, record_format, version_spec_path
-from slipstream.errors import ArtifactNotFound
-from slipstream.records.record import Record
+from slipstream.errors import ArtifactNotFound, CorruptArtifact
+from slipstream.records.record import Record, plain
 from slipstream.records.types import BY_KIND, FlowSpec
 
 if TYPE_CHECKING:  # the kinds the Rust core knows, as the binding's stub spells them
@@ -62,7 +62,10 @@ def parse(data: bytes, path: str, cls: type[R]) -> R:
         # Metrics of slipstream 0.1 could be NaN or infinite, written as bare `NaN` tokens
         # that are not JSON: such records read with those values null.
         data = json.dumps(_finite(json.loads(data))).encode()
-    record: R = msgspec.json.decode(read_record(kind_of(cls), data, path), type=cls)
+    try:
+        record: R = msgspec.json.decode(read_record(kind_of(cls), data, path), type=cls)
+    except msgspec.ValidationError as exc:  # the core read it: only a class out of date
+        raise CorruptArtifact(f"{path}: {exc}; run `make records`") from None
     return record
 
 
@@ -82,10 +85,9 @@ def dump(record: Record, path: str) -> bytes:
         record = stamped(record)
     # Try records and previews quote what the user's values hold: a cell or an error argument
     # JSON has no type for is written as its text.
-    text = str if kind in ("try", "preview") else None
-    data = json.dumps(
-        msgspec.to_builtins(record, enc_hook=text), indent=1, allow_nan=False
-    ).encode()
+    hook = _plain_or_text if kind in ("try", "preview") else plain
+    value = msgspec.to_builtins(record, enc_hook=hook)
+    data = json.dumps(value, indent=1, allow_nan=False).encode()
     check_write(kind, data, path)
     return data
 
@@ -94,9 +96,16 @@ def stamped(record: R) -> R:
     """`record` with the format its content needs: the Rust core's rule (the oldest format
     whose readers read it right), never a number of the SDK's own."""
     probe = msgspec.json.encode(
-        _finite(msgspec.to_builtins(record.replace(format=1), enc_hook=str))
+        _finite(msgspec.to_builtins(record.replace(format=1), enc_hook=_plain_or_text))
     )
     return record.replace(format=record_format(kind_of(type(record)), probe))
+
+
+def _plain_or_text(value: Any) -> Any:
+    try:
+        return plain(value)
+    except TypeError:
+        return str(value)
 
 
 def write(store: Store, path: str, record: Record) -> None:

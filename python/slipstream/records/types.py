@@ -38,6 +38,10 @@ TryStatus: TypeAlias = Literal["success", "failed"]
 TypeTag: TypeAlias = Literal["frame", "image", "ndarray", "bytes", "value", "pickle"]
 
 
+# The status of a run whose records cannot be read.
+UnreadableStatus: TypeAlias = Literal["unreadable"]
+
+
 class AirflowRun(Record, frozen=True, kw_only=True):
     """A DAG run with its task instances."""
 
@@ -744,6 +748,9 @@ class UnreadableRun(Record, frozen=True, kw_only=True):
 
     run_id: str
     started_at: str | None
+
+    # Always `unreadable`: a row of the runs list says its status, whichever it is.
+    status: UnreadableStatus
     reason: str
 
 

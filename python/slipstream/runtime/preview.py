@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from slipstream.records import files
-from slipstream.records.types import Manifest, Preview
+from slipstream.records.types import Manifest, Preview, PreviewNone
 from slipstream.values.frames import Streamed
 
 ROWS = 20
@@ -61,9 +61,10 @@ def make(value: Any, manifest: Manifest) -> Preview:
             body = _bytes(bytes(value))
         else:
             body = _value(value)
+        preview: Preview = msgspec.convert(body, Preview)
     except Exception as exc:  # noqa: BLE001 — a preview is a courtesy: never fail the op for it
-        body = {"kind": "none", "reason": f"no preview: {type(exc).__name__}: {exc}"}
-    preview: Preview = msgspec.convert(body, Preview)
+        reason = f"no preview: {type(exc).__name__}: {exc}"
+        preview = PreviewNone(reason=reason)
     return files.stamped(preview)
 
 

@@ -37,7 +37,9 @@ pub use run::{
     Attempt, CheckResult, ErrorSummary, OpKind, OpState, OpStatus, OutputsAt, RunRecord, RunStatus,
     Runner, Severity,
 };
-pub use run_index::{Deleted, IndexSegment, IndexedRuns, RunSummary, UnreadableRun};
+pub use run_index::{
+    Deleted, IndexSegment, IndexedRuns, RunSummary, UnreadableRun, UnreadableStatus,
+};
 pub use schema::records_schema;
 pub use spec::{Environment, FlowOutput, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
 pub use try_record::{ErrorRecord, InputRef, Phases, StackFrame, TryRecord, TryStatus};

@@ -95,6 +95,7 @@ pub struct ColumnProfile {
     /// format 2) estimated.
     pub distinct: Option<u64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("default" = false))] // schemars leaves out a default that is skipped
     pub distinct_exact: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<Value>,

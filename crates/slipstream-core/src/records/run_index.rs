@@ -43,7 +43,17 @@ impl Record for IndexSegment {
 pub struct UnreadableRun {
     pub run_id: String,
     pub started_at: Option<String>,
+    /// Always `unreadable`: a row of the runs list says its status, whichever it is.
+    pub status: UnreadableStatus,
     pub reason: String,
+}
+
+/// The status of a run whose records cannot be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadableStatus {
+    #[default]
+    Unreadable,
 }
 
 /// What the runs list, a run's row in it and a metric's or check's history show of a run.

@@ -18,6 +18,7 @@ pub fn in_folder(escaped: &str, error: &UiError) -> Unreadable {
     Unreadable {
         run_id: RunId::unescape(escaped).unwrap_or_else(|| escaped.to_owned()),
         started_at: None,
+        status: Default::default(),
         reason: why(error),
     }
 }
@@ -27,6 +28,7 @@ pub fn unreadable_run(run_id: String, started_at: String, error: &UiError) -> Un
     Unreadable {
         run_id,
         started_at: Some(started_at),
+        status: Default::default(),
         reason: why(error),
     }
 }
@@ -138,6 +140,7 @@ mod tests {
         Unreadable {
             run_id: id.to_owned(),
             started_at: started_at.map(str::to_owned),
+            status: Default::default(),
             reason: "why".to_owned(),
         }
     }
