@@ -40,10 +40,8 @@ def add_arguments(get: argparse.ArgumentParser) -> None:
 
 
 def get(history: Any, args: argparse.Namespace) -> int:
-    import msgspec
-
     from slipstream.errors import ArtifactNotFound
-    from slipstream.records.types import Manifest
+    from slipstream.records import files
 
     run = find_run(history, args.flow, args.run_id)
     op = find_op(run, args.op)
@@ -56,7 +54,7 @@ def get(history: Any, args: argparse.Namespace) -> int:
                        f"{', '.join(outputs)})")  # fmt: skip
     key = run.key(op.name, output)
     try:
-        manifest = msgspec.convert(history.store.manifest(key), Manifest)
+        manifest = files.manifest(history.store.manifest(key))
     except ArtifactNotFound:
         if op.status == "success":
             raise
@@ -80,7 +78,7 @@ def get(history: Any, args: argparse.Namespace) -> int:
     if convert is None:
         progress = not args.quiet and manifest.bytes >= PROGRESS_FROM_BYTES
         downloaded = history.store.download(key, path, progress=progress)
-        manifest = msgspec.convert(downloaded, Manifest)
+        manifest = files.manifest(downloaded)
     if not args.quiet:
         rows = f", {manifest.rows} rows" if manifest.rows is not None else ""
         what = f"as {extension}" if convert else f"{manifest.bytes} bytes of {manifest.codec}"

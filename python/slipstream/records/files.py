@@ -9,6 +9,7 @@ import json
 import math
 import re
 import typing
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
@@ -16,7 +17,7 @@ import msgspec
 from slipstream._native import Store, check_write, read_record, record_format, version_spec_path
 from slipstream.errors import ArtifactNotFound, CorruptArtifact
 from slipstream.records.record import Record, plain
-from slipstream.records.types import BY_KIND, FlowSpec
+from slipstream.records.types import BY_KIND, FlowSpec, Manifest
 
 if TYPE_CHECKING:  # the kinds the Rust core knows, as the binding's stub spells them
     from slipstream._native import _RecordKind as Kind
@@ -73,6 +74,13 @@ def from_core(data: bytes | str, cls: type[T]) -> T:
     """What the Rust core read and wrote back whole (a merged run, a spec, rows of runs), as
     `cls` (a record class, or a list of one)."""
     found: T = msgspec.json.decode(data, type=cls)
+    return found
+
+
+def manifest(value: Mapping[str, Any]) -> Manifest:
+    """A manifest as the store hands it over (`Store.put`, `manifest`, `stored_manifest`,
+    `download` give dicts), as its record class."""
+    found: Manifest = msgspec.convert(value, Manifest)
     return found
 
 

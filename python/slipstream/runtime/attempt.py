@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import msgspec
-
 from slipstream._native import ArtifactKey, OutputCapture, Store, record_path
 from slipstream.errors import UnsupportedType
 from slipstream.records import files
@@ -268,7 +266,7 @@ def _put(
                 f"@ss.op(outputs={names!r}) and return the values as a tuple in that order"
             )
         raise UnsupportedType(f"op {label!r}: {exc}{hint}") from None
-    return msgspec.convert(manifest, Manifest)
+    return files.manifest(manifest)
 
 
 def _qualified_name(fn: Callable[..., Any]) -> str:

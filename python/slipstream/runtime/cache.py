@@ -41,7 +41,6 @@ from slipstream.records import files
 from slipstream.records.types import (
     CacheEntry,
     FlowSpec,
-    Manifest,
     OpSpec,
     OpState,
     OutputsAt,
@@ -88,7 +87,7 @@ def key(
     None when an input cannot be read or an argument has no stable form (the op then simply
     runs)."""
     try:
-        manifests = {arg: msgspec.convert(store.manifest(k), Manifest) for arg, k in inputs.items()}
+        manifests = {arg: files.manifest(store.manifest(k)) for arg, k in inputs.items()}
         encoded = {arg: _constants.encode(v, arg) for arg, v in arguments.items()}
     except (SlipstreamError, TypeError, ValueError):
         return None
@@ -158,7 +157,7 @@ def find(store: Store, spec: FlowSpec, op: OpSpec, cache_key: Key, policy: Polic
             stored = store.stored_manifest(key)
             if stored is None:  # its payload is gone (expired, deleted): run the op instead
                 return None
-            manifest = msgspec.convert(stored, Manifest)
+            manifest = files.manifest(stored)
             if checksums is not None and checksums.get(out) != manifest.checksum:
                 return None  # not the output the entry was written for
             if manifest.bytes <= VERIFY_BYTES:

@@ -17,10 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import msgspec
-
 from slipstream._native import ArtifactKey, Store
-from slipstream.records.types import Manifest
+from slipstream.records import files
 from slipstream.values.frames import to_flavor
 
 LAZY = {"polars-lazy", "arrow-dataset", "arrow-reader"}
@@ -45,7 +43,7 @@ class LazyInputs:
     def load(self, store: Store, key: ArtifactKey, library: str, allow_pickle: bool) -> Any:
         """A scan of the frame under `key` for `library`; anything else is read as usual
         (a pickled frame is then wrapped as the hint asks, a value is left as it is)."""
-        if msgspec.convert(store.manifest(key), Manifest).type != "frame":
+        if files.manifest(store.manifest(key)).type != "frame":
             return to_flavor(store.get(key, allow_pickle=allow_pickle), library)
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="slipstream-inputs-"))

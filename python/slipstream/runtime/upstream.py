@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import msgspec
-
 from slipstream._native import ArtifactKey, Store
 from slipstream.errors import ArtifactNotFound, SlipstreamError
-from slipstream.records.types import FlowOutput, Manifest, OpSpec, OutputsAt, RunSummary
+from slipstream.records import files
+from slipstream.records.types import FlowOutput, OpSpec, OutputsAt, RunSummary
 from slipstream.runtime.attempt import Reused
 from slipstream.spec.assets import EVENT_FORMAT, asset_uri
 
@@ -101,7 +100,7 @@ def _entry(store: Store, source: FlowOutput, at: OutputsAt, which: str) -> Reuse
             f"stored (deleted or expired: {key.manifest_path}); run flow "
             f"{source.flow!r} again"
         )
-    return Reused(at, {source.output: msgspec.convert(manifest, Manifest)})
+    return Reused(at, {source.output: files.manifest(manifest)})
 
 
 def _uri(source: FlowOutput) -> str:
