@@ -190,12 +190,14 @@ class Writer:
         for name in sorted(self.defs):
             self.definition(name)
         kinds = "\n".join(f'    "{kind}": {self.kinds[kind]},' for kind in sorted(self.kinds))
+        names = ", ".join(json.dumps(kind) for kind in sorted(self.kinds))
         parts = [
             *self.aliases,
             *self.classes,
             *self.unions,
-            "# The class of each record kind, by the name `records.files` uses for it.\n"
-            f"BY_KIND: dict[str, Any] = {{\n{kinds}\n}}",
+            "# The record kinds, by the names the Rust core knows them by (`RECORD_KINDS`).\n"
+            f"RecordKind: TypeAlias = Literal[{names}]",
+            f"# The class of each record kind.\nBY_KIND: dict[RecordKind, Any] = {{\n{kinds}\n}}",
         ]
         body = "\n\n\n".join(p.strip("\n") for p in parts)
         text = HEADER.rstrip("\n") + "\n\n" + body + "\n"

@@ -3,7 +3,11 @@
 import builtins
 import os
 from collections.abc import Callable
-from typing import Any, Literal, Self, TypeAlias, final
+from typing import Any, Literal, Self, final
+
+# The record kinds the record checks take (`slipstream_core::records::RECORD_KINDS`), as the
+# generated record classes name them.
+from slipstream.records.types import RecordKind as _RecordKind
 
 __version__: str
 FORMATS: dict[str, int]
@@ -126,23 +130,6 @@ def classify_flow_file(path: str) -> tuple[Literal["spec", "run"], str, str | No
 def classify_run_file(
     relative: str,
 ) -> tuple[Literal["run", "op_state", "airflow"], str | None] | None: ...
-
-#: The record kinds the record checks take (`slipstream_core::records::RECORD_KINDS`).
-_RecordKind: TypeAlias = Literal[
-    "spec",
-    "run",
-    "op_state",
-    "try",
-    "airflow",
-    "preview",
-    "cache",
-    "expiry",
-    "pin",
-    "retention",
-    "index",
-    "manifest",
-]
-
 def read_record(
     kind: _RecordKind,
     data: bytes,

@@ -10,32 +10,27 @@ import math
 import re
 import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 
 from slipstream._native import Store, check_write, read_record, record_format, version_spec_path
 from slipstream.errors import ArtifactNotFound, CorruptArtifact
 from slipstream.records.record import Record, plain
-from slipstream.records.types import BY_KIND, FlowSpec, Manifest
-
-if TYPE_CHECKING:  # the kinds the Rust core knows, as the binding's stub spells them
-    from slipstream._native import _RecordKind as Kind
+from slipstream.records.types import BY_KIND, FlowSpec, Manifest, RecordKind
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
 # The kind of each record class (a union, such as previews, and each of its variants).
-_KIND: dict[Any, Kind] = {
-    member: cast("Kind", kind)
-    for kind, cls in BY_KIND.items()
-    for member in (cls, *typing.get_args(cls))
+_KIND: dict[Any, RecordKind] = {
+    member: kind for kind, cls in BY_KIND.items() for member in (cls, *typing.get_args(cls))
 }
 
 _NOT_JSON = re.compile(rb"\bNaN\b|-?\bInfinity\b")
 
 
-def kind_of(cls: type[Record]) -> Kind:
+def kind_of(cls: type[Record]) -> RecordKind:
     """The name the Rust core knows the record class `cls` by (`run`, `op_state`, ...)."""
     return _KIND[cls]
 

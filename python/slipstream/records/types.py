@@ -767,8 +767,25 @@ Preview: TypeAlias = (
 )
 
 
-# The class of each record kind, by the name `records.files` uses for it.
-BY_KIND: dict[str, Any] = {
+# The record kinds, by the names the Rust core knows them by (`RECORD_KINDS`).
+RecordKind: TypeAlias = Literal[
+    "airflow",
+    "cache",
+    "expiry",
+    "index",
+    "manifest",
+    "op_state",
+    "pin",
+    "preview",
+    "retention",
+    "run",
+    "spec",
+    "try",
+]
+
+
+# The class of each record kind.
+BY_KIND: dict[RecordKind, Any] = {
     "airflow": AirflowRun,
     "cache": CacheEntry,
     "expiry": Expiry,
