@@ -45,7 +45,10 @@ if TYPE_CHECKING:
     from slipstream.history.retention import Retention
     from slipstream.records import TaskRecord
     from slipstream.records.types import TryRecord
+    from slipstream.airflow.values import xcom
     from slipstream.runtime.attempt import run_op
+    from slipstream.runtime.connections import Connection, connection
+    from slipstream.runtime.context import RunContext, context
 
 _LAZY = {
     "Flow": "authoring.flow",
@@ -71,11 +74,17 @@ _LAZY = {
     "TaskRecord": "records",
     "TryRecord": "records.types",
     "run_op": "runtime.attempt",
+    "Connection": "runtime.connections",
+    "connection": "runtime.connections",
+    "RunContext": "runtime.context",
+    "context": "runtime.context",
+    "xcom": "airflow.values",
 }
 
 __all__ = [
     "Artifact",
     "ArtifactKey",
+    "Connection",
     "Flow",
     "FlowAsset",
     "History",
@@ -85,12 +94,15 @@ __all__ = [
     "Param",
     "Retention",
     "Run",
+    "RunContext",
     "Store",
     "TaskRecord",
     "TryRecord",
     "Version",
     "__version__",
     "check",
+    "connection",
+    "context",
     "default_store",
     "errors",
     "metric",
@@ -103,6 +115,7 @@ __all__ = [
     "save",
     "sql",
     "upstream",
+    "xcom",
 ]
 
 

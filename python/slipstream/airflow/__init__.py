@@ -1,6 +1,7 @@
-"""What runs inside an Airflow task: `execute`, the callable of every `PythonOperator` that
-`Flow.to_airflow` writes, and `run_task`, which the `slipstream task` command of the
-Kubernetes pods calls too.
+"""slipstream in Airflow. For DAG files: `task_group` (a published flow as a task group of a
+hand-written DAG), `read` (a flow group's output in a plain task), `xcom` (another task's
+XCom as a flow param). Inside tasks: `execute`, the callable of every slipstream task, and
+`run_task`, which the `slipstream task` command of the Kubernetes pods calls too.
 
 A task resolves its op and params from the published flow version and what Airflow hands
 it, then runs one try through the one op runner (`slipstream.runtime.runner`: inputs, cache,
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from slipstream.errors import CheckFailed, SlipstreamError
 
 if TYPE_CHECKING:
     from slipstream.records.types import FlowSpec
+    from slipstream.runtime.alerts import Alert
+    from slipstream.runtime.context import RunContext
 
 
 class OpFailed(SlipstreamError):
@@ -31,30 +34,102 @@ class OpFailed(SlipstreamError):
     also in the try record."""
 
 
-def execute(*, store: str, flow: str, version: str, op: str, prefix: str, **context: Any) -> Any:
+def task_group(
+    flow: str,
+    *,
+    store: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    group_id: str | None = None,
+    spec: str | None = None,
+    mode: str = "python",
+    image: str | None = None,
+    secret: str = "slipstream-store",
+    tooltip: str | None = None,
+    notifiers: Sequence[Any] = (),
+    **task_kwargs: Any,
+) -> Any:
+    """Adds the published flow `flow` to the DAG being defined as a `TaskGroup` (id
+    `group_id`, else the flow's name) and returns it, to wire with `>>` like any task.
+    See `slipstream.airflow.group`."""
+    from slipstream.airflow.group import task_group as build
+
+    return build(
+        flow, store=store, params=params, group_id=group_id, spec=spec, mode=mode,
+        image=image, secret=secret, tooltip=tooltip, notifiers=notifiers, **task_kwargs,
+    )  # fmt: skip
+
+
+def read(flow: str, op: str, context: Mapping[str, Any], output: str | None = None,
+         *, group_id: str | None = None, store: str | None = None) -> Any:  # fmt: skip
+    """The output of op `op` of the flow group `flow` in this DAG run, read in a plain task
+    (typed, checksummed, restored as inside ops). See `slipstream.airflow.group.read`."""
+    from slipstream.airflow.group import read as read_output
+
+    return read_output(flow, op, context, output, group_id=group_id, store=store)
+
+
+def xcom(task: Any, key: str = "return_value") -> dict[str, Any]:
+    """Another task's XCom as a flow group's param (`slipstream.airflow.values.xcom`)."""
+    from slipstream.airflow.values import xcom as marker
+
+    return marker(task, key)
+
+
+def execute(
+    *,
+    store: str,
+    flow: str,
+    version: str,
+    op: str,
+    prefix: str,
+    flow_params: Mapping[str, Any] | None = None,
+    run_scope: str | None = None,
+    **context: Any,
+) -> Any:
     """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
-    rest is Airflow's context)."""
-    from slipstream.airflow import assets
+    rest is Airflow's context). `flow_params`: a flow group's params (templates rendered,
+    XComs still to pull), else the DAG run's params are the flow's (a compiled DAG);
+    `run_scope`: a group's run id prefix (`builder.run_id_of`)."""
+    from slipstream.airflow import assets, values
+    from slipstream.airflow.builder import run_id_of
+    from slipstream.runtime import context as run_context
 
     ti = context["ti"]
     conf = getattr(context.get("dag_run"), "conf", None) or {}
     triggering = context.get("triggering_asset_events") or context.get("triggering_dataset_events")
+    run_id = run_id_of(run_scope, context["run_id"])
+    if flow_params is None:
+        params, given = dict(context.get("params") or {}), False
+    else:
+        params, given = values.resolve(flow_params, ti), True
     summary = run_task(
         store,
         flow,
         version,
         op,
-        run_id=context["run_id"],
+        run_id=run_id,
         try_number=int(ti.try_number),
-        params=dict(context.get("params") or {}),
+        params=params,
+        params_given=given,
         max_tries=int(getattr(ti, "max_tries", 0) or 0),
         prefix=prefix,
         cache=caching(conf),
         events=assets.triggering_events(triggering),
+        context=run_context.from_airflow(context, run_id),
+        on_alert=_notifier(getattr(context.get("task"), "slipstream_notifiers", ()), context),
     )
     # The store as readers name it (`Store.url`), whatever spelling the DAG file has.
-    assets.emit(context, Store(store).url, flow, version, op, context["run_id"], summary)
+    assets.emit(context, Store(store).url, flow, version, op, run_id, summary)
     return summary
+
+
+def _notifier(notifiers: Any, context: Mapping[str, Any]) -> Callable[[Alert], Any] | None:
+    """What a task does with an alert: its notifiers are called (None: logged)."""
+    from slipstream.runtime import alerts
+
+    if not notifiers:
+        return None
+    return lambda alert: alerts.notify(notifiers, alert, context)
 
 
 def collect_garbage(*, store: str, **context: Any) -> None:
@@ -103,20 +178,28 @@ def run_task(
     run_id: str,
     try_number: int = 1,
     params: Mapping[str, Any] | None = None,
+    params_given: bool = False,
     max_tries: int = 0,
     prefix: str | None = None,
     trigger: str = "airflow",
     cache: bool = True,
     events: Mapping[str, list[dict[str, Any]]] | None = None,
+    context: RunContext | None = None,
+    on_alert: Callable[[Alert], Any] | None = None,
 ) -> dict[str, Any]:
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
-    `CheckFailed`) when it fails. `cache=False` runs the op even where an earlier output
+    `CheckFailed`) when it fails. `on_alert` is called with the alert a failed check or a
+    metric outside its bounds raises (`runtime.alerts`; logged when None). `params`: the DAG run's params (those equal to their
+    rendering in the DAG are not given), or with `params_given` the values given (a flow
+    group's); `context`: what `ss.context()` answers in the op (else a stand-in).
+    `cache=False` runs the op even where an earlier output
     could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf). `events`:
     the run's triggering asset events by Asset URI, which name the artifacts its `upstream`
     ops take (see `slipstream.runtime.upstream`). Returns a summary of each output and
     where it is stored (`prefix`, `stored_run_id`: an earlier run's where it was reused)."""
-    from slipstream.airflow.compile import dag_params
+    from slipstream.airflow.builder import dag_params
     from slipstream.records import runs as _runs
+    from slipstream.runtime import alerts
     from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
     from slipstream.runtime import runner
@@ -136,15 +219,20 @@ def run_task(
         )
     # Airflow hands every param over, defaults as the DAG file renders them in JSON (bytes
     # as text, tuples as lists): those are not given, the spec's own default applies.
-    rendered = dag_params(spec)
-    declared = {k: v for k, v in (params or {}).items()
-                if k in spec.params and v != rendered[k]}  # fmt: skip
+    if params_given:
+        declared = dict(params or {})
+    else:
+        rendered = dag_params(spec)
+        declared = {k: v for k, v in (params or {}).items()
+                    if k in spec.params and v != rendered[k]}  # fmt: skip
     values = _execute.resolve_params(spec, declared)
     runner.open_run(store, spec, run_id, values, trigger)
-    task = runner.Task(store, spec, op, run_id, values, _cache.Policy(enabled=cache), events)
+    task = runner.Task(store, spec, op, run_id, values, _cache.Policy(enabled=cache), events,
+                       context)  # fmt: skip
     outcome = runner.run_try(task, try_number, retries_left=try_number <= max_tries)
     runner.end_if_over(task)
     record, state = outcome.record, outcome.state
+    alerts.call(on_alert, alerts.of(spec, op, record, run_id))
     check = record.check
     if check is not None:  # a verdict belongs in the task log, a warning's above all
         level = logging.INFO if check.passed else logging.WARNING

@@ -1,6 +1,7 @@
 """`SlipstreamOperator`: the task of one op in a generated DAG file, at home in Airflow's UI.
 
-It is a `PythonOperator` running `slipstream.airflow.execute`, as plain generated files did,
+It is a `PythonOperator` running `slipstream.airflow.execute` (the DAG builder makes one per
+op with `op_task`; DAG files of older releases construct it themselves, and still work),
 plus what Airflow shows of it:
 
 - the extra link "slipstream" to the op's page of the run in the slipstream UI (its base URL
@@ -16,13 +17,16 @@ This module imports Airflow: only DAG files and Airflow's own processes import i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from slipstream._native import run_dir
 from slipstream.airflow import execute
 from slipstream.airflow.links import op_url, ui_url
 from slipstream.spec.assets import asset_uri
+
+if TYPE_CHECKING:
+    from slipstream.records.types import FlowSpec, OpSpec
 
 try:  # Airflow 3
     from airflow.sdk import Asset as _Asset
@@ -53,11 +57,15 @@ class SlipstreamLink(BaseOperatorLink):  # type: ignore[misc]
     name = "slipstream"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        from slipstream.airflow.builder import run_id_of
+
         base = ui_url()
         if not base:
             return ""
         flow = getattr(operator, "slipstream_flow", None) or ti_key.dag_id
-        return op_url(base, flow, ti_key.run_id, ti_key.task_id)
+        op = getattr(operator, "slipstream_op", None) or ti_key.task_id
+        run_id = run_id_of(getattr(operator, "slipstream_run_scope", None), ti_key.run_id)
+        return op_url(base, flow, run_id, op)
 
 
 class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
@@ -77,6 +85,9 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
         prefix: str,
         outputs: Sequence[str] = (),
         doc: str = "",
+        flow_params: Mapping[str, Any] | None = None,
+        run_scope: str | None = None,
+        notifiers: Sequence[Any] = (),
         **kwargs: Any,
     ) -> None:
         # Its outputs' Assets, after any outlets given by hand (their events are Airflow's).
@@ -86,19 +97,23 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
         ]
         kwargs["outlets"] = outlets
         kwargs.setdefault("doc_md", _doc_md(flow, version, task_id, doc, store, prefix, outputs))
-        super().__init__(
-            task_id=task_id,
-            python_callable=execute,
-            op_kwargs={
-                "store": store,
-                "flow": flow,
-                "version": version,
-                "op": task_id,
-                "prefix": prefix,
-            },
-            **kwargs,
-        )
+        op_kwargs: dict[str, Any] = {
+            "store": store,
+            "flow": flow,
+            "version": version,
+            "op": task_id,
+            "prefix": prefix,
+        }
+        if flow_params is not None:  # a group's: rendered (templates) and pulled (XComs)
+            op_kwargs["flow_params"] = dict(flow_params)
+        if run_scope is not None:
+            op_kwargs["run_scope"] = run_scope
+        super().__init__(task_id=task_id, python_callable=execute, op_kwargs=op_kwargs, **kwargs)
         self.slipstream_flow = flow
+        self.slipstream_op = task_id
+        self.slipstream_run_scope = run_scope
+        #: Airflow notifiers called with the alerts of its op (`runtime.alerts`).
+        self.slipstream_notifiers = list(notifiers)
         self.slipstream_store = store
         self.slipstream_prefix = prefix
         # Rendered per run (see render_template_fields): the run id is escaped in keys.
@@ -106,10 +121,34 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         super().render_template_fields(context, jinja_env)
+        from slipstream.airflow.builder import run_id_of
+
         run_id = context.get("run_id")
         if run_id:
-            where = run_dir(self.slipstream_prefix, str(run_id))
+            where = run_dir(self.slipstream_prefix, run_id_of(self.slipstream_run_scope, run_id))
             self.slipstream_artifacts = f"{_folder(self.slipstream_store)}{where}/"
+
+
+def op_task(
+    spec: FlowSpec,
+    op: OpSpec,
+    *,
+    store: str,
+    params: Mapping[str, Any] | None = None,
+    run_scope: str | None = None,
+    image: str | None = None,
+    secret: str = "",
+    **kwargs: Any,
+) -> SlipstreamOperator:
+    """The task of one op of `spec` (`mode="python"`), for the DAG builder."""
+    if op.description:
+        kwargs.setdefault("doc", op.description)
+    return SlipstreamOperator(
+        task_id=op.name, store=store, flow=spec.flow, version=spec.version, prefix=op.prefix,
+        # another flow's output is that flow's Asset, not this one's
+        outputs=op.outputs if op.kind != "upstream" else [],
+        flow_params=params, run_scope=run_scope, **kwargs,
+    )  # fmt: skip
 
 
 def _folder(store: str) -> str:

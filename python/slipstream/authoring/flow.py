@@ -14,7 +14,7 @@ import platform
 import sys
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +35,7 @@ from slipstream.spec import constants as _constants
 
 if TYPE_CHECKING:
     from slipstream.history.reader import Run
+    from slipstream.runtime.alerts import Alert
 
 # Op prefixes are UUIDv5 in this namespace of (flow, version, op): stable per version.
 _PREFIX_NAMESPACE = uuid.UUID("6f1c9a52-3b7e-4d0a-9c85-2a41f0e3d7b6")
@@ -157,6 +158,8 @@ class Flow:
         cache: bool = True,
         resume: str | None = None,
         overwrite: bool = False,
+        context: Mapping[str, Any] | None = None,
+        on_alert: Callable[[Alert], Any] | None = None,
     ) -> Run:
         """Publishes this flow and runs the published version here, op by op, through the
         same runtime as an Airflow task; returns the recorded run. An op whose code, inputs,
@@ -164,7 +167,12 @@ class Flow:
         `cache=False`; `resume=<run id>` reuses every output of that run still valid for the
         current code (even of ops that never cache), so only what changed runs again. A
         `run_id` that names an existing run raises `RunIdTaken` unless `overwrite=True`
-        (which replaces a finished run, never one still running)."""
+        (which replaces a finished run, never one still running). `context` sets what
+        `ss.context()` answers in the ops (`logical_date`, `data_interval_start`,
+        `data_interval_end`, `conf`, `partition_key`, `dag_id`, `task_id`); by default the
+        logical date and data interval are the moment the run starts. `on_alert` is called
+        with each alert (`runtime.alerts.Alert`: a failed check, a metric outside the bounds
+        it declares); without it alerts are logged."""
         from slipstream.runtime.local import run_version
 
         store = _open(store)
@@ -178,6 +186,8 @@ class Flow:
             cache=cache,
             resume=resume,
             overwrite=overwrite,
+            context=context,
+            on_alert=on_alert,
         )
 
     def to_airflow(
@@ -193,9 +203,11 @@ class Flow:
         secret: str = "slipstream-store",
         shared_store: bool = False,
         gc_schedule: str | None = None,
+        notifiers: str | None = None,
     ) -> Path:
-        """Publishes this flow to `store` and writes `<flow>.py` into `dags_folder`: an
-        Airflow DAG whose tasks run the ops of the published version (`mode="python"`:
+        """Publishes this flow to `store` and writes `<flow>.py` and the version's spec
+        `<flow>.slipstream.json` into `dags_folder`: an Airflow DAG whose tasks run the ops
+        of the published version (`mode="python"`:
         `PythonOperator`s calling the installed slipstream; `mode="kubernetes"`:
         `KubernetesPodOperator`s running `image`, store credentials from the Kubernetes
         secret `secret`). Returns the path of the DAG file.
@@ -205,9 +217,12 @@ class Flow:
         folder is a volume mounted into every pod).
 
         With `gc_schedule` (e.g. `"@daily"`), also writes `slipstream_gc.py`: a DAG that
-        applies every flow's declared retention policy to the store on that schedule."""
+        applies every flow's declared retention policy to the store on that schedule.
+        `notifiers="module:NAME"` names a list of Airflow notifiers the tasks call with
+        alerts (a failed check, a metric outside its bounds)."""
+        from slipstream.airflow.builder import check_schedule_mode
         from slipstream.airflow.checks import deployment_warnings
-        from slipstream.airflow.compile import check_schedule_mode, write_dag
+        from slipstream.airflow.compile import write_dag
         from slipstream.records.files import load_spec
 
         if schedule is None:  # refused before anything is published
@@ -223,7 +238,7 @@ class Flow:
             write_gc_dag(dags_folder, store.url, gc_schedule)
         return write_dag(
             spec, dags_folder, store=store.url, mode=mode, schedule=schedule, retries=retries,
-            default_args=default_args, image=image, secret=secret,
+            default_args=default_args, image=image, secret=secret, notifiers=notifiers,
         )  # fmt: skip
 
     def __repr__(self) -> str:
@@ -440,6 +455,7 @@ def _op_spec(node: Node, gates: list[Node]) -> dict[str, Any]:
         **({} if d.cache else {"cache": False}),
         **({"source": source} if source else {}),
         **({"code_version": d.code_version} if getattr(d, "code_version", None) else {}),
+        **({"alert": d.alert} if getattr(d, "alert", None) else {}),
     }
 
 

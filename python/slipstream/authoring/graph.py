@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import os
 import re
 import sys
@@ -189,6 +190,7 @@ class OpDefinition(Generic[P, R]):
         image: str | None = None,
         cache: bool = True,
         code_version: str | None = None,
+        alert: Mapping[str, float] | None = None,
     ) -> None:
         if not callable(fn) or isinstance(fn, OpDefinition):
             raise FlowDefinitionError(f"@{kind} decorates a plain function, not {fn!r}")
@@ -210,6 +212,8 @@ class OpDefinition(Generic[P, R]):
                 f"whenever the op's results would change, not {code_version!r}"
             )
         self.code_version = code_version
+        #: A metric's alert bounds (`below`, `above`), as the spec records them.
+        self.alert = {k: float(v) for k, v in (alert or {}).items() if v is not None} or None
         #: A publish (`ss.save`) writes frames out: a pickled input fails it by itself.
         self.publishes = False
         self.signature = inspect.signature(fn)
@@ -238,6 +242,11 @@ class OpDefinition(Generic[P, R]):
             )
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
             raise FlowDefinitionError(f"{what}: retries must be an int >= 0")
+        if self.alert and self.alert.get("below", -math.inf) > self.alert.get("above", math.inf):
+            raise FlowDefinitionError(
+                f"{what}: alert_below={self.alert['below']} is above "
+                f"alert_above={self.alert['above']}: no value could pass"
+            )
         for p in self.signature.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
                 raise FlowDefinitionError(
@@ -316,6 +325,7 @@ class OpDefinition(Generic[P, R]):
             image=self.image,
             cache=self.cache,
             code_version=self.code_version,
+            alert=self.alert,
         )
 
     def __repr__(self) -> str:
@@ -483,7 +493,12 @@ def op(
 def metric(fn: Callable[P, R], /) -> OpDefinition[P, R]: ...
 @overload
 def metric(
-    *, name: str | None = None, description: str | None = None, allow_pickle: bool = False
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    allow_pickle: bool = False,
+    alert_below: float | None = None,
+    alert_above: float | None = None,
 ) -> Callable[[Callable[P, R]], OpDefinition[P, R]]: ...
 def metric(
     fn: Callable[..., Any] | None = None,
@@ -492,14 +507,25 @@ def metric(
     name: str | None = None,
     description: str | None = None,
     allow_pickle: bool = False,
+    alert_below: float | None = None,
+    alert_above: float | None = None,
 ) -> Any:
     """Marks a function that returns a number about its inputs, recorded in every run so
     that its history across runs can be followed. `allow_pickle` lets it read inputs an op
-    stored with pickle."""
-
+    stored with pickle. A value below `alert_below` or above `alert_above` sends an alert
+    (Airflow's notifiers of the flow's tasks, `flow.run(on_alert=...)` locally); the run
+    goes on."""
+    alert = {}
+    for bound, value in (("below", alert_below), ("above", alert_above)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise FlowDefinitionError(f"@metric: alert_{bound} is a number, not {value!r}")
+        alert[bound] = float(value)
     return _decorate(
-        fn, kind="metric", name=name, description=description, allow_pickle=allow_pickle
-    )
+        fn, kind="metric", name=name, description=description, allow_pickle=allow_pickle,
+        alert=alert or None,
+    )  # fmt: skip
 
 
 @overload

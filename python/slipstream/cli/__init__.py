@@ -3,6 +3,7 @@
     slipstream task --flow F --version V --op O --run-id R [--try-number N] ...
     slipstream flows | runs FLOW | show FLOW RUN [OP] | logs FLOW RUN OP | diff FLOW A B
     slipstream replay FLOW RUN OP [--pdb] [--stored-code] [-o DIR]
+    slipstream publish FLOW_FILE --into DAGS_FOLDER [--store URL] [--flow NAME]
     slipstream ui [--host H] [--port P] [--token T] [--airflow URL]
     slipstream sync --airflow URL [--interval N]
     slipstream gc FLOW|--all-flows [--keep-last N] [--older-than DAYS] [--dry-run]
@@ -48,10 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--max-tries", type=int, default=0, help="Airflow's max_tries (retries)")
     task.add_argument("--prefix", help="the op prefix the DAG file expects (checked)")
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
+    task.add_argument("--param-json", action="append", default=[], metavar="NAME=JSON",
+                      help="a flow group's param (repeatable)")  # fmt: skip
+    task.add_argument("--group-params", action="store_true",
+                      help="the params are --param-json's only (a flow group's), not the conf's")  # fmt: skip
     from slipstream.cli import cache as _cli_cache
     from slipstream.cli import doctor as _cli_doctor
     from slipstream.cli import history as _cli_history
     from slipstream.cli import lifecycle as _cli_lifecycle
+    from slipstream.cli import publish as _cli_publish
     from slipstream.cli import replay as _cli_replay
     from slipstream.cli import serve as _cli_serve
 
@@ -59,12 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _cli_cache.add_command(commands, _store_option)
     _cli_doctor.add_command(commands, _store_option)
     _cli_lifecycle.add_commands(commands, _store_option)
+    _cli_publish.add_command(commands, _store_option)
     _cli_replay.add_command(commands, _store_option)
     _cli_serve.add_commands(commands, _store_option)
     args = parser.parse_args(argv)
     if args.command == "task":
         return _task(parser, args)
-    if args.command in ("ui", "sync"):
+    if args.command in ("ui", "sync", "publish"):
         return int(args.handler(args))
     return _cli_history.run(args)
 
@@ -90,10 +97,20 @@ def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"--conf is not JSON: {exc}")
     if not isinstance(conf, dict):
         parser.error("--conf must be a JSON object")
+    given: dict[str, Any] = {}
+    for item in args.param_json:
+        name, sep, value = item.partition("=")
+        try:
+            given[name] = json.loads(value) if sep else None
+        except json.JSONDecodeError as exc:
+            parser.error(f"--param-json {name}: not JSON: {exc}")
+        if not sep:
+            parser.error(f"--param-json takes NAME=JSON, not {item!r}")
     try:
         summary = run_task(
             args.store, args.flow, args.version, args.op, run_id=args.run_id,
-            try_number=args.try_number, params=conf, max_tries=args.max_tries, prefix=args.prefix,
+            try_number=args.try_number, params=given if args.group_params else conf,
+            params_given=args.group_params, max_tries=args.max_tries, prefix=args.prefix,
             cache=caching(conf),
         )  # fmt: skip
     except (OpFailed, CheckFailed) as exc:

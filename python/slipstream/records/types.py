@@ -351,6 +351,16 @@ class Manifest(Record, frozen=True, kw_only=True):
     shape: tuple[int, ...] | None = None
 
 
+class MetricAlert(Record, frozen=True, kw_only=True):
+    """The bounds a metric's value is expected within; outside them, an alert is sent."""
+
+    # Alert when the value is above this.
+    above: float | None = None
+
+    # Alert when the value is below this.
+    below: float | None = None
+
+
 class OpSpec(Record, frozen=True, kw_only=True):
     """One op of a version."""
 
@@ -392,6 +402,10 @@ class OpSpec(Record, frozen=True, kw_only=True):
 
     # The UUID its artifacts are stored under in every run of this version.
     prefix: str
+
+    # (4) A metric's alert: the value it must stay within (`@ss.metric(alert_below=...,
+    # alert_above=...)`); crossing it calls the flow's notifiers.
+    alert: MetricAlert | None = None
 
     # Whether the op may reuse an earlier output with the same cache key (absent: yes; SQL extracts
     # and publishes say no).

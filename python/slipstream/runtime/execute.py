@@ -14,6 +14,7 @@ from slipstream.errors import ParamError
 from slipstream.records.types import FlowSpec, OpSpec, OutputsAt, TryRecord
 from slipstream.runtime import cache, upstream
 from slipstream.runtime.attempt import Reused, run_op
+from slipstream.runtime.context import RunContext, serving
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
 from slipstream.spec.assets import never_called
@@ -161,10 +162,12 @@ def attempt_or_reuse(
     store: Store,
     policy: cache.Policy,
     events: Mapping[str, list[dict[str, Any]]] | None = None,
+    context: RunContext | None = None,
 ) -> tuple[TryRecord, str | None]:
     """One try of an op of version `spec`: the outputs of an earlier run with the same cache
     key when `policy` allows it and they are still stored, else a real attempt (whose outputs
-    join the cache). Returns the try record and the cache key (None: no key could be made).
+    join the cache unless the op read `ss.context()`, which the key does not cover: `context`
+    is what it answers). Returns the try record and the cache key (None: no key could be made).
     An `upstream` op takes the other flow's output instead (`events`: the run's triggering
     asset events by URI, see `slipstream.runtime.upstream`), with no cache key."""
     if op.kind == "upstream":
@@ -181,9 +184,11 @@ def attempt_or_reuse(
         keys.append(cache_key)
         return cache.find(store, spec, op, cache_key, policy)
 
-    record = attempt(fn, op, inputs, constants, run_id, try_number, store, spec, reuse)
+    with serving(context or RunContext(run_id=run_id, try_number=try_number)) as read:
+        record = attempt(fn, op, inputs, constants, run_id, try_number, store, spec, reuse)
     cache_key = keys[0] if keys else None
-    if cache_key is not None and policy.allows(spec, op) and not record.cached_from:
+    remember = policy.allows(spec, op) and not record.cached_from and not read[1]
+    if cache_key is not None and remember:
         cache.remember(store, spec, op, cache_key, record)
     return record, cache_key.digest if cache_key else None
 

@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +28,11 @@ from slipstream.history.reader import History, Run
 from slipstream.records.files import load_spec
 from slipstream.records.runs import new_record, read_op_state
 from slipstream.records.types import ErrorSummary, FlowSpec, OpSpec, Runner, RunRecord
+from slipstream.runtime import alerts
+from slipstream.runtime.alerts import Alert
 from slipstream.runtime.cache import Policy
 from slipstream.runtime.claim import claim_run
+from slipstream.runtime.context import RunContext, stand_in
 from slipstream.runtime.execute import resolve_params
 from slipstream.runtime.runner import Outcome, Task, finish, run_try
 
@@ -44,10 +47,14 @@ def run_version(
     cache: bool = True,
     resume: str | None = None,
     overwrite: bool = False,
+    context: RunContext | Mapping[str, Any] | None = None,
+    on_alert: Callable[[Alert], Any] | None = None,
 ) -> Run:
     """Runs version `version` of `flow` and returns the recorded run. Ops reuse the outputs
     of earlier runs with the same cache key unless `cache` is off; with `resume`, the
     outputs of that run are reused wherever they are still valid for the current code.
+    `context`: what `ss.context()` answers in the ops (`runtime.context.stand_in`);
+    `on_alert`: called with each alert (a failed check, a metric outside its bounds).
     A `run_id` is claimed atomically: `RunIdTaken` if a run of that id exists or is being
     run, unless `overwrite` and it has finished."""
     spec = load_spec(store, flow, version)
@@ -58,6 +65,7 @@ def run_version(
     values = resolve_params(spec, params or {})
     started = datetime.now(UTC)
     run_id = run_id or f"manual__{started.isoformat()}"
+    served = stand_in(run_id, started, context)
     header = new_record(spec, run_id, values, trigger="local").replace(
         started_at=started.isoformat(), runner=_runner()
     )
@@ -71,7 +79,7 @@ def run_version(
                 status[op.name] = "running"
                 if any(status.get(u) != "success" for u in op.upstream):
                     continue  # below a failure: the run's merge says `upstream_failed`
-                task = Task(store, spec, op, run_id, values, policy)
+                task = Task(store, spec, op, run_id, values, policy, context=served)
                 outcome = _tries(task, 1)
                 if outcome.failed and outcome.corrupt:
                     healed = _heal(task, outcome.corrupt, ops)
@@ -79,6 +87,7 @@ def run_version(
                     if set(healed.values()) == {"success"}:
                         outcome = _tries(task, outcome.state.tries + 1)
                 status[op.name] = outcome.state.status
+                alerts.call(on_alert, alerts.of(spec, op, outcome.record, run_id))
     except BaseException as exc:
         _end(store, spec, header, reached=set(status), interrupt=exc)
         if isinstance(exc, Terminated):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from slipstream.history.run_index import OPEN, best_effort
 from slipstream.records import files, runs
 from slipstream.records.types import FlowSpec, OpSpec, OpState, RunRecord, TryRecord
 from slipstream.runtime import cache, execute
+from slipstream.runtime.context import RunContext, stand_in
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Task:
     policy: cache.Policy = field(default_factory=cache.Policy)
     #: The run's triggering asset events by Asset URI (`runtime.upstream`).
     events: Mapping[str, list[dict[str, Any]]] | None = None
+    #: What `ss.context()` answers in the op (its try number is each try's); None: a
+    #: stand-in, the run starting now.
+    context: RunContext | None = None
 
     @property
     def flow(self) -> str:
@@ -108,10 +112,12 @@ def run_try(task: Task, try_number: int, *, retries_left: bool) -> Outcome:
     previous = runs.read_op_state(store, task.flow, task.run_id, task.name)
     running = runs.running_state(op, version, try_number, previous, _now())
     runs.write_op_state(store, task.flow, task.run_id, task.name, running)
+    context = task.context or stand_in(task.run_id, datetime.now(UTC), None)
+    context = replace(context, try_number=try_number, task_id=context.task_id or task.name)
     try:
         record, cache_key = execute.attempt_or_reuse(
             fn, spec, op, inputs, constants, task.run_id, try_number, store,
-            task.policy, task.events,
+            task.policy, task.events, context,
         )  # fmt: skip
     except BaseException:  # a timeout or a kill: run_op recorded it, the op's state follows
         with contextlib.suppress(Exception):

@@ -345,43 +345,20 @@ def _connect_error(warehouse: Warehouse, exc: BaseException) -> SqlError:
 
 
 def _airflow_uri(conn_id: str) -> str:
-    """An Airflow connection's URI: from Airflow when it is installed (the task's case),
-    else from `AIRFLOW_CONN_<ID>`, which is where Airflow reads connections from the
-    environment."""
-    import importlib
+    """An Airflow connection (`ss.connection`, looked up as an op would) as the URI of its
+    database: `sqlite:///<host>` or `postgresql://login:password@host:port/schema`."""
+    from slipstream.runtime.connections import ConnectionNotFound, connection
 
-    hook: Any = None
-    for module in ("airflow.sdk", "airflow.hooks.base"):  # Airflow 3, then 2
-        try:
-            hook = importlib.import_module(module).BaseHook
-            break
-        except (ImportError, AttributeError):
-            continue
-    if hook is None:
-        raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-        if not raw:
-            raise SqlError(
-                f"Airflow connection {conn_id!r} not found: Airflow is not installed here and "
-                f"AIRFLOW_CONN_{conn_id.upper()} is not set"
-            ) from None
-        return _uri_from_airflow_env(raw)
     try:
-        uri = str(hook.get_connection(conn_id).get_uri())
-    except Exception as exc:  # noqa: BLE001 — Airflow's lookup failure becomes a SqlError
+        c = connection(conn_id)
+    except ConnectionNotFound as exc:
         raise SqlError(f"Airflow connection {conn_id!r} not found: {exc}") from None
-    return uri
-
-
-def _uri_from_airflow_env(raw: str) -> str:
-    if not raw.lstrip().startswith("{"):
-        return raw
-    c = json.loads(raw)
-    kind = _scheme(str(c.get("conn_type", "")))
+    kind = _scheme(str(c.conn_type or ""))
     if kind == "sqlite":
-        return f"sqlite:///{c.get('host', '')}"
-    auth = quote(str(c.get("login") or ""), safe="")
-    if c.get("password"):
-        auth += ":" + quote(str(c["password"]), safe="")
-    port = f":{c['port']}" if c.get("port") else ""
+        return f"sqlite:///{c.host or ''}"
+    auth = quote(c.login or "", safe="")
+    if c.password:
+        auth += ":" + quote(c.password, safe="")
+    port = f":{c.port}" if c.port else ""
     at = "@" if auth else ""
-    return f"{kind}://{auth}{at}{c.get('host', '')}{port}/{unquote(str(c.get('schema', '')))}"
+    return f"{kind}://{auth}{at}{c.host or ''}{port}/{c.schema or ''}"

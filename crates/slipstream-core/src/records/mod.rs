@@ -41,7 +41,9 @@ pub use run_index::{
     Deleted, IndexSegment, IndexedRuns, RunSummary, UnreadableRun, UnreadableStatus,
 };
 pub use schema::records_schema;
-pub use spec::{Environment, FlowOutput, FlowSpec, FunctionSpec, OpSpec, OutputRef, ParamSpec};
+pub use spec::{
+    Environment, FlowOutput, FlowSpec, FunctionSpec, MetricAlert, OpSpec, OutputRef, ParamSpec,
+};
 pub use try_record::{ErrorRecord, InputRef, Phases, StackFrame, TryRecord, TryStatus};
 pub use version_diff::VersionDiff;
 

@@ -39,12 +39,14 @@ pub struct FlowSpec {
 impl Record for FlowSpec {
     const KIND: &'static str = "flow spec";
     /// 2: `schedule_on`, and ops of kind `upstream` with a `source`. 3: ops with a
-    /// `code_version`. Specs without them are still written as format 1, so that their
-    /// version ids stay what they were.
-    const FORMAT: u32 = 3;
+    /// `code_version`. 4: metrics with an `alert`. Specs without them are still written as
+    /// format 1, so that their version ids stay what they were.
+    const FORMAT: u32 = 4;
 
     fn needed_format(&self) -> u32 {
-        if self.ops.iter().any(|o| o.code_version.is_some()) {
+        if self.ops.iter().any(|o| o.alert.is_some()) {
+            4
+        } else if self.ops.iter().any(|o| o.code_version.is_some()) {
             3
         } else if !self.schedule_on.is_empty()
             || self.ops.iter().any(|o| o.kind == OpKind::Upstream)
@@ -114,6 +116,21 @@ pub struct OpSpec {
     /// takes it instead of the code hash and the modules the code imports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_version: Option<String>,
+    /// (4) A metric's alert: the value it must stay within (`@ss.metric(alert_below=...,
+    /// alert_above=...)`); crossing it calls the flow's notifiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<MetricAlert>,
+}
+
+/// The bounds a metric's value is expected within; outside them, an alert is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MetricAlert {
+    /// Alert when the value is below this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    /// Alert when the value is above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
 }
 
 fn yes() -> bool {

@@ -333,6 +333,18 @@ fn format_3_specs_name_a_code_version() {
     assert!(older.ops.iter().all(|o| o.code_version.is_none()));
 }
 
+#[test]
+fn format_4_specs_give_metrics_an_alert() {
+    let spec: FlowSpec = reads("format-6/spec-metric-alert.json");
+    let metric = spec.op("mean_spend").unwrap();
+    let alert = metric.alert.as_ref().expect("the metric's alert");
+    assert_eq!((alert.below, alert.above), (Some(0.7), None));
+    assert_eq!(spec.format, 4);
+    // Specs written before alerts existed still read, without them.
+    let older: FlowSpec = reads("format-5/spec-code-version.json");
+    assert!(older.ops.iter().all(|o| o.alert.is_none()));
+}
+
 /// `parse_current` (the check before a write) takes a golden file exactly when its format is
 /// the one its content needs: a file of an older format than its content needs today is
 /// refused by number, and every field of every file is known (none is ignored).
@@ -356,7 +368,9 @@ fn written_as_needed<R: Record>(name: &str) {
 
 #[test]
 fn the_newest_golden_files_are_what_this_build_writes() {
-    for dir in ["format-1", "format-2", "format-3", "format-4", "format-5"] {
+    for dir in [
+        "format-1", "format-2", "format-3", "format-4", "format-5", "format-6",
+    ] {
         let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/golden")
             .join(dir);

@@ -1,0 +1,80 @@
+"""`mode="kubernetes"`: the task of one op is a `KubernetesPodOperator` running `slipstream
+task` in the op's image; the store URL is passed as `SLIPSTREAM_STORE` and its credentials
+come from a Kubernetes secret, never from the DAG file.
+
+This module imports Airflow's Kubernetes provider: only DAG files of that mode import it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
+
+from slipstream.airflow.values import xcom_source
+
+if TYPE_CHECKING:
+    from slipstream.records.types import FlowSpec, OpSpec
+
+
+def pod_task(
+    spec: FlowSpec,
+    op: OpSpec,
+    *,
+    store: str,
+    params: Mapping[str, Any] | None = None,
+    run_scope: str | None = None,
+    image: str | None = None,
+    secret: str = "slipstream-store",
+    **kwargs: Any,
+) -> KubernetesPodOperator:
+    """The pod of one op of `spec`; its image is `@op(image=...)`, else `image`."""
+    image = op.image or image
+    if not image:
+        raise ValueError(
+            f"mode='kubernetes' needs an image: pass to_airflow(image=...) or set "
+            f"@op(image=...) on {op.name}"
+        )
+    run_id = f"{run_scope}/{{{{ run_id }}}}" if run_scope else "{{ run_id }}"
+    arguments = [
+        "--flow", spec.flow, "--version", spec.version, "--op", op.name, "--prefix", op.prefix,
+        "--run-id", run_id, "--try-number", "{{ ti.try_number }}",
+        "--max-tries", "{{ ti.max_tries }}", "--conf", "{{ dag_run.conf | tojson }}",
+    ]  # fmt: skip
+    if params is not None:  # a group's params, each rendered as JSON
+        arguments.append("--group-params")
+        for name, value in params.items():
+            arguments += ["--param-json", f"{name}={_json_template(value)}"]
+    resources = {k: str(v) for k, v in op.resources.items()} or None
+    env = {"SLIPSTREAM_STORE": store}
+    if "@" in image:  # an image pinned by digest names it to the task: part of cache keys
+        env["SLIPSTREAM_IMAGE_DIGEST"] = image.split("@", 1)[1]
+    if op.description:
+        kwargs.setdefault("doc", op.description)
+    return KubernetesPodOperator(
+        task_id=op.name,
+        name=f"slipstream-{op.name}".replace("_", "-").lower(),
+        image=image,
+        cmds=["slipstream", "task"],
+        arguments=arguments,
+        env_vars=env,
+        env_from=[k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=secret))],
+        container_resources=k8s.V1ResourceRequirements(requests=resources, limits=resources),
+        get_logs=True,
+        **kwargs,
+    )
+
+
+def _json_template(value: Any) -> str:
+    """A param's value as a template that renders to its JSON: a template string or an XCom
+    through Jinja's `tojson`, any other value as its JSON now."""
+    source = xcom_source(value)
+    if source is not None:
+        task_id, key = source
+        return f"{{{{ ti.xcom_pull(task_ids={task_id!r}, key={key!r}) | tojson }}}}"
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return "{% filter tojson %}" + value + "{% endfilter %}"
+    return json.dumps(value)
