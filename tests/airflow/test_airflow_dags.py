@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import runpy
 import subprocess
 import sys
 import time
@@ -13,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import slipstream as ss
-from slipstream.airflow.compile import start_date
+from slipstream.airflow.builder import start_date
+from slipstream.records import files
+from slipstream.records.types import FlowSpec
 from slipstream.errors import ArtifactExpired
 from slipstream.history import run_index
 
@@ -46,19 +49,28 @@ def test_dag_file_is_short_plain_airflow(home: AirflowHome, tmp_path: Path) -> N
     version = flow.version
     spec = ss.open(store).version("semantics", version).spec
     assert path.name == "semantics.py"
-    assert f'VERSION = "{version}"' in text and f'STORE = "{store}"' in text
-    for op in spec.ops:
-        assert f'op("{op.name}", "{op.prefix}"' in text  # every op prefix is in the file
-    assert f'"version:{version}"' in text
-    assert 'params={"scale": 2.0}' in text and 'default_args={"retries": 2}' in text
+    # Thin: the store and the caller's choices; the version is in the spec beside it.
+    assert f'STORE = "{store}"' in text and 'default_args={"retries": 2}' in text
+    assert version not in text and not any(op.prefix in text for op in spec.ops)
+    assert len(text.splitlines()) < 40
+    beside = home.dags / "semantics.slipstream.json"
+    assert files.parse(beside.read_bytes(), str(beside), FlowSpec) == spec
+    dag = runpy.run_path(str(path))["dag"]
+    tasks = {t.task_id: t for t in dag.tasks}
+    assert list(tasks) == [op.name for op in spec.ops]
+    for op in spec.ops:  # every task runs its op of this version, at its prefix
+        kwargs = tasks[op.name].op_kwargs
+        assert (kwargs["version"], kwargs["prefix"], kwargs["store"]) == (version, op.prefix, store)
+    assert {"slipstream", "flow:semantics", f"version:{version}"} <= set(dag.tags)
+    assert dict(dag.params) == {"scale": 2.0} and dag.default_args == {"retries": 2}
     # data edges, and the error check `has_rows` gating the consumers of what it checks
-    assert "    [source, has_rows] >> scaled\n" in text
-    assert "    explode >> after_explode\n" in text
-    assert "    source >> all_small\n" in text
-    assert not re.search(r"all_small[^\n]* >> ", text)  # a warning check gates nothing
+    assert tasks["scaled"].upstream_task_ids == {"source", "has_rows"}
+    assert tasks["after_explode"].upstream_task_ids == {"explode"}
+    assert tasks["all_small"].upstream_task_ids == {"source"}
+    assert not tasks["all_small"].downstream_task_ids  # a warning check gates nothing
     # start_date is the day the version was published, so recompiling rewrites nothing.
     day = start_date(spec)
-    assert f"start_date=datetime.datetime({day.year}, {day.month}, {day.day}, " in text
+    assert dag.start_date.date() == day and dag.start_date.utcoffset() == timedelta(0)
     assert flow.to_airflow(home.dags, store=store, retries=2).read_text() == text
     lint = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--select", "E,F,W,I,UP,B", "--line-length", "120",
@@ -185,7 +197,7 @@ def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_
     assert list(older.version.ops) == ["source", "scaled"]
     assert list(newer.version.ops) == ["source", "scaled", "grow"]
     assert len(older["scaled"]) == 5 and len(newer["grow"]) == 10
-    assert f'VERSION = "{newer.version.id}"' in (home.dags / "evolving.py").read_text()
+    assert f'"version": "{newer.version.id}"' in (home.dags / "evolving.slipstream.json").read_text()
     # the unchanged ops reused the older run's outputs; a run's conf can turn that off
     assert newer.ops["source"].cached_from == older.run_id
     assert home.dags_test("evolving", conf={"slipstream_cache": "false"}).returncode == 0
@@ -258,8 +270,50 @@ with DAG(
 """
 
 
-def test_dag_files_of_plain_python_operators_keep_working(
-    home: AirflowHome, tmp_path: Path
+# A DAG file as slipstream wrote them before the DAG builder: one `SlipstreamOperator` per
+# op, its version and prefixes in the file, and no spec beside it.
+OPERATOR_DAG = """
+from __future__ import annotations
+
+import datetime
+
+try:  # Airflow 3
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.10+
+    from airflow import DAG
+
+from slipstream.airflow.operator import SlipstreamOperator
+
+FLOW = "churn"
+VERSION = "{version}"
+STORE = "{store}"
+
+
+def op(task_id: str, prefix: str, outputs: list[str], **kwargs: object) -> SlipstreamOperator:
+    return SlipstreamOperator(task_id=task_id, store=STORE, flow=FLOW, version=VERSION,
+                              prefix=prefix, outputs=outputs, **kwargs)
+
+
+with DAG(
+    dag_id="churn",
+    description="slipstream flow churn",
+    schedule=None,
+    start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    catchup=False,
+    params={{"rows": 40}},
+    default_args={{}},
+    tags=["slipstream", "flow:churn", "version:{version}"],
+) as dag:
+    customers = op("customers", "{customers}", ["out"])
+    predict = op("predict", "{predict}", ["out"])
+
+    customers >> predict
+"""
+
+
+@pytest.mark.parametrize("template", [LEGACY_DAG, OPERATOR_DAG], ids=["python", "operator"])
+def test_dag_files_of_earlier_releases_keep_working(
+    home: AirflowHome, tmp_path: Path, template: str
 ) -> None:
     from tests.flows import asset_flows
 
@@ -267,7 +321,7 @@ def test_dag_files_of_plain_python_operators_keep_working(
     flow = asset_flows.churn()
     version = flow.publish(store)
     prefixes = {o.name: o.prefix for o in flow.spec().ops}
-    text = LEGACY_DAG.format(version=version, store=store, **prefixes)
+    text = template.format(version=version, store=store, **prefixes)
     (home.dags / "churn.py").write_text(text)
     proc = home.dags_test("churn", conf={"rows": 7})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

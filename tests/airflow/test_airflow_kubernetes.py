@@ -55,8 +55,9 @@ def test_pod_spec_and_the_pod_command_run_locally(
     path = flow.to_airflow(home.dags, store=store, mode="kubernetes",
                            image="registry.example/slipstream:1.0")  # fmt: skip
     text = path.read_text()
-    assert "KubernetesPodOperator" in text and "SECRET = " in text
+    assert 'mode="kubernetes"' in text and 'secret="slipstream-store"' in text
     tasks = dag_tasks(path)
+    assert {type(t).__name__ for t in tasks.values()} == {"KubernetesPodOperator"}
 
     heavy_pod = tasks["heavy"].build_pod_request_obj(dry_run=True)
     container = heavy_pod.spec.containers[0]
@@ -124,3 +125,41 @@ def test_an_image_pinned_by_digest_names_it_to_the_task(tmp_path: Path) -> None:
     pod = dag_tasks(path)["source"].build_pod_request_obj(dry_run=True)
     env = {e.name: e.value for e in pod.spec.containers[0].env}
     assert env == {"SLIPSTREAM_STORE": store, "SLIPSTREAM_IMAGE_DIGEST": digest}
+
+
+def test_a_flow_group_of_pods_passes_its_params_rendered(tmp_path: Path) -> None:
+    """In a hand-written DAG, a group of pods gets the group's params as JSON arguments
+    (templates and XComs rendered by Airflow's Jinja) and records its own run."""
+    import jinja2
+    from airflow.sdk import DAG
+    from slipstream.airflow import task_group
+    from slipstream.airflow.builder import write_spec
+
+    store = (tmp_path / "store").as_uri()
+    rows = airflow_flows.source(10)
+    flow = ss.Flow("podgroup", outputs=[airflow_flows.scaled(rows, ss.param("scale", 2.0))])
+    flow.publish(store)
+    write_spec(flow.spec(), tmp_path / "dags")
+    with DAG("hand_written", schedule=None) as dag:
+        dag.fileloc = str(tmp_path / "dags" / "hand_written.py")
+        task_group("podgroup", store=store, mode="kubernetes", image="registry.example/s:1",
+                   params={"scale": "{{ scale }}"})  # fmt: skip
+    tasks = {t.task_id: t for t in dag.tasks}
+    assert set(tasks) == {"podgroup.source", "podgroup.scaled"}
+    env = jinja2.Environment()
+    env.filters["tojson"] = json.dumps
+    values = {"run_id": RUN_ID, "scale": "4.5", "ti": {"try_number": 1, "max_tries": 0},
+              "dag_run": {"conf": {}}}  # fmt: skip
+    slipstream = shutil.which("slipstream", path=str(Path(sys.executable).parent))
+    assert slipstream is not None
+    for task_id in ("podgroup.source", "podgroup.scaled"):
+        pod = tasks[task_id].build_pod_request_obj(dry_run=True).spec.containers[0]
+        assert "--group-params" in pod.args
+        args = [env.from_string(a).render(**values) for a in pod.args]
+        proc = subprocess.run([slipstream, *pod.command[1:], *args],
+                              env=dict(os.environ, SLIPSTREAM_STORE=store, PYTHONPATH=str(ROOT)),
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    run = ss.open(store).run("podgroup", f"hand_written.podgroup/{RUN_ID}")
+    assert run.status == "success" and run.params["scale"] == 4.5
+    assert run["scaled"]["value"].max() == pytest.approx(4.5)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from slipstream._native import run_dir
 from slipstream.airflow import execute
-from slipstream.airflow.links import op_url, ui_url
+from slipstream.runtime.links import op_url, ui_url
 from slipstream.spec.assets import asset_uri
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-from slipstream.airflow.links import ui_url
+from slipstream.runtime.links import ui_url
 
 
 def external_views(base: str) -> list[dict[str, Any]]:

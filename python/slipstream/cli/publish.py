@@ -15,6 +15,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -54,10 +55,11 @@ def _publish(args: argparse.Namespace) -> int:
 
     try:
         module = _load(args.target)
-    except FileNotFoundError as exc:
-        return _fail(str(exc), ExitCode.USAGE)
     except SlipstreamError as exc:
         return _fail(f"{args.target}: {exc}", ExitCode.USAGE)
+    except Exception:  # noqa: BLE001 — the user's file raised: its traceback says where
+        traceback.print_exc()
+        return _fail(f"loading {args.target} failed (the traceback above)", ExitCode.USAGE)
     flows = {f.name: f for f in vars(module).values() if isinstance(f, Flow)}
     wanted = args.flow or sorted(flows)
     missing = [name for name in wanted if name not in flows]
@@ -84,7 +86,9 @@ def _load(target: str) -> ModuleType:
     path = Path(target)
     if path.suffix == ".py" or path.exists():
         if not path.is_file():
-            raise FileNotFoundError(f"no flow file {target}")
+            from slipstream.errors import SlipstreamError
+
+            raise SlipstreamError("no flow file there")
         sys.path.insert(0, str(path.resolve().parent))
         spec = importlib.util.spec_from_file_location(_MODULE, path)
         assert spec is not None and spec.loader is not None

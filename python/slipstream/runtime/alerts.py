@@ -46,7 +46,7 @@ class Alert:
 
 def of(spec: FlowSpec, op: OpSpec, record: TryRecord, run_id: str) -> Alert | None:
     """The alert one try of `op` raises, if any."""
-    from slipstream.airflow.links import op_url, ui_url
+    from slipstream.runtime.links import op_url, ui_url
 
     base = ui_url()
     url = op_url(base, spec.flow, run_id, op.name) if base else ""

@@ -1,6 +1,7 @@
-"""Where the slipstream UI is, as Airflow's processes see it: the base of the extra link of
-every task (computed by the worker when the task ends, on Airflow 3) and of the plugin's
-views (read by the API server when it starts). Imports nothing of Airflow's operators."""
+"""Where the slipstream UI is, as Airflow's processes and local runs see it: the base of the
+extra link of every task (computed by the worker when the task ends, on Airflow 3), of the
+plugin's views (read by the API server when it starts) and of the links in alerts. Imports
+nothing of Airflow's operators."""
 
 from __future__ import annotations
 
