@@ -28,6 +28,7 @@ from slipstream import errors
 from slipstream._native import ArtifactKey, Store, __version__, record_path, run_dir
 
 if TYPE_CHECKING:
+    from slipstream.airflow.values import xcom
     from slipstream.authoring.flow import Flow
     from slipstream.authoring.graph import (
         Artifact,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from slipstream.history.retention import Retention
     from slipstream.records import TaskRecord
     from slipstream.records.types import TryRecord
-    from slipstream.airflow.values import xcom
     from slipstream.runtime.attempt import run_op
     from slipstream.runtime.connections import Connection, connection
     from slipstream.runtime.context import RunContext, context

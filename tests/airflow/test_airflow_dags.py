@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import re
 import runpy
 import subprocess
 import sys
@@ -15,10 +14,10 @@ import pandas as pd
 import pytest
 import slipstream as ss
 from slipstream.airflow.builder import start_date
-from slipstream.records import files
-from slipstream.records.types import FlowSpec
 from slipstream.errors import ArtifactExpired
 from slipstream.history import run_index
+from slipstream.records import files
+from slipstream.records.types import FlowSpec
 
 from tests.conftest import make_bucket
 from tests.flows import airflow_flows, sample_flows
@@ -197,7 +196,9 @@ def test_recompiled_flow_keeps_old_runs_on_their_version(home: AirflowHome, tmp_
     assert list(older.version.ops) == ["source", "scaled"]
     assert list(newer.version.ops) == ["source", "scaled", "grow"]
     assert len(older["scaled"]) == 5 and len(newer["grow"]) == 10
-    assert f'"version": "{newer.version.id}"' in (home.dags / "evolving.slipstream.json").read_text()
+    assert (
+        f'"version": "{newer.version.id}"' in (home.dags / "evolving.slipstream.json").read_text()
+    )
     # the unchanged ops reused the older run's outputs; a run's conf can turn that off
     assert newer.ops["source"].cached_from == older.run_id
     assert home.dags_test("evolving", conf={"slipstream_cache": "false"}).returncode == 0

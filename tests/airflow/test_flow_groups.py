@@ -48,8 +48,9 @@ class FileNotifier(BaseNotifier):
 with DAG("mixed", schedule=None, catchup=False,
          start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)) as dag:
     count = BashOperator(task_id="count", bash_command="echo 3")
-    sums = ssa.task_group("sums", store=STORE, params={"n": ssa.xcom("count"), "day": "{{ ds }}"},
-                          notifiers=[FileNotifier("{{ dag.dag_id }}: {{ slipstream_alert.message }}")])
+    notify = FileNotifier("{{ dag.dag_id }}: {{ slipstream_alert.message }}")
+    sums = ssa.task_group("sums", store=STORE, notifiers=[notify],
+                          params={"n": ssa.xcom("count"), "day": "{{ ds }}"})
 
     @task
     def report(**context):
@@ -58,7 +59,8 @@ with DAG("mixed", schedule=None, catchup=False,
         return total["total"]
 
     again = ssa.task_group("sums", group_id="sums_again", store=STORE, params={"n": 10})
-    words = ssa.task_group("words", store=STORE, params={"word": "{{ dag_run.conf.get('word', 'hi') }}"})
+    word = "{{ dag_run.conf.get('word', 'hi') }}"
+    words = ssa.task_group("words", store=STORE, params={"word": word})
     count >> sums >> report() >> [again, words]
 """
 
@@ -66,8 +68,8 @@ with DAG("mixed", schedule=None, catchup=False,
 @pytest.fixture
 def published(tmp_path: Path) -> tuple[AirflowHome, str]:
     store = (tmp_path / "store").as_uri()
-    home = AirflowHome(tmp_path / "airflow", {"SLIPSTREAM_UI_URL": "http://ui.example",
-                                              "ALERTS_FILE": str(tmp_path / "alerts.txt")})  # fmt: skip
+    env = {"SLIPSTREAM_UI_URL": "http://ui.example", "ALERTS_FILE": str(tmp_path / "alerts.txt")}
+    home = AirflowHome(tmp_path / "airflow", env)
     proc = subprocess.run(
         [sys.executable, "-m", "slipstream.cli", "publish", str(FLOWS), "--store", store,
          "--into", str(home.dags)],
@@ -121,11 +123,12 @@ def test_parsing_a_group_is_offline_and_wires_like_a_task(
         "import runpy, sys, json\n"
         "dag = runpy.run_path(sys.argv[1])['dag']\n"
         "tasks = {t.task_id: t for t in dag.tasks}\n"
-        "heavy = [m for m in ('pandas', 'pyarrow', 'tests.flows.group_flows', '__slipstream_publish__')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('pandas', 'pyarrow', 'tests.flows.group_flows',"
+        " '__slipstream_publish__') if m in sys.modules]\n"
+        "total = tasks['sums.total']\n"
         "print(json.dumps({'heavy': heavy, 'tasks': {k: sorted(t.upstream_task_ids)"
-        " for k, t in tasks.items()}, 'outlets': [str(o.uri) for o in tasks['sums.total'].outlets],"
-        " 'kwargs': {k: v for k, v in tasks['sums.total'].op_kwargs.items() if k != 'flow_params'}}))\n"
+        " for k, t in tasks.items()}, 'outlets': [str(o.uri) for o in total.outlets],"
+        " 'kwargs': {k: v for k, v in total.op_kwargs.items() if k != 'flow_params'}}))\n"
     )
     # The store is not read at parse time: it may not even exist.
     missing = (tmp_path / "nowhere").as_uri()

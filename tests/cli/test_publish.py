@@ -25,7 +25,10 @@ def test_publish_writes_each_flows_spec_beside_the_dags(tmp_path: Path) -> None:
         (version,) = history.versions(flow)
         spec = builder.published(dags, flow)
         assert spec == version.spec
-        assert f"published {flow}@{version.id} to {store}; spec: {dags / f'{flow}.slipstream.json'}" in proc.stdout
+        assert (
+            f"published {flow}@{version.id} to {store}; spec: {dags / f'{flow}.slipstream.json'}"
+            in proc.stdout
+        )
     # The ops of the file travel in the version, as a script's do.
     assert all(not op.function.importable and op.function.module_source
                for op in builder.published(dags, "sums").ops)  # fmt: skip

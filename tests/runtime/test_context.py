@@ -54,15 +54,15 @@ def test_connections_from_the_environment_and_the_connections_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = "s3cr3t/+@"
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE",
-                       "postgresql://analyst:s3cr3t%2F%2B%40@db.example:5433/sales?sslmode=require")  # fmt: skip
+    uri = "postgresql://analyst:s3cr3t%2F%2B%40@db.example:5433/sales?sslmode=require"
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", uri)
     conn = connection("warehouse")
     assert (conn.conn_type, conn.login, conn.password) == ("postgres", "analyst", secret)
     assert (conn.host, conn.port, conn.schema) == ("db.example", 5433, "sales")
     assert dict(conn.extra) == {"sslmode": "require"} and secret not in repr(conn)
     assert parse("w", conn.uri) == conn.__class__(**{**conn.__dict__, "conn_id": "w"})
-    monkeypatch.setenv("AIRFLOW_CONN_JSONCONN", json.dumps(
-        {"conn_type": "http", "host": "api.example", "port": "8080", "extra": {"token": "t"}}))  # fmt: skip
+    fields = {"conn_type": "http", "host": "api.example", "port": "8080", "extra": {"token": "t"}}
+    monkeypatch.setenv("AIRFLOW_CONN_JSONCONN", json.dumps(fields))
     found = connection("jsonconn")
     assert (found.conn_type, found.port, dict(found.extra)) == ("http", 8080, {"token": "t"})
     file = tmp_path / "connections.toml"
@@ -112,7 +112,7 @@ def test_metric_alert_bounds_are_checked_where_the_flow_is_defined() -> None:
     def share(x: int) -> float:
         return x / 100
 
-    with pytest.raises(FlowDefinitionError, match="alert_below=3.0 is above alert_above=1.0"):
+    with pytest.raises(FlowDefinitionError, match=r"alert_below=3\.0 is above alert_above=1\.0"):
         ss.metric(alert_below=3, alert_above=1)(share)
     with pytest.raises(FlowDefinitionError, match="alert_below is a number"):
         ss.metric(alert_below="low")

@@ -18,7 +18,7 @@ import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from slipstream._native import Store
 from slipstream.errors import CheckFailed, SlipstreamError
@@ -41,7 +41,7 @@ def task_group(
     params: Mapping[str, Any] | None = None,
     group_id: str | None = None,
     spec: str | None = None,
-    mode: str = "python",
+    mode: Literal["python", "kubernetes"] = "python",
     image: str | None = None,
     secret: str = "slipstream-store",
     tooltip: str | None = None,
@@ -89,9 +89,9 @@ def execute(
     """The `python_callable` of a slipstream task (keyword arguments from `op_kwargs`, the
     rest is Airflow's context). `flow_params`: a flow group's params (templates rendered,
     XComs still to pull), else the DAG run's params are the flow's (a compiled DAG);
-    `run_scope`: a group's run id prefix (`builder.run_id_of`)."""
+    `run_scope`: a group's run id prefix (`run_ids.run_id_of`)."""
     from slipstream.airflow import assets, values
-    from slipstream.airflow.builder import run_id_of
+    from slipstream.airflow.run_ids import run_id_of
     from slipstream.runtime import context as run_context
 
     ti = context["ti"]
@@ -189,7 +189,8 @@ def run_task(
 ) -> dict[str, Any]:
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
     `CheckFailed`) when it fails. `on_alert` is called with the alert a failed check or a
-    metric outside its bounds raises (`runtime.alerts`; logged when None). `params`: the DAG run's params (those equal to their
+    metric outside its bounds raises (`runtime.alerts`; logged when None). `params`: the DAG
+    run's params (those equal to their
     rendering in the DAG are not given), or with `params_given` the values given (a flow
     group's); `context`: what `ss.context()` answers in the op (else a stand-in).
     `cache=False` runs the op even where an earlier output
@@ -199,10 +200,9 @@ def run_task(
     where it is stored (`prefix`, `stored_run_id`: an earlier run's where it was reused)."""
     from slipstream.airflow.builder import dag_params
     from slipstream.records import runs as _runs
-    from slipstream.runtime import alerts
+    from slipstream.runtime import alerts, runner
     from slipstream.runtime import cache as _cache
     from slipstream.runtime import execute as _execute
-    from slipstream.runtime import runner
 
     store = Store(store_url)
     spec = _spec(store_url, flow, version)

@@ -13,9 +13,7 @@ Parsing stays cheap and offline: the builder reads the version's spec from the f
 so the DAG bundle's versioning covers it); it never imports the user's code, publishes a
 version or reads the store. Tasks read the store when they run.
 
-Run ids: the ops of a compiled DAG (DAG id = flow) record their run under Airflow's run id.
-A flow group records it under `<dag id>.<group id>/<Airflow run id>`: Airflow's run ids
-repeat across DAGs (`scheduled__<date>`), and one DAG may hold the same flow twice.
+Run ids: see `run_ids` (a group's tasks record their run under its own scope).
 """
 
 from __future__ import annotations
@@ -209,8 +207,3 @@ def check_params(spec: FlowSpec, params: Mapping[str, Any]) -> None:
     for name, entry in spec.params.items():
         if entry.required and name not in params:
             raise ParamError(f"flow {spec.flow!r} needs a value for param {name!r}")
-
-
-def run_id_of(run_scope: str | None, airflow_run_id: str) -> str:
-    """The slipstream run id of a task's DAG run (see the module's docstring)."""
-    return f"{run_scope}/{airflow_run_id}" if run_scope else airflow_run_id

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from slipstream.airflow import builder
+from slipstream.airflow.run_ids import run_id_of
 from slipstream.airflow.values import xcom_source
 from slipstream.errors import FlowDefinitionError, SlipstreamError
 
@@ -41,7 +42,7 @@ def task_group(
     store: str | None = None,
     params: Mapping[str, Any] | None = None,
     group_id: str | None = None,
-    spec: str | os.PathLike[str] | None = None,
+    spec: str | Path | None = None,
     mode: builder.Mode = "python",
     image: str | None = None,
     secret: str = "slipstream-store",
@@ -141,6 +142,6 @@ def read(
             f"read(flow, op, context, group_id=...) names a group task_group() added"
         )
     store = store or kwargs["store"]
-    run_id = builder.run_id_of(kwargs.get("run_scope"), context["run_id"])
+    run_id = run_id_of(kwargs.get("run_scope"), context["run_id"])
     run = open_store(store).run(flow, run_id)
     return run[f"{op}.{output or 'out'}"]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from slipstream._native import run_dir
 from slipstream.airflow import execute
+from slipstream.airflow.run_ids import run_id_of
 from slipstream.runtime.links import op_url, ui_url
 from slipstream.spec.assets import asset_uri
 
@@ -57,8 +58,6 @@ class SlipstreamLink(BaseOperatorLink):  # type: ignore[misc]
     name = "slipstream"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        from slipstream.airflow.builder import run_id_of
-
         base = ui_url()
         if not base:
             return ""
@@ -121,8 +120,6 @@ class SlipstreamOperator(PythonOperator):  # type: ignore[misc]
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         super().render_template_fields(context, jinja_env)
-        from slipstream.airflow.builder import run_id_of
-
         run_id = context.get("run_id")
         if run_id:
             where = run_dir(self.slipstream_prefix, run_id_of(self.slipstream_run_scope, run_id))

@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--param-json", action="append", default=[], metavar="NAME=JSON",
                       help="a flow group's param (repeatable)")  # fmt: skip
     task.add_argument("--group-params", action="store_true",
-                      help="the params are --param-json's only (a flow group's), not the conf's")  # fmt: skip
+                      help="params from --param-json only, not the conf")  # fmt: skip
     from slipstream.cli import cache as _cli_cache
     from slipstream.cli import doctor as _cli_doctor
     from slipstream.cli import history as _cli_history

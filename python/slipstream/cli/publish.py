@@ -40,9 +40,9 @@ def add_command(commands: Any, store_option: Callable[[argparse.ArgumentParser],
     store_option(publish)
     publish.add_argument("target", help="a flow file (path.py) or an importable module")
     publish.add_argument("--into", required=True, metavar="DAGS_FOLDER",
-                         help="the DAG folder (or a folder of the DAG bundle) to write into")  # fmt: skip
+                         help="the DAG folder (or a folder of the DAG bundle)")  # fmt: skip
     publish.add_argument("--flow", action="append", metavar="NAME",
-                         help="publish only this flow (repeatable); default: every flow")  # fmt: skip
+                         help="only this flow (repeatable); default: every flow")  # fmt: skip
     publish.set_defaults(handler=_publish)
 
 

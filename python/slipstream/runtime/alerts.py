@@ -87,10 +87,11 @@ def notify(notifiers: Iterable[Any], alert: Alert, context: Mapping[str, Any]) -
 
 
 def call(callback: Callable[[Alert], Any] | None, alert: Alert | None) -> None:
-    """Calls a local run's `on_alert` with `alert` (logged when there is no callback)."""
+    """Calls `callback` with `alert`. Without a callback a metric's alert is logged (a
+    failed check is said already: in the task log, and in a local run's summary)."""
     if alert is None:
         return
-    if callback is None:
+    if callback is not None:
+        callback(alert)
+    elif alert.kind == "metric":
         _log.warning("%s", alert.message)
-        return
-    callback(alert)

@@ -79,7 +79,7 @@ def connection(conn_id: str) -> Connection:
     """The connection `conn_id` (see the module's docstring for where it is looked up)."""
     if not isinstance(conn_id, str) or not conn_id:
         raise ConnectionNotFound(f"a connection id is a non-empty string, not {conn_id!r}")
-    looked = []
+    looked: list[str] = []
     found = _from_airflow(conn_id, looked)
     if found is None:
         raw = os.environ.get(_env_name(conn_id))

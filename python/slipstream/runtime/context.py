@@ -77,7 +77,9 @@ def serving(found: RunContext) -> Iterator[list[Any]]:
         _current.reset(token)
 
 
-def stand_in(run_id: str, started: datetime, given: RunContext | Mapping[str, Any] | None) -> RunContext:
+def stand_in(
+    run_id: str, started: datetime, given: RunContext | Mapping[str, Any] | None
+) -> RunContext:
     """A local run's context: the run started at `started`; `given` (`flow.run(...,
     context=...)`) sets any field."""
     if isinstance(given, RunContext):
@@ -90,7 +92,8 @@ def stand_in(run_id: str, started: datetime, given: RunContext | Mapping[str, An
     unknown = sorted(set(given) - names)
     if unknown:
         raise SlipstreamError(
-            f"flow.run(context=...) has no field {unknown[0]!r}; its fields: {', '.join(sorted(names))}"
+            f"flow.run(context=...) has no field {unknown[0]!r}; its fields: "
+            + ", ".join(sorted(names))
         )
     return replace(base, **dict(given))
 

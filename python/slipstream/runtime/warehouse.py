@@ -13,7 +13,6 @@ Passwords never appear in a flow spec, a DAG file or an error message.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import uuid
@@ -21,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from slipstream.errors import SqlError
 
