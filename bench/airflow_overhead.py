@@ -1,5 +1,6 @@
 """Airflow overhead: what slipstream adds per task over a bare `PythonOperator` doing the same
-work, and what its DAG file costs the DAG processor to parse, against an empty DAG and a
+work, and what its DAG files cost the DAG processor to parse (a compiled flow, and a
+hand-written DAG holding a GROUP_OPS-op flow as a task group), against an empty DAG and a
 hand-written DAG of the same shape. Run `make bench`.
 
 The work is a chain of TASKS steps, each taking the previous step's small dict and returning
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TASKS = int(os.environ.get("SLIPSTREAM_BENCH_TASKS", 10))
+GROUP_OPS = int(os.environ.get("SLIPSTREAM_BENCH_GROUP_OPS", 20))
 REPEATS = int(os.environ.get("SLIPSTREAM_BENCH_REPEATS", 3))
 
 FLOW_SCRIPT = """
@@ -80,6 +82,33 @@ with DAG(dag_id="overhead_empty", schedule=None, catchup=False,
     pass
 """
 
+GROUP_FLOW = """
+import slipstream as ss
+
+@ss.op
+def start() -> int:
+    return 0
+
+@ss.op
+def step(value: int) -> int:
+    return value + 1
+
+value = start()
+for i in range(1, GROUP_OPS):
+    value = step.named(f"step_{i}")(value)
+flow = ss.Flow("overhead_group_flow", outputs=[value])
+"""
+
+GROUP_DAG = """
+import datetime
+from airflow.sdk import DAG
+from slipstream.airflow import task_group
+
+with DAG(dag_id="overhead_group", schedule=None, catchup=False,
+         start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)) as dag:
+    task_group("overhead_group_flow", store=STORE)
+"""
+
 PARSE_PROBE = """
 import runpy, sys, time
 import airflow.sdk  # what every DAG file needs; loaded once by the DAG processor
@@ -107,9 +136,15 @@ def main() -> None:
                        check=True, capture_output=True)  # fmt: skip
         (home.dags / "overhead_bare.py").write_text(f"TASKS = {TASKS}\n" + BARE_DAG)
         (home.dags / "overhead_empty.py").write_text(EMPTY_DAG)
+        group_flow = Path(tmp) / "group_flow.py"
+        group_flow.write_text(f"GROUP_OPS = {GROUP_OPS}\n" + textwrap.dedent(GROUP_FLOW))
+        subprocess.run([sys.executable, "-m", "slipstream.cli", "publish", str(group_flow),
+                        "--store", store, "--into", str(home.dags)],
+                       env=home.env, check=True, capture_output=True)  # fmt: skip
+        (home.dags / "overhead_group.py").write_text(f"STORE = {store!r}\n" + GROUP_DAG)
 
         parse = {}
-        for name in ("overhead_empty", "overhead_bare", "overhead_slipstream"):
+        for name in ("overhead_empty", "overhead_bare", "overhead_slipstream", "overhead_group"):
             samples = []
             for _ in range(REPEATS + 2):
                 out = subprocess.run(
@@ -120,6 +155,9 @@ def main() -> None:
             parse[name] = statistics.median(samples)
             print(f"  parsed {name:22} {parse[name] * 1000:.1f} ms", file=sys.stderr)
 
+        if os.environ.get("SLIPSTREAM_BENCH_PARSE_ONLY"):
+            report_parse(parse)
+            return
         runs, per_task = {}, {}
         for name in ("overhead_bare", "overhead_slipstream"):
             totals, tasks = [], []
@@ -153,6 +191,15 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"tasks": TASKS, "runs": runs, "per_task": per_task,
                                     "parse": parse, "extra_per_task_s": extra}, indent=2))  # fmt: skip
+
+
+def report_parse(parse: dict[str, float]) -> None:
+    print(f"\n{'DAG file parse (after airflow is imported)':44} {'ms':>7} {'vs empty':>9}")
+    print("-" * 62)
+    for name, label in (("overhead_empty", "empty DAG"), ("overhead_bare", f"hand-written, {TASKS} tasks"),
+                        ("overhead_slipstream", f"slipstream compiled, {TASKS} tasks"),
+                        ("overhead_group", f"a flow group of {GROUP_OPS} ops")):  # fmt: skip
+        print(f"{label:44} {parse[name] * 1000:7.1f} {parse[name] / parse['overhead_empty']:8.2f}x")
 
 
 def task_seconds(log: str) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from urllib.parse import quote
 
 import pytest
 import slipstream as ss
+
+from slipstream.errors import FlowDefinitionError
 
 from tests.support.airflow import ROOT, AirflowHome
 
@@ -25,25 +28,12 @@ FLOWS = ROOT / "tests" / "flows" / "group_flows.py"
 # second flow; alerts go to a notifier.
 MIXED_DAG = """
 import datetime
-import os
 
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG, BaseNotifier, task
+from airflow.sdk import DAG, task
 
 import slipstream.airflow as ssa
-
-
-class FileNotifier(BaseNotifier):
-    template_fields = ("message",)
-
-    def __init__(self, message):
-        super().__init__()
-        self.message = message
-
-    def notify(self, context):
-        with open(os.environ["ALERTS_FILE"], "a") as out:
-            out.write(self.message + "\\n")
-
+from tests.flows.notifiers import FileNotifier
 
 with DAG("mixed", schedule=None, catchup=False,
          start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)) as dag:
@@ -113,6 +103,15 @@ def test_a_dag_mixing_flow_groups_and_plain_tasks(
     assert len(alerts) == 1 and alerts[0].startswith("mixed: slipstream: metric 'size' is 3")
     assert "below its alert bound 5" in alerts[0] and alerts[0].endswith(link)
     assert again.metrics["size"] == 10  # above its bound: no alert, and no notifiers there
+    # Each group's outputs are Asset events naming that group's run and artifact.
+    with sqlite3.connect(home.root / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+            "WHERE a.uri = 'slipstream://sums/total/out'"
+        ).fetchall()
+    events = sorted((json.loads(extra) for (extra,) in rows), key=lambda e: e["run_id"])
+    assert [e["run_id"] for e in events] == [run.run_id, again.run_id]
+    assert events[0]["manifest"] == run.key("total").manifest_path
 
 
 def test_parsing_a_group_is_offline_and_wires_like_a_task(
@@ -182,3 +181,20 @@ def test_group_errors_say_what_to_do(published: tuple[AirflowHome, str], tmp_pat
             task_group("words", store=store)
         with pytest.raises(FlowDefinitionError, match="define that task before the group"):
             task_group("sums", store=store, params={"n": xcom("later")})
+
+
+def test_a_compiled_dag_calls_the_notifiers_it_names(tmp_path: Path) -> None:
+    from tests.flows import group_flows
+
+    store = (tmp_path / "store").as_uri()
+    home = AirflowHome(tmp_path / "airflow", {"ALERTS_FILE": str(tmp_path / "alerts.txt")})
+    path = group_flows.sums.to_airflow(
+        home.dags, store=store, notifiers="tests.flows.notifiers:NOTIFIERS"
+    )
+    assert "from tests.flows.notifiers import NOTIFIERS  # the alerts'" in path.read_text()
+    proc = home.dags_test("sums")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    (alert,) = (tmp_path / "alerts.txt").read_text().splitlines()
+    assert alert.startswith("sums: slipstream: metric 'size' is 4 in run manual__")
+    with pytest.raises(FlowDefinitionError, match="'module:NAME'"):
+        group_flows.sums.to_airflow(home.dags, store=store, notifiers="alerts.NOTIFIERS")

@@ -44,10 +44,14 @@ def test_extract_benchmark_runs_end_to_end(tmp_path: Path, postgres: object) -> 
 
 
 def test_airflow_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    small = {"SLIPSTREAM_BENCH_TASKS": "2", "SLIPSTREAM_BENCH_REPEATS": "1"}
+    small = {"SLIPSTREAM_BENCH_TASKS": "2", "SLIPSTREAM_BENCH_REPEATS": "1",
+             "SLIPSTREAM_BENCH_GROUP_OPS": "3"}  # fmt: skip
     stdout, results = run_bench("airflow_overhead.py", tmp_path / "a.json", **small)
     assert "per task over a bare PythonOperator" in stdout
-    assert set(results["parse"]) == {"overhead_empty", "overhead_bare", "overhead_slipstream"}
+    assert "a flow group of 3 ops" in stdout
+    assert set(results["parse"]) == {
+        "overhead_empty", "overhead_bare", "overhead_slipstream", "overhead_group"
+    }  # fmt: skip
 
 
 def test_ui_scale_benchmark_runs_end_to_end(tmp_path: Path) -> None:
