@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.tz import tzlocal
+import slipstream as ss
+from slipstream.airflow.builder import write_spec
 from slipstream.errors import FlowDefinitionError
+from slipstream.records.files import load_spec
 
-from tests.flows import airflow_flows
+from tests.flows import airflow_flows, group_flows
 from tests.support.airflow import ROOT
 from tests.support.airflow2 import airflow2_python
 
@@ -140,3 +143,48 @@ def test_hostile_flows_compile_to_files_airflow_loads(tmp_path: Path, airflow: s
     # Airflow keeps dates in UTC; the DAG file keeps the zone the user named.
     assert parsed["dates"] == ["2026-01-05 05:30:00+00:00", str(local.astimezone(UTC))]
     assert 'zoneinfo.ZoneInfo("Europe/Amsterdam")' in path.read_text()
+
+
+GROUP_DAG = """
+import datetime
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from slipstream.airflow import task_group, xcom
+
+with DAG("grouped", schedule=None, start_date=datetime.datetime(2026, 1, 1)) as dag:
+    count = BashOperator(task_id="count", bash_command="echo 3")
+    sums = task_group("sums", store=STORE, params={"n": xcom("count"), "day": "{{ ds }}"})
+    again = task_group("sums", group_id="again", store=STORE)
+    count >> sums >> again
+"""
+
+
+def test_a_flow_group_parses_on_airflow_2(tmp_path: Path) -> None:
+    from tests.flows import group_flows
+
+    python = airflow2_python()
+    store = (tmp_path / "store").as_uri()
+    dags = tmp_path / "dags"
+    import slipstream as ss
+    from slipstream.airflow.builder import write_spec
+    from slipstream.records.files import load_spec
+
+    version = group_flows.sums.publish(store)
+    write_spec(load_spec(ss.Store(store), "sums", version), dags)
+    (dags / "grouped.py").write_text(f"STORE = {store!r}\n" + GROUP_DAG)
+    probe = (
+        "import json, runpy, sys\n"
+        "dag = runpy.run_path(sys.argv[1])['dag']\n"
+        "print(json.dumps({t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}))\n"
+    )
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp_path / "airflow2"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "python"), str(ROOT)]),
+    )
+    proc = subprocess.run([python, "-c", probe, str(dags / "grouped.py")], env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tasks = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert tasks["sums.numbers"] == ["count"] and tasks["sums.total"] == ["sums.numbers"]
+    assert tasks["again.numbers"] == ["sums.size", "sums.where"]

@@ -70,7 +70,7 @@ def task_group(
 
     Each task records its op under the slipstream run `<dag id>.<group id>/<run id>` of
     the flow (see `builder`)."""
-    dag = DagContext.get_current()
+    dag = DagContext.get_current_dag()
     if dag is None:
         raise FlowDefinitionError(
             f"task_group({flow!r}) adds a flow to the DAG being defined: call it inside a "
