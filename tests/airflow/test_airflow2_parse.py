@@ -15,8 +15,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dateutil.tz import tzlocal
 import slipstream as ss
+from dateutil.tz import tzlocal
 from slipstream.airflow.builder import write_spec
 from slipstream.errors import FlowDefinitionError
 from slipstream.records.files import load_spec
@@ -160,15 +160,9 @@ with DAG("grouped", schedule=None, start_date=datetime.datetime(2026, 1, 1)) as 
 
 
 def test_a_flow_group_parses_on_airflow_2(tmp_path: Path) -> None:
-    from tests.flows import group_flows
-
     python = airflow2_python()
     store = (tmp_path / "store").as_uri()
     dags = tmp_path / "dags"
-    import slipstream as ss
-    from slipstream.airflow.builder import write_spec
-    from slipstream.records.files import load_spec
-
     version = group_flows.sums.publish(store)
     write_spec(load_spec(ss.Store(store), "sums", version), dags)
     (dags / "grouped.py").write_text(f"STORE = {store!r}\n" + GROUP_DAG)
