@@ -211,8 +211,10 @@ def report_parse(parse: dict[str, float]) -> None:
     for name, label in PARSED.items():
         print(f"{label:48} {parse[name] * 1000:7.1f} {parse[name] / parse['overhead_empty']:8.2f}x")
     group, bare = parse["overhead_group"], parse["overhead_bare_group"]
-    print(f"\na flow group of {GROUP_OPS} ops parses in {group / bare:.2f}x the time of "
-          f"{GROUP_OPS} bare PythonOperators")
+    print(
+        f"\na flow group of {GROUP_OPS} ops parses in {group / bare:.2f}x the time of "
+        f"{GROUP_OPS} bare PythonOperators"
+    )
 
 
 def task_seconds(log: str) -> float:

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import pytest
 import slipstream as ss
-
 from slipstream.errors import FlowDefinitionError
 
 from tests.support.airflow import ROOT, AirflowHome
