@@ -11,13 +11,15 @@ import runpy
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import slipstream as ss
 
-from tests.flows import airflow_flows
+from tests.flows import airflow_flows, context_flows
 from tests.support.airflow import ROOT, AirflowHome
 
 RUN_ID = "scheduled__2026-11-23T00:00:00+00:00"
@@ -34,14 +36,21 @@ def dag_tasks(path: Path) -> dict[str, Any]:
     return {task.task_id: task for task in dag.tasks}
 
 
-def render(argument: str, *, try_number: int, conf: dict[str, Any]) -> str:
-    """What Airflow's templating makes of the pod arguments for one try."""
-    return (
-        argument.replace("{{ run_id }}", RUN_ID)
-        .replace("{{ ti.try_number }}", str(try_number))
-        .replace("{{ ti.max_tries }}", "0")
-        .replace("{{ dag_run.conf | tojson }}", json.dumps(conf))
-    )
+LOGICAL = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def render(argument: str, *, try_number: int, conf: dict[str, Any], **more: Any) -> str:
+    """What Airflow's templating (Jinja, undefined names refused) makes of a pod argument
+    for one try of a scheduled run."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters["tojson"] = json.dumps
+    values = {
+        "run_id": RUN_ID, "ti": {"try_number": try_number, "max_tries": 0, "task_id": "t"},
+        "dag_run": {"conf": conf}, "dag": {"dag_id": "d"}, "logical_date": LOGICAL,
+        "data_interval_start": LOGICAL - timedelta(days=1), "data_interval_end": LOGICAL,
+        **more,
+    }  # fmt: skip
+    return env.from_string(argument).render(**values)
 
 
 def test_pod_spec_and_the_pod_command_run_locally(
@@ -130,14 +139,14 @@ def test_an_image_pinned_by_digest_names_it_to_the_task(tmp_path: Path) -> None:
 def test_a_flow_group_of_pods_passes_its_params_rendered(tmp_path: Path) -> None:
     """In a hand-written DAG, a group of pods gets the group's params as JSON arguments
     (templates and XComs rendered by Airflow's Jinja) and records its own run."""
-    import jinja2
     from airflow.sdk import DAG
     from slipstream.airflow import task_group
     from slipstream.airflow.builder import write_spec
 
     store = (tmp_path / "store").as_uri()
     rows = airflow_flows.source(10)
-    flow = ss.Flow("podgroup", outputs=[airflow_flows.scaled(rows, ss.param("scale", 2.0))])
+    scaled = airflow_flows.scaled(rows, ss.param("scale", 2.0))
+    flow = ss.Flow("podgroup", outputs=[scaled, context_flows.stamp()])
     flow.publish(store)
     write_spec(flow.spec(), tmp_path / "dags")
     with DAG("hand_written", schedule=None) as dag:
@@ -145,17 +154,13 @@ def test_a_flow_group_of_pods_passes_its_params_rendered(tmp_path: Path) -> None
         task_group("podgroup", store=store, mode="kubernetes", image="registry.example/s:1",
                    params={"scale": "{{ scale }}"})  # fmt: skip
     tasks = {t.task_id: t for t in dag.tasks}
-    assert set(tasks) == {"podgroup.source", "podgroup.scaled"}
-    env = jinja2.Environment()
-    env.filters["tojson"] = json.dumps
-    values = {"run_id": RUN_ID, "scale": "4.5", "ti": {"try_number": 1, "max_tries": 0},
-              "dag_run": {"conf": {}}}  # fmt: skip
+    assert set(tasks) == {"podgroup.source", "podgroup.scaled", "podgroup.stamp"}
     slipstream = shutil.which("slipstream", path=str(Path(sys.executable).parent))
     assert slipstream is not None
-    for task_id in ("podgroup.source", "podgroup.scaled"):
+    for task_id in ("podgroup.source", "podgroup.scaled", "podgroup.stamp"):
         pod = tasks[task_id].build_pod_request_obj(dry_run=True).spec.containers[0]
         assert "--group-params" in pod.args
-        args = [env.from_string(a).render(**values) for a in pod.args]
+        args = [render(a, try_number=1, conf={}, scale="4.5") for a in pod.args]
         proc = subprocess.run([slipstream, *pod.command[1:], *args],
                               env=dict(os.environ, SLIPSTREAM_STORE=store, PYTHONPATH=str(ROOT)),
                               capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -163,3 +168,7 @@ def test_a_flow_group_of_pods_passes_its_params_rendered(tmp_path: Path) -> None
     run = ss.open(store).run("podgroup", f"hand_written.podgroup/{RUN_ID}")
     assert run.status == "success" and run.params["scale"] == 4.5
     assert run["scaled"]["value"].max() == pytest.approx(4.5)
+    # ss.context() in a pod is the task's, as Airflow rendered it.
+    stamp = run["stamp"]
+    assert stamp["logical_date"] == LOGICAL.isoformat() and stamp["in_airflow"] is True
+    assert stamp["run_id"] == run.run_id and stamp["task_id"] == "t"

@@ -162,8 +162,8 @@ def test_the_extra_link_of_a_grouped_task_opens_its_op_of_its_run(
 
 
 def test_group_errors_say_what_to_do(published: tuple[AirflowHome, str], tmp_path: Path) -> None:
-    from slipstream.airflow import task_group, xcom
-    from slipstream.errors import FlowDefinitionError, ParamError
+    from slipstream.airflow import read, task_group, xcom
+    from slipstream.errors import FlowDefinitionError, ParamError, SlipstreamError
 
     home, store = published
     with pytest.raises(FlowDefinitionError, match=r"inside a `with DAG\(...\)` block"):
@@ -179,7 +179,16 @@ def test_group_errors_say_what_to_do(published: tuple[AirflowHome, str], tmp_pat
         with pytest.raises(ParamError, match="needs a value for param 'word'"):
             task_group("words", store=store)
         with pytest.raises(FlowDefinitionError, match="define that task before the group"):
-            task_group("sums", store=store, params={"n": xcom("later")})
+            task_group("sums", group_id="sums_2", store=store, params={"n": xcom("later")})
+    with DAG("twice", schedule=None) as twice:
+        twice.fileloc = str(home.dags / "twice.py")
+        task_group("sums", group_id="a", store=store)
+        task_group("sums", group_id="b", store=store)
+    context = {"dag": twice, "run_id": "r1"}
+    with pytest.raises(SlipstreamError, match=r"several groups of flow 'sums' \(a, b\)"):
+        read("sums", "total", context)
+    with pytest.raises(SlipstreamError, match="no group of flow 'words'"):
+        read("words", "shout", context)
 
 
 def test_a_compiled_dag_calls_the_notifiers_it_names(tmp_path: Path) -> None:

@@ -42,3 +42,8 @@ def flow() -> ss.Flow:
     ratio(value)
     small(value)
     return ss.Flow("context", outputs=[stamp(), value])
+
+
+@ss.op
+def total(xs: list[int]) -> int:
+    return sum(xs)

@@ -114,5 +114,63 @@ def test_metric_alert_bounds_are_checked_where_the_flow_is_defined() -> None:
 
     with pytest.raises(FlowDefinitionError, match=r"alert_below=3\.0 is above alert_above=1\.0"):
         ss.metric(alert_below=3, alert_above=1)(share)
-    with pytest.raises(FlowDefinitionError, match="alert_below is a number"):
+    with pytest.raises(FlowDefinitionError, match="alert_below is a finite number"):
         ss.metric(alert_below="low")
+
+
+def test_a_given_logical_date_moves_the_data_interval_and_types_are_checked(
+    tmp_path: Path,
+) -> None:
+    from slipstream.runtime.context import stand_in
+
+    started = datetime(2026, 6, 3, tzinfo=UTC)
+    found = stand_in("r", started, {"logical_date": LOGICAL})
+    assert found.data_interval_start == found.data_interval_end == LOGICAL
+    assert stand_in("r", started, None).data_interval_start == started
+    assert stand_in("r", started, {"conf": None}).conf == {}
+    with pytest.raises(SlipstreamError, match="logical_date is a datetime, not str"):
+        stand_in("r", started, {"logical_date": "2026-06-01"})
+
+
+def test_a_callback_that_raises_ends_nothing(tmp_path: Path) -> None:
+    def broken(alert: Alert) -> None:
+        raise RuntimeError("the pager is down")
+
+    run = context_flows.flow().run((tmp_path / "store").as_uri(), on_alert=broken)
+    assert run.status == "success"
+
+
+def test_each_alert_gets_a_fresh_notifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow's notifiers render their template fields in place: one notifier serving two
+    alerts in one process must not send the first message twice."""
+    from slipstream.runtime import alerts
+
+    from tests.flows.notifiers import FileNotifier
+
+    out = tmp_path / "alerts.txt"
+    monkeypatch.setenv("ALERTS_FILE", str(out))
+    notifier = FileNotifier("{{ slipstream_alert.message }}")
+    for op in ("a", "b"):
+        alert = Alert("f", "r", op, "metric", f"message of {op}")
+        alerts.notify([notifier], alert, {})
+    assert out.read_text().splitlines() == ["message of a", "message of b"]
+
+
+def test_connection_uris_read_as_airflow_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from slipstream.runtime.warehouse import _airflow_uri
+
+    absolute = parse("lite", "sqlite:////data/w.db")
+    assert (absolute.host, absolute.schema) == (None, "/data/w.db")
+    monkeypatch.setenv("AIRFLOW_CONN_LITE", "sqlite:////data/w.db")
+    assert _airflow_uri("lite") == "sqlite:////data/w.db"
+    monkeypatch.setenv("AIRFLOW_CONN_PG", "postgres://u:p@db:5432/dw?sslmode=require")
+    assert _airflow_uri("pg") == "postgresql://u:p@db:5432/dw?sslmode=require"
+    with pytest.raises(ConnectionNotFound, match="connection 'bad'.*port"):
+        parse("bad", "postgres://u@db:notaport/dw")
+
+
+def test_a_list_param_takes_the_json_a_template_renders(tmp_path: Path) -> None:
+    from slipstream.runtime.execute import resolve_params
+
+    spec = ss.Flow("lists", outputs=[context_flows.total(ss.param("xs", [1, 2]))]).spec()
+    assert resolve_params(spec, {"xs": "[3, 4]"}) == {"xs": [3, 4]}

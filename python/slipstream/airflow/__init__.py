@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from slipstream._native import Store
+from slipstream.airflow.values import xcom
 from slipstream.errors import CheckFailed, SlipstreamError
 
 if TYPE_CHECKING:
+    from slipstream.airflow.group import read, task_group
     from slipstream.records.types import FlowSpec
     from slipstream.runtime.alerts import Alert
     from slipstream.runtime.context import RunContext
@@ -34,45 +36,14 @@ class OpFailed(SlipstreamError):
     also in the try record."""
 
 
-def task_group(
-    flow: str,
-    *,
-    store: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    group_id: str | None = None,
-    spec: str | None = None,
-    mode: Literal["python", "kubernetes"] = "python",
-    image: str | None = None,
-    secret: str = "slipstream-store",
-    tooltip: str | None = None,
-    notifiers: Sequence[Any] = (),
-    **task_kwargs: Any,
-) -> Any:
-    """Adds the published flow `flow` to the DAG being defined as a `TaskGroup` (id
-    `group_id`, else the flow's name) and returns it, to wire with `>>` like any task.
-    See `slipstream.airflow.group`."""
-    from slipstream.airflow.group import task_group as build
+def __getattr__(name: str) -> Any:
+    """`task_group` and `read` (`slipstream.airflow.group`), imported on first use: that
+    module imports Airflow, which tasks of older DAG files need not."""
+    if name in ("task_group", "read"):
+        import importlib
 
-    return build(
-        flow, store=store, params=params, group_id=group_id, spec=spec, mode=mode,
-        image=image, secret=secret, tooltip=tooltip, notifiers=notifiers, **task_kwargs,
-    )  # fmt: skip
-
-
-def read(flow: str, op: str, context: Mapping[str, Any], output: str | None = None,
-         *, group_id: str | None = None, store: str | None = None) -> Any:  # fmt: skip
-    """The output of op `op` of the flow group `flow` in this DAG run, read in a plain task
-    (typed, checksummed, restored as inside ops). See `slipstream.airflow.group.read`."""
-    from slipstream.airflow.group import read as read_output
-
-    return read_output(flow, op, context, output, group_id=group_id, store=store)
-
-
-def xcom(task: Any, key: str = "return_value") -> dict[str, Any]:
-    """Another task's XCom as a flow group's param (`slipstream.airflow.values.xcom`)."""
-    from slipstream.airflow.values import xcom as marker
-
-    return marker(task, key)
+        return getattr(importlib.import_module("slipstream.airflow.group"), name)
+    raise AttributeError(f"module 'slipstream.airflow' has no attribute {name!r}")
 
 
 def execute(
@@ -281,3 +252,6 @@ def _no_retry(exc: Exception) -> Exception:
     failure: Exception = fail(str(exc))
     failure.__cause__ = exc
     return failure
+
+
+__all__ = ["OpFailed", "caching", "execute", "read", "run_task", "task_group", "xcom"]

@@ -18,15 +18,19 @@ Run ids: see `run_ids` (a group's tasks record their run under its own scope).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from slipstream.errors import FlowDefinitionError, ParamError
+from slipstream.errors import FlowDefinitionError
 from slipstream.records.types import FlowSpec
+from slipstream.spec.params import check_names
 
 Mode = Literal["python", "kubernetes"]
 
@@ -49,11 +53,24 @@ def write_spec(spec: FlowSpec, folder: str | Path) -> Path:
     from slipstream.records.files import dump
 
     path = spec_file(folder, spec.flow)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(dump(spec, str(path)))
-    tmp.replace(path)
+    write_whole(path, dump(spec, str(path)))
     return path
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Writes `path` whole: a temporary file of its own in the same folder, renamed over it,
+    so that the DAG processor (or another writer at the same time) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def published(near: str | Path, flow: str) -> FlowSpec:
@@ -175,8 +192,8 @@ def add_tasks(
         )
     if notifiers:
         task_kwargs["notifiers"] = list(notifiers)
-    if params is not None:
-        check_params(spec, params)
+    if params is not None:  # their names now; their values in the task, once rendered
+        check_names(spec, params)
     if mode == "kubernetes":
         from slipstream.airflow.pods import pod_task as make
     else:
@@ -194,16 +211,3 @@ def add_tasks(
         for upstream in op.upstream:
             tasks[upstream] >> tasks[op.name]
     return tasks
-
-
-def check_params(spec: FlowSpec, params: Mapping[str, Any]) -> None:
-    """At parse time: every param named is the flow's, every required one is given."""
-    if not isinstance(params, Mapping):
-        raise ParamError(f"flow {spec.flow!r}: params are a dict of param name to value")
-    known = ", ".join(sorted(spec.params)) or "none"
-    for name in params:
-        if name not in spec.params:
-            raise ParamError(f"flow {spec.flow!r} has no param {name!r} (its params: {known})")
-    for name, entry in spec.params.items():
-        if entry.required and name not in params:
-            raise ParamError(f"flow {spec.flow!r} needs a value for param {name!r}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slipstream import __version__
-from slipstream.airflow.builder import Mode, write_spec
+from slipstream.airflow.builder import Mode, write_spec, write_whole
 from slipstream.errors import FlowDefinitionError
 from slipstream.records.types import FlowSpec
 
@@ -120,12 +120,8 @@ def write_dag(
 def write_dag_file(dags_folder: str | Path, dag_id: str, text: str) -> Path:
     """Writes `<dag_id>.py` into `dags_folder` whole (the DAG processor never sees half a
     file) and returns its path."""
-    folder = Path(dags_folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{dag_id}.py"
-    tmp = path.with_suffix(".py.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    path = Path(dags_folder) / f"{dag_id}.py"
+    write_whole(path, text.encode())
     return path
 
 

@@ -28,11 +28,9 @@ from slipstream.errors import FlowDefinitionError, SlipstreamError
 
 try:  # Airflow 3
     from airflow.sdk import TaskGroup
-    from airflow.sdk.definitions._internal.contextmanager import DagContext
 except ModuleNotFoundError as missing:  # Airflow 2
-    if not (missing.name or "").startswith("airflow.sdk"):
+    if missing.name != "airflow.sdk":
         raise
-    from airflow.models.dag import DagContext
     from airflow.utils.task_group import TaskGroup
 
 
@@ -70,7 +68,14 @@ def task_group(
 
     Each task records its op under the slipstream run `<dag id>.<group id>/<run id>` of
     the flow (see `builder`)."""
-    dag = DagContext.get_current_dag()
+    try:
+        group = TaskGroup(group_id or flow)
+    except RuntimeError as exc:  # Airflow 3: "TaskGroup can only be used inside a dag"
+        raise FlowDefinitionError(
+            f"task_group({flow!r}) adds a flow to the DAG being defined: call it inside a "
+            f"`with DAG(...)` block ({exc})"
+        ) from None
+    dag = group.dag
     if dag is None:
         raise FlowDefinitionError(
             f"task_group({flow!r}) adds a flow to the DAG being defined: call it inside a "
@@ -88,9 +93,8 @@ def task_group(
         )
     params = dict(params or {})
     sources = _xcom_tasks(dag, flow, params)
-    version = published.version
-    tip = tooltip or f"slipstream flow {flow}, version {version}"
-    with TaskGroup(group_id or flow, tooltip=tip) as group:
+    group.tooltip = tooltip or f"slipstream flow {flow}, version {published.version}"
+    with group:
         builder.add_tasks(
             published, store=store, mode=mode, params=params,
             run_scope=f"{dag.dag_id}.{group.group_id}", image=image, secret=secret,
@@ -127,21 +131,36 @@ def read(
     group_id: str | None = None,
     store: str | None = None,
 ) -> Any:
-    """The output `output` (default: `out`) of op `op` of the flow group `flow` (or the
-    group `group_id`) in this DAG run, read as the ops read it (typed, its checksum
-    verified); `context`: the task's Airflow context. The store is the group's."""
+    """The output `output` (default: `out`) of op `op` of the group of flow `flow` in this
+    DAG run, read as the ops read it (typed, its checksum verified); `context`: the task's
+    Airflow context. The group is `group_id`, else the one named after the flow, else the
+    flow's only group. The store is the group's."""
     from slipstream.history.reader import open as open_store
 
     dag = context["dag"]
-    group = group_id or flow
-    task = dag.task_dict.get(f"{group}.{op}")
-    kwargs = getattr(task, "op_kwargs", None) or {}
-    if task is None or kwargs.get("flow") != flow:
+    found = []
+    for task in dag.task_dict.values():
+        kwargs = getattr(task, "op_kwargs", None) or {}
+        if (kwargs.get("flow"), kwargs.get("op")) != (flow, op) or not kwargs.get("run_scope"):
+            continue
+        scope = str(kwargs["run_scope"]).removeprefix(f"{dag.dag_id}.")
+        if group_id is None or scope == group_id or scope.endswith(f".{group_id}"):
+            found.append(kwargs)
+    named = [k for k in found if k["run_scope"] == f"{dag.dag_id}.{flow}"]
+    if group_id is None and named:  # the group of the flow's own name, where it is
+        found = named
+    if len(found) != 1:
+        groups = sorted(str(k["run_scope"]).removeprefix(f"{dag.dag_id}.") for k in found)
         raise SlipstreamError(
-            f"DAG {dag.dag_id!r} has no op {op!r} of flow {flow!r} in a group {group!r}: "
-            f"read(flow, op, context, group_id=...) names a group task_group() added"
+            f"DAG {dag.dag_id!r} has no group of flow {flow!r} with op {op!r}"
+            + (f" whose id is {group_id!r}" if group_id else "")
+            + " (groups added with task_group(), mode='python')"
+            if not found
+            else f"DAG {dag.dag_id!r} has several groups of flow {flow!r} ({', '.join(groups)}): "
+            "name one, read(..., group_id=...)"
         )
+    (kwargs,) = found
     store = store or kwargs["store"]
-    run_id = run_id_of(kwargs.get("run_scope"), context["run_id"])
+    run_id = run_id_of(kwargs["run_scope"], context["run_id"])
     run = open_store(store).run(flow, run_id)
     return run[f"{op}.{output or 'out'}"]

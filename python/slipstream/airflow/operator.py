@@ -61,10 +61,12 @@ class SlipstreamLink(BaseOperatorLink):  # type: ignore[misc]
         base = ui_url()
         if not base:
             return ""
-        flow = getattr(operator, "slipstream_flow", None) or ti_key.dag_id
-        op = getattr(operator, "slipstream_op", None) or ti_key.task_id
-        run_id = run_id_of(getattr(operator, "slipstream_run_scope", None), ti_key.run_id)
-        return op_url(base, flow, run_id, op)
+        # Airflow 2's webserver asks the serialized operator, which keeps `op_kwargs` only.
+        kwargs = getattr(operator, "op_kwargs", None) or {}
+        flow = getattr(operator, "slipstream_flow", None) or kwargs.get("flow") or ti_key.dag_id
+        op = getattr(operator, "slipstream_op", None) or kwargs.get("op") or ti_key.task_id
+        scope = getattr(operator, "slipstream_run_scope", None) or kwargs.get("run_scope")
+        return op_url(base, flow, run_id_of(scope, ti_key.run_id), op)
 
 
 class SlipstreamOperator(PythonOperator):  # type: ignore[misc]

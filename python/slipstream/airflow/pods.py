@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from kubernetes.client import models as k8s  # type: ignore[import-untyped]
 
+from slipstream.airflow.run_ids import run_id_of
 from slipstream.airflow.values import xcom_source
+from slipstream.errors import ParamError
 
 if TYPE_CHECKING:
     from slipstream.records.types import FlowSpec, OpSpec
@@ -35,19 +37,19 @@ def pod_task(
     image = op.image or image
     if not image:
         raise ValueError(
-            f"mode='kubernetes' needs an image: pass to_airflow(image=...) or set "
-            f"@op(image=...) on {op.name}"
+            f"mode='kubernetes' needs an image: pass image=... or set @op(image=...) on {op.name}"
         )
-    run_id = f"{run_scope}/{{{{ run_id }}}}" if run_scope else "{{ run_id }}"
     arguments = [
         "--flow", spec.flow, "--version", spec.version, "--op", op.name, "--prefix", op.prefix,
-        "--run-id", run_id, "--try-number", "{{ ti.try_number }}",
+        "--run-id", run_id_of(run_scope, "{{ run_id }}"), "--try-number", "{{ ti.try_number }}",
         "--max-tries", "{{ ti.max_tries }}", "--conf", "{{ dag_run.conf | tojson }}",
+        "--airflow-context", CONTEXT_TEMPLATE,
     ]  # fmt: skip
     if params is not None:  # a group's params, each rendered as JSON
         arguments.append("--group-params")
         for name, value in params.items():
-            arguments += ["--param-json", f"{name}={_json_template(value)}"]
+            flag = "--param-xcom" if xcom_source(value) else "--param-json"
+            arguments += [flag, f"{name}={_json_template(value)}"]
     resources = {k: str(v) for k, v in op.resources.items()} or None
     env = {"SLIPSTREAM_STORE": store}
     if "@" in image:  # an image pinned by digest names it to the task: part of cache keys
@@ -68,6 +70,18 @@ def pod_task(
     )
 
 
+# What `ss.context()` answers in the pod, as JSON rendered by Airflow (a run without a
+# logical date has no data interval either: null).
+CONTEXT_TEMPLATE = (
+    "{% set has = logical_date is defined and logical_date %}"
+    '{"logical_date": {{ (logical_date.isoformat() if has else none) | tojson }}, '
+    '"data_interval_start": {{ (data_interval_start.isoformat() if has else none) | tojson }}, '
+    '"data_interval_end": {{ (data_interval_end.isoformat() if has else none) | tojson }}, '
+    '"partition_key": {{ (partition_key if partition_key is defined else none) | tojson }}, '
+    '"dag_id": {{ dag.dag_id | tojson }}, "task_id": {{ ti.task_id | tojson }}}'
+)
+
+
 def _json_template(value: Any) -> str:
     """A param's value as a template that renders to its JSON: a template string or an XCom
     through Jinja's `tojson`, any other value as its JSON now."""
@@ -75,6 +89,12 @@ def _json_template(value: Any) -> str:
     if source is not None:
         task_id, key = source
         return f"{{{{ ti.xcom_pull(task_ids={task_id!r}, key={key!r}) | tojson }}}}"
-    if isinstance(value, str) and ("{{" in value or "{%" in value):
+    if isinstance(value, str) and any(mark in value for mark in ("{{", "{%", "{#")):
         return "{% filter tojson %}" + value + "{% endfilter %}"
-    return json.dumps(value)
+    try:
+        return json.dumps(value)
+    except TypeError:
+        raise ParamError(
+            f"a param of a group of pods is a {type(value).__name__}: pods take plain JSON "
+            "values, templates and XComs"
+        ) from None

@@ -227,6 +227,10 @@ class Flow:
 
         if schedule is None:  # refused before anything is published
             check_schedule_mode(self.name, self.schedule_on, mode)
+        if notifiers is not None and mode != "python":
+            raise FlowDefinitionError(
+                f"flow {self.name!r}: notifiers need mode='python' (a pod cannot call them)"
+            )
         store = _open(store)
         spec = load_spec(store, self.name, self.publish(store))
         for message in deployment_warnings(spec, Path(dags_folder), store=store.url, mode=mode,

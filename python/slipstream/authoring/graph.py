@@ -519,8 +519,12 @@ def metric(
     for bound, value in (("below", alert_below), ("above", alert_above)):
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise FlowDefinitionError(f"@metric: alert_{bound} is a number, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise FlowDefinitionError(f"@metric: alert_{bound} is a finite number, not {value!r}")
         alert[bound] = float(value)
     return _decorate(
         fn, kind="metric", name=name, description=description, allow_pickle=allow_pickle,

@@ -51,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     task.add_argument("--conf", default="{}", help="the run's conf as JSON (overrides params)")
     task.add_argument("--param-json", action="append", default=[], metavar="NAME=JSON",
                       help="a flow group's param (repeatable)")  # fmt: skip
+    task.add_argument("--param-xcom", action="append", default=[], metavar="NAME=JSON",
+                      help="a flow group's param from an XCom, which must not be null")  # fmt: skip
+    task.add_argument("--airflow-context", metavar="JSON",
+                      help="what ss.context() answers: logical_date, data_interval_start, "
+                      "data_interval_end, partition_key, dag_id, task_id (JSON)")  # fmt: skip
     task.add_argument("--group-params", action="store_true",
                       help="params from --param-json only, not the conf")  # fmt: skip
     from slipstream.cli import cache as _cli_cache
@@ -76,6 +81,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _cli_history.run(args)
 
 
+def _group_params(plain: list[str], pulled: list[str]) -> dict[str, Any]:
+    """A flow group's params from `--param-json NAME=JSON` and `--param-xcom NAME=JSON` (an
+    XCom the task has none of renders as null: an error, as in python mode)."""
+    from slipstream.errors import ParamError
+
+    given: dict[str, Any] = {}
+    for item, xcom in [(i, False) for i in plain] + [(i, True) for i in pulled]:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ParamError(f"a param is NAME=JSON, not {item!r}")
+        try:
+            given[name] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ParamError(f"param {name!r} is not JSON ({exc}): {value[:80]!r}") from None
+        if xcom and given[name] is None:
+            raise ParamError(
+                f"param {name!r} takes an XCom this DAG run has none of: did its task return "
+                "a value (or push that key)?"
+            )
+    return given
+
+
+def _airflow_context(args: argparse.Namespace, conf: dict[str, Any]) -> Any:
+    """What `ss.context()` answers in a pod: the run `--airflow-context` describes."""
+    from datetime import datetime
+
+    from slipstream.errors import SlipstreamError
+    from slipstream.runtime.context import RunContext
+
+    if not args.airflow_context:
+        return None
+    try:
+        found = json.loads(args.airflow_context)
+        dates = {k: datetime.fromisoformat(found[k]) if found.get(k) else None
+                 for k in ("logical_date", "data_interval_start", "data_interval_end")}  # fmt: skip
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SlipstreamError(f"--airflow-context is not what Airflow renders: {exc}") from None
+    return RunContext(
+        run_id=args.run_id, try_number=args.try_number, conf=conf, in_airflow=True,
+        partition_key=found.get("partition_key"), dag_id=found.get("dag_id"),
+        task_id=found.get("task_id"), **dates,
+    )  # fmt: skip
+
+
 def _store_option(parser: argparse.ArgumentParser) -> None:
     from slipstream.history.reader import default_store
 
@@ -97,21 +146,14 @@ def _task(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"--conf is not JSON: {exc}")
     if not isinstance(conf, dict):
         parser.error("--conf must be a JSON object")
-    given: dict[str, Any] = {}
-    for item in args.param_json:
-        name, sep, value = item.partition("=")
-        try:
-            given[name] = json.loads(value) if sep else None
-        except json.JSONDecodeError as exc:
-            parser.error(f"--param-json {name}: not JSON: {exc}")
-        if not sep:
-            parser.error(f"--param-json takes NAME=JSON, not {item!r}")
     try:
+        given = _group_params(args.param_json, args.param_xcom)
+        context = _airflow_context(args, conf)
         summary = run_task(
             args.store, args.flow, args.version, args.op, run_id=args.run_id,
             try_number=args.try_number, params=given if args.group_params else conf,
             params_given=args.group_params, max_tries=args.max_tries, prefix=args.prefix,
-            cache=caching(conf),
+            cache=caching(conf), context=context,
         )  # fmt: skip
     except (OpFailed, CheckFailed) as exc:
         print(f"slipstream: {exc}", file=sys.stderr)

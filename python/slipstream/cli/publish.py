@@ -50,7 +50,7 @@ def _publish(args: argparse.Namespace) -> int:
     from slipstream._native import Store
     from slipstream.airflow.builder import write_spec
     from slipstream.authoring.flow import Flow
-    from slipstream.errors import SlipstreamError
+    from slipstream.errors import FlowDefinitionError, SlipstreamError
     from slipstream.records.files import load_spec
 
     try:
@@ -73,6 +73,8 @@ def _publish(args: argparse.Namespace) -> int:
             version = flows[name].publish(store)
             path = write_spec(load_spec(store, name, version), args.into)
             print(f"published {name}@{version} to {store.url}; spec: {path}")
+    except FlowDefinitionError as exc:
+        return _fail(f"{args.target}: {exc}", ExitCode.USAGE)
     except SlipstreamError as exc:
         return _fail(str(exc), ExitCode.STORE_ERROR)
     except OSError as exc:

@@ -12,7 +12,9 @@ links to the op's page of the run in the slipstream UI when its URL is known
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,6 +62,9 @@ def of(spec: FlowSpec, op: OpSpec, record: TryRecord, run_id: str) -> Alert | No
     if alert is None or metric is None:
         return None
     value = float(metric)
+    if math.isnan(value):
+        message = f"metric {op.name!r} is NaN {where}: no value to hold to its alert bounds"
+        return _alert(spec, op, run_id, "metric", message, url, value=value)
     if alert.below is not None and value < alert.below:
         crossed, bound = "below", alert.below
     elif alert.above is not None and value > alert.above:
@@ -80,18 +85,22 @@ def notify(notifiers: Iterable[Any], alert: Alert, context: Mapping[str, Any]) -
     """Calls each of Airflow's notifiers with the task's `context` and the alert. A notifier
     that fails is logged; the task goes on as the op decided."""
     for notifier in notifiers:
-        try:
-            notifier({**context, "slipstream_alert": alert})
+        try:  # a copy: a notifier renders its template fields in place
+            copy.deepcopy(notifier)({**context, "slipstream_alert": alert})
         except Exception:  # noqa: BLE001 — a failed notification must not change the task
             _log.exception("slipstream: notifier %r failed to send: %s", notifier, alert)
 
 
 def call(callback: Callable[[Alert], Any] | None, alert: Alert | None) -> None:
-    """Calls `callback` with `alert`. Without a callback a metric's alert is logged (a
-    failed check is said already: in the task log, and in a local run's summary)."""
+    """Calls `callback` with `alert` (a callback that raises is logged: the run goes on).
+    Without a callback a metric's alert is logged (a failed check is said already: in the
+    task log, and in a local run's summary)."""
     if alert is None:
         return
     if callback is not None:
-        callback(alert)
+        try:
+            callback(alert)
+        except Exception:  # noqa: BLE001 — an alert that cannot be sent ends nothing
+            _log.exception("slipstream: on_alert failed on: %s", alert.message)
     elif alert.kind == "metric":
         _log.warning("%s", alert.message)

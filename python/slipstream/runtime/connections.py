@@ -172,14 +172,19 @@ def _from_fields(conn_id: str, fields: Mapping[str, Any]) -> Connection:
             f"{', '.join(sorted(known - {'description'}))})"
         )
     extra = fields.get("extra") or {}
-    if isinstance(extra, str):
-        extra = json.loads(extra) if extra.strip() else {}
-    port = fields.get("port")
+    try:
+        if isinstance(extra, str):
+            extra = json.loads(extra) if extra.strip() else {}
+        port = fields.get("port")
+        port = int(port) if port not in (None, "") else None
+    except ValueError as exc:
+        raise ConnectionNotFound(f"connection {conn_id!r}: {exc}") from None
+    if not isinstance(extra, Mapping):
+        raise ConnectionNotFound(f"connection {conn_id!r}: extra is a JSON object of options")
     return Connection(
         conn_id=conn_id, conn_type=fields.get("conn_type"), host=fields.get("host"),
-        login=fields.get("login"), password=fields.get("password"),
-        port=int(port) if port not in (None, "") else None, schema=fields.get("schema"),
-        extra=extra,
+        login=fields.get("login"), password=fields.get("password"), port=port,
+        schema=fields.get("schema"), extra=extra,
     )  # fmt: skip
 
 
@@ -187,16 +192,27 @@ def _from_uri(conn_id: str, uri: str) -> Connection:
     """Airflow's reading of a connection URI (`Connection.from_uri`), for where Airflow is
     not installed."""
     parts = urllib.parse.urlsplit(uri)
+    where = f"connection {conn_id!r}: {uri.split('@')[-1]!r}"
     if not parts.scheme:
-        raise ConnectionNotFound(f"connection {conn_id!r}: {uri.split('@')[-1]!r} is not a URI")
+        raise ConnectionNotFound(f"{where} is not a URI")
     unquote = urllib.parse.unquote
     conn_type = parts.scheme.replace("-", "_")
     conn_type = "postgres" if conn_type == "postgresql" else conn_type
-    query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    extra: dict[str, Any] = json.loads(query.pop("__extra__")) if "__extra__" in query else query
+    # As Airflow: a host holding an encoded `/` (a path) is taken from the netloc as written.
+    host = unquote(parts.hostname or "")
+    if "/" in host:
+        host = unquote(parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0])
+    try:
+        port = parts.port
+        query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        extra: dict[str, Any] = (
+            json.loads(query.pop("__extra__")) if "__extra__" in query else query
+        )
+    except ValueError as exc:
+        raise ConnectionNotFound(f"{where}: {exc}") from None
     return Connection(
-        conn_id=conn_id, conn_type=conn_type, host=unquote(parts.hostname or "") or None,
+        conn_id=conn_id, conn_type=conn_type, host=host or None,
         login=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
-        port=parts.port, schema=unquote(parts.path.lstrip("/")) or None, extra=extra,
+        port=port, schema=unquote(parts.path[1:]) or None, extra=extra,
     )  # fmt: skip

@@ -2,9 +2,10 @@
 interval, run id, try number, DAG run conf, partition key — so that the same op runs in an
 Airflow task and locally unchanged.
 
-In Airflow the values are the task's (`from_airflow`). Locally they are a stand-in
-(`stand_in`): the logical date and both ends of the data interval are the moment the run
-started (UTC), the conf is empty, there is no partition key, DAG or task id, unless
+In Airflow the values are the task's (`from_airflow`; in a pod, those `slipstream task` is
+given). Locally they are a stand-in (`stand_in`): the logical date is the moment the run
+started (UTC) and both ends of the data interval are the logical date, the conf is empty,
+there is no partition key or DAG id, the task id is the op's name, unless
 `flow.run(..., context={...})` sets them.
 
 The cache is kept right: an op whose function read its context may depend on it, and the
@@ -58,7 +59,8 @@ def context() -> RunContext:
     if current is None:
         raise SlipstreamError(
             "ss.context() is only known inside an op while it runs (locally through "
-            "flow.run, or in an Airflow task)"
+            "flow.run, or in an Airflow task); in a thread the op starts, run the thread's "
+            "function in the op's context: contextvars.copy_context().run(fn)"
         )
     current[1] = True
     found: RunContext = current[0]
@@ -95,7 +97,20 @@ def stand_in(
             f"flow.run(context=...) has no field {unknown[0]!r}; its fields: "
             + ", ".join(sorted(names))
         )
-    return replace(base, **dict(given))
+    values = dict(given)
+    for name in ("logical_date", "data_interval_start", "data_interval_end"):
+        value = values.get(name)
+        if value is not None and not isinstance(value, datetime):
+            raise SlipstreamError(
+                f"flow.run(context=...): {name} is a datetime, not {type(value).__name__} {value!r}"
+            )
+    if not isinstance(values.get("conf") or {}, Mapping):
+        raise SlipstreamError("flow.run(context=...): conf is a dict, as a DAG run's conf")
+    values["conf"] = values.get("conf") or {}
+    logical = values.get("logical_date", started)
+    values.setdefault("data_interval_start", logical)  # as a manual Airflow run's interval
+    values.setdefault("data_interval_end", logical)
+    return replace(base, **values)
 
 
 def from_airflow(context: Mapping[str, Any], run_id: str) -> RunContext:

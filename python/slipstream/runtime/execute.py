@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from slipstream.runtime.attempt import Reused, run_op
 from slipstream.runtime.context import RunContext, serving
 from slipstream.spec import code as _code
 from slipstream.spec import constants as _constants
+from slipstream.spec import params as _params
 from slipstream.spec.assets import never_called
 
 
@@ -24,25 +26,12 @@ def resolve_params(spec: FlowSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     """The flow's param defaults overridden by `given`, each checked against the type of its
     default (strings from a trigger form or a conf are converted where unambiguous);
     unknown or missing names are errors, raised before anything runs."""
-    declared, flow = spec.params, spec.flow
-    if not isinstance(given, Mapping):
-        raise ParamError(
-            f"flow {flow!r}: params are a mapping of param name to value, e.g. "
-            f"params={{'{next(iter(declared), 'name')}': ...}}, not a {type(given).__name__}"
-        )
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        known = ", ".join(sorted(declared)) or "none"
-        raise ParamError(f"flow {flow!r} has no param {unknown[0]!r} (its params: {known})")
+    _params.check_names(spec, given)
     values = {}
-    for name, entry in declared.items():
+    flow = spec.flow
+    for name, entry in spec.params.items():
         default = None if entry.required else _constants.decode(entry.default)
-        if name in given:
-            values[name] = _typed(flow, name, given[name], default)
-        elif entry.required:
-            raise ParamError(f"flow {flow!r} needs a value for param {name!r}")
-        else:
-            values[name] = default
+        values[name] = _typed(flow, name, given[name], default) if name in given else default
         try:
             _constants.encode(values[name], f"param {name!r}")
         except _constants.UnsupportedConstant as exc:
@@ -79,8 +68,13 @@ def _typed(flow: str, name: str, value: Any, default: Any) -> Any:
         elif text is not None:
             with contextlib.suppress(ValueError):
                 converted = float(text)
-    elif want in (list, tuple):
-        if isinstance(value, list | tuple):
+    elif want in (list, tuple, dict):
+        if text is not None:  # a template renders to text: JSON, e.g. `{{ x | tojson }}`
+            with contextlib.suppress(ValueError):
+                value = json.loads(text)
+        if want is dict and isinstance(value, dict):
+            converted = value
+        elif want is not dict and isinstance(value, list | tuple):
             converted = want(value)
     elif isinstance(value, want):
         converted = value

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from slipstream.errors import SqlError
 
@@ -353,11 +353,12 @@ def _airflow_uri(conn_id: str) -> str:
     except ConnectionNotFound as exc:
         raise SqlError(f"Airflow connection {conn_id!r} not found: {exc}") from None
     kind = _scheme(str(c.conn_type or ""))
-    if kind == "sqlite":
-        return f"sqlite:///{c.host or ''}"
+    if kind == "sqlite":  # the file: the host of the JSON form, the path of a URI
+        return f"sqlite:///{c.host or c.schema or ''}"
     auth = quote(c.login or "", safe="")
     if c.password:
         auth += ":" + quote(c.password, safe="")
     port = f":{c.port}" if c.port else ""
     at = "@" if auth else ""
-    return f"{kind}://{auth}{at}{c.host or ''}{port}/{c.schema or ''}"
+    options = f"?{urlencode({k: str(v) for k, v in c.extra.items()})}" if c.extra else ""
+    return f"{kind}://{auth}{at}{c.host or ''}{port}/{c.schema or ''}{options}"
