@@ -165,7 +165,7 @@ def test_connection_uris_read_as_airflow_reads_them(monkeypatch: pytest.MonkeyPa
     assert _airflow_uri("lite") == "sqlite:////data/w.db"
     monkeypatch.setenv("AIRFLOW_CONN_PG", "postgres://u:p@db:5432/dw?sslmode=require")
     assert _airflow_uri("pg") == "postgresql://u:p@db:5432/dw?sslmode=require"
-    with pytest.raises(ConnectionNotFound, match="connection 'bad'.*port"):
+    with pytest.raises(ConnectionNotFound, match=r"connection 'bad'.*port"):
         parse("bad", "postgres://u@db:notaport/dw")
 
 
