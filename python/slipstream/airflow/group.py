@@ -67,7 +67,7 @@ def task_group(
       (`retries`, `pool`, `execution_timeout`, ...).
 
     Each task records its op under the slipstream run `<dag id>.<group id>/<run id>` of
-    the flow (see `builder`)."""
+    the flow (see `run_ids`)."""
     try:
         group = TaskGroup(group_id or flow)
     except RuntimeError as exc:  # Airflow 3: "TaskGroup can only be used inside a dag"
