@@ -159,16 +159,20 @@ def run_task(
     on_alert: Callable[[Alert], Any] | None = None,
 ) -> dict[str, Any]:
     """Runs one attempt of one op of a published version; raises `OpFailed` (or
-    `CheckFailed`) when it fails. `on_alert` is called with the alert a failed check or a
-    metric outside its bounds raises (`runtime.alerts`; logged when None). `params`: the DAG
-    run's params (those equal to their
-    rendering in the DAG are not given), or with `params_given` the values given (a flow
-    group's); `context`: what `ss.context()` answers in the op (else a stand-in).
-    `cache=False` runs the op even where an earlier output
-    could be reused (in Airflow: `{"slipstream_cache": false}` in the run's conf). `events`:
-    the run's triggering asset events by Asset URI, which name the artifacts its `upstream`
-    ops take (see `slipstream.runtime.upstream`). Returns a summary of each output and
-    where it is stored (`prefix`, `stored_run_id`: an earlier run's where it was reused)."""
+    `CheckFailed`) when it fails.
+
+    - `params`: the DAG run's params (those equal to their rendering in the DAG are not
+      given), or with `params_given` the values given (a flow group's);
+    - `cache=False` runs the op even where an earlier output could be reused (in Airflow:
+      `{"slipstream_cache": false}` in the run's conf);
+    - `events`: the run's triggering asset events by Asset URI, which name the artifacts its
+      `upstream` ops take (see `slipstream.runtime.upstream`);
+    - `context`: what `ss.context()` answers in the op (else a stand-in);
+    - `on_alert` is called with the alert a failed check or a metric outside its bounds
+      raises (`runtime.alerts`; a metric's is logged when None).
+
+    Returns a summary of each output and where it is stored (`prefix`, `stored_run_id`: an
+    earlier run's where it was reused)."""
     from slipstream.airflow.builder import dag_params
     from slipstream.records import runs as _runs
     from slipstream.runtime import alerts, runner
