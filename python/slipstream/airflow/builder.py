@@ -157,6 +157,19 @@ def dag_args(
     }
 
 
+def check_mode(spec: FlowSpec, mode: str, image: str | None) -> None:
+    """`mode` is one the builder makes, and in `kubernetes` every op has an image (its own
+    `@op(image=...)`, else `image`)."""
+    if mode not in ("python", "kubernetes"):
+        raise ValueError(f"mode must be 'python' or 'kubernetes', not {mode!r}")
+    missing = [o.name for o in spec.ops if not (o.image or image)]
+    if mode == "kubernetes" and missing:
+        raise ValueError(
+            f"mode='kubernetes' needs an image: pass image=... (to_airflow, task_group) or "
+            f"set @op(image=...) on {', '.join(missing)}"
+        )
+
+
 def check_schedule_mode(flow: str, schedule_on: Any, mode: str) -> None:
     """A flow scheduled on other flows' outputs compiles to `mode="python"` only."""
     if schedule_on and mode != "python":
@@ -184,8 +197,7 @@ def add_tasks(
     `run_scope`: what the run id of these tasks' slipstream run starts with (a group's);
     `notifiers`: Airflow notifiers the tasks call with alerts (`runtime.alerts`);
     `task_kwargs`: passed to every task (`retries`, `pool`, `execution_timeout`...)."""
-    if mode not in ("python", "kubernetes"):
-        raise ValueError(f"mode must be 'python' or 'kubernetes', not {mode!r}")
+    check_mode(spec, mode, image)
     if notifiers and mode != "python":
         raise FlowDefinitionError(
             f"flow {spec.flow!r}: notifiers need mode='python' (a pod cannot call them)"

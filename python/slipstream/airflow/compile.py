@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slipstream import __version__
-from slipstream.airflow.builder import Mode, write_spec, write_whole
+from slipstream.airflow.builder import Mode, check_mode, write_spec, write_whole
 from slipstream.errors import FlowDefinitionError
 from slipstream.records.types import FlowSpec
 
@@ -66,15 +66,7 @@ def write_dag(
     """Writes `<flow>.slipstream.json` (the spec of the published version `spec`) and
     `<dag_id>.py` into `dags_folder`; returns the path of the DAG file. `notifiers`:
     `"module:NAME"`, a list of Airflow notifiers the DAG file imports (`runtime.alerts`)."""
-    if mode not in ("python", "kubernetes"):
-        raise ValueError(f"mode must be 'python' or 'kubernetes', not {mode!r}")
-    if mode == "kubernetes":
-        missing = [o.name for o in spec.ops if not (o.image or image)]
-        if missing:
-            raise ValueError(
-                f"mode='kubernetes' needs an image: pass to_airflow(image=...) or set "
-                f"@op(image=...) on {', '.join(missing)}"
-            )
+    check_mode(spec, mode, image)  # before any file is written
     dag_id = dag_id or spec.flow
     args = dict(default_args or {})
     if retries is not None:

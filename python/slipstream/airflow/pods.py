@@ -33,12 +33,10 @@ def pod_task(
     secret: str = "slipstream-store",
     **kwargs: Any,
 ) -> KubernetesPodOperator:
-    """The pod of one op of `spec`; its image is `@op(image=...)`, else `image`."""
+    """The pod of one op of `spec`; its image is `@op(image=...)`, else `image` (the
+    builder checked that one is there: `builder.check_mode`)."""
     image = op.image or image
-    if not image:
-        raise ValueError(
-            f"mode='kubernetes' needs an image: pass image=... or set @op(image=...) on {op.name}"
-        )
+    assert image, "checked by builder.check_mode"
     arguments = [
         "--flow", spec.flow, "--version", spec.version, "--op", op.name, "--prefix", op.prefix,
         "--run-id", run_id_of(run_scope, "{{ run_id }}"), "--try-number", "{{ ti.try_number }}",
